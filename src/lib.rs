@@ -1,0 +1,8 @@
+//! entente: French→English machine translation and bilingual sentence alignment.
+//!
+//! The library is organised by domain; the `entente` binary is a thin layer over it.
+//! - [`segment`]: French sentence segmentation of web press text.
+//! - [`input`]: reading text inputs (UTF-8 checks with byte offsets) and writing outputs atomically.
+
+pub mod input;
+pub mod segment;

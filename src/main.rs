@@ -1,0 +1,32 @@
+//! The `entente` command line: parses arguments, calls the library, prints results.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// entente — French→English machine translation toolkit: sentence segmentation, translation with
+/// opus-mt Marian models, bilingual alignment and sacreBLEU-exact scoring.
+#[derive(Parser)]
+#[command(name = "entente", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Segment(cli::segment::SegmentArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Segment(args) => cli::segment::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => cli::report(&err),
+    }
+}
