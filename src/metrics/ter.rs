@@ -1,0 +1,441 @@
+//! TER (Snover et al., 2006) exactly as sacreBLEU computes it: tercom's greedy shift search (shift
+//! size ≤ 10, distance ≤ 50, at most 1000 candidates per segment) over a beam edit distance that
+//! stays near the length-scaled diagonal, with sacreBLEU's tie-breaking between candidates.
+
+use rustc_hash::FxHashMap;
+
+use super::pytext;
+use super::tokenizers::Tercom;
+use super::{Metric, Score, Signature};
+
+const MAX_SHIFT_SIZE: usize = 10;
+const MAX_SHIFT_DIST: usize = 50;
+const BEAM_WIDTH: usize = 25;
+const MAX_SHIFT_CANDIDATES: usize = 1000;
+const INFINITY: i64 = 10_000_000_000_000_000;
+
+/// TER configuration; defaults are sacreBLEU's (case-insensitive, no normalization).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Ter {
+    pub tokenizer: Tercom,
+}
+
+/// One segment's references, tokenized into words.
+pub struct TerRefs {
+    refs: Vec<Vec<String>>,
+}
+
+impl Metric for Ter {
+    type Prepared = TerRefs;
+
+    fn num_stats(&self) -> usize {
+        2
+    }
+
+    fn prepare(&self, refs: &[&str]) -> TerRefs {
+        TerRefs {
+            refs: refs
+                .iter()
+                .map(|r| {
+                    pytext::split(&self.tokenizer.tokenize(pytext::rstrip(r)))
+                        .map(str::to_string)
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    fn segment_stats(&self, hyp: &str, refs: &TerRefs, out: &mut Vec<f64>) {
+        let hyp = self.tokenizer.tokenize(pytext::rstrip(hyp));
+        let hyp_words: Vec<&str> = pytext::split(&hyp).collect();
+        let mut ref_lengths = 0.0;
+        let mut best_edits = i64::MAX;
+        for reference in &refs.refs {
+            let ref_words: Vec<&str> = reference.iter().map(String::as_str).collect();
+            let (edits, ref_len) = translation_edit_rate(&hyp_words, &ref_words);
+            ref_lengths += ref_len as f64;
+            best_edits = best_edits.min(edits);
+        }
+        out.push(best_edits as f64);
+        out.push(ref_lengths / refs.refs.len() as f64);
+    }
+
+    fn compute(&self, stats: &[f64]) -> Score {
+        let (edits, ref_len) = (stats[0], stats[1]);
+        let score = if ref_len > 0.0 {
+            edits / ref_len
+        } else if edits > 0.0 {
+            1.0
+        } else {
+            0.0
+        };
+        Score {
+            name: "TER".into(),
+            score: 100.0 * score,
+            verbose: None,
+        }
+    }
+
+    fn signature(&self, nrefs: usize) -> Signature {
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        let mut sig = Signature::new(nrefs);
+        sig.set(
+            "case",
+            "c",
+            if self.tokenizer.case_sensitive {
+                "mixed"
+            } else {
+                "lc"
+            },
+        );
+        sig.set("tok", "t", "tercom");
+        sig.set("norm", "nr", yes_no(self.tokenizer.normalized));
+        sig.set("punct", "pn", yes_no(!self.tokenizer.no_punct));
+        sig.set("asian", "as", "no");
+        sig
+    }
+}
+
+/// Number of edits (shifts included) turning `hyp` into `reference`, and the reference length.
+pub fn translation_edit_rate(hyp: &[&str], reference: &[&str]) -> (i64, usize) {
+    if reference.is_empty() {
+        return (hyp.len() as i64, 0);
+    }
+    // Words become integers so that comparisons in the inner loops are cheap.
+    let mut vocab: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut id = |w| {
+        let next = vocab.len() as u32;
+        *vocab.entry(w).or_insert(next)
+    };
+    let ref_ids: Vec<u32> = reference.iter().map(|w| id(w)).collect();
+    let mut words: Vec<u32> = hyp.iter().map(|w| id(w)).collect();
+
+    let mut ed = BeamEditDistance::new(&ref_ids, words.len());
+    let mut shifts = 0;
+    let mut checked = 0;
+    loop {
+        let (delta, shifted, now_checked) = best_shift(&words, &ref_ids, &mut ed, checked);
+        checked = now_checked;
+        if checked >= MAX_SHIFT_CANDIDATES || delta <= 0 {
+            break;
+        }
+        shifts += 1;
+        words = shifted;
+    }
+    let distance = ed.distance(&words);
+    (shifts + distance, reference.len())
+}
+
+/// Edit operations, as in tercom's traces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Nop,
+    Sub,
+    Ins,
+    Del,
+    Undefined,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    cost: i64,
+    op: Op,
+}
+
+const EMPTY: Cell = Cell {
+    cost: INFINITY,
+    op: Op::Undefined,
+};
+
+/// sacreBLEU's `BeamEditDistance` for hypotheses of one fixed length (shifts keep the length, so
+/// the beam is the same for every candidate). Rows of the last full computation are kept so that
+/// a candidate sharing a prefix with it restarts after that prefix, as sacreBLEU's cache does.
+struct BeamEditDistance<'r> {
+    reference: &'r [u32],
+    hyp_len: usize,
+    length_ratio: f64,
+    beam_width: usize,
+    /// Rows of the base hypothesis's matrix, (hyp_len + 1) × (ref_len + 1).
+    base: Vec<Cell>,
+    /// Scratch matrix for candidates.
+    scratch: Vec<Cell>,
+}
+
+impl<'r> BeamEditDistance<'r> {
+    fn new(reference: &'r [u32], hyp_len: usize) -> Self {
+        let length_ratio = if hyp_len > 0 {
+            reference.len() as f64 / hyp_len as f64
+        } else {
+            1.0
+        };
+        let beam_width = if (BEAM_WIDTH as f64) < length_ratio / 2.0 {
+            (length_ratio / 2.0 + BEAM_WIDTH as f64).ceil() as usize
+        } else {
+            BEAM_WIDTH
+        };
+        let width = reference.len() + 1;
+        let mut base = vec![EMPTY; (hyp_len + 1) * width];
+        for (j, cell) in base[..width].iter_mut().enumerate() {
+            *cell = Cell {
+                cost: j as i64,
+                op: Op::Ins,
+            };
+        }
+        let scratch = base.clone();
+        BeamEditDistance {
+            reference,
+            hyp_len,
+            length_ratio,
+            beam_width,
+            base,
+            scratch,
+        }
+    }
+
+    fn width(&self) -> usize {
+        self.reference.len() + 1
+    }
+
+    /// Fill rows `from + 1 ..= hyp_len` of `dist` for `hyp`; rows `0..=from` must be valid.
+    fn fill(&self, hyp: &[u32], dist: &mut [Cell], from: usize) {
+        let width = self.width();
+        let n_ref = self.reference.len();
+        dist[(from + 1) * width..].fill(EMPTY);
+        for i in from + 1..=self.hyp_len {
+            let pseudo_diag = (i as f64 * self.length_ratio).floor() as i64;
+            let min_j = (pseudo_diag - self.beam_width as i64).max(0) as usize;
+            let mut max_j = ((pseudo_diag + self.beam_width as i64) as usize).min(n_ref + 1);
+            if i == self.hyp_len {
+                max_j = n_ref + 1;
+            }
+            let (above, current) = dist.split_at_mut(i * width);
+            let above = &above[(i - 1) * width..];
+            let row = &mut current[..width];
+            for j in min_j..max_j {
+                if j == 0 {
+                    row[0] = Cell {
+                        cost: above[0].cost + 1,
+                        op: Op::Del,
+                    };
+                    continue;
+                }
+                let (sub_cost, sub_op) = if hyp[i - 1] == self.reference[j - 1] {
+                    (0, Op::Nop)
+                } else {
+                    (1, Op::Sub)
+                };
+                let candidates = [
+                    (above[j - 1].cost + sub_cost, sub_op),
+                    (above[j].cost + 1, Op::Del),
+                    (row[j - 1].cost + 1, Op::Ins),
+                ];
+                for (cost, op) in candidates {
+                    if row[j].cost > cost {
+                        row[j] = Cell { cost, op };
+                    }
+                }
+            }
+        }
+    }
+
+    /// Distance of a full computation for `hyp`, which becomes the new base.
+    fn distance(&mut self, hyp: &[u32]) -> i64 {
+        let mut base = std::mem::take(&mut self.base);
+        self.fill(hyp, &mut base, 0);
+        self.base = base;
+        self.base[self.base.len() - 1].cost
+    }
+
+    /// Distance of a candidate equal to the base hypothesis on its first `prefix` words.
+    fn candidate_distance(&mut self, hyp: &[u32], prefix: usize) -> i64 {
+        let width = self.width();
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch[..(prefix + 1) * width].copy_from_slice(&self.base[..(prefix + 1) * width]);
+        self.fill(hyp, &mut scratch, prefix);
+        let cost = scratch[scratch.len() - 1].cost;
+        self.scratch = scratch;
+        cost
+    }
+
+    /// The trace of the base matrix, hypothesis-to-reference (`Del` consumes a hypothesis word).
+    fn base_trace(&self) -> Vec<Op> {
+        let width = self.width();
+        let (mut i, mut j) = (self.hyp_len, self.reference.len());
+        let mut trace = Vec::with_capacity(i + j);
+        while i > 0 || j > 0 {
+            let op = self.base[i * width + j].op;
+            trace.push(op);
+            match op {
+                Op::Sub | Op::Nop => {
+                    i -= 1;
+                    j -= 1;
+                }
+                Op::Ins => j -= 1,
+                Op::Del => i -= 1,
+                // Outside the beam: sacreBLEU raises here; stop rather than loop forever.
+                Op::Undefined => break,
+            }
+        }
+        trace.reverse();
+        trace
+    }
+}
+
+/// Alignment from a flipped trace: reference position → hypothesis position, and error flags.
+fn trace_to_alignment(trace: &[Op], ref_len: usize) -> (Vec<i64>, Vec<bool>, Vec<bool>) {
+    let (mut pos_hyp, mut pos_ref) = (-1i64, -1i64);
+    let mut align = vec![-1i64; ref_len];
+    let (mut ref_err, mut hyp_err) = (Vec::new(), Vec::new());
+    // The trace is flipped (insertions and deletions swapped) before use, as sacreBLEU does:
+    // in the flipped trace, `Ins` consumes a hypothesis word and `Del` a reference word.
+    for &op in trace {
+        let flipped = match op {
+            Op::Ins => Op::Del,
+            Op::Del => Op::Ins,
+            other => other,
+        };
+        match flipped {
+            Op::Nop | Op::Sub => {
+                pos_hyp += 1;
+                pos_ref += 1;
+                align[pos_ref as usize] = pos_hyp;
+                let err = flipped == Op::Sub;
+                hyp_err.push(err);
+                ref_err.push(err);
+            }
+            Op::Ins => {
+                pos_hyp += 1;
+                hyp_err.push(true);
+            }
+            Op::Del => {
+                pos_ref += 1;
+                align[pos_ref as usize] = pos_hyp;
+                ref_err.push(true);
+            }
+            Op::Undefined => {}
+        }
+    }
+    (align, ref_err, hyp_err)
+}
+
+/// Python's `words[a:b]` with clamping.
+fn slice(words: &[u32], a: usize, b: usize) -> &[u32] {
+    let n = words.len();
+    let (a, b) = (a.min(n), b.min(n));
+    if a >= b {
+        &[]
+    } else {
+        &words[a..b]
+    }
+}
+
+/// sacreBLEU's `_perform_shift`, including its slicing in the overlapping case.
+fn perform_shift(words: &[u32], start: usize, length: usize, target: usize) -> Vec<u32> {
+    let parts: [&[u32]; 4] = if target < start {
+        [
+            slice(words, 0, target),
+            slice(words, start, start + length),
+            slice(words, target, start),
+            slice(words, start + length, usize::MAX),
+        ]
+    } else if target > start + length {
+        [
+            slice(words, 0, start),
+            slice(words, start + length, target),
+            slice(words, start, start + length),
+            slice(words, target, usize::MAX),
+        ]
+    } else {
+        [
+            slice(words, 0, start),
+            slice(words, start + length, length + target),
+            slice(words, start, start + length),
+            slice(words, length + target, usize::MAX),
+        ]
+    };
+    parts.concat()
+}
+
+/// The best shift of `words` (sacreBLEU's `_shift`): returns the gain in edit distance, the
+/// shifted words and the updated count of evaluated candidates.
+fn best_shift(
+    words: &[u32],
+    reference: &[u32],
+    ed: &mut BeamEditDistance<'_>,
+    mut checked: usize,
+) -> (i64, Vec<u32>, usize) {
+    let pre_score = ed.distance(words);
+    let trace = ed.base_trace();
+    let (align, ref_err, hyp_err) = trace_to_alignment(&trace, reference.len());
+    let any_error =
+        |flags: &[bool], a: usize, len: usize| flags.iter().skip(a).take(len).any(|&e| e);
+
+    // (gain, length, -start_h, -idx) compared as a tuple, first best kept on ties.
+    let mut best: Option<((i64, usize, i64, i64), Vec<u32>)> = None;
+    let (n_h, n_r) = (words.len(), reference.len());
+    'pairs: for start_h in 0..n_h {
+        for start_r in 0..n_r {
+            if start_r.abs_diff(start_h) > MAX_SHIFT_DIST {
+                continue;
+            }
+            let mut length = 0;
+            while length < MAX_SHIFT_SIZE && words[start_h + length] == reference[start_r + length]
+            {
+                length += 1;
+                // A matching pair (start_h, start_r, length).
+                if any_error(&hyp_err, start_h, length)
+                    && any_error(&ref_err, start_r, length)
+                    && !(start_h as i64 <= align[start_r]
+                        && align[start_r] < (start_h + length) as i64)
+                {
+                    let mut prev_idx = -1i64;
+                    for offset in -1i64..length as i64 {
+                        let pos = start_r as i64 + offset;
+                        let idx = if pos == -1 {
+                            0
+                        } else {
+                            align[pos as usize] + 1
+                        };
+                        if idx == prev_idx {
+                            continue;
+                        }
+                        prev_idx = idx;
+                        let target = idx as usize;
+                        let shifted = perform_shift(words, start_h, length, target);
+                        let prefix = start_h.min(target).min(n_h);
+                        let gain = pre_score - ed.candidate_distance(&shifted, prefix);
+                        let key = (gain, length, -(start_h as i64), -idx);
+                        checked += 1;
+                        if best.as_ref().is_none_or(|(b, _)| key > *b) {
+                            best = Some((key, shifted));
+                        }
+                    }
+                    if checked >= MAX_SHIFT_CANDIDATES {
+                        break 'pairs;
+                    }
+                }
+                if n_h == start_h + length || n_r == start_r + length {
+                    break;
+                }
+            }
+        }
+    }
+    match best {
+        Some(((gain, ..), shifted)) => (gain, shifted, checked),
+        None => (0, words.to_vec(), checked),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shifts_count_as_one_edit() {
+        let hyp = ["b", "c", "a"];
+        let reference = ["a", "b", "c"];
+        assert_eq!(translation_edit_rate(&hyp, &reference), (1, 3));
+        assert_eq!(translation_edit_rate(&[], &reference), (3, 3));
+        assert_eq!(translation_edit_rate(&hyp, &[]), (3, 0));
+    }
+}
