@@ -370,8 +370,9 @@ fn best_shift(
     let any_error =
         |flags: &[bool], a: usize, len: usize| flags.iter().skip(a).take(len).any(|&e| e);
 
-    // (gain, length, -start_h, -idx) compared as a tuple, first best kept on ties.
-    let mut best: Option<((i64, usize, i64, i64), Vec<u32>)> = None;
+    // Candidates rank by (gain, length, -start_h, -idx) as a tuple; the first best is kept.
+    type Rank = (i64, usize, i64, i64);
+    let mut best: Option<(Rank, Vec<u32>)> = None;
     let (n_h, n_r) = (words.len(), reference.len());
     'pairs: for start_h in 0..n_h {
         for start_r in 0..n_r {
