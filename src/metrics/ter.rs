@@ -37,7 +37,11 @@ impl Metric for Ter {
             refs: refs
                 .iter()
                 .map(|r| {
-                    pytext::split(&self.tokenizer.tokenize(pytext::rstrip(r)))
+                    // sacreBLEU preprocesses references twice (once when caching them, once
+                    // more in `_extract_reference_info`); with normalization the second pass
+                    // changes the tokens, and the scores depend on it.
+                    let once = self.tokenizer.tokenize(pytext::rstrip(r));
+                    pytext::split(&self.tokenizer.tokenize(pytext::rstrip(&once)))
                         .map(str::to_string)
                         .collect()
                 })
