@@ -73,30 +73,48 @@ fn check<M: Metric>(metric: &M, case: &Value, hyps: &[String], refs: &[Vec<Strin
     let prepared = metrics::prepare_refs(metric, refs);
     let stats = metrics::corpus_stats(metric, hyps, &prepared);
     let score = metric.compute(&stats.sum());
-    assert_eq!(score.score, case["score"].as_f64().unwrap(), "{name}: corpus score");
+    assert_eq!(
+        score.score,
+        case["score"].as_f64().unwrap(),
+        "{name}: corpus score"
+    );
 
     let version = format!("entente-{}", env!("CARGO_PKG_VERSION"));
     let signature = metric.signature(refs.len());
     assert_eq!(
         signature.format(false),
-        case["signature"].as_str().unwrap().replace("{version}", &version),
+        case["signature"]
+            .as_str()
+            .unwrap()
+            .replace("{version}", &version),
         "{name}: signature"
     );
     assert_eq!(
         score.format_text(4, &signature.format(false), false),
-        case["line"].as_str().unwrap().replace("{version}", &version),
+        case["line"]
+            .as_str()
+            .unwrap()
+            .replace("{version}", &version),
         "{name}: formatted line"
     );
     assert_eq!(
         score.format_text(1, &signature.format(true), false),
-        case["line_short"].as_str().unwrap().replace("{version}", &version),
+        case["line_short"]
+            .as_str()
+            .unwrap()
+            .replace("{version}", &version),
         "{name}: short line"
     );
     if let Some(expected) = case.get("sentence_scores") {
         for (i, want) in expected.as_array().unwrap().iter().enumerate() {
             let refs_i: Vec<&str> = refs.iter().map(|r| r[i].as_str()).collect();
             let got = metrics::sentence_score(metric, &hyps[i], &refs_i).score;
-            assert_eq!(got, want.as_f64().unwrap(), "{name}: sentence {i} {:?}", hyps[i]);
+            assert_eq!(
+                got,
+                want.as_f64().unwrap(),
+                "{name}: sentence {i} {:?}",
+                hyps[i]
+            );
         }
     }
 }
@@ -119,7 +137,8 @@ fn every_fixture_matches_sacrebleu() {
                 check(&bleu, &case, &hyps, refs);
                 let prepared = metrics::prepare_refs(&bleu, refs);
                 let d = bleu.compute_details(&metrics::corpus_stats(&bleu, &hyps, &prepared).sum());
-                let as_f64 = |k: &str| -> Vec<f64> { serde_json::from_value(case[k].clone()).unwrap() };
+                let as_f64 =
+                    |k: &str| -> Vec<f64> { serde_json::from_value(case[k].clone()).unwrap() };
                 assert_eq!(d.counts, as_f64("counts"), "{}", case["name"]);
                 assert_eq!(d.totals, as_f64("totals"), "{}", case["name"]);
             }

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use rustc_hash::FxHashMap;
 
 use super::pytext;
+use super::real::Real;
 use super::tokenizers::Tokenizer;
 use super::{Metric, Score, Signature};
 
@@ -116,11 +117,19 @@ impl Bleu {
     /// BLEU from sufficient statistics `[sys_len, ref_len, correct.., total..]`
     /// (sacreBLEU's `compute_bleu`), with the precisions and brevity penalty.
     pub fn compute_details(&self, stats: &[f64]) -> BleuDetails {
+        self.details(stats)
+    }
+
+    /// [`Bleu::compute_details`] in the arithmetic of `R`: sacreBLEU computes precisions of
+    /// bootstrap resamples from `float32` statistics.
+    pub fn details<R: Real>(&self, stats: &[R]) -> BleuDetails {
         let order = self.max_ngram_order;
-        let (sys_len, ref_len) = (stats[0], stats[1]);
+        // sacreBLEU takes `int()` of both lengths.
+        let (sys_len, ref_len) = (stats[0].value().trunc(), stats[1].value().trunc());
         let mut correct = stats[2..2 + order].to_vec();
         let mut total = stats[2 + order..2 + 2 * order].to_vec();
         let smooth_value = self.smooth_value.or(self.smoothing.default_value());
+        let values = |v: &[R]| v.iter().map(|x| x.value()).collect::<Vec<f64>>();
 
         let mut bp = 1.0;
         if sys_len < ref_len {
@@ -130,53 +139,57 @@ impl Bleu {
                 0.0
             };
         }
-        let mut precisions = vec![0.0; order];
+        let mut precisions = vec![R::lit(0.0); order];
         let mut details = BleuDetails {
             score: 0.0,
-            counts: correct.clone(),
-            totals: total.clone(),
-            precisions: precisions.clone(),
+            counts: values(&correct),
+            totals: values(&total),
+            precisions: vec![0.0; order],
             bp,
             sys_len,
             ref_len,
         };
-        if correct.iter().all(|&c| c == 0.0) {
+        if correct.iter().all(|c| c.value() == 0.0) {
             return details;
         }
         let mut smooth_mteval = 1.0;
         let mut eff_order = order;
         for n in 1..=order {
             if self.smoothing == Smoothing::AddK && n > 1 {
-                let k = smooth_value.unwrap_or(1.0);
-                correct[n - 1] += k;
-                total[n - 1] += k;
+                let k = R::lit(smooth_value.unwrap_or(1.0));
+                correct[n - 1] = correct[n - 1] + k;
+                total[n - 1] = total[n - 1] + k;
             }
-            if total[n - 1] == 0.0 {
+            if total[n - 1].value() == 0.0 {
                 break;
             }
             if self.effective_order {
                 eff_order = n;
             }
-            if correct[n - 1] == 0.0 {
+            if correct[n - 1].value() == 0.0 {
                 match self.smoothing {
                     Smoothing::Exp => {
                         smooth_mteval *= 2.0;
-                        precisions[n - 1] = 100.0 / (smooth_mteval * total[n - 1]);
+                        precisions[n - 1] = R::lit(100.0) / (R::lit(smooth_mteval) * total[n - 1]);
                     }
                     Smoothing::Floor => {
-                        precisions[n - 1] = 100.0 * smooth_value.unwrap_or(0.1) / total[n - 1];
+                        let floor = 100.0 * smooth_value.unwrap_or(0.1);
+                        precisions[n - 1] = R::lit(floor) / total[n - 1];
                     }
                     _ => {}
                 }
             } else {
-                precisions[n - 1] = 100.0 * correct[n - 1] / total[n - 1];
+                precisions[n - 1] = R::lit(100.0) * correct[n - 1] / total[n - 1];
             }
         }
-        let log_sum: f64 = precisions[..eff_order].iter().map(|&p| my_log(p)).sum();
+        let log_sum: f64 = precisions[..eff_order]
+            .iter()
+            .map(|p| my_log(p.value()))
+            .sum();
         details.score = bp * (log_sum / eff_order as f64).exp();
-        details.counts = correct;
-        details.totals = total;
-        details.precisions = precisions;
+        details.counts = values(&correct);
+        details.totals = values(&total);
+        details.precisions = values(&precisions);
         details
     }
 }
@@ -292,6 +305,10 @@ impl Metric for Bleu {
         out.push(ref_len);
         out.extend(correct.iter().map(|&c| c as f64));
         out.extend(total.iter().map(|&t| t as f64));
+    }
+
+    fn score_of<R: Real>(&self, stats: &[R]) -> R {
+        R::lit(self.details(stats).score)
     }
 
     fn compute(&self, stats: &[f64]) -> Score {

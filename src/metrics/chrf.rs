@@ -6,6 +6,7 @@
 use rustc_hash::FxHashMap;
 
 use super::pytext;
+use super::real::Real;
 use super::{Metric, Score, Signature};
 
 /// chrF configuration; defaults are sacreBLEU's (chrF2, char order 6, no word n-grams).
@@ -144,43 +145,57 @@ impl Chrf {
 
     /// sacreBLEU's `_compute_f_score` on `[hyp, ref, match]` triples.
     pub fn f_score(&self, stats: &[f64]) -> f64 {
-        let eps = 1e-16;
-        let mut score = 0.0;
+        self.f_score_in(stats)
+    }
+
+    /// [`Chrf::f_score`] in the arithmetic of `R`, with sacreBLEU's order of operations.
+    fn f_score_in<R: Real>(&self, stats: &[R]) -> R {
+        let eps = R::lit(1e-16);
+        let mut score = R::lit(0.0);
         let mut effective_order = 0;
-        let factor = f64::from(self.beta * self.beta);
-        let (mut avg_prec, mut avg_rec) = (0.0, 0.0);
+        let factor = R::lit(f64::from(self.beta * self.beta));
+        let (mut avg_prec, mut avg_rec) = (R::lit(0.0), R::lit(0.0));
         for i in 0..self.order() {
             let (n_hyp, n_ref, n_match) = (stats[3 * i], stats[3 * i + 1], stats[3 * i + 2]);
-            let prec = if n_hyp > 0.0 { n_match / n_hyp } else { eps };
-            let rec = if n_ref > 0.0 { n_match / n_ref } else { eps };
-            let denom = factor * prec + rec;
-            score += if denom > 0.0 {
-                (1.0 + factor) * prec * rec / denom
+            let prec = if n_hyp.value() > 0.0 {
+                n_match / n_hyp
             } else {
                 eps
             };
-            if n_hyp > 0.0 && n_ref > 0.0 {
-                avg_prec += prec;
-                avg_rec += rec;
+            let rec = if n_ref.value() > 0.0 {
+                n_match / n_ref
+            } else {
+                eps
+            };
+            let denom = factor * prec + rec;
+            score = score
+                + if denom.value() > 0.0 {
+                    (R::lit(1.0) + factor) * prec * rec / denom
+                } else {
+                    eps
+                };
+            if n_hyp.value() > 0.0 && n_ref.value() > 0.0 {
+                avg_prec = avg_prec + prec;
+                avg_rec = avg_rec + rec;
                 effective_order += 1;
             }
         }
         if self.eps_smoothing {
-            return 100.0 * score / self.order() as f64;
+            return R::lit(100.0) * score / R::lit(self.order() as f64);
         }
         if effective_order == 0 {
-            avg_prec = 0.0;
-            avg_rec = 0.0;
+            avg_prec = R::lit(0.0);
+            avg_rec = R::lit(0.0);
         } else {
-            avg_prec /= effective_order as f64;
-            avg_rec /= effective_order as f64;
+            avg_prec = avg_prec / R::lit(f64::from(effective_order));
+            avg_rec = avg_rec / R::lit(f64::from(effective_order));
         }
-        if avg_prec + avg_rec != 0.0 {
-            let mut score = (1.0 + factor) * avg_prec * avg_rec;
-            score /= (factor * avg_prec) + avg_rec;
-            100.0 * score
+        if (avg_prec + avg_rec).value() != 0.0 {
+            let mut score = (R::lit(1.0) + factor) * avg_prec * avg_rec;
+            score = score / ((factor * avg_prec) + avg_rec);
+            R::lit(100.0) * score
         } else {
-            0.0
+            R::lit(0.0)
         }
     }
 }
@@ -241,6 +256,10 @@ impl Metric for Chrf {
             Some((_, stats)) => out.extend(stats),
             None => out.extend(std::iter::repeat_n(0.0, 3 * order)),
         }
+    }
+
+    fn score_of<R: Real>(&self, stats: &[R]) -> R {
+        self.f_score_in(stats)
     }
 
     fn compute(&self, stats: &[f64]) -> Score {

@@ -8,8 +8,11 @@
 
 pub mod bleu;
 pub mod chrf;
+pub mod numpy_rng;
 pub mod pytext;
+pub mod real;
 pub mod signature;
+pub mod significance;
 pub mod ter;
 pub mod tokenizers;
 
@@ -87,6 +90,8 @@ pub trait Metric {
     fn prepare(&self, refs: &[&str]) -> Self::Prepared;
     /// Append the statistics of one hypothesis against its prepared references to `out`.
     fn segment_stats(&self, hyp: &str, refs: &Self::Prepared, out: &mut Vec<f64>);
+    /// The score value from summed statistics, in the arithmetic of `R` (see [`real`]).
+    fn score_of<R: real::Real>(&self, stats: &[R]) -> R;
     /// The score from summed statistics.
     fn compute(&self, stats: &[f64]) -> Score;
     /// The signature for `nrefs` references per segment.

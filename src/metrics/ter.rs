@@ -5,6 +5,7 @@
 use rustc_hash::FxHashMap;
 
 use super::pytext;
+use super::real::Real;
 use super::tokenizers::Tercom;
 use super::{Metric, Score, Signature};
 
@@ -64,18 +65,22 @@ impl Metric for Ter {
         out.push(ref_lengths / refs.refs.len() as f64);
     }
 
-    fn compute(&self, stats: &[f64]) -> Score {
+    fn score_of<R: Real>(&self, stats: &[R]) -> R {
         let (edits, ref_len) = (stats[0], stats[1]);
-        let score = if ref_len > 0.0 {
+        let rate = if ref_len.value() > 0.0 {
             edits / ref_len
-        } else if edits > 0.0 {
-            1.0
+        } else if edits.value() > 0.0 {
+            R::lit(1.0) // empty reference(s) and a non-empty hypothesis
         } else {
-            0.0
+            R::lit(0.0)
         };
+        R::lit(100.0) * rate
+    }
+
+    fn compute(&self, stats: &[f64]) -> Score {
         Score {
             name: "TER".into(),
-            score: 100.0 * score,
+            score: self.score_of(stats),
             verbose: None,
         }
     }
