@@ -18,12 +18,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Segment(cli::segment::SegmentArgs),
+    Bleu(cli::bleu::BleuArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Segment(args) => cli::segment::run(args),
+        Command::Bleu(args) => cli::bleu::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
