@@ -152,7 +152,10 @@ fn read_segments(path: &str) -> anyhow::Result<Vec<String>> {
         return Ok(Vec::new());
     }
     let body = text.strip_suffix('\n').unwrap_or(&text);
-    Ok(body.split('\n').map(|l| pytext::rstrip(l).to_string()).collect())
+    Ok(body
+        .split('\n')
+        .map(|l| pytext::rstrip(l).to_string())
+        .collect())
 }
 
 /// The metrics and their configurations from the arguments.
@@ -166,7 +169,7 @@ impl Metrics {
     fn from_args(args: &BleuArgs) -> Self {
         let want = |m| args.metrics.contains(&m);
         Metrics {
-            bleu: want(MetricName::Bleu).then(|| Bleu {
+            bleu: want(MetricName::Bleu).then_some(Bleu {
                 lowercase: args.lowercase,
                 tokenizer: args.tokenize,
                 smoothing: args.smooth_method,
@@ -174,7 +177,7 @@ impl Metrics {
                 max_ngram_order: args.max_ngram_order as usize,
                 effective_order: args.sentence_level,
             }),
-            chrf: want(MetricName::Chrf).then(|| Chrf {
+            chrf: want(MetricName::Chrf).then_some(Chrf {
                 char_order: args.chrf_char_order as usize,
                 word_order: args.chrf_word_order as usize,
                 beta: args.chrf_beta,
@@ -229,7 +232,9 @@ impl Run<'_> {
         let seed = self.seed;
         if self.args.confidence {
             let k = self.args.confidence_n;
-            estimates[0] = Some(significance::confidence_estimate(metric, &stats[0], k, seed));
+            estimates[0] = Some(significance::confidence_estimate(
+                metric, &stats[0], k, seed,
+            ));
             signature.set("bs", "bs", k.to_string());
             signature.set("seed", "rs", seed.to_string());
         } else if self.args.paired_bs {
@@ -289,7 +294,9 @@ fn seed_from(args: &BleuArgs) -> anyhow::Result<u64> {
     }
     match std::env::var("SACREBLEU_SEED") {
         Ok(v) => v.trim().parse().with_context(|| {
-            format!("SACREBLEU_SEED={v:?} is not a non-negative integer; set a number or use --seed")
+            format!(
+                "SACREBLEU_SEED={v:?} is not a non-negative integer; set a number or use --seed"
+            )
         }),
         Err(_) => Ok(significance::DEFAULT_SEED),
     }
@@ -315,7 +322,10 @@ pub fn run(args: BleuArgs) -> anyhow::Result<()> {
     let systems: Vec<Vec<String>> = args
         .input
         .iter()
-        .map(|p| read_segments(p).with_context(|| format!("reading hypotheses {}", input::display_name(p))))
+        .map(|p| {
+            read_segments(p)
+                .with_context(|| format!("reading hypotheses {}", input::display_name(p)))
+        })
         .collect::<anyhow::Result<_>>()?;
     for (path, lines) in args.input.iter().zip(&systems) {
         if lines.len() != refs[0].len() {
@@ -414,7 +424,11 @@ fn format_single(args: &BleuArgs, reports: &[Report]) -> String {
             let score = &r.scores[0];
             let estimate = r.estimates[0];
             match args.format {
-                ScoreFormat::Json => with_confidence_json(score.format_json(args.width, &r.signature), estimate, args.width),
+                ScoreFormat::Json => with_confidence_json(
+                    score.format_json(args.width, &r.signature),
+                    estimate,
+                    args.width,
+                ),
                 ScoreFormat::Text => {
                     if let Some(e) = estimate.filter(|e| e.mean > 0.0 && !args.score_only) {
                         let w = args.width;
@@ -449,7 +463,12 @@ fn format_single(args: &BleuArgs, reports: &[Report]) -> String {
             // Align the lines on their '=' (character positions, as Python counts them).
             let lens: Vec<usize> = lines
                 .iter()
-                .map(|l| l[..l.find('=').unwrap_or(0)].chars().count().saturating_sub(1))
+                .map(|l| {
+                    l[..l.find('=').unwrap_or(0)]
+                        .chars()
+                        .count()
+                        .saturating_sub(1)
+                })
                 .collect();
             let width = lens.iter().copied().max().unwrap_or(0);
             for (len, line) in lens.iter().zip(&lines) {
@@ -526,7 +545,11 @@ fn format_systems(args: &BleuArgs, reports: &[Report]) -> String {
     let mut header = vec!["System".to_string()];
     for r in reports {
         let ci = r.estimates.iter().any(Option::is_some);
-        header.push(if ci { format!("{} (μ ± 95% CI)", r.name) } else { r.name.clone() });
+        header.push(if ci {
+            format!("{} (μ ± 95% CI)", r.name)
+        } else {
+            r.name.clone()
+        });
     }
     let mut rows = vec![header];
     for (i, name) in names.iter().enumerate() {
@@ -541,7 +564,10 @@ fn format_systems(args: &BleuArgs, reports: &[Report]) -> String {
                 ));
             }
             if let Some(p) = r.p_values[i] {
-                cell.push_str(&format!(" (p = {p:.4}){}", if p <= 0.05 { "*" } else { "" }));
+                cell.push_str(&format!(
+                    " (p = {p:.4}){}",
+                    if p <= 0.05 { "*" } else { "" }
+                ));
             }
             row.push(cell);
         }
@@ -573,7 +599,10 @@ fn format_systems(args: &BleuArgs, reports: &[Report]) -> String {
     }
     if paired {
         let test = if args.paired_bs {
-            format!("paired bootstrap resampling, {} resamples", args.paired_bs_n)
+            format!(
+                "paired bootstrap resampling, {} resamples",
+                args.paired_bs_n
+            )
         } else {
             format!("approximate randomization, {} trials", args.paired_ar_n)
         };
@@ -584,7 +613,11 @@ fn format_systems(args: &BleuArgs, reports: &[Report]) -> String {
     }
     out.push_str("\nMetric signatures:\n");
     for r in reports {
-        out.push_str(&format!(" - {:<10} {}\n", r.name, r.signature.format(args.short)));
+        out.push_str(&format!(
+            " - {:<10} {}\n",
+            r.name,
+            r.signature.format(args.short)
+        ));
     }
     out
 }

@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use rustc_hash::FxHashMap;
 
+use super::ngrams::{self, Clipper, NgramTable, SegmentVocab};
 use super::pytext;
 use super::real::Real;
 use super::tokenizers::Tokenizer;
@@ -99,9 +100,17 @@ impl Default for Bleu {
     }
 }
 
-/// One segment's references, tokenized.
+/// One segment's references, tokenized, with packed n-gram counts when the order allows.
 pub struct BleuRefs {
     tokenized: Vec<String>,
+    packed: Option<PackedRefs>,
+}
+
+/// Maximum count over references of each n-gram, per order, packed (see [`ngrams`]).
+struct PackedRefs {
+    vocab: SegmentVocab,
+    tables: Vec<NgramTable>,
+    lens: Vec<usize>,
 }
 
 impl Bleu {
@@ -235,29 +244,40 @@ impl BleuDetails {
     }
 }
 
-/// Count every n-gram of orders 1..=max in `tokens` into `counts`.
-fn count_ngrams<'a>(tokens: &'a [&'a str], max: usize, counts: &mut FxHashMap<&'a [&'a str], u32>) {
-    for n in 1..=max {
-        for gram in tokens.windows(n) {
-            *counts.entry(gram).or_insert(0) += 1;
-        }
+/// The reference length closest to `hyp_len`; ties go to the shorter reference (-1 if none).
+fn closest_ref_len(hyp_len: usize, ref_lens: impl Iterator<Item = usize>) -> f64 {
+    let mut closest: Option<(usize, usize)> = None;
+    for len in ref_lens {
+        let diff = hyp_len.abs_diff(len);
+        closest = match closest {
+            Some((d, l)) if diff > d || (diff == d && len >= l) => Some((d, l)),
+            _ => Some((diff, len)),
+        };
     }
+    closest.map_or(-1.0, |(_, l)| l as f64)
 }
 
-impl Metric for Bleu {
-    type Prepared = BleuRefs;
-
-    fn num_stats(&self) -> usize {
-        2 + 2 * self.max_ngram_order
+impl Bleu {
+    /// Statistics through packed n-grams (orders up to 4).
+    fn packed_segment_stats(&self, hyp: &str, refs: &PackedRefs, out: &mut Vec<f64>) {
+        let order = self.max_ngram_order;
+        let hyp = self.preprocess(hyp);
+        let codes: Vec<u128> = pytext::split(&hyp).map(|w| refs.vocab.code(w)).collect();
+        let hyp_len = codes.len();
+        let mut correct = vec![0u64; order];
+        let mut clipper = Clipper::default();
+        ngrams::for_each_order(&codes, ngrams::WORD_BITS, order, |n, keys| {
+            correct[n - 1] = clipper.matches(&refs.tables[n - 1], keys);
+        });
+        out.push(hyp_len as f64);
+        out.push(closest_ref_len(hyp_len, refs.lens.iter().copied()));
+        out.extend(correct.iter().map(|&c| c as f64));
+        // Every window is a hypothesis n-gram, known words or not.
+        out.extend((1..=order).map(|n| (hyp_len + 1).saturating_sub(n) as f64));
     }
 
-    fn prepare(&self, refs: &[&str]) -> BleuRefs {
-        BleuRefs {
-            tokenized: refs.iter().map(|r| self.preprocess(r)).collect(),
-        }
-    }
-
-    fn segment_stats(&self, hyp: &str, refs: &BleuRefs, out: &mut Vec<f64>) {
+    /// Statistics with n-grams as token slices (any order).
+    fn general_segment_stats(&self, hyp: &str, refs: &BleuRefs, out: &mut Vec<f64>) {
         let order = self.max_ngram_order;
         let ref_tokens: Vec<Vec<&str>> = refs
             .tokenized
@@ -278,17 +298,7 @@ impl Metric for Bleu {
         let hyp = self.preprocess(hyp);
         let hyp_tokens: Vec<&str> = pytext::split(&hyp).collect();
         let hyp_len = hyp_tokens.len();
-        // The closest reference length; ties go to the shorter reference.
-        let mut closest: Option<(usize, usize)> = None;
-        for tokens in &ref_tokens {
-            let len = tokens.len();
-            let diff = hyp_len.abs_diff(len);
-            closest = match closest {
-                Some((d, l)) if diff > d || (diff == d && len >= l) => Some((d, l)),
-                _ => Some((diff, len)),
-            };
-        }
-        let ref_len = closest.map_or(-1.0, |(_, l)| l as f64);
+        let ref_len = closest_ref_len(hyp_len, ref_tokens.iter().map(Vec::len));
 
         let mut correct = vec![0u64; order];
         let mut total = vec![0u64; order];
@@ -305,6 +315,57 @@ impl Metric for Bleu {
         out.push(ref_len);
         out.extend(correct.iter().map(|&c| c as f64));
         out.extend(total.iter().map(|&t| t as f64));
+    }
+}
+
+/// Count every n-gram of orders 1..=max in `tokens` into `counts`.
+fn count_ngrams<'a>(tokens: &'a [&'a str], max: usize, counts: &mut FxHashMap<&'a [&'a str], u32>) {
+    for n in 1..=max {
+        for gram in tokens.windows(n) {
+            *counts.entry(gram).or_insert(0) += 1;
+        }
+    }
+}
+
+impl Metric for Bleu {
+    type Prepared = BleuRefs;
+
+    fn num_stats(&self) -> usize {
+        2 + 2 * self.max_ngram_order
+    }
+
+    fn prepare(&self, refs: &[&str]) -> BleuRefs {
+        let tokenized: Vec<String> = refs.iter().map(|r| self.preprocess(r)).collect();
+        let packed = (self.max_ngram_order <= ngrams::MAX_PACKED_WORDS).then(|| {
+            let mut vocab = SegmentVocab::default();
+            let mut tables = vec![NgramTable::default(); self.max_ngram_order];
+            let mut lens = Vec::with_capacity(tokenized.len());
+            for reference in &tokenized {
+                let codes: Vec<u128> = pytext::split(reference).map(|w| vocab.intern(w)).collect();
+                lens.push(codes.len());
+                ngrams::for_each_order(
+                    &codes,
+                    ngrams::WORD_BITS,
+                    self.max_ngram_order,
+                    |n, keys| {
+                        tables[n - 1].merge_max(&NgramTable::from_keys(keys));
+                    },
+                );
+            }
+            PackedRefs {
+                vocab,
+                tables,
+                lens,
+            }
+        });
+        BleuRefs { tokenized, packed }
+    }
+
+    fn segment_stats(&self, hyp: &str, refs: &BleuRefs, out: &mut Vec<f64>) {
+        match &refs.packed {
+            Some(packed) => self.packed_segment_stats(hyp, packed, out),
+            None => self.general_segment_stats(hyp, refs, out),
+        }
     }
 
     fn score_of<R: Real>(&self, stats: &[R]) -> R {

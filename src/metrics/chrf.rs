@@ -5,6 +5,7 @@
 
 use rustc_hash::FxHashMap;
 
+use super::ngrams::{self, Clipper, NgramTable, SegmentVocab};
 use super::pytext;
 use super::real::Real;
 use super::{Metric, Score, Signature};
@@ -39,9 +40,21 @@ impl Default for Chrf {
 /// One reference's n-gram counts: char orders 1..=char_order, then word orders.
 type NgramCounts = Vec<FxHashMap<String, u32>>;
 
-/// The references of one segment.
+/// The references of one segment: packed n-gram counts when the orders allow (see
+/// [`ngrams`]), string-keyed counts otherwise.
 pub struct ChrfRefs {
     refs: Vec<NgramCounts>,
+    packed: Option<PackedRefs>,
+}
+
+struct PackedRefs {
+    vocab: SegmentVocab,
+    refs: Vec<PackedRef>,
+}
+
+/// One reference: an n-gram table per order (char orders, then word orders).
+struct PackedRef {
+    tables: Vec<NgramTable>,
 }
 
 const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
@@ -200,23 +213,58 @@ impl Chrf {
     }
 }
 
-impl Metric for Chrf {
-    type Prepared = ChrfRefs;
-
-    fn num_stats(&self) -> usize {
-        3 * self.order()
+impl Chrf {
+    fn packable(&self) -> bool {
+        self.char_order <= ngrams::MAX_PACKED_CHARS && self.word_order <= ngrams::MAX_PACKED_WORDS
     }
 
-    fn prepare(&self, refs: &[&str]) -> ChrfRefs {
-        ChrfRefs {
-            refs: refs
-                .iter()
-                .map(|r| self.count(&self.preprocess(r)))
-                .collect(),
+    /// Packed keys of every n-gram, per order; `word_code` maps a word (0: unknown).
+    fn packed_keys(&self, line: &str, word_code: impl FnMut(&str) -> u128) -> Vec<Vec<u128>> {
+        let codes = if self.whitespace {
+            ngrams::char_codes(line.chars())
+        } else {
+            ngrams::char_codes(line.chars().filter(|&c| !pytext::is_space(c)))
+        };
+        let mut keys = Vec::with_capacity(self.order());
+        ngrams::for_each_order(&codes, ngrams::CHAR_BITS, self.char_order, |_, k| {
+            keys.push(k.to_vec())
+        });
+        if self.word_order > 0 {
+            let words: Vec<u128> = Chrf::words(line).into_iter().map(word_code).collect();
+            ngrams::for_each_order(&words, ngrams::WORD_BITS, self.word_order, |_, k| {
+                keys.push(k.to_vec())
+            });
+        }
+        keys
+    }
+
+    fn packed_segment_stats(&self, hyp: &str, refs: &PackedRefs, out: &mut Vec<f64>) {
+        let hyp = self.preprocess(hyp);
+        let hyp_keys = self.packed_keys(&hyp, |w| refs.vocab.code(w));
+        let mut clipper = Clipper::default();
+        let mut best: Option<(f64, Vec<f64>)> = None;
+        let mut stats = Vec::with_capacity(3 * self.order());
+        for reference in &refs.refs {
+            stats.clear();
+            for (table, keys) in reference.tables.iter().zip(&hyp_keys) {
+                // Every window counts for the hypothesis total, unknown words included.
+                let hyp_total = if table.is_empty() { 0 } else { keys.len() };
+                stats.push(hyp_total as f64);
+                stats.push(table.total() as f64);
+                stats.push(clipper.matches(table, keys) as f64);
+            }
+            let f = self.f_score(&stats);
+            if best.as_ref().is_none_or(|(bf, _)| f > *bf) {
+                best = Some((f, stats.clone()));
+            }
+        }
+        match best {
+            Some((_, stats)) => out.extend(stats),
+            None => out.extend(std::iter::repeat_n(0.0, 3 * self.order())),
         }
     }
 
-    fn segment_stats(&self, hyp: &str, refs: &ChrfRefs, out: &mut Vec<f64>) {
+    fn general_segment_stats(&self, hyp: &str, refs: &ChrfRefs, out: &mut Vec<f64>) {
         let hyp = self.preprocess(hyp);
         let order = self.order();
         // Hypothesis n-grams counted once, borrowing from these two buffers.
@@ -255,6 +303,46 @@ impl Metric for Chrf {
         match best {
             Some((_, stats)) => out.extend(stats),
             None => out.extend(std::iter::repeat_n(0.0, 3 * order)),
+        }
+    }
+}
+
+impl Metric for Chrf {
+    type Prepared = ChrfRefs;
+
+    fn num_stats(&self) -> usize {
+        3 * self.order()
+    }
+
+    fn prepare(&self, refs: &[&str]) -> ChrfRefs {
+        let lines: Vec<_> = refs.iter().map(|r| self.preprocess(r)).collect();
+        if self.packable() {
+            let mut vocab = SegmentVocab::default();
+            let refs = lines
+                .iter()
+                .map(|line| PackedRef {
+                    tables: self
+                        .packed_keys(line, |w| vocab.intern(w))
+                        .iter()
+                        .map(|keys| NgramTable::from_keys(keys))
+                        .collect(),
+                })
+                .collect();
+            return ChrfRefs {
+                refs: Vec::new(),
+                packed: Some(PackedRefs { vocab, refs }),
+            };
+        }
+        ChrfRefs {
+            refs: lines.iter().map(|r| self.count(r)).collect(),
+            packed: None,
+        }
+    }
+
+    fn segment_stats(&self, hyp: &str, refs: &ChrfRefs, out: &mut Vec<f64>) {
+        match &refs.packed {
+            Some(packed) => self.packed_segment_stats(hyp, packed, out),
+            None => self.general_segment_stats(hyp, refs, out),
         }
     }
 

@@ -8,6 +8,7 @@
 
 pub mod bleu;
 pub mod chrf;
+pub mod ngrams;
 pub mod numpy_rng;
 pub mod pytext;
 pub mod real;
@@ -80,9 +81,9 @@ fn json_string(s: &str) -> String {
 }
 
 /// A metric as sufficient statistics: what sacreBLEU's `Metric` subclasses compute.
-pub trait Metric {
+pub trait Metric: Sync {
     /// Per-segment reference information, computed once and reused for every system.
-    type Prepared;
+    type Prepared: Sync;
 
     /// Number of statistics per segment.
     fn num_stats(&self) -> usize;
@@ -147,14 +148,59 @@ pub fn prepare_refs<M: Metric>(metric: &M, refs: &[Vec<String>]) -> PreparedRefs
     }
 }
 
-/// Statistics of every hypothesis against its prepared references.
+/// Statistics of every hypothesis against its prepared references, computed on
+/// [`default_threads`] threads (segments are split into contiguous chunks and the statistics
+/// concatenated in order, so the result does not depend on the thread count).
 pub fn corpus_stats<M: Metric>(metric: &M, hyps: &[String], refs: &PreparedRefs<M>) -> Stats {
+    corpus_stats_on(metric, hyps, refs, default_threads())
+}
+
+/// [`corpus_stats`] on a given number of threads.
+pub fn corpus_stats_on<M: Metric>(
+    metric: &M,
+    hyps: &[String],
+    refs: &PreparedRefs<M>,
+    threads: usize,
+) -> Stats {
     let width = metric.num_stats();
-    let mut data = Vec::with_capacity(hyps.len() * width);
-    for (hyp, prepared) in hyps.iter().zip(&refs.segments) {
-        metric.segment_stats(hyp, prepared, &mut data);
-    }
+    let n = hyps.len().min(refs.segments.len());
+    // Below a few hundred segments a thread costs more than it saves.
+    let threads = threads.clamp(1, n.div_ceil(256).max(1));
+    let chunk = n.div_ceil(threads).max(1);
+    let score_chunk = |range: std::ops::Range<usize>| {
+        let mut data = Vec::with_capacity(range.len() * width);
+        for i in range {
+            metric.segment_stats(&hyps[i], &refs.segments[i], &mut data);
+        }
+        data
+    };
+    let data = if threads == 1 {
+        score_chunk(0..n)
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..n)
+                .step_by(chunk)
+                .map(|start| {
+                    let score_chunk = &score_chunk;
+                    scope.spawn(move || score_chunk(start..(start + chunk).min(n)))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("a scoring thread panicked"))
+                .collect()
+        })
+    };
     Stats { width, data }
+}
+
+/// Threads for scoring: `ENTENTE_THREADS` if set, else every available core.
+pub fn default_threads() -> usize {
+    std::env::var("ENTENTE_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Corpus-level score of `hyps`.

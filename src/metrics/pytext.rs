@@ -26,6 +26,20 @@ pub fn strip(s: &str) -> &str {
 
 /// Python's `' '.join(s.split())`.
 pub fn normalize_spaces(s: &str) -> String {
+    if s.is_ascii() {
+        // Fast path: Python's ASCII whitespace is \t \n \v \f \r, \x1c-\x1f and space.
+        let mut out = String::with_capacity(s.len());
+        for word in s
+            .split(|c: char| matches!(c, '\t'..='\r' | '\x1c'..='\x1f' | ' '))
+            .filter(|w| !w.is_empty())
+        {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        return out;
+    }
     let mut out = String::with_capacity(s.len());
     for word in split(s) {
         if !out.is_empty() {
@@ -49,16 +63,15 @@ pub fn sub_pairs(
     second: impl Fn(char) -> bool,
     replace: impl Fn(&mut String, char, char),
 ) -> String {
-    let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() + 16);
-    let mut i = 0;
-    while i < chars.len() {
-        if i + 1 < chars.len() && first(chars[i]) && second(chars[i + 1]) {
-            replace(&mut out, chars[i], chars[i + 1]);
-            i += 2;
-        } else {
-            out.push(chars[i]);
-            i += 1;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek() {
+            Some(&next) if first(c) && second(next) => {
+                replace(&mut out, c, next);
+                chars.next();
+            }
+            _ => out.push(c),
         }
     }
     out

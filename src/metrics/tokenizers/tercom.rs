@@ -41,7 +41,7 @@ fn normalize_general_and_western(sent: &str) -> String {
         .replace("&amp;", "&")
         .replace("&lt;", "<")
         .replace("&gt;", ">");
-    let sent = pytext::pad_chars(&format!(" {sent} "), regexp::is_13a_symbol);
+    let sent = regexp::pad_symbols(&format!(" {sent} "));
     let mut sent = sent.replace("'s ", " 's ");
     if let Some(stem) = sent.strip_suffix("'s") {
         sent = format!("{stem} 's");
