@@ -33,7 +33,7 @@ fn time_on<M: Metric>(
     threads: usize,
 ) -> (f64, BTreeMap<String, f64>) {
     let start = Instant::now();
-    let prepared = metrics::prepare_refs(metric, refs);
+    let prepared = metrics::prepare_refs_on(metric, refs, threads);
     if std::env::var_os("ENTENTE_BENCH_VERBOSE").is_some() {
         eprintln!("prepare: {:.3}s", start.elapsed().as_secs_f64());
     }

@@ -83,7 +83,7 @@ fn json_string(s: &str) -> String {
 /// A metric as sufficient statistics: what sacreBLEU's `Metric` subclasses compute.
 pub trait Metric: Sync {
     /// Per-segment reference information, computed once and reused for every system.
-    type Prepared: Sync;
+    type Prepared: Send + Sync;
 
     /// Number of statistics per segment.
     fn num_stats(&self) -> usize;
@@ -133,19 +133,50 @@ pub struct PreparedRefs<M: Metric> {
     pub nrefs: usize,
 }
 
-/// Prepare reference streams (each a list of lines, all of equal length) for `metric`.
+/// Prepare reference streams (each a list of lines, all of equal length) for `metric`, on
+/// [`default_threads`] threads.
 pub fn prepare_refs<M: Metric>(metric: &M, refs: &[Vec<String>]) -> PreparedRefs<M> {
+    prepare_refs_on(metric, refs, default_threads())
+}
+
+/// [`prepare_refs`] on a given number of threads.
+pub fn prepare_refs_on<M: Metric>(
+    metric: &M,
+    refs: &[Vec<String>],
+    threads: usize,
+) -> PreparedRefs<M> {
     let n = refs.first().map_or(0, Vec::len);
-    let segments = (0..n)
-        .map(|i| {
-            let lines: Vec<&str> = refs.iter().map(|r| r[i].as_str()).collect();
-            metric.prepare(&lines)
-        })
-        .collect();
+    let segments = parallel_map(n, threads, |i| {
+        let lines: Vec<&str> = refs.iter().map(|r| r[i].as_str()).collect();
+        metric.prepare(&lines)
+    });
     PreparedRefs {
         segments,
         nrefs: refs.len(),
     }
+}
+
+/// `(0..n).map(f)` on up to `threads` threads, in contiguous chunks, results in order.
+fn parallel_map<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    // Below a few hundred items a thread costs more than it saves.
+    let threads = threads.clamp(1, n.div_ceil(256).max(1));
+    if threads == 1 {
+        return (0..n).map(f).collect();
+    }
+    let chunk = n.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                let f = &f;
+                scope.spawn(move || (start..(start + chunk).min(n)).map(f).collect::<Vec<T>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a scoring thread panicked"))
+            .collect()
+    })
 }
 
 /// Statistics of every hypothesis against its prepared references, computed on
@@ -164,34 +195,15 @@ pub fn corpus_stats_on<M: Metric>(
 ) -> Stats {
     let width = metric.num_stats();
     let n = hyps.len().min(refs.segments.len());
-    // Below a few hundred segments a thread costs more than it saves.
-    let threads = threads.clamp(1, n.div_ceil(256).max(1));
-    let chunk = n.div_ceil(threads).max(1);
-    let score_chunk = |range: std::ops::Range<usize>| {
-        let mut data = Vec::with_capacity(range.len() * width);
-        for i in range {
-            metric.segment_stats(&hyps[i], &refs.segments[i], &mut data);
-        }
-        data
-    };
-    let data = if threads == 1 {
-        score_chunk(0..n)
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..n)
-                .step_by(chunk)
-                .map(|start| {
-                    let score_chunk = &score_chunk;
-                    scope.spawn(move || score_chunk(start..(start + chunk).min(n)))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("a scoring thread panicked"))
-                .collect()
-        })
-    };
-    Stats { width, data }
+    let rows = parallel_map(n, threads, |i| {
+        let mut row = Vec::with_capacity(width);
+        metric.segment_stats(&hyps[i], &refs.segments[i], &mut row);
+        row
+    });
+    Stats {
+        width,
+        data: rows.concat(),
+    }
 }
 
 /// Threads for scoring: `ENTENTE_THREADS` if set, else every available core.
