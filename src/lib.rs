@@ -3,8 +3,10 @@
 //! The library is organised by domain; the `entente` binary is a thin layer over it.
 //! - [`segment`]: French sentence segmentation of web press text.
 //! - [`metrics`]: BLEU, chrF and TER identical to sacreBLEU.
+//! - [`tokenizer`]: MarianTokenizer-identical tokenization from the model's own files.
 //! - [`input`]: reading text inputs (UTF-8 checks with byte offsets) and writing outputs atomically.
 
 pub mod input;
 pub mod metrics;
 pub mod segment;
+pub mod tokenizer;

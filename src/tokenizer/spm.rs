@@ -1,0 +1,400 @@
+//! SentencePiece models read straight from `.spm` files (the `ModelProto` protobuf), with the
+//! encoder and decoder SentencePiece applies for unigram models.
+//!
+//! Encoding: the model's precompiled normalization map (`nmt_nfkc` for opus-mt), SentencePiece's
+//! whitespace rules (`remove_extra_whitespaces`, `add_dummy_prefix`, `escape_whitespaces`), then
+//! the Viterbi segmentation of the `tokenizers` crate's `Unigram` model over the normal pieces
+//! (control and unknown pieces are never matched from text, as in SentencePiece), with runs of
+//! unknown characters fused into one piece. Decoding follows `DecodePieces`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use tokenizers::normalizers::precompiled::Precompiled;
+use tokenizers::{Model, NormalizedString, Normalizer};
+
+use super::TokenizerError;
+
+/// SentencePiece's whitespace symbol.
+pub const SPACE_SYMBOL: char = '▁';
+
+/// The type of a piece, as stored in the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PieceType {
+    Normal,
+    Unknown,
+    Control,
+    UserDefined,
+    Unused,
+    Byte,
+}
+
+impl PieceType {
+    fn from_proto(v: u64) -> Self {
+        match v {
+            2 => PieceType::Unknown,
+            3 => PieceType::Control,
+            4 => PieceType::UserDefined,
+            5 => PieceType::Unused,
+            6 => PieceType::Byte,
+            _ => PieceType::Normal,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Piece {
+    pub piece: String,
+    pub score: f32,
+    pub kind: PieceType,
+}
+
+/// The parts of `NormalizerSpec` that encoding depends on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NormalizerSpec {
+    pub name: String,
+    pub precompiled_charsmap: Vec<u8>,
+    pub add_dummy_prefix: bool,
+    pub remove_extra_whitespaces: bool,
+    pub escape_whitespaces: bool,
+}
+
+impl Default for NormalizerSpec {
+    fn default() -> Self {
+        // protobuf defaults of sentencepiece_model.proto
+        NormalizerSpec {
+            name: String::new(),
+            precompiled_charsmap: Vec::new(),
+            add_dummy_prefix: true,
+            remove_extra_whitespaces: true,
+            escape_whitespaces: true,
+        }
+    }
+}
+
+/// A parsed `.spm` model.
+#[derive(Debug, Clone)]
+pub struct ModelProto {
+    pub pieces: Vec<Piece>,
+    pub normalizer: NormalizerSpec,
+    /// 1 unigram, 2 BPE, 3 word, 4 char.
+    pub model_type: u64,
+    pub unk_surface: String,
+    pub byte_fallback: bool,
+}
+
+/// A minimal protobuf reader: enough of the wire format for `ModelProto`.
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+enum Field<'a> {
+    Varint(u64),
+    Fixed32(u32),
+    Fixed64(u64),
+    Bytes(&'a [u8]),
+}
+
+impl<'a> Reader<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Reader { data, pos: 0 }
+    }
+
+    fn varint(&mut self) -> Result<u64, String> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *self
+                .data
+                .get(self.pos)
+                .ok_or_else(|| format!("truncated varint at byte {}", self.pos))?;
+            self.pos += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(format!("varint longer than 10 bytes at byte {}", self.pos))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.data.len())
+            .ok_or_else(|| format!("field of {n} bytes at byte {} runs past the end", self.pos))?;
+        let slice = &self.data[self.pos..end];
+        self.pos = end;
+        Ok(slice)
+    }
+
+    /// The next `(field number, value)`, or None at the end.
+    fn field(&mut self) -> Result<Option<(u64, Field<'a>)>, String> {
+        if self.pos >= self.data.len() {
+            return Ok(None);
+        }
+        let at = self.pos;
+        let key = self.varint()?;
+        let value = match key & 7 {
+            0 => Field::Varint(self.varint()?),
+            1 => Field::Fixed64(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes"))),
+            2 => {
+                let len = self.varint()?;
+                let len = usize::try_from(len).map_err(|_| format!("length {len} too large"))?;
+                Field::Bytes(self.take(len)?)
+            }
+            5 => Field::Fixed32(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes"))),
+            wire => return Err(format!("unsupported wire type {wire} at byte {at}")),
+        };
+        Ok(Some((key >> 3, value)))
+    }
+}
+
+fn utf8(bytes: &[u8], what: &str) -> Result<String, String> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| format!("{what} is not UTF-8"))
+}
+
+fn parse_piece(data: &[u8]) -> Result<Piece, String> {
+    let mut r = Reader::new(data);
+    let mut piece = Piece {
+        piece: String::new(),
+        score: 0.0,
+        kind: PieceType::Normal,
+    };
+    while let Some((number, value)) = r.field()? {
+        match (number, value) {
+            (1, Field::Bytes(b)) => piece.piece = utf8(b, "a piece")?,
+            (2, Field::Fixed32(bits)) => piece.score = f32::from_bits(bits),
+            (3, Field::Varint(v)) => piece.kind = PieceType::from_proto(v),
+            _ => {}
+        }
+    }
+    Ok(piece)
+}
+
+fn parse_normalizer(data: &[u8]) -> Result<NormalizerSpec, String> {
+    let mut r = Reader::new(data);
+    let mut spec = NormalizerSpec::default();
+    while let Some((number, value)) = r.field()? {
+        match (number, value) {
+            (1, Field::Bytes(b)) => spec.name = utf8(b, "the normalizer name")?,
+            (2, Field::Bytes(b)) => spec.precompiled_charsmap = b.to_vec(),
+            (3, Field::Varint(v)) => spec.add_dummy_prefix = v != 0,
+            (4, Field::Varint(v)) => spec.remove_extra_whitespaces = v != 0,
+            (5, Field::Varint(v)) => spec.escape_whitespaces = v != 0,
+            _ => {}
+        }
+    }
+    Ok(spec)
+}
+
+impl ModelProto {
+    /// Parse the bytes of a `.spm` file.
+    pub fn parse(data: &[u8]) -> Result<Self, String> {
+        let mut r = Reader::new(data);
+        let mut model = ModelProto {
+            pieces: Vec::new(),
+            normalizer: NormalizerSpec::default(),
+            model_type: 1,
+            unk_surface: " \u{2047} ".to_string(),
+            byte_fallback: false,
+        };
+        while let Some((number, value)) = r.field()? {
+            match (number, value) {
+                (1, Field::Bytes(b)) => model.pieces.push(parse_piece(b)?),
+                (2, Field::Bytes(b)) => {
+                    let mut t = Reader::new(b);
+                    while let Some((n, v)) = t.field()? {
+                        match (n, v) {
+                            (3, Field::Varint(v)) => model.model_type = v,
+                            (35, Field::Varint(v)) => model.byte_fallback = v != 0,
+                            (44, Field::Bytes(s)) => model.unk_surface = utf8(s, "unk_surface")?,
+                            _ => {}
+                        }
+                    }
+                }
+                (3, Field::Bytes(b)) => model.normalizer = parse_normalizer(b)?,
+                _ => {}
+            }
+        }
+        if model.pieces.is_empty() {
+            return Err("no pieces: not a SentencePiece model".into());
+        }
+        Ok(model)
+    }
+}
+
+/// A SentencePiece unigram model ready to encode and decode.
+pub struct SentencePiece {
+    model: tokenizers::models::unigram::Unigram,
+    normalizer: Option<Precompiled>,
+    spec: NormalizerSpec,
+    /// Piece → (index, type), for decoding.
+    pieces: HashMap<String, PieceType>,
+    unk_piece: String,
+    unk_surface: String,
+}
+
+/// A string no normalized input can contain, used for the unknown piece in the Viterbi
+/// vocabulary so that text never matches it (SentencePiece never matches `<unk>` from text).
+const UNMATCHABLE_UNK: &str = "\u{0}\u{0}<unk>\u{0}\u{0}";
+
+impl SentencePiece {
+    /// Load a `.spm` file; errors name the file.
+    pub fn load(path: &Path) -> Result<Self, TokenizerError> {
+        let data = std::fs::read(path).map_err(|source| TokenizerError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let proto = ModelProto::parse(&data).map_err(|reason| TokenizerError::BadSpm {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        Self::from_proto(proto).map_err(|reason| TokenizerError::BadSpm {
+            path: path.to_path_buf(),
+            reason,
+        })
+    }
+
+    pub fn from_proto(proto: ModelProto) -> Result<Self, String> {
+        if proto.model_type != 1 {
+            return Err(format!(
+                "model type {} is not supported (only unigram models, type 1)",
+                proto.model_type
+            ));
+        }
+        let mut vocab: Vec<(String, f64)> = Vec::with_capacity(proto.pieces.len());
+        let mut unk_id = None;
+        let mut unk_piece = "<unk>".to_string();
+        let mut pieces = HashMap::with_capacity(proto.pieces.len());
+        for p in &proto.pieces {
+            pieces.insert(p.piece.clone(), p.kind);
+            match p.kind {
+                PieceType::Normal | PieceType::UserDefined => {
+                    vocab.push((p.piece.clone(), f64::from(p.score)))
+                }
+                PieceType::Unknown => {
+                    unk_id = Some(vocab.len());
+                    unk_piece = p.piece.clone();
+                    vocab.push((UNMATCHABLE_UNK.to_string(), f64::from(p.score)));
+                }
+                _ => {}
+            }
+        }
+        let unk_id = unk_id.ok_or("the model has no unknown piece")?;
+        let model = tokenizers::models::unigram::Unigram::from(vocab, Some(unk_id), false)
+            .map_err(|e| format!("cannot build the unigram model: {e}"))?;
+        let normalizer = if proto.normalizer.precompiled_charsmap.is_empty() {
+            None
+        } else {
+            Some(
+                Precompiled::from(&proto.normalizer.precompiled_charsmap)
+                    .map_err(|e| format!("bad precompiled normalization map: {e}"))?,
+            )
+        };
+        Ok(SentencePiece {
+            model,
+            normalizer,
+            spec: proto.normalizer,
+            pieces,
+            unk_piece,
+            unk_surface: proto.unk_surface,
+        })
+    }
+
+    /// SentencePiece's normalization: the charsmap, then its whitespace rules.
+    pub fn normalize(&self, text: &str) -> String {
+        let mapped = match &self.normalizer {
+            Some(normalizer) => {
+                let mut n = NormalizedString::from(text);
+                match normalizer.normalize(&mut n) {
+                    Ok(()) => n.get().to_string(),
+                    Err(_) => text.to_string(),
+                }
+            }
+            None => text.to_string(),
+        };
+        let mut out = String::with_capacity(mapped.len() + 3);
+        if self.spec.add_dummy_prefix {
+            out.push(' ');
+        }
+        let mut previous_space = self.spec.remove_extra_whitespaces || self.spec.add_dummy_prefix;
+        for c in mapped.chars() {
+            if c == ' ' {
+                if previous_space && self.spec.remove_extra_whitespaces {
+                    continue;
+                }
+                previous_space = true;
+            } else {
+                previous_space = false;
+            }
+            out.push(c);
+        }
+        if self.spec.remove_extra_whitespaces {
+            while out.ends_with(' ') {
+                out.pop();
+            }
+        }
+        if self.spec.escape_whitespaces {
+            out = out.replace(' ', "▁");
+        }
+        out
+    }
+
+    /// The pieces of `text`, as `SentencePieceProcessor.encode(text, out_type=str)`.
+    pub fn encode(&self, text: &str) -> Vec<String> {
+        let normalized = self.normalize(text);
+        if normalized.is_empty() || normalized == "▁" {
+            return Vec::new();
+        }
+        match self.model.tokenize(&normalized) {
+            Ok(tokens) => tokens.into_iter().map(|t| t.value).collect(),
+            Err(_) => vec![normalized],
+        }
+    }
+
+    /// Text of pieces, as `SentencePieceProcessor.decode_pieces`.
+    pub fn decode_pieces<S: AsRef<str>>(&self, pieces: &[S]) -> String {
+        let mut text = String::new();
+        let mut at_start = true;
+        for piece in pieces {
+            let piece = piece.as_ref();
+            let surface = match self.pieces.get(piece) {
+                Some(PieceType::Control) => String::new(),
+                Some(PieceType::Unknown) => self.unk_surface.clone(),
+                // A piece the model does not know is copied as it is.
+                None => piece.to_string(),
+                Some(_) => {
+                    let mut p = piece;
+                    if at_start && (self.spec.add_dummy_prefix || self.spec.remove_extra_whitespaces) {
+                        p = p.strip_prefix(SPACE_SYMBOL).unwrap_or(p);
+                    }
+                    p.replace(SPACE_SYMBOL, " ")
+                }
+            };
+            if at_start && !surface.is_empty() {
+                at_start = false;
+            }
+            text.push_str(&surface);
+        }
+        text
+    }
+
+    /// The piece used for unknown input.
+    pub fn unk_piece(&self) -> &str {
+        &self.unk_piece
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncated_and_foreign_data_are_errors() {
+        assert!(ModelProto::parse(b"").is_err());
+        assert!(ModelProto::parse(b"\x0a\x05ab").is_err()); // length past the end
+        assert!(ModelProto::parse(b"{\"not\": \"protobuf\"}").is_err());
+        assert!(ModelProto::parse(&[0x0f]).is_err()); // wire type 7
+    }
+}
