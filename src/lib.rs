@@ -4,8 +4,10 @@
 //! - [`segment`]: French sentence segmentation of web press text.
 //! - [`metrics`]: BLEU, chrF and TER identical to sacreBLEU.
 //! - [`tokenizer`]: MarianTokenizer-identical tokenization from the model's own files.
+//! - [`hub`]: model files from a local directory, the registry or the Hugging Face Hub cache.
 //! - [`input`]: reading text inputs (UTF-8 checks with byte offsets) and writing outputs atomically.
 
+pub mod hub;
 pub mod input;
 pub mod metrics;
 pub mod segment;

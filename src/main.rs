@@ -18,6 +18,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Segment(cli::segment::SegmentArgs),
+    Tokenize(cli::tokenize::TokenizeArgs),
     Bleu(cli::bleu::BleuArgs),
 }
 
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Segment(args) => cli::segment::run(args),
+        Command::Tokenize(args) => cli::tokenize::run(args),
         Command::Bleu(args) => cli::bleu::run(args),
     };
     match result {

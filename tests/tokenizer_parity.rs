@@ -81,7 +81,10 @@ fn check_model(model: &str) {
                 if target_ids != ids(&rec["ids"]) {
                     failures.push(format!("target encode {i} {source:?}"));
                 } else if tok.decode(&target_ids) != want_text {
-                    failures.push(format!("decode {i}: {:?} != {want_text:?}", tok.decode(&target_ids)));
+                    failures.push(format!(
+                        "decode {i}: {:?} != {want_text:?}",
+                        tok.decode(&target_ids)
+                    ));
                 }
                 decoded += 1;
             }
@@ -95,7 +98,10 @@ fn check_model(model: &str) {
             other => panic!("unknown record {other}"),
         }
     }
-    assert!(encoded > 3400 && edges > 30 && decoded > 3000, "{encoded} {edges} {decoded}");
+    assert!(
+        encoded > 3400 && edges > 30 && decoded > 3000,
+        "{encoded} {edges} {decoded}"
+    );
     assert!(
         failures.is_empty(),
         "{model}: {} differences, first: {:#?}",

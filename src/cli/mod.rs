@@ -2,6 +2,7 @@
 
 pub mod bleu;
 pub mod segment;
+pub mod tokenize;
 
 use std::io::{self, Write};
 use std::path::Path;

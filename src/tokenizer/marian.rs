@@ -80,10 +80,11 @@ impl MarianTokenizer {
     pub fn from_dir(dir: &Path) -> Result<Self, TokenizerError> {
         let config_path = dir.join("tokenizer_config.json");
         let config: TokenizerConfig = if config_path.exists() {
-            let text = std::fs::read_to_string(&config_path).map_err(|source| TokenizerError::Io {
-                path: config_path.clone(),
-                source,
-            })?;
+            let text =
+                std::fs::read_to_string(&config_path).map_err(|source| TokenizerError::Io {
+                    path: config_path.clone(),
+                    source,
+                })?;
             serde_json::from_str(&text).map_err(|e| TokenizerError::BadConfig {
                 path: config_path.clone(),
                 reason: e.to_string(),
@@ -114,10 +115,12 @@ impl MarianTokenizer {
         let target = SentencePiece::load(target_spm)?;
         let encoder = read_vocab(vocab)?;
         let special = |name: &str, path: &Path, map: &HashMap<String, u32>| {
-            map.get(name).copied().ok_or_else(|| TokenizerError::MissingToken {
-                path: path.to_path_buf(),
-                token: name.to_string(),
-            })
+            map.get(name)
+                .copied()
+                .ok_or_else(|| TokenizerError::MissingToken {
+                    path: path.to_path_buf(),
+                    token: name.to_string(),
+                })
         };
         let unk_id = special("<unk>", vocab, &encoder)?;
         let eos_id = special("</s>", vocab, &encoder)?;

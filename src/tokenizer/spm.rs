@@ -3,15 +3,16 @@
 //!
 //! Encoding: the model's precompiled normalization map (`nmt_nfkc` for opus-mt), SentencePiece's
 //! whitespace rules (`remove_extra_whitespaces`, `add_dummy_prefix`, `escape_whitespaces`), then
-//! the Viterbi segmentation of the `tokenizers` crate's `Unigram` model over the normal pieces
-//! (control and unknown pieces are never matched from text, as in SentencePiece), with runs of
-//! unknown characters fused into one piece. Decoding follows `DecodePieces`.
+//! SentencePiece's Viterbi segmentation over a byte trie of the matchable pieces, in `f32` like
+//! SentencePiece (control and unknown pieces are never matched from text), with runs of unknown
+//! characters fused into one piece. Decoding follows `DecodePieces`. The charsmap itself is the
+//! `tokenizers` crate's `Precompiled` reader.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use tokenizers::normalizers::precompiled::Precompiled;
-use tokenizers::{Model, NormalizedString, Normalizer};
+use unicode_segmentation::UnicodeSegmentation;
 
 use super::TokenizerError;
 
@@ -92,7 +93,7 @@ struct Reader<'a> {
 enum Field<'a> {
     Varint(u64),
     Fixed32(u32),
-    Fixed64(u64),
+    Fixed64,
     Bytes(&'a [u8]),
 }
 
@@ -137,13 +138,18 @@ impl<'a> Reader<'a> {
         let key = self.varint()?;
         let value = match key & 7 {
             0 => Field::Varint(self.varint()?),
-            1 => Field::Fixed64(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes"))),
+            1 => {
+                self.take(8)?;
+                Field::Fixed64
+            }
             2 => {
                 let len = self.varint()?;
                 let len = usize::try_from(len).map_err(|_| format!("length {len} too large"))?;
                 Field::Bytes(self.take(len)?)
             }
-            5 => Field::Fixed32(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes"))),
+            5 => Field::Fixed32(u32::from_le_bytes(
+                self.take(4)?.try_into().expect("4 bytes"),
+            )),
             wire => return Err(format!("unsupported wire type {wire} at byte {at}")),
         };
         Ok(Some((key >> 3, value)))
@@ -224,20 +230,67 @@ impl ModelProto {
     }
 }
 
+/// A byte trie of the matchable pieces, flattened: each node's children are a sorted run of
+/// `edges`.
+struct PieceTrie {
+    /// (first edge, number of edges, piece index or u32::MAX) per node; node 0 is the root.
+    nodes: Vec<(u32, u32, u32)>,
+    /// (byte, child node), sorted by byte within each node's run.
+    edges: Vec<(u8, u32)>,
+}
+
+impl PieceTrie {
+    fn build(pieces: &[(usize, &str)]) -> Self {
+        // Build with sorted maps, then flatten breadth-first.
+        let mut children: Vec<std::collections::BTreeMap<u8, usize>> = vec![Default::default()];
+        let mut values: Vec<u32> = vec![u32::MAX];
+        for &(index, piece) in pieces {
+            let mut node = 0;
+            for &b in piece.as_bytes() {
+                node = match children[node].get(&b) {
+                    Some(&next) => next,
+                    None => {
+                        children.push(Default::default());
+                        values.push(u32::MAX);
+                        let next = children.len() - 1;
+                        children[node].insert(b, next);
+                        next
+                    }
+                };
+            }
+            values[node] = index as u32;
+        }
+        let mut nodes = Vec::with_capacity(children.len());
+        let mut edges = Vec::with_capacity(children.len());
+        for (node, map) in children.iter().enumerate() {
+            nodes.push((edges.len() as u32, map.len() as u32, values[node]));
+            edges.extend(map.iter().map(|(&b, &child)| (b, child as u32)));
+        }
+        PieceTrie { nodes, edges }
+    }
+
+    fn child(&self, node: u32, byte: u8) -> Option<u32> {
+        let (first, count, _) = self.nodes[node as usize];
+        let run = &self.edges[first as usize..(first + count) as usize];
+        run.binary_search_by_key(&byte, |&(b, _)| b)
+            .ok()
+            .map(|i| run[i].1)
+    }
+}
+
 /// A SentencePiece unigram model ready to encode and decode.
 pub struct SentencePiece {
-    model: tokenizers::models::unigram::Unigram,
+    proto_pieces: Vec<Piece>,
+    trie: PieceTrie,
     normalizer: Option<Precompiled>,
     spec: NormalizerSpec,
-    /// Piece → (index, type), for decoding.
+    /// Piece → type, for decoding.
     pieces: HashMap<String, PieceType>,
     unk_piece: String,
     unk_surface: String,
+    min_score: f32,
+    max_score: f32,
 }
-
-/// A string no normalized input can contain, used for the unknown piece in the Viterbi
-/// vocabulary so that text never matches it (SentencePiece never matches `<unk>` from text).
-const UNMATCHABLE_UNK: &str = "\u{0}\u{0}<unk>\u{0}\u{0}";
 
 impl SentencePiece {
     /// Load a `.spm` file; errors name the file.
@@ -263,27 +316,34 @@ impl SentencePiece {
                 proto.model_type
             ));
         }
-        let mut vocab: Vec<(String, f64)> = Vec::with_capacity(proto.pieces.len());
-        let mut unk_id = None;
-        let mut unk_piece = "<unk>".to_string();
-        let mut pieces = HashMap::with_capacity(proto.pieces.len());
-        for p in &proto.pieces {
-            pieces.insert(p.piece.clone(), p.kind);
-            match p.kind {
-                PieceType::Normal | PieceType::UserDefined => {
-                    vocab.push((p.piece.clone(), f64::from(p.score)))
-                }
-                PieceType::Unknown => {
-                    unk_id = Some(vocab.len());
-                    unk_piece = p.piece.clone();
-                    vocab.push((UNMATCHABLE_UNK.to_string(), f64::from(p.score)));
-                }
-                _ => {}
-            }
-        }
-        let unk_id = unk_id.ok_or("the model has no unknown piece")?;
-        let model = tokenizers::models::unigram::Unigram::from(vocab, Some(unk_id), false)
-            .map_err(|e| format!("cannot build the unigram model: {e}"))?;
+        let unk = proto
+            .pieces
+            .iter()
+            .find(|p| p.kind == PieceType::Unknown)
+            .ok_or("the model has no unknown piece")?;
+        let unk_piece = unk.piece.clone();
+        // SentencePiece matches normal, user-defined and unused pieces from text (unused ones
+        // are then skipped); control and unknown pieces never.
+        let matchable: Vec<(usize, &str)> = proto
+            .pieces
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                matches!(
+                    p.kind,
+                    PieceType::Normal | PieceType::UserDefined | PieceType::Unused
+                )
+            })
+            .map(|(i, p)| (i, p.piece.as_str()))
+            .collect();
+        let trie = PieceTrie::build(&matchable);
+        let normal_scores = proto
+            .pieces
+            .iter()
+            .filter(|p| p.kind == PieceType::Normal)
+            .map(|p| p.score);
+        let min_score = normal_scores.clone().fold(f32::MAX, f32::min);
+        let max_score = normal_scores.fold(f32::MIN, f32::max);
         let normalizer = if proto.normalizer.precompiled_charsmap.is_empty() {
             None
         } else {
@@ -292,28 +352,52 @@ impl SentencePiece {
                     .map_err(|e| format!("bad precompiled normalization map: {e}"))?,
             )
         };
+        let pieces = proto
+            .pieces
+            .iter()
+            .map(|p| (p.piece.clone(), p.kind))
+            .collect();
         Ok(SentencePiece {
-            model,
+            proto_pieces: proto.pieces,
+            trie,
             normalizer,
             spec: proto.normalizer,
             pieces,
             unk_piece,
             unk_surface: proto.unk_surface,
+            min_score,
+            max_score,
         })
+    }
+
+    /// The precompiled character map applied grapheme by grapheme (as the `tokenizers` crate's
+    /// `Precompiled` normalizer, which matches SentencePiece on real text).
+    fn apply_charsmap(&self, text: &str) -> String {
+        let Some(map) = &self.normalizer else {
+            return text.to_string();
+        };
+        let mut out = String::with_capacity(text.len());
+        for grapheme in text.graphemes(true) {
+            if grapheme.len() < 6 {
+                if let Some(norm) = map.transform(grapheme) {
+                    out.push_str(norm);
+                    continue;
+                }
+            }
+            for (i, c) in grapheme.char_indices() {
+                let part = &grapheme[i..i + c.len_utf8()];
+                match map.transform(part) {
+                    Some(norm) => out.push_str(norm),
+                    None => out.push(c),
+                }
+            }
+        }
+        out
     }
 
     /// SentencePiece's normalization: the charsmap, then its whitespace rules.
     pub fn normalize(&self, text: &str) -> String {
-        let mapped = match &self.normalizer {
-            Some(normalizer) => {
-                let mut n = NormalizedString::from(text);
-                match normalizer.normalize(&mut n) {
-                    Ok(()) => n.get().to_string(),
-                    Err(_) => text.to_string(),
-                }
-            }
-            None => text.to_string(),
-        };
+        let mapped = self.apply_charsmap(text);
         let mut out = String::with_capacity(mapped.len() + 3);
         if self.spec.add_dummy_prefix {
             out.push(' ');
@@ -344,13 +428,93 @@ impl SentencePiece {
     /// The pieces of `text`, as `SentencePieceProcessor.encode(text, out_type=str)`.
     pub fn encode(&self, text: &str) -> Vec<String> {
         let normalized = self.normalize(text);
-        if normalized.is_empty() || normalized == "▁" {
+        self.segment(&normalized)
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// SentencePiece's Viterbi segmentation (`EncodeOptimized`, in `f32` as SentencePiece),
+    /// runs of unknown characters fused into one piece.
+    fn segment<'a>(&self, normalized: &'a str) -> Vec<&'a str> {
+        const UNK_PENALTY: f32 = 10.0;
+        let bytes = normalized.as_bytes();
+        let size = bytes.len();
+        if size == 0 {
             return Vec::new();
         }
-        match self.model.tokenize(&normalized) {
-            Ok(tokens) => tokens.into_iter().map(|t| t.value).collect(),
-            Err(_) => vec![normalized],
+        let unk_score = self.min_score - UNK_PENALTY;
+        // (best score, start of the last piece or usize::MAX, piece index or None for unknown)
+        let mut best: Vec<(f32, usize, Option<u32>)> = vec![(0.0, usize::MAX, None); size + 1];
+        let mut start = 0;
+        while start < size {
+            let till_here = best[start].0;
+            let char_len = normalized[start..].chars().next().map_or(1, char::len_utf8);
+            let mut has_single_node = false;
+            let mut node = 0u32;
+            for (pos, &b) in bytes.iter().enumerate().skip(start) {
+                let Some(next) = self.trie.child(node, b) else {
+                    break;
+                };
+                node = next;
+                let index = self.trie.nodes[node as usize].2;
+                if index == u32::MAX {
+                    continue;
+                }
+                let piece = &self.proto_pieces[index as usize];
+                if piece.kind == PieceType::Unused {
+                    continue;
+                }
+                let end = pos + 1;
+                let length = end - start;
+                let score = if piece.kind == PieceType::UserDefined {
+                    length as f32 * self.max_score - 0.1
+                } else {
+                    piece.score
+                };
+                let candidate = score + till_here;
+                let target = &mut best[end];
+                if target.1 == usize::MAX || candidate > target.0 {
+                    *target = (candidate, start, Some(index));
+                }
+                if length == char_len {
+                    has_single_node = true;
+                }
+            }
+            if !has_single_node {
+                let candidate = unk_score + till_here;
+                let target = &mut best[start + char_len];
+                if target.1 == usize::MAX || candidate > target.0 {
+                    *target = (candidate, start, None);
+                }
+            }
+            start += char_len;
         }
+        // Backtrack, fusing consecutive unknown pieces.
+        let mut pieces: Vec<&str> = Vec::new();
+        let mut end = size;
+        let mut unknown_start: Option<usize> = None;
+        let mut unknown_end = 0;
+        while end > 0 {
+            let (_, start, index) = best[end];
+            if index.is_none() {
+                if unknown_start.is_none() {
+                    unknown_end = end;
+                }
+                unknown_start = Some(start);
+            } else {
+                if let Some(u) = unknown_start.take() {
+                    pieces.push(&normalized[u..unknown_end]);
+                }
+                pieces.push(&normalized[start..end]);
+            }
+            end = start;
+        }
+        if let Some(u) = unknown_start {
+            pieces.push(&normalized[u..unknown_end]);
+        }
+        pieces.reverse();
+        pieces
     }
 
     /// Text of pieces, as `SentencePieceProcessor.decode_pieces`.
@@ -366,7 +530,9 @@ impl SentencePiece {
                 None => piece.to_string(),
                 Some(_) => {
                     let mut p = piece;
-                    if at_start && (self.spec.add_dummy_prefix || self.spec.remove_extra_whitespaces) {
+                    if at_start
+                        && (self.spec.add_dummy_prefix || self.spec.remove_extra_whitespaces)
+                    {
                         p = p.strip_prefix(SPACE_SYMBOL).unwrap_or(p);
                     }
                     p.replace(SPACE_SYMBOL, " ")

@@ -1,0 +1,96 @@
+//! `entente tokenize`: inspect how a model tokenizes text.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use entente::tokenizer::MarianTokenizer;
+use entente::{hub, input};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenFormat {
+    /// The ids the model receives, `</s>` included, space-separated.
+    Ids,
+    /// SentencePiece pieces, space-separated.
+    Pieces,
+    /// {"text": s, "ids": [..], "pieces": [..]} per line.
+    Jsonl,
+}
+
+/// Tokenize text exactly as transformers' MarianTokenizer does for an opus-mt model, from the
+/// model's own files (source.spm, target.spm, vocab.json). One input line gives one output line.
+///
+/// Examples:
+///   entente tokenize --model opus-mt-fr-en article.txt
+///   echo "Bonjour le monde" | entente tokenize --model ./my-model --format pieces
+///   echo "8703 19 507 0" | entente tokenize --model opus-mt-fr-en --decode
+#[derive(Args)]
+#[command(verbatim_doc_comment)]
+pub struct TokenizeArgs {
+    /// Input file; `-` or nothing reads standard input.
+    #[arg(default_value = "-")]
+    pub input: String,
+    /// Model: a local directory, a registry name (opus-mt-fr-en, tc-big) or a Hub id.
+    #[arg(long, default_value_t = hub::default_model())]
+    pub model: String,
+    /// Hub revision (branch, tag or commit) for a Hub id.
+    #[arg(long)]
+    pub revision: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TokenFormat::Ids)]
+    pub format: TokenFormat,
+    /// Use the target-side (English) SentencePiece model.
+    #[arg(long)]
+    pub target: bool,
+    /// Read lines of space-separated ids and print their decoded text.
+    #[arg(long)]
+    pub decode: bool,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(args: TokenizeArgs) -> anyhow::Result<()> {
+    let files = hub::resolve(&args.model, args.revision.as_deref(), false)
+        .with_context(|| format!("finding the tokenizer files of {}", args.model))?;
+    let tok = MarianTokenizer::from_dir(files.tokenizer_dir())?;
+    let text = input::read_text(&args.input, false)?;
+    let name = input::display_name(&args.input);
+    let mut out = String::new();
+    for (n, line) in text.lines().enumerate() {
+        if args.decode {
+            let ids = line
+                .split_whitespace()
+                .map(|t| t.parse::<u32>())
+                .collect::<Result<Vec<u32>, _>>()
+                .with_context(|| format!("{name}:{}: expected space-separated token ids", n + 1))?;
+            out.push_str(&tok.decode(&ids));
+            out.push('\n');
+            continue;
+        }
+        let ids = if args.target {
+            tok.encode_target(line)
+        } else {
+            tok.encode(line)
+        };
+        match args.format {
+            TokenFormat::Ids => {
+                let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
+                out.push_str(&ids.join(" "));
+            }
+            TokenFormat::Pieces => out.push_str(&tok.tokenize(line, args.target).join(" ")),
+            TokenFormat::Jsonl => {
+                let record = serde_json::json!({
+                    "text": line, "ids": ids, "pieces": tok.tokenize(line, args.target),
+                });
+                write!(out, "{record}").expect("writing to a String cannot fail");
+            }
+        }
+        out.push('\n');
+    }
+    if args.decode && args.format != TokenFormat::Ids {
+        bail!("--decode prints text; --format does not apply");
+    }
+    super::emit(args.output.as_deref(), out.as_bytes())
+}

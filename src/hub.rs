@@ -1,0 +1,325 @@
+//! Finding a model's files: a local directory, a short name from entente's registry
+//! (`models/registry.json`), or a Hugging Face Hub id at a revision.
+//!
+//! Hub files are looked up in the standard cache (`HF_HUB_CACHE`, else `HF_HOME/hub`, else
+//! `~/.cache/huggingface/hub`, in huggingface_hub's `models--org--name/snapshots/<commit>/`
+//! layout) and downloaded with `hf-hub` when missing, unless `HF_HUB_OFFLINE=1`. Weights of
+//! registry models with a published checksum are verified before use.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// Errors resolving model files.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error(
+        "model {model:?} at revision {revision:?} is not fully in the Hugging Face cache ({cache}) \
+         and HF_HUB_OFFLINE is set; missing: {missing}. Download it on a connected machine, or pass \
+         a local directory holding config.json, source.spm, target.spm, vocab.json and the weights \
+         (model.safetensors or pytorch_model.bin) with --model DIR"
+    )]
+    OfflineMissing {
+        model: String,
+        revision: String,
+        cache: String,
+        missing: String,
+    },
+    #[error("{dir} is missing {missing}; a model directory needs config.json, source.spm, target.spm, vocab.json and model.safetensors or pytorch_model.bin")]
+    LocalMissing { dir: PathBuf, missing: String },
+    #[error("downloading {file} of {model}: {reason}")]
+    Download {
+        model: String,
+        file: String,
+        reason: String,
+    },
+    #[error(
+        "{path} has sha256 {actual}, but {model} publishes {expected}: the file is corrupt or \
+         incomplete; delete it and download again"
+    )]
+    Checksum {
+        path: PathBuf,
+        model: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A model known to entente.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RegistryEntry {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub hub_id: String,
+    pub revision: String,
+    /// The weights file the checksum is for.
+    pub weights: Option<String>,
+    pub sha256: Option<String>,
+    pub description: String,
+}
+
+/// entente's registry of French→English models.
+pub fn registry() -> Vec<RegistryEntry> {
+    serde_json::from_str(include_str!("../models/registry.json"))
+        .expect("models/registry.json is valid (checked by a test)")
+}
+
+/// The default model: the first registry entry.
+pub fn default_model() -> String {
+    registry()[0].name.clone()
+}
+
+/// Paths of a model's files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelFiles {
+    /// Where the files were found (a local directory or a cache snapshot).
+    pub dir: PathBuf,
+    pub config: PathBuf,
+    pub generation_config: Option<PathBuf>,
+    /// The weights: `model.safetensors` or `pytorch_model.bin` (None when not asked for).
+    pub weights: Option<PathBuf>,
+}
+
+impl ModelFiles {
+    /// The directory holding the tokenizer files.
+    pub fn tokenizer_dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+const TOKENIZER_FILES: [&str; 3] = ["source.spm", "target.spm", "vocab.json"];
+const OPTIONAL_FILES: [&str; 3] = [
+    "tokenizer_config.json",
+    "generation_config.json",
+    "target_vocab.json",
+];
+const WEIGHTS: [&str; 2] = ["model.safetensors", "pytorch_model.bin"];
+
+/// The Hub cache directory from the environment, as huggingface_hub computes it.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("HF_HUB_CACHE") {
+        return PathBuf::from(dir);
+    }
+    if let Some(home) = std::env::var_os("HF_HOME") {
+        return PathBuf::from(home).join("hub");
+    }
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".cache").join("huggingface").join("hub")
+}
+
+/// Is `HF_HUB_OFFLINE` set to a true value?
+pub fn offline() -> bool {
+    std::env::var("HF_HUB_OFFLINE")
+        .map(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+        .unwrap_or(false)
+}
+
+/// The snapshot directory of `hub_id` at `revision` in `cache`, if the revision is known.
+fn snapshot_dir(cache: &Path, hub_id: &str, revision: &str) -> Option<PathBuf> {
+    let repo = cache.join(format!("models--{}", hub_id.replace('/', "--")));
+    let is_commit = revision.len() == 40 && revision.bytes().all(|b| b.is_ascii_hexdigit());
+    let commit = if is_commit {
+        revision.to_string()
+    } else {
+        std::fs::read_to_string(repo.join("refs").join(revision))
+            .ok()?
+            .trim()
+            .to_string()
+    };
+    Some(repo.join("snapshots").join(commit))
+}
+
+/// Resolve `model` (a directory, a registry name or a Hub id) to file paths. `revision`
+/// overrides the registry's; `with_weights` also finds (and verifies) the weights.
+pub fn resolve(
+    model: &str,
+    revision: Option<&str>,
+    with_weights: bool,
+) -> Result<ModelFiles, HubError> {
+    let path = Path::new(model);
+    if path.is_dir() {
+        return resolve_local(path, with_weights);
+    }
+    let entry = registry()
+        .into_iter()
+        .find(|e| e.name == model || e.aliases.iter().any(|a| a == model));
+    let (hub_id, default_revision) = match &entry {
+        Some(e) => (e.hub_id.clone(), e.revision.clone()),
+        None => (model.to_string(), "main".to_string()),
+    };
+    let revision = revision.unwrap_or(&default_revision).to_string();
+    let files = resolve_hub(&hub_id, &revision, with_weights)?;
+    if let (Some(entry), Some(weights)) = (&entry, &files.weights) {
+        let same_file = entry.weights.as_deref() == weights.file_name().and_then(|n| n.to_str());
+        if let (Some(expected), true, true) = (&entry.sha256, same_file, revision == entry.revision)
+        {
+            verify_sha256(weights, &entry.hub_id, expected)?;
+        }
+    }
+    Ok(files)
+}
+
+fn resolve_local(dir: &Path, with_weights: bool) -> Result<ModelFiles, HubError> {
+    let mut missing: Vec<&str> = std::iter::once("config.json")
+        .chain(TOKENIZER_FILES)
+        .filter(|f| !dir.join(f).is_file())
+        .collect();
+    let weights = WEIGHTS.iter().map(|w| dir.join(w)).find(|p| p.is_file());
+    if with_weights && weights.is_none() {
+        missing.push("model.safetensors (or pytorch_model.bin)");
+    }
+    if !missing.is_empty() {
+        return Err(HubError::LocalMissing {
+            dir: dir.to_path_buf(),
+            missing: missing.join(", "),
+        });
+    }
+    let generation = dir.join("generation_config.json");
+    Ok(ModelFiles {
+        dir: dir.to_path_buf(),
+        config: dir.join("config.json"),
+        generation_config: generation.is_file().then_some(generation),
+        weights: if with_weights { weights } else { None },
+    })
+}
+
+fn resolve_hub(hub_id: &str, revision: &str, with_weights: bool) -> Result<ModelFiles, HubError> {
+    let cache = cache_dir();
+    let cached = |file: &str| {
+        snapshot_dir(&cache, hub_id, revision)
+            .map(|d| d.join(file))
+            .filter(|p| p.is_file())
+    };
+    let required: Vec<&str> = std::iter::once("config.json")
+        .chain(TOKENIZER_FILES)
+        .collect();
+    let mut missing: Vec<String> = required
+        .iter()
+        .filter(|f| cached(f).is_none())
+        .map(|f| f.to_string())
+        .collect();
+    let cached_weights = WEIGHTS.iter().find_map(|w| cached(w));
+    if with_weights && cached_weights.is_none() {
+        missing.push("model.safetensors (or pytorch_model.bin)".into());
+    }
+    if !missing.is_empty() {
+        if offline() {
+            return Err(HubError::OfflineMissing {
+                model: hub_id.to_string(),
+                revision: revision.to_string(),
+                cache: cache.display().to_string(),
+                missing: missing.join(", "),
+            });
+        }
+        download(
+            hub_id,
+            revision,
+            &cache,
+            with_weights && cached_weights.is_none(),
+        )?;
+    }
+    let dir = snapshot_dir(&cache, hub_id, revision).ok_or_else(|| HubError::OfflineMissing {
+        model: hub_id.to_string(),
+        revision: revision.to_string(),
+        cache: cache.display().to_string(),
+        missing: "the revision".into(),
+    })?;
+    resolve_local(&dir, with_weights)
+}
+
+/// Download the model's files into the cache with hf-hub (progress on stderr).
+fn download(hub_id: &str, revision: &str, cache: &Path, weights: bool) -> Result<(), HubError> {
+    let err = |file: &str, reason: String| HubError::Download {
+        model: hub_id.to_string(),
+        file: file.to_string(),
+        reason,
+    };
+    let api = hf_hub::api::sync::ApiBuilder::from_env()
+        .with_cache_dir(cache.to_path_buf())
+        .with_progress(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .build()
+        .map_err(|e| err("(connection)", e.to_string()))?;
+    let repo = api.repo(hf_hub::Repo::with_revision(
+        hub_id.to_string(),
+        hf_hub::RepoType::Model,
+        revision.to_string(),
+    ));
+    for file in std::iter::once("config.json").chain(TOKENIZER_FILES) {
+        repo.get(file).map_err(|e| err(file, e.to_string()))?;
+    }
+    for file in OPTIONAL_FILES {
+        let _ = repo.get(file); // absent in some repositories
+    }
+    if weights {
+        // opus-mt-fr-en's main branch has only pytorch_model.bin.
+        if repo.get(WEIGHTS[0]).is_err() {
+            repo.get(WEIGHTS[1])
+                .map_err(|e| err(WEIGHTS[1], e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Check a file's sha256 against the published one.
+pub fn verify_sha256(path: &Path, model: &str, expected: &str) -> Result<(), HubError> {
+    let io = |source| HubError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    let actual: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if actual != expected {
+        return Err(HubError::Checksum {
+            path: path.to_path_buf(),
+            model: model.to_string(),
+            expected: expected.to_string(),
+            actual,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_parses_and_names_the_default() {
+        let entries = registry();
+        assert_eq!(entries[0].hub_id, "Helsinki-NLP/opus-mt-fr-en");
+        assert!(entries.iter().any(|e| e.name == "tc-big"));
+        assert_eq!(default_model(), "opus-mt-fr-en");
+    }
+
+    #[test]
+    fn snapshot_of_a_commit_needs_no_ref() {
+        let cache = Path::new("/cache");
+        let commit = "c4aed37b318c763fd177aa449b44e3b783cc6c02";
+        assert_eq!(
+            snapshot_dir(cache, "Helsinki-NLP/opus-mt-fr-en", commit).unwrap(),
+            Path::new("/cache/models--Helsinki-NLP--opus-mt-fr-en/snapshots").join(commit)
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! `entente tokenize` end to end: formats, target side, decoding, and model resolution errors.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const MODEL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/models/opus-mt-fr-en"
+);
+
+fn entente(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entente"));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    // The command may exit before reading its input (an error): a closed pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    child.wait_with_output().unwrap()
+}
+
+fn fixture_edge(text: &str) -> (Vec<u64>, Vec<String>) {
+    // Expected values come from the MarianTokenizer fixture, not from entente.
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tokenizer/opus-mt-fr-en.jsonl"
+    ))
+    .unwrap();
+    for line in fixture.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["kind"] == "edge" && v["text"] == text {
+            return (
+                serde_json::from_value(v["ids"].clone()).unwrap(),
+                serde_json::from_value(v["pieces"].clone()).unwrap(),
+            );
+        }
+    }
+    panic!("no fixture for {text:?}");
+}
+
+#[test]
+fn ids_pieces_and_jsonl() {
+    let text = "\t\tBonjour\tle monde\t";
+    let (ids, pieces) = fixture_edge(text);
+    let input = format!("{text}\n\n");
+    let out = entente(&["tokenize", "--model", MODEL], input.as_bytes(), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids_line: Vec<String> = ids.iter().map(u64::to_string).collect();
+    // An empty line still gives its </s>.
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{}\n0\n", ids_line.join(" "))
+    );
+
+    let out = entente(
+        &["tokenize", "--model", MODEL, "--format", "pieces"],
+        text.as_bytes(),
+        &[],
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{}\n", pieces.join(" "))
+    );
+
+    let out = entente(
+        &["tokenize", "--model", MODEL, "--format", "jsonl"],
+        text.as_bytes(),
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["text"], text);
+    assert_eq!(v["ids"], serde_json::json!(ids));
+    assert_eq!(v["pieces"], serde_json::json!(pieces));
+}
+
+#[test]
+fn decode_and_bad_ids() {
+    let out = entente(
+        &["tokenize", "--model", MODEL, "--decode"],
+        b"8703 19 507 0\n",
+        &[],
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "Bonjour le monde\n");
+    let out = entente(
+        &["tokenize", "--model", MODEL, "--decode"],
+        b"1 2\n3 x\n",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("<stdin>:2"));
+}
+
+#[test]
+fn offline_hub_model_not_cached_says_what_to_do() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = entente(
+        &["tokenize", "--model", "Helsinki-NLP/opus-mt-fr-en"],
+        b"x\n",
+        &[
+            ("HF_HUB_OFFLINE", "1"),
+            ("HF_HUB_CACHE", cache.path().to_str().unwrap()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("missing: config.json, source.spm") && err.contains("--model DIR"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hub_model_from_a_prepared_cache() {
+    // A cache directory in the Hub's layout, with the tokenizer files of the shared model.
+    let cache = tempfile::tempdir().unwrap();
+    let repo = cache.path().join("models--Helsinki-NLP--opus-mt-fr-en");
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    let snapshot = repo.join("snapshots").join(commit);
+    std::fs::create_dir_all(&snapshot).unwrap();
+    std::fs::create_dir_all(repo.join("refs")).unwrap();
+    std::fs::write(repo.join("refs/main"), commit).unwrap();
+    for f in [
+        "config.json",
+        "source.spm",
+        "target.spm",
+        "vocab.json",
+        "tokenizer_config.json",
+    ] {
+        std::fs::copy(format!("{MODEL}/{f}"), snapshot.join(f)).unwrap();
+    }
+    let env = [
+        ("HF_HUB_OFFLINE", "1"),
+        ("HF_HUB_CACHE", cache.path().to_str().unwrap()),
+    ];
+    let out = entente(
+        &[
+            "tokenize",
+            "--model",
+            "Helsinki-NLP/opus-mt-fr-en",
+            "--revision",
+            "main",
+        ],
+        b"Bonjour\n",
+        &env,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let direct = entente(&["tokenize", "--model", MODEL], b"Bonjour\n", &[]);
+    assert_eq!(out.stdout, direct.stdout);
+}
