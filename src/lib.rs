@@ -5,10 +5,16 @@
 //! - [`metrics`]: BLEU, chrF and TER identical to sacreBLEU.
 //! - [`tokenizer`]: MarianTokenizer-identical tokenization from the model's own files.
 //! - [`hub`]: model files from a local directory, the registry or the Hugging Face Hub cache.
+//! - [`marian`]: the Marian encoder-decoder on Candle.
+//! - [`generate`]: greedy and beam search with transformers' semantics.
+//! - [`translate`]: tokenizer + model + search, batching and long-input splitting.
 //! - [`input`]: reading text inputs (UTF-8 checks with byte offsets) and writing outputs atomically.
 
 pub mod hub;
+pub mod generate;
 pub mod input;
+pub mod marian;
 pub mod metrics;
 pub mod segment;
 pub mod tokenizer;
+pub mod translate;

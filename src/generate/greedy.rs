@@ -1,0 +1,52 @@
+//! Greedy search, as transformers' `_sample` without sampling: argmax of the processed scores,
+//! finished rows continue with the pad token.
+
+use super::{process, GenerationConfig, Hypothesis, StepModel};
+
+pub(super) fn search<M: StepModel>(
+    model: &M,
+    ids: &[Vec<u32>],
+    mask: &[Vec<u32>],
+    config: &GenerationConfig,
+) -> Result<Vec<Hypothesis>, M::Error> {
+    let batch = ids.len();
+    let vocab = model.vocab_size();
+    let mut state = model.start(ids, mask, 1)?;
+    let mut hyps = vec![
+        Hypothesis {
+            ids: Vec::new(),
+            logprob: 0.0
+        };
+        batch
+    ];
+    let mut finished = vec![false; batch];
+    let mut tokens = vec![config.decoder_start_token_id; batch];
+    let mut cur_len = 1;
+    while cur_len < config.max_length && finished.iter().any(|f| !f) {
+        let mut logits = model.step(&mut state, &tokens)?;
+        for (row, scores) in logits.chunks_mut(vocab).enumerate() {
+            process(scores, cur_len, config);
+            if finished[row] {
+                tokens[row] = config.pad_token_id;
+                continue;
+            }
+            // argmax, first index on ties (torch.argmax)
+            let mut best = 0;
+            for (i, &x) in scores.iter().enumerate() {
+                if x > scores[best] {
+                    best = i;
+                }
+            }
+            // The log-probability of the choice under the processed scores.
+            super::log_softmax(scores);
+            hyps[row].ids.push(best as u32);
+            hyps[row].logprob += scores[best];
+            tokens[row] = best as u32;
+            if best as u32 == config.eos_token_id {
+                finished[row] = true;
+            }
+        }
+        cur_len += 1;
+    }
+    Ok(hyps)
+}

@@ -1,0 +1,122 @@
+//! `config.json` of a Marian checkpoint, as transformers' `MarianConfig` reads it.
+
+use serde::Deserialize;
+
+fn yes() -> bool {
+    true
+}
+
+fn swish() -> String {
+    "swish".into()
+}
+
+fn max_positions() -> usize {
+    512
+}
+
+/// The architecture fields entente needs; unknown fields are ignored.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct MarianConfig {
+    pub vocab_size: usize,
+    #[serde(default)]
+    pub decoder_vocab_size: Option<usize>,
+    pub d_model: usize,
+    pub encoder_layers: usize,
+    pub decoder_layers: usize,
+    pub encoder_attention_heads: usize,
+    pub decoder_attention_heads: usize,
+    pub encoder_ffn_dim: usize,
+    pub decoder_ffn_dim: usize,
+    #[serde(default = "swish")]
+    pub activation_function: String,
+    #[serde(default = "max_positions")]
+    pub max_position_embeddings: usize,
+    #[serde(default)]
+    pub scale_embedding: bool,
+    #[serde(default = "yes")]
+    pub share_encoder_decoder_embeddings: bool,
+    #[serde(default = "yes")]
+    pub tie_word_embeddings: bool,
+    pub pad_token_id: u32,
+    pub eos_token_id: u32,
+    pub decoder_start_token_id: u32,
+    #[serde(default)]
+    pub forced_eos_token_id: Option<u32>,
+    #[serde(default)]
+    pub normalize_before: bool,
+    #[serde(default)]
+    pub add_final_layer_norm: bool,
+    #[serde(default)]
+    pub normalize_embedding: bool,
+}
+
+/// The feed-forward activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    Relu,
+    /// SiLU, called "swish" in opus-mt configs.
+    Swish,
+    /// The exact (erf) GELU of `torch.nn.functional.gelu`.
+    Gelu,
+    /// The tanh approximation ("gelu_new", "gelu_pytorch_tanh").
+    GeluTanh,
+}
+
+impl MarianConfig {
+    /// Size of the target vocabulary (the logits).
+    pub fn target_vocab_size(&self) -> usize {
+        if self.share_encoder_decoder_embeddings {
+            self.vocab_size
+        } else {
+            self.decoder_vocab_size.unwrap_or(self.vocab_size)
+        }
+    }
+
+    pub fn activation(&self) -> Result<Activation, String> {
+        Ok(match self.activation_function.as_str() {
+            "relu" => Activation::Relu,
+            "swish" | "silu" => Activation::Swish,
+            "gelu" => Activation::Gelu,
+            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Activation::GeluTanh,
+            other => return Err(format!("activation_function {other:?} is not supported")),
+        })
+    }
+
+    /// Reject configurations entente does not implement, with the reason.
+    pub fn check(&self) -> Result<(), String> {
+        self.activation()?;
+        if self.normalize_before || self.add_final_layer_norm || self.normalize_embedding {
+            return Err(
+                "pre-norm Marian variants (normalize_before, add_final_layer_norm, normalize_embedding) are not supported"
+                    .into(),
+            );
+        }
+        for (name, dim, heads) in [
+            ("encoder", self.d_model, self.encoder_attention_heads),
+            ("decoder", self.d_model, self.decoder_attention_heads),
+        ] {
+            if heads == 0 || dim % heads != 0 {
+                return Err(format!("d_model {dim} is not divisible by {heads} {name} attention heads"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of parameters (positions excluded), for reports.
+    pub fn parameter_count(&self) -> usize {
+        let d = self.d_model;
+        let attention = 4 * (d * d + d);
+        let norm = 2 * d;
+        let ffn = |f: usize| d * f + f + f * d + d;
+        let encoder = self.encoder_layers * (attention + norm + ffn(self.encoder_ffn_dim) + norm);
+        let decoder = self.decoder_layers * (2 * attention + 2 * norm + ffn(self.decoder_ffn_dim) + norm);
+        let target = self.target_vocab_size();
+        let embeddings = if self.share_encoder_decoder_embeddings {
+            self.vocab_size * d
+        } else {
+            self.vocab_size * d + target * d
+        };
+        let head = if self.tie_word_embeddings { 0 } else { target * d };
+        encoder + decoder + embeddings + head + target
+    }
+}

@@ -1,0 +1,182 @@
+//! Translation end to end: MarianTokenizer encoding, the Marian model on Candle, search, and
+//! decoding, with batching and the splitting of sources longer than the model accepts.
+
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+
+use crate::generate::{self, GenerationConfig, Hypothesis, StepModel};
+use crate::hub::ModelFiles;
+use crate::marian::{self, DecoderState, MarianConfig, MarianError, MarianModel};
+use crate::tokenizer::{MarianTokenizer, TokenizerError};
+
+/// Errors of translation; loading errors name the file.
+#[derive(Debug, thiserror::Error)]
+pub enum TranslateError {
+    #[error(transparent)]
+    Model(#[from] MarianError),
+    #[error(transparent)]
+    Tokenizer(#[from] TokenizerError),
+    #[error("{path}: {reason}")]
+    GenerationConfig { path: String, reason: String },
+    #[error("the model has no weights file")]
+    NoWeights,
+    #[error("computation failed: {0}")]
+    Compute(#[from] candle_core::Error),
+}
+
+/// One translated segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Translation {
+    pub text: String,
+    /// Generated target ids after the decoder start, EOS included.
+    pub ids: Vec<u32>,
+    /// Sum of the log-probabilities of `ids`.
+    pub logprob: f32,
+}
+
+/// A loaded model with its tokenizer and generation defaults.
+pub struct Translator {
+    pub tokenizer: MarianTokenizer,
+    pub model: MarianModel,
+    pub generation: GenerationConfig,
+    /// The most source tokens (`</s>` included) one piece may have.
+    max_source_tokens: usize,
+}
+
+impl StepModel for MarianModel {
+    type State = (DecoderState, usize);
+    type Error = candle_core::Error;
+
+    fn start(&self, ids: &[Vec<u32>], mask: &[Vec<u32>], per: usize) -> candle_core::Result<Self::State> {
+        let (encoded, mask) = self.encode(ids, mask)?;
+        Ok((MarianModel::start(self, &encoded, &mask, per)?, self.target_vocab_size()))
+    }
+
+    fn step(&self, state: &mut Self::State, tokens: &[u32]) -> candle_core::Result<Vec<f32>> {
+        let logits: Tensor = MarianModel::step(self, &mut state.0, tokens)?;
+        logits.flatten_all()?.to_vec1::<f32>()
+    }
+
+    fn reorder(&self, state: &mut Self::State, rows: &[u32]) -> candle_core::Result<()> {
+        MarianModel::reorder(self, &mut state.0, rows)
+    }
+
+    fn vocab_size(&self) -> usize {
+        self.target_vocab_size()
+    }
+}
+
+impl Translator {
+    /// Load a model from resolved files (weights included) onto `device` in `dtype`.
+    pub fn load(files: &ModelFiles, tokenizer_dir: &Path, device: &Device, dtype: DType) -> Result<Self, TranslateError> {
+        let config: MarianConfig = marian::read_config(&files.config)?;
+        let weights = files.weights.as_ref().ok_or(TranslateError::NoWeights)?;
+        let model = marian::load_model(&config, weights, device, dtype)?;
+        let tokenizer = MarianTokenizer::from_dir(tokenizer_dir)?;
+        let model_json = std::fs::read_to_string(&files.config).map_err(|source| MarianError::Io {
+            path: files.config.clone(),
+            source,
+        })?;
+        let generation_json = match &files.generation_config {
+            Some(path) => Some(std::fs::read_to_string(path).map_err(|source| MarianError::Io {
+                path: path.clone(),
+                source,
+            })?),
+            None => None,
+        };
+        let generation = GenerationConfig::from_json(generation_json.as_deref(), &model_json).map_err(|reason| {
+            TranslateError::GenerationConfig {
+                path: files
+                    .generation_config
+                    .as_ref()
+                    .unwrap_or(&files.config)
+                    .display()
+                    .to_string(),
+                reason,
+            }
+        })?;
+        let max_source_tokens = config.max_position_embeddings.min(tokenizer.model_max_length());
+        Ok(Translator {
+            tokenizer,
+            model,
+            generation,
+            max_source_tokens,
+        })
+    }
+
+    /// Translate sentences as one padded batch (each split first if it is too long).
+    pub fn translate_batch(&self, sources: &[&str], config: &GenerationConfig) -> Result<Vec<Translation>, TranslateError> {
+        // Pieces of every source, flattened, with the source each came from.
+        let mut pieces: Vec<String> = Vec::new();
+        let mut owner: Vec<usize> = Vec::new();
+        for (i, source) in sources.iter().enumerate() {
+            for piece in self.split_long(source) {
+                pieces.push(piece);
+                owner.push(i);
+            }
+        }
+        let batch = self.tokenizer.encode_batch(&pieces);
+        let hyps: Vec<Hypothesis> = generate::generate(&self.model, &batch.ids, &batch.attention_mask, config)?;
+        let mut out: Vec<Translation> = sources
+            .iter()
+            .map(|_| Translation {
+                text: String::new(),
+                ids: Vec::new(),
+                logprob: 0.0,
+            })
+            .collect();
+        for (hyp, &i) in hyps.iter().zip(&owner) {
+            let text = self.tokenizer.decode(&hyp.ids);
+            let t = &mut out[i];
+            if !t.text.is_empty() && !text.is_empty() {
+                t.text.push(' ');
+            }
+            t.text.push_str(&text);
+            t.ids.extend(&hyp.ids);
+            t.logprob += hyp.logprob;
+        }
+        Ok(out)
+    }
+
+    /// Split a source whose encoding exceeds the model's positions at clause boundaries (then
+    /// at spaces, then anywhere), so that nothing is truncated.
+    pub fn split_long(&self, source: &str) -> Vec<String> {
+        if self.tokenizer.encode(source).len() <= self.max_source_tokens {
+            return vec![source.to_string()];
+        }
+        let mut pieces = Vec::new();
+        let mut rest = source.trim();
+        while !rest.is_empty() {
+            if self.tokenizer.encode(rest).len() <= self.max_source_tokens {
+                pieces.push(rest.to_string());
+                break;
+            }
+            // The longest prefix that fits, ending after a clause mark, else at a space.
+            let fits = |end: usize| self.tokenizer.encode(&rest[..end]).len() <= self.max_source_tokens;
+            let boundaries: Vec<usize> = rest
+                .char_indices()
+                .filter(|&(_, c)| matches!(c, ',' | ';' | ':' | '.' | '!' | '?' | '…' | ')' | '»'))
+                .map(|(i, c)| i + c.len_utf8())
+                .collect();
+            let spaces: Vec<usize> = rest.char_indices().filter(|&(_, c)| c == ' ').map(|(i, _)| i).collect();
+            let end = boundaries
+                .iter()
+                .rev()
+                .find(|&&e| e < rest.len() && fits(e))
+                .or_else(|| spaces.iter().rev().find(|&&e| e > 0 && fits(e)))
+                .copied()
+                .unwrap_or_else(|| {
+                    // No boundary fits: cut at the longest prefix of characters that fits.
+                    let mut end = rest.len();
+                    while end > 0 && !fits(end) {
+                        end = rest[..end].char_indices().next_back().map_or(0, |(i, _)| i);
+                    }
+                    end.max(rest.chars().next().map_or(1, char::len_utf8))
+                });
+            pieces.push(rest[..end].trim().to_string());
+            rest = rest[end..].trim_start();
+        }
+        pieces
+    }
+}
