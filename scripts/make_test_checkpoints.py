@@ -98,15 +98,19 @@ for spec in SPECS:
         batch = tok(texts, return_tensors="pt", padding=True)
         out = model.generate(**batch, num_beams=beams, max_new_tokens=MAX_NEW, return_dict_in_generate=True,
                              output_scores=True)
-        # Log-probabilities of the chosen ids: greedy scores are processed logits (log-softmaxed
-        # here, a no-op when the config renormalizes); beam scores are already log-probabilities.
-        trans = model.compute_transition_scores(out.sequences, out.scores, out.beam_indices if beams > 1 else None,
-                                                normalize_logits=beams == 1)
+        # Log-probabilities of the chosen ids: greedy scores are processed logits, log-softmaxed here
+        # unless the config already renormalizes them (a second float32 log_softmax would only add
+        # rounding noise); beam scores are already log-probabilities.
+        scores = out.scores
+        if beams == 1 and not gen.renormalize_logits:
+            scores = tuple(torch.log_softmax(s.double(), dim=-1) for s in scores)  # exact, in float64
+        trans = model.compute_transition_scores(out.sequences, scores, out.beam_indices if beams > 1 else None,
+                                                normalize_logits=False)
         results = []
         for i in range(len(texts)):
             ids = out.sequences[i, 1:].tolist()
             n = ids.index(gen.eos_token_id) + 1 if gen.eos_token_id in ids else len(ids)
-            logprob = float(trans[i, :n].sum())
+            logprob = float(trans[i, :n].double().sum())
             results.append((ids[:n], tok.decode(ids[:n], skip_special_tokens=True), logprob))
         return results
 

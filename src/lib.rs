@@ -10,8 +10,8 @@
 //! - [`translate`]: tokenizer + model + search, batching and long-input splitting.
 //! - [`input`]: reading text inputs (UTF-8 checks with byte offsets) and writing outputs atomically.
 
-pub mod hub;
 pub mod generate;
+pub mod hub;
 pub mod input;
 pub mod marian;
 pub mod metrics;

@@ -32,7 +32,7 @@ pub struct Translation {
     /// Generated target ids after the decoder start, EOS included.
     pub ids: Vec<u32>,
     /// Sum of the log-probabilities of `ids`.
-    pub logprob: f32,
+    pub logprob: f64,
 }
 
 /// A loaded model with its tokenizer and generation defaults.
@@ -48,9 +48,17 @@ impl StepModel for MarianModel {
     type State = (DecoderState, usize);
     type Error = candle_core::Error;
 
-    fn start(&self, ids: &[Vec<u32>], mask: &[Vec<u32>], per: usize) -> candle_core::Result<Self::State> {
+    fn start(
+        &self,
+        ids: &[Vec<u32>],
+        mask: &[Vec<u32>],
+        per: usize,
+    ) -> candle_core::Result<Self::State> {
         let (encoded, mask) = self.encode(ids, mask)?;
-        Ok((MarianModel::start(self, &encoded, &mask, per)?, self.target_vocab_size()))
+        Ok((
+            MarianModel::start(self, &encoded, &mask, per)?,
+            self.target_vocab_size(),
+        ))
     }
 
     fn step(&self, state: &mut Self::State, tokens: &[u32]) -> candle_core::Result<Vec<f32>> {
@@ -69,24 +77,34 @@ impl StepModel for MarianModel {
 
 impl Translator {
     /// Load a model from resolved files (weights included) onto `device` in `dtype`.
-    pub fn load(files: &ModelFiles, tokenizer_dir: &Path, device: &Device, dtype: DType) -> Result<Self, TranslateError> {
+    pub fn load(
+        files: &ModelFiles,
+        tokenizer_dir: &Path,
+        device: &Device,
+        dtype: DType,
+    ) -> Result<Self, TranslateError> {
         let config: MarianConfig = marian::read_config(&files.config)?;
         let weights = files.weights.as_ref().ok_or(TranslateError::NoWeights)?;
         let model = marian::load_model(&config, weights, device, dtype)?;
         let tokenizer = MarianTokenizer::from_dir(tokenizer_dir)?;
-        let model_json = std::fs::read_to_string(&files.config).map_err(|source| MarianError::Io {
-            path: files.config.clone(),
-            source,
-        })?;
-        let generation_json = match &files.generation_config {
-            Some(path) => Some(std::fs::read_to_string(path).map_err(|source| MarianError::Io {
-                path: path.clone(),
+        let model_json =
+            std::fs::read_to_string(&files.config).map_err(|source| MarianError::Io {
+                path: files.config.clone(),
                 source,
-            })?),
+            })?;
+        let generation_json = match &files.generation_config {
+            Some(path) => {
+                Some(
+                    std::fs::read_to_string(path).map_err(|source| MarianError::Io {
+                        path: path.clone(),
+                        source,
+                    })?,
+                )
+            }
             None => None,
         };
-        let generation = GenerationConfig::from_json(generation_json.as_deref(), &model_json).map_err(|reason| {
-            TranslateError::GenerationConfig {
+        let generation = GenerationConfig::from_json(generation_json.as_deref(), &model_json)
+            .map_err(|reason| TranslateError::GenerationConfig {
                 path: files
                     .generation_config
                     .as_ref()
@@ -94,9 +112,10 @@ impl Translator {
                     .display()
                     .to_string(),
                 reason,
-            }
-        })?;
-        let max_source_tokens = config.max_position_embeddings.min(tokenizer.model_max_length());
+            })?;
+        let max_source_tokens = config
+            .max_position_embeddings
+            .min(tokenizer.model_max_length());
         Ok(Translator {
             tokenizer,
             model,
@@ -106,7 +125,11 @@ impl Translator {
     }
 
     /// Translate sentences as one padded batch (each split first if it is too long).
-    pub fn translate_batch(&self, sources: &[&str], config: &GenerationConfig) -> Result<Vec<Translation>, TranslateError> {
+    pub fn translate_batch(
+        &self,
+        sources: &[&str],
+        config: &GenerationConfig,
+    ) -> Result<Vec<Translation>, TranslateError> {
         // Pieces of every source, flattened, with the source each came from.
         let mut pieces: Vec<String> = Vec::new();
         let mut owner: Vec<usize> = Vec::new();
@@ -117,7 +140,8 @@ impl Translator {
             }
         }
         let batch = self.tokenizer.encode_batch(&pieces);
-        let hyps: Vec<Hypothesis> = generate::generate(&self.model, &batch.ids, &batch.attention_mask, config)?;
+        let hyps: Vec<Hypothesis> =
+            generate::generate(&self.model, &batch.ids, &batch.attention_mask, config)?;
         let mut out: Vec<Translation> = sources
             .iter()
             .map(|_| Translation {
@@ -153,13 +177,18 @@ impl Translator {
                 break;
             }
             // The longest prefix that fits, ending after a clause mark, else at a space.
-            let fits = |end: usize| self.tokenizer.encode(&rest[..end]).len() <= self.max_source_tokens;
+            let fits =
+                |end: usize| self.tokenizer.encode(&rest[..end]).len() <= self.max_source_tokens;
             let boundaries: Vec<usize> = rest
                 .char_indices()
                 .filter(|&(_, c)| matches!(c, ',' | ';' | ':' | '.' | '!' | '?' | '…' | ')' | '»'))
                 .map(|(i, c)| i + c.len_utf8())
                 .collect();
-            let spaces: Vec<usize> = rest.char_indices().filter(|&(_, c)| c == ' ').map(|(i, _)| i).collect();
+            let spaces: Vec<usize> = rest
+                .char_indices()
+                .filter(|&(_, c)| c == ' ')
+                .map(|(i, _)| i)
+                .collect();
             let end = boundaries
                 .iter()
                 .rev()

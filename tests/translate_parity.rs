@@ -21,15 +21,26 @@ fn assemble(name: &str, tokenizer: &str) -> tempfile::TempDir {
         std::os::unix::fs::symlink(checkpoint.join(f), dir.path().join(f)).unwrap();
     }
     let shared = Path::new(ROOT).join("../shared/models").join(tokenizer);
-    for f in ["source.spm", "target.spm", "vocab.json", "tokenizer_config.json"] {
+    for f in [
+        "source.spm",
+        "target.spm",
+        "vocab.json",
+        "tokenizer_config.json",
+    ] {
         std::os::unix::fs::symlink(shared.join(f), dir.path().join(f)).unwrap();
     }
     dir
 }
 
 fn check(name: &str) {
-    let fixture = std::fs::read_to_string(PathBuf::from(ROOT).join(format!("tests/fixtures/translate/{name}.jsonl"))).unwrap();
-    let records: Vec<Value> = fixture.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let fixture = std::fs::read_to_string(
+        PathBuf::from(ROOT).join(format!("tests/fixtures/translate/{name}.jsonl")),
+    )
+    .unwrap();
+    let records: Vec<Value> = fixture
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let meta = &records[0];
     let tokenizer = meta["spec"]["tokenizer"].as_str().unwrap();
     let max_new = meta["max_new_tokens"].as_u64().unwrap() as usize;
@@ -46,25 +57,33 @@ fn check(name: &str) {
             "single" => {
                 singles.insert((beams, r["src"].as_str().unwrap().to_string()), r.clone());
             }
-            _ => batches.entry((beams, r["batch"].as_u64().unwrap())).or_default().push(r),
+            _ => batches
+                .entry((beams, r["batch"].as_u64().unwrap()))
+                .or_default()
+                .push(r),
         }
     }
-    let compare = |what: &str, got: &entente::translate::Translation, want: &Value| -> Option<String> {
-        let ids: Vec<u32> = serde_json::from_value(want["ids"].clone()).unwrap();
-        let lp = want["logprob"].as_f64().unwrap();
-        let same = got.ids == ids && got.text == want["text"].as_str().unwrap() && (f64::from(got.logprob) - lp).abs() <= 1e-4;
-        (!same).then(|| {
-            format!(
-                "{what} {:?}: got {:?} {:?} {}, want {:?} {:?} {lp}",
-                want["src"], got.ids, got.text, got.logprob, ids, want["text"]
-            )
-        })
-    };
+    let compare =
+        |what: &str, got: &entente::translate::Translation, want: &Value| -> Option<String> {
+            let ids: Vec<u32> = serde_json::from_value(want["ids"].clone()).unwrap();
+            let lp = want["logprob"].as_f64().unwrap();
+            let same = got.ids == ids
+                && got.text == want["text"].as_str().unwrap()
+                && (got.logprob - lp).abs() <= 1e-4;
+            (!same).then(|| {
+                format!(
+                    "{what} {:?}: got {:?} {:?} {}, want {:?} {:?} {lp}",
+                    want["src"], got.ids, got.text, got.logprob, ids, want["text"]
+                )
+            })
+        };
     for ((beams, src), want) in &singles {
         let mut config = translator.generation.clone();
         config.num_beams = *beams as usize;
         config.set_max_new_tokens(max_new);
-        let got = translator.translate_batch(&[src.as_str()], &config).unwrap();
+        let got = translator
+            .translate_batch(&[src.as_str()], &config)
+            .unwrap();
         failures.extend(compare(&format!("single beams={beams}"), &got[0], want));
     }
     for ((beams, b), group) in &batches {
@@ -78,12 +97,20 @@ fn check(name: &str) {
             // Batched output equals the one-sentence output.
             let single = &singles[&(*beams, want["src"].as_str().unwrap().to_string())];
             if g.ids != serde_json::from_value::<Vec<u32>>(single["ids"].clone()).unwrap() {
-                failures.push(format!("batch {b} differs from single for {:?}", want["src"]));
+                failures.push(format!(
+                    "batch {b} differs from single for {:?}",
+                    want["src"]
+                ));
             }
         }
     }
     assert!(singles.len() >= 30, "{}", singles.len());
-    assert!(failures.is_empty(), "{name}: {} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{name}: {} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -176,7 +176,10 @@ pub(super) fn search<M: StepModel>(
             sentence.improvable = sentence.improvable && beatable;
         }
         let improvement_possible = sentences.iter().any(|s| s.improvable);
-        let open_beam = !(config.early_stopping && sentences.iter().all(|s| s.finished.iter().all(|f| f.finished)));
+        let open_beam = !(config.early_stopping
+            && sentences
+                .iter()
+                .all(|s| s.finished.iter().all(|f| f.finished)));
         if !(improvement_possible && open_beam && !all_hit) {
             break;
         }
@@ -187,7 +190,7 @@ pub(super) fn search<M: StepModel>(
             let best = &s.finished[0];
             Hypothesis {
                 ids: best.tokens.iter().map(|t| t.0).collect(),
-                logprob: best.tokens.iter().map(|t| f64::from(t.1)).sum::<f64>() as f32,
+                logprob: best.tokens.iter().map(|t| f64::from(t.1)).sum::<f64>(),
             }
         })
         .collect())

@@ -62,7 +62,10 @@ impl GenerationConfig {
         let eos = first_id(&g.eos_token_id)
             .or(first_id(&m.eos_token_id))
             .ok_or("no eos_token_id in the model's configuration")?;
-        let pad = g.pad_token_id.or(m.pad_token_id).ok_or("no pad_token_id in the model's configuration")?;
+        let pad = g
+            .pad_token_id
+            .or(m.pad_token_id)
+            .ok_or("no pad_token_id in the model's configuration")?;
         let start = g
             .decoder_start_token_id
             .or(m.decoder_start_token_id)
@@ -92,9 +95,13 @@ impl GenerationConfig {
             eos_token_id: eos,
             pad_token_id: pad,
             decoder_start_token_id: start,
-            forced_eos_token_id: first_id(&g.forced_eos_token_id).or(first_id(&m.forced_eos_token_id)),
+            forced_eos_token_id: first_id(&g.forced_eos_token_id)
+                .or(first_id(&m.forced_eos_token_id)),
             banned_tokens: bad.into_iter().map(|w| w[0]).collect(),
-            renormalize_logits: g.renormalize_logits.or(m.renormalize_logits).unwrap_or(false),
+            renormalize_logits: g
+                .renormalize_logits
+                .or(m.renormalize_logits)
+                .unwrap_or(false),
         })
     }
 

@@ -40,7 +40,7 @@ pub(super) fn search<M: StepModel>(
             // The log-probability of the choice under the processed scores.
             super::log_softmax(scores);
             hyps[row].ids.push(best as u32);
-            hyps[row].logprob += scores[best];
+            hyps[row].logprob += f64::from(scores[best]);
             tokens[row] = best as u32;
             if best as u32 == config.eos_token_id {
                 finished[row] = true;

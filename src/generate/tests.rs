@@ -17,7 +17,10 @@ impl StepModel for Table {
     }
     fn step(&self, state: &mut Vec<u32>, tokens: &[u32]) -> Result<Vec<f32>, ()> {
         *state = tokens.to_vec();
-        Ok(tokens.iter().flat_map(|&t| (self.next)(t).map(f32::ln)).collect())
+        Ok(tokens
+            .iter()
+            .flat_map(|&t| (self.next)(t).map(f32::ln))
+            .collect())
     }
     fn reorder(&self, _state: &mut Vec<u32>, _rows: &[u32]) -> Result<(), ()> {
         Ok(())
@@ -75,7 +78,11 @@ fn beam_search_finds_the_better_complete_sentence() {
     assert_eq!(out[0].ids, vec![3, 0]);
     // log(0.4) + log(0.9), renormalized over the allowed tokens
     let expected = (0.4f64 / (1.0 - 1e-9)).ln() + (0.9f64 / (1.0 - 1e-9)).ln();
-    assert!((f64::from(out[0].logprob) - expected).abs() < 1e-4, "{}", out[0].logprob);
+    assert!(
+        (out[0].logprob - expected).abs() < 1e-4,
+        "{}",
+        out[0].logprob
+    );
 }
 
 #[test]
@@ -91,7 +98,13 @@ fn length_normalization_and_forced_eos_favour_the_long_hypothesis() {
 #[test]
 fn batched_sentences_are_independent() {
     let model = Table { next: garden_path };
-    let out = generate(&model, &[vec![5], vec![6]], &[vec![1], vec![1]], &config(2, 4)).unwrap();
+    let out = generate(
+        &model,
+        &[vec![5], vec![6]],
+        &[vec![1], vec![1]],
+        &config(2, 4),
+    )
+    .unwrap();
     assert_eq!(out[0], out[1]);
 }
 

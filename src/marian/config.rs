@@ -96,7 +96,9 @@ impl MarianConfig {
             ("decoder", self.d_model, self.decoder_attention_heads),
         ] {
             if heads == 0 || dim % heads != 0 {
-                return Err(format!("d_model {dim} is not divisible by {heads} {name} attention heads"));
+                return Err(format!(
+                    "d_model {dim} is not divisible by {heads} {name} attention heads"
+                ));
             }
         }
         Ok(())
@@ -109,14 +111,19 @@ impl MarianConfig {
         let norm = 2 * d;
         let ffn = |f: usize| d * f + f + f * d + d;
         let encoder = self.encoder_layers * (attention + norm + ffn(self.encoder_ffn_dim) + norm);
-        let decoder = self.decoder_layers * (2 * attention + 2 * norm + ffn(self.decoder_ffn_dim) + norm);
+        let decoder =
+            self.decoder_layers * (2 * attention + 2 * norm + ffn(self.decoder_ffn_dim) + norm);
         let target = self.target_vocab_size();
         let embeddings = if self.share_encoder_decoder_embeddings {
             self.vocab_size * d
         } else {
             self.vocab_size * d + target * d
         };
-        let head = if self.tie_word_embeddings { 0 } else { target * d };
+        let head = if self.tie_word_embeddings {
+            0
+        } else {
+            target * d
+        };
         encoder + decoder + embeddings + head + target
     }
 }

@@ -136,7 +136,9 @@ impl FeedForward {
         let h = match self.activation {
             Activation::Relu => h.relu()?,
             Activation::Swish => h.silu()?,
-            Activation::Gelu => h.gelu_erf()?,
+            // Through f64: candle's f32 erf is an approximation that shifts log-probabilities by
+            // ~1e-5 per token against torch; the f64 one is accurate.
+            Activation::Gelu => h.to_dtype(DType::F64)?.gelu_erf()?.to_dtype(h.dtype())?,
             Activation::GeluTanh => h.gelu()?,
         };
         self.fc2.forward(&h)
@@ -227,7 +229,11 @@ impl MarianModel {
                 &[shared_names[0], "model.decoder.embed_tokens.weight"],
             )?
         } else {
-            get_first(&vb, (target_vocab, d), &["model.decoder.embed_tokens.weight"])?
+            get_first(
+                &vb,
+                (target_vocab, d),
+                &["model.decoder.embed_tokens.weight"],
+            )?
         };
         let lm_head = if config.tie_word_embeddings {
             decoder_embed.clone()
@@ -251,7 +257,11 @@ impl MarianModel {
             .map(|i| {
                 let vb = enc.pp(i);
                 Ok(EncoderLayer {
-                    self_attn: Attention::new(d, config.encoder_attention_heads, vb.pp("self_attn"))?,
+                    self_attn: Attention::new(
+                        d,
+                        config.encoder_attention_heads,
+                        vb.pp("self_attn"),
+                    )?,
                     self_attn_norm: layer_norm(d, vb.pp("self_attn_layer_norm"))?,
                     ffn: FeedForward::new(d, config.encoder_ffn_dim, activation, &vb)?,
                     final_norm: layer_norm(d, vb.pp("final_layer_norm"))?,
@@ -263,9 +273,17 @@ impl MarianModel {
             .map(|i| {
                 let vb = dec.pp(i);
                 Ok(DecoderLayer {
-                    self_attn: Attention::new(d, config.decoder_attention_heads, vb.pp("self_attn"))?,
+                    self_attn: Attention::new(
+                        d,
+                        config.decoder_attention_heads,
+                        vb.pp("self_attn"),
+                    )?,
                     self_attn_norm: layer_norm(d, vb.pp("self_attn_layer_norm"))?,
-                    cross_attn: Attention::new(d, config.decoder_attention_heads, vb.pp("encoder_attn"))?,
+                    cross_attn: Attention::new(
+                        d,
+                        config.decoder_attention_heads,
+                        vb.pp("encoder_attn"),
+                    )?,
                     cross_attn_norm: layer_norm(d, vb.pp("encoder_attn_layer_norm"))?,
                     ffn: FeedForward::new(d, config.decoder_ffn_dim, activation, &vb)?,
                     final_norm: layer_norm(d, vb.pp("final_layer_norm"))?,
@@ -319,7 +337,13 @@ impl MarianModel {
         let additive: Vec<f32> = mask
             .iter()
             .flatten()
-            .map(|&m| if m == 0 { mask_value(self.dtype) as f32 } else { 0.0 })
+            .map(|&m| {
+                if m == 0 {
+                    mask_value(self.dtype) as f32
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let mask = Tensor::from_vec(additive, (b, 1, 1, s), &self.device)?.to_dtype(self.dtype)?;
         let embedded = (self.encoder_embed.forward(&ids)? * self.embed_scale)?;
@@ -332,7 +356,12 @@ impl MarianModel {
 
     /// Start decoding: cross-attention keys/values computed once from the encoder output, each
     /// sentence repeated `rows_per_sentence` times (the beams).
-    pub fn start(&self, encoded: &Tensor, mask: &Tensor, rows_per_sentence: usize) -> Result<DecoderState> {
+    pub fn start(
+        &self,
+        encoded: &Tensor,
+        mask: &Tensor,
+        rows_per_sentence: usize,
+    ) -> Result<DecoderState> {
         let b = encoded.dim(0)?;
         let repeat: Vec<u32> = (0..b as u32)
             .flat_map(|i| std::iter::repeat_n(i, rows_per_sentence))
@@ -383,7 +412,10 @@ impl MarianModel {
         for (layer, cache) in self.decoder.iter().zip(state.layers.iter_mut()) {
             let (k_new, v_new) = layer.self_attn.keys_values(&h)?;
             let (k, v) = match cache.self_kv.take() {
-                Some((k, v)) => (Tensor::cat(&[&k, &k_new], 2)?, Tensor::cat(&[&v, &v_new], 2)?),
+                Some((k, v)) => (
+                    Tensor::cat(&[&k, &k_new], 2)?,
+                    Tensor::cat(&[&v, &v_new], 2)?,
+                ),
                 None => (k_new, v_new),
             };
             let attended = layer.self_attn.attend(&h, &k, &v, None)?;
@@ -398,7 +430,9 @@ impl MarianModel {
         }
         state.position += 1;
         let h = h.squeeze(1)?;
-        let logits = h.matmul(&self.lm_head.t()?)?.broadcast_add(&self.final_logits_bias)?;
+        let logits = h
+            .matmul(&self.lm_head.t()?)?
+            .broadcast_add(&self.final_logits_bias)?;
         logits.to_dtype(DType::F32)
     }
 
