@@ -18,6 +18,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Segment(cli::segment::SegmentArgs),
+    Translate(cli::translate::TranslateArgs),
     Tokenize(cli::tokenize::TokenizeArgs),
     Bleu(cli::bleu::BleuArgs),
 }
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Segment(args) => cli::segment::run(args),
+        Command::Translate(args) => cli::translate::run(args),
         Command::Tokenize(args) => cli::tokenize::run(args),
         Command::Bleu(args) => cli::bleu::run(args),
     };

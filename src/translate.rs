@@ -209,3 +209,53 @@ impl Translator {
         pieces
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_sources_split_at_clause_marks_within_the_limit() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let tokenizer =
+            MarianTokenizer::from_dir(&root.join("../shared/models/opus-mt-fr-en")).unwrap();
+        let config =
+            marian::read_config(&root.join("models/test/tiny-fr-en-swish/config.json")).unwrap();
+        let files = crate::hub::ModelFiles {
+            dir: root.join("models/test/tiny-fr-en-swish"),
+            config: root.join("models/test/tiny-fr-en-swish/config.json"),
+            generation_config: None,
+            weights: Some(root.join("models/test/tiny-fr-en-swish/model.safetensors")),
+        };
+        let model = marian::load_model(
+            &config,
+            files.weights.as_ref().unwrap(),
+            &Device::Cpu,
+            DType::F32,
+        )
+        .unwrap();
+        let translator = Translator {
+            tokenizer,
+            model,
+            generation: GenerationConfig::from_json(
+                None,
+                &std::fs::read_to_string(&files.config).unwrap(),
+            )
+            .unwrap(),
+            max_source_tokens: 40,
+        };
+        let source = "Le chat dort sur le canapé, le chien aboie dans le jardin. ".repeat(12);
+        let pieces = translator.split_long(&source);
+        assert!(pieces.len() > 1);
+        for p in &pieces {
+            assert!(translator.tokenizer.encode(p).len() <= 40, "{p}");
+            assert!(
+                p.ends_with(',') || p.ends_with('.'),
+                "not cut at a clause mark: {p:?}"
+            );
+        }
+        // Nothing lost: the words of the pieces are the words of the source.
+        let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(words(&pieces.join(" ")), words(&source));
+    }
+}

@@ -3,6 +3,7 @@
 pub mod bleu;
 pub mod segment;
 pub mod tokenize;
+pub mod translate;
 
 use std::io::{self, Write};
 use std::path::Path;

@@ -1,0 +1,317 @@
+//! `entente translate` end to end on a random-weight checkpoint: line alignment, JSONL fields,
+//! article mode, the offline Hub cache, and clear errors for broken models and inputs.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const CHECKPOINT: &str = "tiny-tc-big-relu";
+const TOKENIZER: &str = "opus-mt-tc-big-fr-en";
+
+fn entente(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entente"));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    // The command may exit before reading its input (an error): a closed pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    child.wait_with_output().unwrap()
+}
+
+/// Copy the checkpoint and the real tokenizer files into `dir`.
+fn fill_model_dir(dir: &Path) {
+    let ckpt = Path::new(ROOT).join("models/test").join(CHECKPOINT);
+    for f in ["config.json", "generation_config.json", "model.safetensors"] {
+        std::fs::copy(ckpt.join(f), dir.join(f)).unwrap();
+    }
+    let tok = Path::new(ROOT).join("../shared/models").join(TOKENIZER);
+    for f in [
+        "source.spm",
+        "target.spm",
+        "vocab.json",
+        "tokenizer_config.json",
+    ] {
+        std::fs::copy(tok.join(f), dir.join(f)).unwrap();
+    }
+}
+
+fn model_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fill_model_dir(dir.path());
+    dir
+}
+
+/// transformers' greedy output for "Bonjour." with this checkpoint, from the parity fixture.
+fn reference(src: &str, beams: u64) -> serde_json::Value {
+    let fixture = std::fs::read_to_string(
+        Path::new(ROOT).join(format!("tests/fixtures/translate/{CHECKPOINT}.jsonl")),
+    )
+    .unwrap();
+    fixture
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| r["mode"] == "single" && r["src"] == src && r["beams"] == beams)
+        .unwrap()
+}
+
+#[test]
+fn lines_are_aligned_and_empty_lines_kept() {
+    let dir = model_dir();
+    let model = dir.path().to_str().unwrap();
+    let out = entente(
+        &[
+            "translate",
+            "--model",
+            model,
+            "--beams",
+            "1",
+            "--max-new-tokens",
+            "24",
+        ],
+        "Bonjour.\n\n« Oui ! »\n".as_bytes(),
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0], reference("Bonjour.", 1)["text"].as_str().unwrap());
+    assert_eq!(lines[1], "");
+    assert_eq!(
+        lines[2],
+        reference("« Oui ! »", 1)["text"].as_str().unwrap()
+    );
+}
+
+#[test]
+fn jsonl_carries_ids_and_logprob() {
+    let dir = model_dir();
+    let model = dir.path().to_str().unwrap();
+    let out = entente(
+        &[
+            "translate",
+            "--model",
+            model,
+            "--beams",
+            "4",
+            "--max-new-tokens",
+            "24",
+            "--format",
+            "jsonl",
+        ],
+        "Bonjour.\n".as_bytes(),
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want = reference("Bonjour.", 4);
+    assert_eq!(got["src"], "Bonjour.");
+    assert_eq!(got["ids"], want["ids"]);
+    assert_eq!(got["text"], want["text"]);
+    assert!((got["logprob"].as_f64().unwrap() - want["logprob"].as_f64().unwrap()).abs() < 1e-4);
+}
+
+#[test]
+fn article_keeps_paragraphs() {
+    let dir = model_dir();
+    let model = dir.path().to_str().unwrap();
+    let article = "Titre sans point\n\nPremière phrase. Deuxième phrase.\nDernier paragraphe\n";
+    let out = entente(
+        &[
+            "translate",
+            "--model",
+            model,
+            "--input",
+            "article",
+            "--max-new-tokens",
+            "4",
+        ],
+        article.as_bytes(),
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.split("\n\n").count(), 3, "{text:?}");
+}
+
+#[test]
+fn offline_hub_cache_with_weights() {
+    // A cache in the Hub's layout holding the checkpoint under a Hub id, HF_HUB_OFFLINE=1.
+    let cache = tempfile::tempdir().unwrap();
+    let repo = cache.path().join("models--entente-test--tiny");
+    let commit = "89abcdef0123456789abcdef0123456789abcdef";
+    let snapshot = repo.join("snapshots").join(commit);
+    std::fs::create_dir_all(&snapshot).unwrap();
+    std::fs::create_dir_all(repo.join("refs")).unwrap();
+    std::fs::write(repo.join("refs/main"), commit).unwrap();
+    fill_model_dir(&snapshot);
+    let env = [
+        ("HF_HUB_OFFLINE", "1"),
+        ("HF_HUB_CACHE", cache.path().to_str().unwrap()),
+    ];
+    let args = [
+        "translate",
+        "--model",
+        "entente-test/tiny",
+        "--beams",
+        "1",
+        "--max-new-tokens",
+        "24",
+    ];
+    let out = entente(&args, b"Bonjour.\n", &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim_end(),
+        reference("Bonjour.", 1)["text"].as_str().unwrap()
+    );
+
+    // Without the weights, the error lists what is missing and how to proceed.
+    std::fs::remove_file(snapshot.join("model.safetensors")).unwrap();
+    let out = entente(&args, b"Bonjour.\n", &env);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("model.safetensors (or pytorch_model.bin)") && err.contains("HF_HUB_OFFLINE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_model_files_are_named() {
+    let dir = model_dir();
+    std::fs::remove_file(dir.path().join("vocab.json")).unwrap();
+    let out = entente(
+        &["translate", "--model", dir.path().to_str().unwrap()],
+        b"x\n",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing vocab.json"));
+}
+
+#[test]
+fn corrupt_weights_are_reported() {
+    let dir = model_dir();
+    std::fs::write(
+        dir.path().join("model.safetensors"),
+        b"not a safetensors file",
+    )
+    .unwrap();
+    let out = entente(
+        &["translate", "--model", dir.path().to_str().unwrap()],
+        b"x\n",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("model.safetensors") && err.contains("cannot load the weights"),
+        "{err}"
+    );
+}
+
+#[test]
+fn weights_of_the_wrong_shape_are_reported() {
+    let dir = model_dir();
+    let config = std::fs::read_to_string(dir.path().join("config.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&config).unwrap();
+    v["d_model"] = serde_json::json!(64);
+    std::fs::write(dir.path().join("config.json"), v.to_string()).unwrap();
+    let out = entente(
+        &["translate", "--model", dir.path().to_str().unwrap()],
+        b"x\n",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("shape"), "{err}");
+}
+
+#[test]
+fn invalid_utf8_input_is_reported() {
+    let dir = model_dir();
+    let out = entente(
+        &["translate", "--model", dir.path().to_str().unwrap()],
+        b"ok\nbad \xff\n",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("byte offset 7"));
+}
+
+#[test]
+fn half_precision_on_cpu_is_refused_with_advice() {
+    let dir = model_dir();
+    let out = entente(
+        &[
+            "translate",
+            "--model",
+            dir.path().to_str().unwrap(),
+            "--dtype",
+            "f16",
+        ],
+        b"x\n",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use f32"));
+}
+
+#[test]
+fn sources_longer_than_the_model_are_split_not_truncated() {
+    // The test checkpoint has 128 positions; this line has about 600 source tokens.
+    let dir = model_dir();
+    let line = "Le chat dort sur le canapé, le chien aboie dans le jardin; ".repeat(40);
+    let out = entente(
+        &[
+            "translate",
+            "--model",
+            dir.path().to_str().unwrap(),
+            "--beams",
+            "1",
+            "--max-new-tokens",
+            "2",
+            "--format",
+            "jsonl",
+        ],
+        line.as_bytes(),
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // One generation per piece: each ends with EOS (forced at the last position).
+    let eos = 43311;
+    let pieces = v["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|&id| id == eos)
+        .count();
+    assert!(pieces >= 5, "{pieces} pieces");
+}
