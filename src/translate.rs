@@ -44,8 +44,9 @@ pub struct Translator {
     max_source_tokens: usize,
 }
 
+/// The model seen by search: the decoder state, plus the output bias on the host.
 impl StepModel for MarianModel {
-    type State = (DecoderState, usize);
+    type State = (DecoderState, Vec<f32>);
     type Error = candle_core::Error;
 
     fn start(
@@ -57,13 +58,29 @@ impl StepModel for MarianModel {
         let (encoded, mask) = self.encode(ids, mask)?;
         Ok((
             MarianModel::start(self, &encoded, &mask, per)?,
-            self.target_vocab_size(),
+            self.final_logits_bias()?,
         ))
     }
 
     fn step(&self, state: &mut Self::State, tokens: &[u32]) -> candle_core::Result<Vec<f32>> {
-        let logits: Tensor = MarianModel::step(self, &mut state.0, tokens)?;
-        logits.flatten_all()?.to_vec1::<f32>()
+        let transposed: Tensor = MarianModel::step(self, &mut state.0, tokens)?;
+        let data = transposed.flatten_all()?.to_vec1::<f32>()?;
+        // (vocab, rows) → (rows, vocab), adding the bias, in cache-friendly blocks.
+        let rows = tokens.len();
+        let bias = &state.1;
+        let vocab = bias.len();
+        let mut logits = vec![0f32; rows * vocab];
+        const BLOCK: usize = 256;
+        for v0 in (0..vocab).step_by(BLOCK) {
+            let v1 = (v0 + BLOCK).min(vocab);
+            for r in 0..rows {
+                let out = &mut logits[r * vocab + v0..r * vocab + v1];
+                for (o, v) in out.iter_mut().zip(v0..v1) {
+                    *o = data[v * rows + r] + bias[v];
+                }
+            }
+        }
+        Ok(logits)
     }
 
     fn reorder(&self, state: &mut Self::State, rows: &[u32]) -> candle_core::Result<()> {

@@ -32,16 +32,22 @@ struct Sentence {
 
 /// Indices of the `k` largest values, largest first; ties keep the lower index first.
 fn top_k(values: &[f32], k: usize) -> Vec<usize> {
-    let mut best: Vec<usize> = Vec::with_capacity(k + 1);
-    for (i, &v) in values.iter().enumerate() {
-        if best.len() == k && v <= values[best[k - 1]] {
+    top_k_by(values.len(), k, |i| values[i])
+}
+
+/// [`top_k`] over `n` values given by `value(i)`.
+fn top_k_by(n: usize, k: usize, value: impl Fn(usize) -> f32) -> Vec<usize> {
+    let mut best: Vec<(usize, f32)> = Vec::with_capacity(k + 1);
+    for i in 0..n {
+        let v = value(i);
+        if best.len() == k && v <= best[k - 1].1 {
             continue;
         }
-        let at = best.partition_point(|&j| values[j] >= v);
-        best.insert(at, i);
+        let at = best.partition_point(|&(_, w)| w >= v);
+        best.insert(at, (i, v));
         best.truncate(k);
     }
-    best
+    best.into_iter().map(|(i, _)| i).collect()
 }
 
 pub(super) fn search<M: StepModel>(
@@ -81,20 +87,17 @@ pub(super) fn search<M: StepModel>(
         let mut log_probs = model.step(&mut state, &tokens)?;
         for row in log_probs.chunks_mut(vocab) {
             super::log_softmax(row);
-            process(row, cur_len, config);
+            process(row, cur_len, config, true);
         }
         let reached_max = cur_len + 1 >= config.max_length;
         let mut all_hit = true;
         let mut parents: Vec<u32> = Vec::with_capacity(batch * k);
         for (b, sentence) in sentences.iter_mut().enumerate() {
             let rows = &log_probs[b * k * vocab..(b + 1) * k * vocab];
-            // Accumulated scores of every continuation, in float32.
-            let accumulated: Vec<f32> = rows
-                .chunks(vocab)
-                .zip(&sentence.running)
-                .flat_map(|(row, beam)| row.iter().map(move |&lp| lp + beam.score))
-                .collect();
-            let candidates = top_k(&accumulated, keep);
+            // Accumulated scores of every continuation, in float32 (computed on the fly).
+            let running = &sentence.running;
+            let accumulated = |c: usize| rows[c] + running[c / vocab].score;
+            let candidates = top_k_by(rows.len(), keep, accumulated);
             let hits: Vec<bool> = candidates
                 .iter()
                 .map(|&c| reached_max || (c % vocab) as u32 == config.eos_token_id)
@@ -111,7 +114,7 @@ pub(super) fn search<M: StepModel>(
             let running_scores: Vec<f32> = candidates
                 .iter()
                 .zip(&hits)
-                .map(|(&c, &hit)| accumulated[c] + if hit { NEG_BIG } else { -0.0 })
+                .map(|(&c, &hit)| accumulated(c) + if hit { NEG_BIG } else { -0.0 })
                 .collect();
             let next = top_k(&running_scores, k);
             let new_running: Vec<Beam> = next
@@ -129,7 +132,7 @@ pub(super) fn search<M: StepModel>(
             let mut merged: Vec<Slot> = sentence.finished.clone();
             for (rank, (&c, &hit)) in candidates.iter().zip(&hits).enumerate() {
                 let just_finished = hit && rank < k;
-                let mut score = accumulated[c] / divisor;
+                let mut score = accumulated(c) / divisor;
                 if config.early_stopping && all_finished {
                     score += NEG_BIG;
                 }

@@ -25,7 +25,7 @@ pub(super) fn search<M: StepModel>(
     while cur_len < config.max_length && finished.iter().any(|f| !f) {
         let mut logits = model.step(&mut state, &tokens)?;
         for (row, scores) in logits.chunks_mut(vocab).enumerate() {
-            process(scores, cur_len, config);
+            process(scores, cur_len, config, false);
             if finished[row] {
                 tokens[row] = config.pad_token_id;
                 continue;
@@ -37,8 +37,11 @@ pub(super) fn search<M: StepModel>(
                     best = i;
                 }
             }
-            // The log-probability of the choice under the processed scores.
-            super::log_softmax(scores);
+            // The log-probability of the choice under the processed scores (already
+            // log-probabilities when the config renormalizes).
+            if !config.renormalize_logits {
+                super::log_softmax(scores);
+            }
             hyps[row].ids.push(best as u32);
             hyps[row].logprob += f64::from(scores[best]);
             tokens[row] = best as u32;

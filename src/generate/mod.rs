@@ -69,24 +69,60 @@ pub(crate) fn log_softmax(row: &mut [f32]) {
 }
 
 /// The logits processors transformers builds from the generation config, applied to one row of
-/// scores when `cur_len` tokens (decoder start included) exist.
-pub(crate) fn process(row: &mut [f32], cur_len: usize, config: &GenerationConfig) {
+/// scores when `cur_len` tokens (decoder start included) exist: minimum lengths and banned
+/// tokens set scores to -inf, the forced EOS keeps only EOS at the last position. With
+/// `renormalize_logits` the row is then log-softmaxed; when the row already holds
+/// log-probabilities (`row_is_log_probs`, beam search), that renormalization only has to remove
+/// the probability of the masked tokens, which is done exactly without a second pass of `exp`.
+pub(crate) fn process(
+    row: &mut [f32],
+    cur_len: usize,
+    config: &GenerationConfig,
+    row_is_log_probs: bool,
+) {
     let new_tokens = cur_len - 1;
+    let mut masked = Vec::with_capacity(config.banned_tokens.len() + 1);
     if cur_len < config.min_length || config.min_new_tokens.is_some_and(|m| new_tokens < m) {
-        row[config.eos_token_id as usize] = f32::NEG_INFINITY;
+        masked.push(config.eos_token_id as usize);
     }
-    for &banned in &config.banned_tokens {
-        if let Some(x) = row.get_mut(banned as usize) {
-            *x = f32::NEG_INFINITY;
+    masked.extend(
+        config
+            .banned_tokens
+            .iter()
+            .map(|&b| b as usize)
+            .filter(|&b| b < row.len()),
+    );
+    masked.sort_unstable();
+    masked.dedup();
+    let forced = config
+        .forced_eos_token_id
+        .filter(|_| cur_len == config.max_length - 1);
+    if let Some(eos) = forced {
+        row.fill(f32::NEG_INFINITY);
+        row[eos as usize] = 0.0;
+        return; // already normalized: a single token with log-probability 0
+    }
+    if !config.renormalize_logits {
+        for &m in &masked {
+            row[m] = f32::NEG_INFINITY;
         }
+        return;
     }
-    if let Some(eos) = config.forced_eos_token_id {
-        if cur_len == config.max_length - 1 {
-            row.fill(f32::NEG_INFINITY);
-            row[eos as usize] = 0.0;
+    if row_is_log_probs {
+        let removed: f64 = masked.iter().map(|&m| f64::from(row[m]).exp()).sum();
+        for &m in &masked {
+            row[m] = f32::NEG_INFINITY;
         }
-    }
-    if config.renormalize_logits {
+        if removed > 0.0 {
+            let shift = (-removed).ln_1p() as f32;
+            for x in row.iter_mut() {
+                *x -= shift;
+            }
+        }
+    } else {
+        for &m in &masked {
+            row[m] = f32::NEG_INFINITY;
+        }
         log_softmax(row);
     }
 }

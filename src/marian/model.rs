@@ -396,7 +396,8 @@ impl MarianModel {
         })
     }
 
-    /// One decoding step: the next token of every row in, logits (rows, vocab) in f32 out.
+    /// One decoding step: the next token of every row in; out, the logits without
+    /// `final_logits_bias`, transposed: (vocab, rows), in f32.
     pub fn step(&self, state: &mut DecoderState, tokens: &[u32]) -> Result<Tensor> {
         let rows = tokens.len();
         if state.position >= self.config.max_position_embeddings {
@@ -430,10 +431,19 @@ impl MarianModel {
         }
         state.position += 1;
         let h = h.squeeze(1)?;
-        let logits = h
-            .matmul(&self.lm_head.t()?)?
-            .broadcast_add(&self.final_logits_bias)?;
-        logits.to_dtype(DType::F32)
+        // (vocab, d) · (d, rows): the large weight is the row-major left operand, which the
+        // matrix product streams without repacking. The bias is added by the caller.
+        self.lm_head
+            .matmul(&h.t()?.contiguous()?)?
+            .to_dtype(DType::F32)
+    }
+
+    /// `final_logits_bias`, in f32 on the host.
+    pub fn final_logits_bias(&self) -> Result<Vec<f32>> {
+        self.final_logits_bias
+            .flatten_all()?
+            .to_dtype(DType::F32)?
+            .to_vec1()
     }
 
     /// Keep rows `rows` of the cache, in that order (beam search reordering).
