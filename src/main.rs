@@ -20,6 +20,7 @@ enum Command {
     Segment(cli::segment::SegmentArgs),
     Translate(cli::translate::TranslateArgs),
     Tokenize(cli::tokenize::TokenizeArgs),
+    Align(cli::align::AlignArgs),
     Bleu(cli::bleu::BleuArgs),
 }
 
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Command::Segment(args) => cli::segment::run(args),
         Command::Translate(args) => cli::translate::run(args),
         Command::Tokenize(args) => cli::tokenize::run(args),
+        Command::Align(args) => cli::align::run(args),
         Command::Bleu(args) => cli::bleu::run(args),
     };
     match result {

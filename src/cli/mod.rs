@@ -1,5 +1,6 @@
 //! Subcommand implementations: argument structs and the glue from arguments to the library.
 
+pub mod align;
 pub mod bleu;
 pub mod segment;
 pub mod tokenize;
