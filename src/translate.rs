@@ -35,6 +35,52 @@ pub struct Translation {
     pub logprob: f64,
 }
 
+/// Translate many segments in batches of `batch_size`, `workers` batches at a time on separate
+/// threads: a decoding step is a chain of small operations that one batch alone cannot spread
+/// over the cores (run with Candle's own threads at 1, `RAYON_NUM_THREADS=1`, for the best
+/// throughput). `progress` is called with the number of segments done. Results are in input
+/// order and equal to batch-by-batch translation.
+pub fn translate_parallel(
+    translator: &Translator,
+    sources: &[&str],
+    config: &GenerationConfig,
+    batch_size: usize,
+    workers: usize,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<Translation>, TranslateError> {
+    let batches: Vec<&[&str]> = sources.chunks(batch_size.max(1)).collect();
+    let workers = workers.clamp(1, batches.len().max(1));
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    type Done = Vec<(usize, Vec<Translation>)>;
+    let results: Vec<Result<Done, TranslateError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let (batches, done) = (&batches, &done);
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for (i, batch) in batches.iter().enumerate().filter(|(i, _)| i % workers == w) {
+                        out.push((i, translator.translate_batch(batch, config)?));
+                        let n = done.fetch_add(batch.len(), std::sync::atomic::Ordering::Relaxed);
+                        progress(n + batch.len());
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a translation thread panicked"))
+            .collect()
+    });
+    let mut by_batch: Vec<Option<Vec<Translation>>> = vec![None; batches.len()];
+    for r in results {
+        for (i, t) in r? {
+            by_batch[i] = Some(t);
+        }
+    }
+    Ok(by_batch.into_iter().flatten().flatten().collect())
+}
+
 /// A loaded model with its tokenizer and generation defaults.
 pub struct Translator {
     pub tokenizer: MarianTokenizer,

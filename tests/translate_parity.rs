@@ -127,3 +127,25 @@ fn tiny_tc_big_relu() {
 fn tiny_fr_en_gelu_separate() {
     check("tiny-fr-en-gelu-separate");
 }
+
+#[test]
+fn parallel_batches_equal_sequential_batches() {
+    let dir = assemble("tiny-tc-big-relu", "opus-mt-tc-big-fr-en");
+    let files = hub::resolve(dir.path().to_str().unwrap(), None, true).unwrap();
+    let translator = Translator::load(&files, &files.dir, &Device::Cpu, DType::F32).unwrap();
+    let mut config = translator.generation.clone();
+    config.set_max_new_tokens(12);
+    let text = std::fs::read_to_string(
+        Path::new(ROOT).join("../shared/eval/mt/newstest2014-fr-en/newstest2014.fr-en.fr"),
+    )
+    .unwrap();
+    let sources: Vec<&str> = text.lines().take(13).collect();
+    let sequential: Vec<_> = sources
+        .chunks(4)
+        .flat_map(|c| translator.translate_batch(c, &config).unwrap())
+        .collect();
+    let parallel =
+        entente::translate::translate_parallel(&translator, &sources, &config, 4, 2, &|_| {})
+            .unwrap();
+    assert_eq!(parallel, sequential);
+}

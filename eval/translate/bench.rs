@@ -52,16 +52,14 @@ fn worker(model_dir: &Path, beams: usize) {
     config.min_new_tokens = Some(NEW_TOKENS);
     let sources = sources();
     let start = Instant::now();
-    let mut generated = 0;
-    for chunk in sources.chunks(BATCH) {
-        let batch: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        for t in translator
-            .translate_batch(&batch, &config)
+    let refs: Vec<&str> = sources.iter().map(String::as_str).collect();
+    // As `entente translate` runs: one batch per core, Candle's own threads at 1.
+    let generated: usize =
+        entente::translate::translate_parallel(&translator, &refs, &config, BATCH, 2, &|_| {})
             .expect("translate")
-        {
-            generated += t.ids.len();
-        }
-    }
+            .iter()
+            .map(|t| t.ids.len())
+            .sum();
     let seconds = start.elapsed().as_secs_f64();
     assert_eq!(
         generated,
@@ -113,7 +111,7 @@ fn main() {
             let out = if engine == "entente" {
                 Command::new(&me)
                     .args(["--worker", mode, "--model-dir", model_dir.to_str().unwrap()])
-                    .env("RAYON_NUM_THREADS", "2")
+                    .env("RAYON_NUM_THREADS", "1")
                     .output()
             } else {
                 Command::new(&python)

@@ -103,49 +103,55 @@ fn device(spec: &str) -> anyhow::Result<Device> {
     Ok(device)
 }
 
-/// Translate `segments` in batches, longest first within each batch window, with progress.
+/// Translate `segments` in batches, longest first within each batch window, one batch per
+/// core at a time, with progress on a terminal.
 pub fn translate_all(
     translator: &Translator,
     segments: &[&str],
     config: &GenerationConfig,
     batch_size: usize,
 ) -> anyhow::Result<Vec<Translation>> {
-    let mut results: Vec<Option<Translation>> = vec![None; segments.len()];
     // Non-empty segments only; sorted by length so that batches carry little padding.
     let mut order: Vec<usize> = (0..segments.len())
         .filter(|&i| !segments[i].trim().is_empty())
         .collect();
     order.sort_by_key(|&i| std::cmp::Reverse(segments[i].len()));
-    let progress = std::io::stderr().is_terminal() && order.len() > batch_size;
-    let mut done = 0;
-    for chunk in order.chunks(batch_size.max(1)) {
-        let batch: Vec<&str> = chunk.iter().map(|&i| segments[i]).collect();
-        let translated = translator.translate_batch(&batch, config)?;
-        for (&i, t) in chunk.iter().zip(translated) {
-            results[i] = Some(t);
-        }
-        done += chunk.len();
-        if progress {
-            eprint!("\rtranslated {done}/{} segments", order.len());
+    let sorted: Vec<&str> = order.iter().map(|&i| segments[i]).collect();
+    let total = sorted.len();
+    let show = std::io::stderr().is_terminal() && total > batch_size;
+    let progress = |done: usize| {
+        if show {
+            eprint!("\rtranslated {done}/{total} segments");
             let _ = std::io::stderr().flush();
         }
-    }
-    if progress {
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let translated = entente::translate::translate_parallel(
+        translator, &sorted, config, batch_size, workers, &progress,
+    )?;
+    if show {
         eprintln!();
     }
-    Ok(results
-        .into_iter()
-        .map(|r| {
-            r.unwrap_or(Translation {
-                text: String::new(),
-                ids: Vec::new(),
-                logprob: 0.0,
-            })
-        })
-        .collect())
+    let mut results: Vec<Translation> = vec![
+        Translation {
+            text: String::new(),
+            ids: Vec::new(),
+            logprob: 0.0,
+        };
+        segments.len()
+    ];
+    for (&i, t) in order.iter().zip(translated) {
+        results[i] = t;
+    }
+    Ok(results)
 }
 
 pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
+    // Batches run on their own threads, one per core; Candle's inner threads would only contend
+    // with them. Set before any other thread exists; a value chosen by the user is kept.
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        std::env::set_var("RAYON_NUM_THREADS", "1");
+    }
     let text = input::read_text(&args.input, args.lossy)?;
     let device = device(&args.device)?;
     let dtype = match (args.dtype, device.is_cpu()) {
