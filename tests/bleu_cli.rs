@@ -2,24 +2,15 @@
 //! `scripts/bleu_cli_fixtures.py` (BOM, CRLF, empty lines, a file without final newline, CJK,
 //! one and two references, text and JSON), plus the errors sacreBLEU users meet.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::path::Path;
+use std::process::Output;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/metrics/cli");
 
 fn entente(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entente"))
-        .current_dir(DIR)
-        .args(args)
-        .env_remove("SACREBLEU_SEED")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The command may exit before reading its input (an error): a closed pipe is fine.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
+    common::entente_in(Some(Path::new(DIR)), args, stdin, &[])
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! `entente tokenize` end to end: formats, target side, decoding, and model resolution errors.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::Output;
 
 const MODEL: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -9,18 +10,7 @@ const MODEL: &str = concat!(
 );
 
 fn entente(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entente"));
-    cmd.args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    // The command may exit before reading its input (an error): a closed pipe is fine.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
+    common::entente_in(None, args, stdin, env)
 }
 
 fn fixture_edge(text: &str) -> (Vec<u64>, Vec<String>) {

@@ -1,27 +1,17 @@
 //! `entente translate` end to end on a random-weight checkpoint: line alignment, JSONL fields,
 //! article mode, the offline Hub cache, and clear errors for broken models and inputs.
 
-use std::io::Write;
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const CHECKPOINT: &str = "tiny-tc-big-relu";
 const TOKENIZER: &str = "opus-mt-tc-big-fr-en";
 
 fn entente(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entente"));
-    cmd.args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    // The command may exit before reading its input (an error): a closed pipe is fine.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
+    common::entente_in(None, args, stdin, env)
 }
 
 /// Copy the checkpoint and the real tokenizer files into `dir`.

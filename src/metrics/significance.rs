@@ -91,15 +91,22 @@ impl NpArray {
         self.mean_of(&self.values)
     }
 
-    /// sacreBLEU's `estimate_ci`: mean (of the sorted array: the order changes the rounding of
-    /// the pairwise sum), and half the spread between the 2.5% and 97.5% points.
-    fn estimate(&self) -> Estimate {
+    /// The values sorted, and half the spread between their 2.5% and 97.5% points, as both of
+    /// sacreBLEU's `estimate_ci` compute it.
+    fn sorted_and_half_spread(&self) -> (Vec<f64>, f64) {
         let mut sorted = self.values.clone();
         sorted.sort_by(f64::total_cmp);
         let n = sorted.len();
         let lower_idx = n / 40;
         let upper_idx = n - lower_idx - 1;
         let ci = self.round(0.5 * self.round(sorted[upper_idx] - sorted[lower_idx]));
+        (sorted, ci)
+    }
+
+    /// sacreBLEU's `estimate_ci`: mean (of the sorted array: the order changes the rounding of
+    /// the pairwise sum), and half the spread between the 2.5% and 97.5% points.
+    fn estimate(&self) -> Estimate {
+        let (sorted, ci) = self.sorted_and_half_spread();
         Estimate {
             mean: self.mean_of(&sorted),
             ci,
@@ -273,13 +280,9 @@ pub fn confidence_estimate<M: Metric>(
 ) -> Estimate {
     let samples = bootstrap_indices(stats.rows(), n_samples, seed);
     let scores = resample_scores(metric, stats, &samples);
-    let mut sorted = scores.values.clone();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    let lower_idx = n / 40;
-    let upper_idx = n - lower_idx - 1;
+    let (_, ci) = scores.sorted_and_half_spread();
     Estimate {
         mean: scores.round(exact_mean(&scores.values)),
-        ci: scores.round(0.5 * scores.round(sorted[upper_idx] - sorted[lower_idx])),
+        ci,
     }
 }
