@@ -37,7 +37,10 @@ pub enum AlignFormat {
 ///   entente align --presegmented dev.de dev.fr --translation dev.google.fr --format ladder
 ///   entente align a.fr a.en --model opus-mt-fr-en --format moses -o corpus
 #[derive(Args)]
-#[command(verbatim_doc_comment, about = "Align the sentences of a document with those of its translation")]
+#[command(
+    verbatim_doc_comment,
+    about = "Align the sentences of a document with those of its translation"
+)]
 pub struct AlignArgs {
     /// Source document.
     pub src: String,

@@ -34,7 +34,10 @@ pub enum ScoreFormat {
 ///   entente bleu -r ref.en -i base.en new.en --paired-bs
 ///   cat hyp.en | entente bleu -r ref1.en ref2.en --sentence-level
 #[derive(Args)]
-#[command(verbatim_doc_comment, about = "Score translations with BLEU, chrF and TER exactly as sacreBLEU does")]
+#[command(
+    verbatim_doc_comment,
+    about = "Score translations with BLEU, chrF and TER exactly as sacreBLEU does"
+)]
 pub struct BleuArgs {
     /// Reference file(s), one segment per line; several files are several references.
     #[arg(short = 'r', long = "refs", num_args = 1.., required = true, value_name = "REF")]

@@ -26,7 +26,10 @@ pub enum TokenFormat {
 ///   echo "Bonjour le monde" | entente tokenize --model ./my-model --format pieces
 ///   echo "8703 19 507 0" | entente tokenize --model opus-mt-fr-en --decode
 #[derive(Args)]
-#[command(verbatim_doc_comment, about = "Tokenize text exactly as transformers' MarianTokenizer, from the model's own files")]
+#[command(
+    verbatim_doc_comment,
+    about = "Tokenize text exactly as transformers' MarianTokenizer, from the model's own files"
+)]
 pub struct TokenizeArgs {
     /// Input file; `-` or nothing reads standard input.
     #[arg(default_value = "-")]

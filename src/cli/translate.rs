@@ -44,7 +44,10 @@ pub enum Precision {
 ///   entente translate --model tc-big --beams 5 --format jsonl in.fr
 ///   entente translate --model ./my-opus-mt-dir --device cuda --dtype f16 in.fr
 #[derive(Args)]
-#[command(verbatim_doc_comment, about = "Translate French text to English with an opus-mt model, exactly as transformers' generate")]
+#[command(
+    verbatim_doc_comment,
+    about = "Translate French text to English with an opus-mt model, exactly as transformers' generate"
+)]
 pub struct TranslateArgs {
     /// Input file; `-` or nothing reads standard input.
     #[arg(default_value = "-")]
