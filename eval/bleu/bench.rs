@@ -6,6 +6,9 @@
 //! `$ENTENTE_PYTHON`) each prepare the references once per metric and score every system; the
 //! table gives both times on one core and the ratio, and checks that the scores agree.
 
+#[path = "../common.rs"]
+mod common;
+
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Instant;
@@ -64,12 +67,7 @@ fn time_metric<M: Metric>(
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let python = args
-        .iter()
-        .position(|a| a == "--python")
-        .and_then(|i| args.get(i + 1).cloned())
-        .or_else(|| std::env::var("ENTENTE_PYTHON").ok())
-        .unwrap_or_else(|| "python3".to_string());
+    let python = common::python(&args);
 
     let refs = vec![read_lines(
         &std::path::Path::new(DIR).join("newstest2017.ref.en-de.de"),

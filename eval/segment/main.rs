@@ -10,6 +10,9 @@
 //! Python given by `--python` or `$ENTENTE_PYTHON` (default `python3`); if it is missing, their
 //! rows say so.
 
+#[path = "../common.rs"]
+mod common;
+
 use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Instant;
@@ -148,12 +151,7 @@ fn print_errors(paragraphs: &[Paragraph], output: &[Vec<String>]) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let python = args
-        .iter()
-        .position(|a| a == "--python")
-        .and_then(|i| args.get(i + 1).cloned())
-        .or_else(|| std::env::var("ENTENTE_PYTHON").ok())
-        .unwrap_or_else(|| "python3".to_string());
+    let python = common::python(&args);
 
     let conllu = std::fs::read_to_string(GOLD).expect("reading the GSD test file from ../shared");
     let paragraphs = build_paragraphs(&conllu);

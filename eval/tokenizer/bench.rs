@@ -3,6 +3,9 @@
 //!
 //! Run: `cargo run --release --example bench-tokenizer [-- --python PATH]`
 
+#[path = "../common.rs"]
+mod common;
+
 use std::process::Command;
 use std::time::Instant;
 
@@ -12,12 +15,7 @@ const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let python = args
-        .iter()
-        .position(|a| a == "--python")
-        .and_then(|i| args.get(i + 1).cloned())
-        .or_else(|| std::env::var("ENTENTE_PYTHON").ok())
-        .unwrap_or_else(|| "python3".to_string());
+    let python = common::python(&args);
     let text_file = format!("{SHARED}/eval/mt/newstest2014-fr-en/newstest2014.fr-en.fr");
     let lines: Vec<String> = std::fs::read_to_string(&text_file)
         .expect("newstest2014 in ../shared")

@@ -9,6 +9,9 @@
 //! (min = max), batch 16, 2 threads, greedy and beam 4, in its own process; the table gives
 //! generated tokens per second and peak resident memory.
 
+#[path = "../common.rs"]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -84,9 +87,7 @@ fn main() {
         worker(&model_dir, if mode == "greedy" { 1 } else { 4 });
         return;
     }
-    let python = arg("--python")
-        .or_else(|| std::env::var("ENTENTE_PYTHON").ok())
-        .unwrap_or_else(|| "python3".into());
+    let python = common::python(&args);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/bench_translate.py");
     let build = Command::new(&python)
         .args([script, "build", SHARED, model_dir.to_str().unwrap()])

@@ -10,7 +10,19 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
+use clap::Args;
 use entente::input::{self, InputError};
+
+/// Which model to use: shared by the commands that load one.
+#[derive(Args)]
+pub struct ModelArgs {
+    /// Model: a local directory, a registry name (opus-mt-fr-en, tc-big) or a Hub id.
+    #[arg(long, default_value_t = entente::hub::default_model())]
+    pub model: String,
+    /// Hub revision (branch, tag or commit) for a Hub id.
+    #[arg(long)]
+    pub revision: Option<String>,
+}
 
 /// Exit status for input the user must fix (invalid UTF-8, mismatched files).
 const EXIT_BAD_INPUT: u8 = 2;

@@ -34,12 +34,8 @@ pub struct TokenizeArgs {
     /// Input file; `-` or nothing reads standard input.
     #[arg(default_value = "-")]
     pub input: String,
-    /// Model: a local directory, a registry name (opus-mt-fr-en, tc-big) or a Hub id.
-    #[arg(long, default_value_t = hub::default_model())]
-    pub model: String,
-    /// Hub revision (branch, tag or commit) for a Hub id.
-    #[arg(long)]
-    pub revision: Option<String>,
+    #[command(flatten)]
+    pub model: super::ModelArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TokenFormat::Ids)]
     pub format: TokenFormat,
@@ -55,8 +51,8 @@ pub struct TokenizeArgs {
 }
 
 pub fn run(args: TokenizeArgs) -> anyhow::Result<()> {
-    let files = hub::resolve(&args.model, args.revision.as_deref(), false)
-        .with_context(|| format!("finding the tokenizer files of {}", args.model))?;
+    let files = hub::resolve(&args.model.model, args.model.revision.as_deref(), false)
+        .with_context(|| format!("finding the tokenizer files of {}", args.model.model))?;
     let tok = MarianTokenizer::from_dir(files.tokenizer_dir())?;
     let text = input::read_text(&args.input, false)?;
     let name = input::display_name(&args.input);

@@ -52,12 +52,8 @@ pub struct TranslateArgs {
     /// Input file; `-` or nothing reads standard input.
     #[arg(default_value = "-")]
     pub input: String,
-    /// Model: a local directory, a registry name (opus-mt-fr-en, tc-big) or a Hub id.
-    #[arg(long, default_value_t = hub::default_model())]
-    pub model: String,
-    /// Hub revision (branch, tag or commit) for a Hub id.
-    #[arg(long)]
-    pub revision: Option<String>,
+    #[command(flatten)]
+    pub model: super::ModelArgs,
     /// How the input is cut into segments.
     #[arg(long = "input", value_enum, default_value_t = InputMode::Lines, id = "input_mode")]
     pub input_mode: InputMode,
@@ -163,10 +159,10 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
         (Precision::F16, false) => DType::F16,
         (Precision::Bf16, false) => DType::BF16,
     };
-    let files = hub::resolve(&args.model, args.revision.as_deref(), true)
-        .with_context(|| format!("finding the files of model {}", args.model))?;
+    let files = hub::resolve(&args.model.model, args.model.revision.as_deref(), true)
+        .with_context(|| format!("finding the files of model {}", args.model.model))?;
     let translator = Translator::load(&files, files.tokenizer_dir(), &device, dtype)
-        .with_context(|| format!("loading model {}", args.model))?;
+        .with_context(|| format!("loading model {}", args.model.model))?;
     let mut config = translator.generation.clone();
     if let Some(b) = args.beams {
         config.num_beams = b.max(1);

@@ -4,7 +4,7 @@
 //! encoder self-attention and cross-attention, a self-attention key/value cache, cross-attention
 //! keys/values computed once per batch, and reordering of the cache by row for beam search.
 
-use candle_core::{DType, Device, IndexOp, Module, Tensor, D};
+use candle_core::{DType, Device, IndexOp, Module, Tensor};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
 
 use super::config::{Activation, MarianConfig};
@@ -455,11 +455,6 @@ impl MarianModel {
             }
         }
         Ok(())
-    }
-
-    /// Check that `logits` can be searched: the last dimension must be the target vocabulary.
-    pub fn logits_width(logits: &Tensor) -> Result<usize> {
-        logits.dim(D::Minus1)
     }
 }
 

@@ -151,8 +151,13 @@ pub fn bootstrap_estimate<M: Metric>(
     n_samples: usize,
     seed: u64,
 ) -> Estimate {
+    bootstrap_scores(metric, stats, n_samples, seed).estimate()
+}
+
+/// Scores of one system's bootstrap resamples (sacreBLEU's `_bootstrap_resample`).
+fn bootstrap_scores<M: Metric>(metric: &M, stats: &Stats, n_samples: usize, seed: u64) -> NpArray {
     let samples = bootstrap_indices(stats.rows(), n_samples, seed);
-    resample_scores(metric, stats, &samples).estimate()
+    resample_scores(metric, stats, &samples)
 }
 
 /// sacreBLEU's `--confidence` mean: `statistics.mean`, an exactly rounded mean.
@@ -278,8 +283,7 @@ pub fn confidence_estimate<M: Metric>(
     n_samples: usize,
     seed: u64,
 ) -> Estimate {
-    let samples = bootstrap_indices(stats.rows(), n_samples, seed);
-    let scores = resample_scores(metric, stats, &samples);
+    let scores = bootstrap_scores(metric, stats, n_samples, seed);
     let (_, ci) = scores.sorted_and_half_spread();
     Estimate {
         mean: scores.round(exact_mean(&scores.values)),

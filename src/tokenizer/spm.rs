@@ -286,7 +286,6 @@ pub struct SentencePiece {
     spec: NormalizerSpec,
     /// Piece → type, for decoding.
     pieces: HashMap<String, PieceType>,
-    unk_piece: String,
     unk_surface: String,
     min_score: f32,
     max_score: f32,
@@ -316,12 +315,9 @@ impl SentencePiece {
                 proto.model_type
             ));
         }
-        let unk = proto
-            .pieces
-            .iter()
-            .find(|p| p.kind == PieceType::Unknown)
-            .ok_or("the model has no unknown piece")?;
-        let unk_piece = unk.piece.clone();
+        if !proto.pieces.iter().any(|p| p.kind == PieceType::Unknown) {
+            return Err("the model has no unknown piece".into());
+        }
         // SentencePiece matches normal, user-defined and unused pieces from text (unused ones
         // are then skipped); control and unknown pieces never.
         let matchable: Vec<(usize, &str)> = proto
@@ -363,7 +359,6 @@ impl SentencePiece {
             normalizer,
             spec: proto.normalizer,
             pieces,
-            unk_piece,
             unk_surface: proto.unk_surface,
             min_score,
             max_score,
@@ -544,11 +539,6 @@ impl SentencePiece {
             text.push_str(&surface);
         }
         text
-    }
-
-    /// The piece used for unknown input.
-    pub fn unk_piece(&self) -> &str {
-        &self.unk_piece
     }
 }
 
