@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device};
 
 use crate::generate::{self, GenerationConfig, Hypothesis, StepModel};
 use crate::hub::ModelFiles;
@@ -109,8 +109,7 @@ impl StepModel for MarianModel {
     }
 
     fn step(&self, state: &mut Self::State, tokens: &[u32]) -> candle_core::Result<Vec<f32>> {
-        let transposed: Tensor = MarianModel::step(self, &mut state.0, tokens)?;
-        let data = transposed.flatten_all()?.to_vec1::<f32>()?;
+        let data = MarianModel::step(self, &mut state.0, tokens)?;
         // (vocab, rows) → (rows, vocab), adding the bias, in cache-friendly blocks.
         let rows = tokens.len();
         let bias = &state.1;

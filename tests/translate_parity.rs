@@ -2,6 +2,8 @@
 //! `models/test/` (made by `scripts/make_test_checkpoints.py` around the real tokenizers):
 //! greedy and beam 4, one sentence at a time and as padded batches of mixed lengths. Ids and text
 //! must be identical, log-probabilities within 1e-4, and batched output equal to single output.
+//! Each checkpoint runs twice on the CPU: through the host decoder step (the CPU float32 default)
+//! and through the Candle graph (what GPUs and f16/bf16 use).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,7 +34,14 @@ fn assemble(name: &str, tokenizer: &str) -> tempfile::TempDir {
     dir
 }
 
-fn check(name: &str) {
+/// Which decoder step runs.
+#[derive(Clone, Copy, PartialEq)]
+enum Step {
+    Host,
+    Graph,
+}
+
+fn check(name: &str, step: Step) {
     let fixture = std::fs::read_to_string(
         PathBuf::from(ROOT).join(format!("tests/fixtures/translate/{name}.jsonl")),
     )
@@ -46,7 +55,12 @@ fn check(name: &str) {
     let max_new = meta["max_new_tokens"].as_u64().unwrap() as usize;
     let dir = assemble(name, tokenizer);
     let files = hub::resolve(dir.path().to_str().unwrap(), None, true).unwrap();
-    let translator = Translator::load(&files, &files.dir, &Device::Cpu, DType::F32).unwrap();
+    let mut translator = Translator::load(&files, &files.dir, &Device::Cpu, DType::F32).unwrap();
+    assert!(
+        translator.model.host_decoder(),
+        "CPU f32 defaults to the host step"
+    );
+    translator.model.set_host_decoder(step == Step::Host);
 
     let mut failures = Vec::new();
     let mut singles: BTreeMap<(u64, String), Value> = BTreeMap::new();
@@ -115,17 +129,32 @@ fn check(name: &str) {
 
 #[test]
 fn tiny_fr_en_swish() {
-    check("tiny-fr-en-swish");
+    check("tiny-fr-en-swish", Step::Host);
 }
 
 #[test]
 fn tiny_tc_big_relu() {
-    check("tiny-tc-big-relu");
+    check("tiny-tc-big-relu", Step::Host);
 }
 
 #[test]
 fn tiny_fr_en_gelu_separate() {
-    check("tiny-fr-en-gelu-separate");
+    check("tiny-fr-en-gelu-separate", Step::Host);
+}
+
+#[test]
+fn tiny_fr_en_swish_graph() {
+    check("tiny-fr-en-swish", Step::Graph);
+}
+
+#[test]
+fn tiny_tc_big_relu_graph() {
+    check("tiny-tc-big-relu", Step::Graph);
+}
+
+#[test]
+fn tiny_fr_en_gelu_separate_graph() {
+    check("tiny-fr-en-gelu-separate", Step::Graph);
 }
 
 #[test]

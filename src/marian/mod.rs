@@ -4,6 +4,7 @@
 //! explicit state, and `reorder` of that state.
 
 pub mod config;
+mod host;
 pub mod model;
 
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@ use candle_core::{DType, Device, IndexOp, Module, Tensor};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
 
 use super::config::{Activation, MarianConfig};
+use super::host::{self, HostLayer, HostState};
 
 type Result<T> = candle_core::Result<T>;
 
@@ -132,16 +133,20 @@ impl FeedForward {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let h = self.fc1.forward(x)?;
-        let h = match self.activation {
-            Activation::Relu => h.relu()?,
-            Activation::Swish => h.silu()?,
-            // Through f64: candle's f32 erf is an approximation that shifts log-probabilities by
-            // ~1e-5 per token against torch; the f64 one is accurate.
-            Activation::Gelu => h.to_dtype(DType::F64)?.gelu_erf()?.to_dtype(h.dtype())?,
-            Activation::GeluTanh => h.gelu()?,
-        };
-        self.fc2.forward(&h)
+        self.fc2
+            .forward(&activate(&self.fc1.forward(x)?, self.activation)?)
+    }
+}
+
+/// The feed-forward activation.
+pub(super) fn activate(h: &Tensor, activation: Activation) -> Result<Tensor> {
+    match activation {
+        Activation::Relu => h.relu(),
+        Activation::Swish => h.silu(),
+        // Through f64: candle's f32 erf is an approximation that shifts log-probabilities by
+        // ~1e-5 per token against torch; the f64 one is accurate.
+        Activation::Gelu => h.to_dtype(DType::F64)?.gelu_erf()?.to_dtype(h.dtype()),
+        Activation::GeluTanh => h.gelu(),
     }
 }
 
@@ -180,12 +185,21 @@ struct LayerCache {
 
 /// The decoding state of a batch: one row per sentence (greedy) or per beam.
 pub struct DecoderState {
-    layers: Vec<LayerCache>,
-    /// Additive encoder padding mask, (rows, 1, 1, src_len).
-    encoder_mask: Tensor,
+    cache: Cache,
     /// Number of target positions already decoded.
     position: usize,
     rows: usize,
+}
+
+enum Cache {
+    /// The Candle graph's caches (any device and dtype).
+    Graph {
+        layers: Vec<LayerCache>,
+        /// Additive encoder padding mask, (rows, 1, 1, src_len).
+        encoder_mask: Tensor,
+    },
+    /// The host step's (CPU, f32).
+    Host(HostState),
 }
 
 impl DecoderState {
@@ -207,6 +221,8 @@ pub struct MarianModel {
     final_logits_bias: Tensor,
     device: Device,
     dtype: DType,
+    /// Decode with [`super::host`] (CPU float32 only).
+    host_decoder: bool,
 }
 
 impl MarianModel {
@@ -306,6 +322,7 @@ impl MarianModel {
             final_logits_bias,
             device: vb.device().clone(),
             dtype: vb.dtype(),
+            host_decoder: vb.device().is_cpu() && vb.dtype() == DType::F32,
         })
     }
 
@@ -315,6 +332,16 @@ impl MarianModel {
 
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// Whether decoding steps run on the host path (the default for CPU float32) rather than
+    /// through the Candle graph; `false` forces the graph, `true` is honoured only on CPU f32.
+    pub fn set_host_decoder(&mut self, on: bool) {
+        self.host_decoder = on && self.device.is_cpu() && self.dtype == DType::F32;
+    }
+
+    pub fn host_decoder(&self) -> bool {
+        self.host_decoder
     }
 
     pub fn target_vocab_size(&self) -> usize {
@@ -363,6 +390,18 @@ impl MarianModel {
         rows_per_sentence: usize,
     ) -> Result<DecoderState> {
         let b = encoded.dim(0)?;
+        if self.host_decoder {
+            let cross = self
+                .decoder
+                .iter()
+                .map(|layer| layer.cross_attn.keys_values(encoded))
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(DecoderState {
+                cache: Cache::Host(HostState::new(cross, mask, rows_per_sentence)?),
+                position: 0,
+                rows: b * rows_per_sentence,
+            });
+        }
         let repeat: Vec<u32> = (0..b as u32)
             .flat_map(|i| std::iter::repeat_n(i, rows_per_sentence))
             .collect();
@@ -389,16 +428,18 @@ impl MarianModel {
             mask.clone()
         };
         Ok(DecoderState {
-            layers,
-            encoder_mask,
+            cache: Cache::Graph {
+                layers,
+                encoder_mask,
+            },
             position: 0,
             rows: b * rows_per_sentence,
         })
     }
 
     /// One decoding step: the next token of every row in; out, the logits without
-    /// `final_logits_bias`, transposed: (vocab, rows), in f32.
-    pub fn step(&self, state: &mut DecoderState, tokens: &[u32]) -> Result<Tensor> {
+    /// `final_logits_bias`, transposed: vocab × rows, row-major, in f32.
+    pub fn step(&self, state: &mut DecoderState, tokens: &[u32]) -> Result<Vec<f32>> {
         let rows = tokens.len();
         if state.position >= self.config.max_position_embeddings {
             candle_core::bail!(
@@ -406,11 +447,33 @@ impl MarianModel {
                 self.config.max_position_embeddings
             );
         }
+        if rows != state.rows {
+            candle_core::bail!("{rows} tokens for a state of {} rows", state.rows);
+        }
+        let position = state.position;
+        state.position += 1;
+        match &mut state.cache {
+            Cache::Graph {
+                layers,
+                encoder_mask,
+            } => self.graph_step(layers, encoder_mask, position, tokens),
+            Cache::Host(host) => self.host_step(host, position, tokens),
+        }
+    }
+
+    fn graph_step(
+        &self,
+        caches: &mut [LayerCache],
+        encoder_mask: &Tensor,
+        position: usize,
+        tokens: &[u32],
+    ) -> Result<Vec<f32>> {
+        let rows = tokens.len();
         let ids = Tensor::new(tokens, &self.device)?.reshape((rows, 1))?;
         let embedded = (self.decoder_embed.forward(&ids)? * self.embed_scale)?;
-        let position = self.positions.i(state.position..state.position + 1)?;
+        let position = self.positions.i(position..position + 1)?;
         let mut h = embedded.broadcast_add(&position)?;
-        for (layer, cache) in self.decoder.iter().zip(state.layers.iter_mut()) {
+        for (layer, cache) in self.decoder.iter().zip(caches.iter_mut()) {
             let (k_new, v_new) = layer.self_attn.keys_values(&h)?;
             let (k, v) = match cache.self_kv.take() {
                 Some((k, v)) => (
@@ -423,19 +486,67 @@ impl MarianModel {
             cache.self_kv = Some((k, v));
             h = layer.self_attn_norm.forward(&(&h + attended)?)?;
             let (ck, cv) = &cache.cross_kv;
-            let crossed = layer
-                .cross_attn
-                .attend(&h, ck, cv, Some(&state.encoder_mask))?;
+            let crossed = layer.cross_attn.attend(&h, ck, cv, Some(encoder_mask))?;
             h = layer.cross_attn_norm.forward(&(&h + crossed)?)?;
             h = layer.final_norm.forward(&(&h + layer.ffn.forward(&h)?)?)?;
         }
-        state.position += 1;
         let h = h.squeeze(1)?;
         // (vocab, d) · (d, rows): the large weight is the row-major left operand, which the
         // matrix product streams without repacking. The bias is added by the caller.
         self.lm_head
             .matmul(&h.t()?.contiguous()?)?
-            .to_dtype(DType::F32)
+            .to_dtype(DType::F32)?
+            .flatten_all()?
+            .to_vec1()
+    }
+
+    fn host_step(
+        &self,
+        state: &mut HostState,
+        position: usize,
+        tokens: &[u32],
+    ) -> Result<Vec<f32>> {
+        let rows = tokens.len();
+        let d = self.config.d_model;
+        let vocab = self.target_vocab_size();
+        let scale = self.embed_scale as f32;
+        let mut h = vec![0f32; rows * d];
+        host::with_slice(self.decoder_embed.embeddings(), |table| {
+            host::with_slice(&self.positions, |positions| {
+                let position = &positions[position * d..(position + 1) * d];
+                for (row, &token) in h.chunks_mut(d).zip(tokens) {
+                    let token = token as usize;
+                    let embedding = &table[token * d..(token + 1) * d];
+                    for ((x, e), p) in row.iter_mut().zip(embedding).zip(position) {
+                        *x = e * scale + p;
+                    }
+                }
+            })
+        })??;
+        let layers: Vec<HostLayer> = self
+            .decoder
+            .iter()
+            .map(|layer| HostLayer {
+                self_q: &layer.self_attn.q,
+                self_k: &layer.self_attn.k,
+                self_v: &layer.self_attn.v,
+                self_out: &layer.self_attn.out,
+                self_norm: &layer.self_attn_norm,
+                cross_q: &layer.cross_attn.q,
+                cross_out: &layer.cross_attn.out,
+                cross_norm: &layer.cross_attn_norm,
+                fc1: &layer.ffn.fc1,
+                fc2: &layer.ffn.fc2,
+                final_norm: &layer.final_norm,
+            })
+            .collect();
+        let activation = self.decoder[0].ffn.activation;
+        let h = host::decoder_step(&layers, state, h, activation)?;
+        let mut logits = vec![0f32; vocab * rows];
+        host::with_slice(&self.lm_head, |w| {
+            host::matmul_transposed(w, vocab, d, &h, rows, &mut logits)
+        })?;
+        Ok(logits)
     }
 
     /// `final_logits_bias`, in f32 on the host.
@@ -448,10 +559,17 @@ impl MarianModel {
 
     /// Keep rows `rows` of the cache, in that order (beam search reordering).
     pub fn reorder(&self, state: &mut DecoderState, rows: &[u32]) -> Result<()> {
-        let index = Tensor::new(rows, &self.device)?;
-        for cache in &mut state.layers {
-            if let Some((k, v)) = cache.self_kv.take() {
-                cache.self_kv = Some((k.index_select(&index, 0)?, v.index_select(&index, 0)?));
+        state.rows = rows.len();
+        match &mut state.cache {
+            Cache::Host(host) => host.reorder(rows),
+            Cache::Graph { layers, .. } => {
+                let index = Tensor::new(rows, &self.device)?;
+                for cache in layers {
+                    if let Some((k, v)) = cache.self_kv.take() {
+                        cache.self_kv =
+                            Some((k.index_select(&index, 0)?, v.index_select(&index, 0)?));
+                    }
+                }
             }
         }
         Ok(())
