@@ -2,12 +2,16 @@
 //! sentences (0 to 4) correspond to which target sentences (0 to 4).
 //!
 //! Each sentence gets a bag of features: with a machine translation of the source side (entente's
-//! own, or one supplied line-aligned as Bleualign takes), character 3-grams of the MT and of the
-//! target; without MT, language-independent anchors (numbers, identical words, cognate prefixes).
-//! A link between a source group and a target group scores the F1 overlap of their bags, plus a
-//! Gale-Church length term, minus a prior for many-to-many links; dynamic programming finds the
-//! best-scoring ladder, inside a band around the length-ratio diagonal so that long documents
-//! align in linear time.
+//! own, or one supplied line-aligned as Bleualign takes), the words and character 4-grams of the
+//! MT and of the target; without MT, language-independent anchors (numbers, cognate prefixes,
+//! punctuation). Features are weighted by their inverse document frequency over both sides, so
+//! that matching a rare name counts far more than matching "de". A link between a source group
+//! and a target group scores the weight of the features the two sides share (normalized by an
+//! average sentence's weight: merging sentences pays only when it gathers more shared content,
+//! which is what text that was split or merged differently does), a smaller share of their Dice
+//! overlap (so that of two ways to cover the same content, the tighter wins), a Gale-Church length
+//! term, and a penalty per merged sentence. Dynamic programming finds the best-scoring ladder,
+//! inside a band around the length-ratio diagonal so that long documents align in linear time.
 
 pub mod eval;
 
@@ -43,6 +47,8 @@ pub const LINK_TYPES: [(usize, usize); 14] = [
 /// How sentences are compared.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AlignConfig {
+    /// Share of the Dice overlap in the similarity; the rest is the shared feature weight.
+    pub dice_weight: f64,
     /// Weight of the length (Gale-Church) term.
     pub length_weight: f64,
     /// Score of leaving a sentence unaligned.
@@ -58,9 +64,10 @@ impl Default for AlignConfig {
         // Chosen on the Bleualign dev set (see eval/align): the same data the evaluation
         // reports, so those figures are optimistic for other text.
         AlignConfig {
+            dice_weight: 0.2,
             length_weight: 0.1,
-            skip_score: -0.05,
-            merge_penalty: 0.0,
+            skip_score: 0.0,
+            merge_penalty: 0.02,
             min_band: 60,
         }
     }
@@ -101,9 +108,9 @@ fn normalize(text: &str) -> String {
 }
 
 impl Features {
-    /// Character 3-grams (within words, lowercase, accents folded): for comparing a machine
-    /// translation with the target.
-    pub fn char_ngrams(text: &str) -> Self {
+    /// Words and their character 4-grams (lowercase, accents folded): for comparing a machine
+    /// translation with the target, where inflections and spelling variants still share 4-grams.
+    pub fn lexical(text: &str) -> Self {
         let norm = normalize(text);
         let mut bag = Vec::new();
         for word in norm
@@ -111,9 +118,10 @@ impl Features {
             .filter(|w| !w.is_empty())
         {
             let chars: Vec<char> = format!(" {word} ").chars().collect();
-            for gram in chars.windows(3) {
+            for gram in chars.windows(4.min(chars.len())) {
                 bag.push(hash_of(gram));
             }
+            bag.push(hash_of(("w", word)));
         }
         bag.sort_unstable();
         Features {
@@ -158,30 +166,74 @@ impl Features {
     }
 }
 
-/// Size of the multiset intersection of two sorted bags.
-fn overlap(a: &[u64], b: &[u64]) -> usize {
-    let (mut i, mut j, mut n) = (0, 0, 0);
+/// Total weight of the multiset intersection of two bags sorted by feature.
+fn shared_weight(a: &[(u64, f64)], b: &[(u64, f64)]) -> f64 {
+    let (mut i, mut j, mut shared) = (0, 0, 0.0);
     while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
+        match a[i].0.cmp(&b[j].0) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                n += 1;
+                shared += a[i].1;
                 i += 1;
                 j += 1;
             }
         }
     }
-    n
+    shared
 }
 
-fn merged_bag(features: &[Features]) -> Vec<u64> {
-    let mut bag: Vec<u64> = features
+/// A sentence's features with their weights, sorted by feature.
+#[derive(Debug, Clone, Default)]
+struct Weighted {
+    bag: Vec<(u64, f64)>,
+    weight: f64,
+    chars: usize,
+}
+
+/// Weigh every feature by its inverse document frequency over the sentences of both sides.
+fn weigh(src: &[Features], tgt: &[Features]) -> (Vec<Weighted>, Vec<Weighted>, f64) {
+    let mut df: rustc_hash::FxHashMap<u64, f64> = rustc_hash::FxHashMap::default();
+    for f in src.iter().chain(tgt) {
+        let mut distinct = f.bag.clone();
+        distinct.dedup();
+        for h in distinct {
+            *df.entry(h).or_default() += 1.0;
+        }
+    }
+    let documents = (src.len() + tgt.len()) as f64;
+    let convert = |features: &[Features]| -> Vec<Weighted> {
+        features
+            .iter()
+            .map(|f| {
+                let bag: Vec<(u64, f64)> = f
+                    .bag
+                    .iter()
+                    .map(|h| (*h, (documents / df[h]).ln()))
+                    .collect();
+                Weighted {
+                    weight: bag.iter().map(|x| x.1).sum(),
+                    bag,
+                    chars: f.chars,
+                }
+            })
+            .collect()
+    };
+    let (s, t) = (convert(src), convert(tgt));
+    let total: f64 = s.iter().chain(&t).map(|w| w.weight).sum();
+    // Twice the weight of an average sentence: what a perfect 1-1 link shares, counted on both
+    // sides.
+    let unit = 2.0 * total / documents;
+    (s, t, if unit > 0.0 { unit } else { 1.0 })
+}
+
+fn merged_bag(sentences: &[Weighted]) -> Vec<(u64, f64)> {
+    let mut bag: Vec<(u64, f64)> = sentences
         .iter()
-        .flat_map(|f| f.bag.iter().copied())
+        .flat_map(|s| s.bag.iter().copied())
         .collect();
-    if features.len() > 1 {
-        bag.sort_unstable();
+    if sentences.len() > 1 {
+        bag.sort_unstable_by_key(|x| x.0);
     }
     bag
 }
@@ -197,28 +249,32 @@ fn length_score(src_chars: usize, tgt_chars: usize) -> f64 {
     (-delta * delta / 2.0).exp()
 }
 
-/// Score of linking `src` group to `tgt` group.
-fn link_score(src: &[Features], tgt: &[Features], config: &AlignConfig) -> f64 {
+/// Score of linking `src` group to `tgt` group; `unit` is twice an average sentence's weight.
+fn link_score(src: &[Weighted], tgt: &[Weighted], unit: f64, config: &AlignConfig) -> f64 {
     if src.is_empty() || tgt.is_empty() {
         return config.skip_score;
     }
-    let sb = merged_bag(src);
-    let tb = merged_bag(tgt);
-    let sim = if sb.is_empty() || tb.is_empty() {
-        0.0
+    let shared = shared_weight(&merged_bag(src), &merged_bag(tgt));
+    let total: f64 = src.iter().chain(tgt).map(|s| s.weight).sum();
+    let dice = if total > 0.0 {
+        2.0 * shared / total
     } else {
-        2.0 * overlap(&sb, &tb) as f64 / (sb.len() + tb.len()) as f64
+        0.0
     };
     let src_chars: usize = src.iter().map(|f| f.chars).sum();
     let tgt_chars: usize = tgt.iter().map(|f| f.chars).sum();
     let extra = (src.len() + tgt.len()).saturating_sub(2) as f64;
-    sim + config.length_weight * length_score(src_chars, tgt_chars) - config.merge_penalty * extra
+    (1.0 - config.dice_weight) * 2.0 * shared / unit
+        + config.dice_weight * dice
+        + config.length_weight * length_score(src_chars, tgt_chars)
+        - config.merge_penalty * extra
 }
 
 /// Align `src` and `tgt` (already turned into features). Every sentence appears in exactly one
 /// link; unaligned sentences get links with an empty side.
 pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Link> {
     let (n, m) = (src.len(), tgt.len());
+    let (src, tgt, unit) = weigh(src, tgt);
     if n == 0 || m == 0 {
         return (0..n)
             .map(|i| Link {
@@ -263,7 +319,7 @@ pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Li
                 if prev == f64::NEG_INFINITY {
                     continue;
                 }
-                let s = prev + link_score(&src[pi..i], &tgt[pj..j], config);
+                let s = prev + link_score(&src[pi..i], &tgt[pj..j], unit, config);
                 if s > cell {
                     cell = s;
                     from = (a as u8, b as u8);
@@ -282,7 +338,7 @@ pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Li
         if a == 0 && b == 0 {
             break; // unreachable corner (outside the band): should not happen
         }
-        let score = link_score(&src[i - a..i], &tgt[j - b..j], config);
+        let score = link_score(&src[i - a..i], &tgt[j - b..j], unit, config);
         links.push(Link {
             src: (i - a..i).collect(),
             tgt: (j - b..j).collect(),

@@ -125,8 +125,8 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
             }
         };
         (
-            mt.iter().map(|s| Features::char_ngrams(s)).collect(),
-            tgt.iter().map(|s| Features::char_ngrams(s)).collect(),
+            mt.iter().map(|s| Features::lexical(s)).collect(),
+            tgt.iter().map(|s| Features::lexical(s)).collect(),
         )
     };
     let links = align(&src_features, &tgt_features, &AlignConfig::default());
