@@ -39,10 +39,9 @@ fn row(name: &str, proposed: &Ladder, gold: &Ladder) {
 /// score them on the other.
 fn cross_validate(mt: &[String], fr: &[String], gold: &Ladder) {
     let mid = gold.len() / 2;
-    let end = |side: fn(&(Vec<usize>, Vec<usize>)) -> &Vec<usize>| {
-        gold[..mid].iter().flat_map(side).max().map_or(0, |x| x + 1)
-    };
-    let (s0, t0) = (end(|l| &l.0), end(|l| &l.1));
+    let first = &gold[..mid];
+    let s0 = first.iter().flat_map(|l| &l.0).max().map_or(0, |x| x + 1);
+    let t0 = first.iter().flat_map(|l| &l.1).max().map_or(0, |x| x + 1);
     let shift = |links: &[(Vec<usize>, Vec<usize>)], ds: usize, dt: usize| -> Ladder {
         links
             .iter()
