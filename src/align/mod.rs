@@ -274,7 +274,6 @@ fn link_score(src: &[Weighted], tgt: &[Weighted], unit: f64, config: &AlignConfi
 /// link; unaligned sentences get links with an empty side.
 pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Link> {
     let (n, m) = (src.len(), tgt.len());
-    let (src, tgt, unit) = weigh(src, tgt);
     if n == 0 || m == 0 {
         return (0..n)
             .map(|i| Link {
@@ -289,6 +288,7 @@ pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Li
             }))
             .collect();
     }
+    let (src, tgt, unit) = weigh(src, tgt);
     // Band around the diagonal j ≈ i·m/n.
     let band = config.min_band.max(n.abs_diff(m) + config.min_band / 2);
     let center = |i: usize| (i as f64 * m as f64 / n as f64).round() as usize;

@@ -13,6 +13,7 @@ use candle_core::{DType, Device, Storage, Tensor};
 use candle_nn::{LayerNorm, Linear};
 
 use super::config::Activation;
+use super::model::DecoderLayer;
 
 type Result<T> = candle_core::Result<T>;
 
@@ -153,29 +154,12 @@ fn softmax_weighted_sum<'a>(
     }
 }
 
-/// The pieces of one decoder layer the host step uses (shared with the Candle model).
-pub(super) struct HostLayer<'a> {
-    pub self_q: &'a Linear,
-    pub self_k: &'a Linear,
-    pub self_v: &'a Linear,
-    pub self_out: &'a Linear,
-    pub self_norm: &'a LayerNorm,
-    pub cross_q: &'a Linear,
-    pub cross_out: &'a Linear,
-    pub cross_norm: &'a LayerNorm,
-    pub fc1: &'a Linear,
-    pub fc2: &'a Linear,
-    pub final_norm: &'a LayerNorm,
-}
-
 /// Decoding state of the host step.
 pub struct HostState {
-    rows: usize,
     rows_per_sentence: usize,
-    heads: usize,
     src_len: usize,
-    /// For each sentence, which source positions hold tokens (not padding).
-    src_valid: Vec<bool>,
+    /// For each sentence, the source positions that hold tokens (not padding).
+    src_positions: Vec<Vec<usize>>,
     /// Per layer: cross-attention keys and values, (sentences, heads, src_len, head_dim).
     cross: Vec<(Vec<f32>, Vec<f32>)>,
     /// Per layer, per decoded position: self-attention keys and values, (rows, d) as the rows
@@ -195,27 +179,26 @@ impl HostState {
         rows_per_sentence: usize,
     ) -> Result<Self> {
         let mut host_cross = Vec::with_capacity(cross.len());
-        let (mut sentences, mut heads, mut src_len) = (0, 0, 0);
+        let mut src_len = 0;
         for (k, v) in cross {
-            (sentences, heads, src_len, _) = k.dims4()?;
+            (_, _, src_len, _) = k.dims4()?;
             host_cross.push((
                 k.flatten_all()?.to_vec1::<f32>()?,
                 v.flatten_all()?.to_vec1::<f32>()?,
             ));
         }
-        let src_valid = encoder_mask
+        let mask = encoder_mask
             .flatten_all()?
             .to_dtype(DType::F32)?
-            .to_vec1::<f32>()?
-            .iter()
-            .map(|&m| m == 0.0)
+            .to_vec1::<f32>()?;
+        let src_positions = mask
+            .chunks(src_len.max(1))
+            .map(|row| (0..row.len()).filter(|&s| row[s] == 0.0).collect())
             .collect();
         Ok(HostState {
-            rows: sentences * rows_per_sentence,
             rows_per_sentence,
-            heads,
             src_len,
-            src_valid,
+            src_positions,
             self_kv: vec![Vec::new(); host_cross.len()],
             cross: host_cross,
             ancestry: Vec::new(),
@@ -228,33 +211,31 @@ impl HostState {
         for line in &mut self.ancestry {
             *line = rows.iter().map(|&r| line[r as usize]).collect();
         }
-        self.rows = rows.len();
     }
 }
 
 /// One decoder step: `h` (rows × d) holds the embedded tokens; returns the final hidden
 /// states (rows × d).
 pub(super) fn decoder_step(
-    layers: &[HostLayer],
+    layers: &[DecoderLayer],
     state: &mut HostState,
     mut h: Vec<f32>,
-    activation: Activation,
+    rows: usize,
 ) -> Result<Vec<f32>> {
-    let rows = state.rows;
     let d = h.len() / rows.max(1);
-    let heads = state.heads;
-    let head_dim = d / heads;
-    let scaling = (head_dim as f64).powf(-0.5) as f32;
     state.ancestry.push((0..rows as u32).collect());
     let steps = state.ancestry.len();
     let mut scores = Vec::new();
     let mut context = vec![0f32; rows * d];
     for (l, layer) in layers.iter().enumerate() {
         // Self-attention over every position so far, following each row's ancestry.
+        let attention = &layer.self_attn;
+        let (heads, head_dim) = (attention.heads, attention.head_dim);
+        let scaling = attention.scaling as f32;
         let scratch = &mut state.scratch;
-        let q = linear(layer.self_q, &h, rows, scratch)?;
-        let k = linear(layer.self_k, &h, rows, scratch)?;
-        let v = linear(layer.self_v, &h, rows, scratch)?;
+        let q = linear(&attention.q, &h, rows, scratch)?;
+        let k = linear(&attention.k, &h, rows, scratch)?;
+        let v = linear(&attention.v, &h, rows, scratch)?;
         state.self_kv[l].push((k, v));
         let cache = &state.self_kv[l];
         for r in 0..rows {
@@ -274,22 +255,24 @@ pub(super) fn decoder_step(
                 );
             }
         }
-        let attended = linear(layer.self_out, &context, rows, scratch)?;
-        add_and_norm(layer.self_norm, &mut h, &attended, d)?;
+        let attended = linear(&attention.out, &context, rows, scratch)?;
+        add_and_norm(&layer.self_attn_norm, &mut h, &attended, d)?;
 
         // Cross-attention over the sentence's source tokens (padding skipped: its additive
         // mask makes its weight exactly zero).
-        let q = linear(layer.cross_q, &h, rows, scratch)?;
+        let attention = &layer.cross_attn;
+        let (heads, head_dim) = (attention.heads, attention.head_dim);
+        let scaling = attention.scaling as f32;
+        let q = linear(&attention.q, &h, rows, scratch)?;
         let (ck, cv) = &state.cross[l];
         let src_len = state.src_len;
         for r in 0..rows {
             let sentence = r / state.rows_per_sentence;
-            let valid = &state.src_valid[sentence * src_len..(sentence + 1) * src_len];
+            let positions = &state.src_positions[sentence];
             for head in 0..heads {
                 let span = head * head_dim..(head + 1) * head_dim;
                 let query = &q[r * d..][span.clone()];
                 let base = (sentence * heads + head) * src_len * head_dim;
-                let positions: Vec<usize> = (0..src_len).filter(|&s| valid[s]).collect();
                 scores.clear();
                 scores.extend(positions.iter().map(|&s| {
                     let key = &ck[base + s * head_dim..base + (s + 1) * head_dim];
@@ -305,23 +288,24 @@ pub(super) fn decoder_step(
                 );
             }
         }
-        let crossed = linear(layer.cross_out, &context, rows, scratch)?;
-        add_and_norm(layer.cross_norm, &mut h, &crossed, d)?;
+        let crossed = linear(&attention.out, &context, rows, scratch)?;
+        add_and_norm(&layer.cross_attn_norm, &mut h, &crossed, d)?;
 
         // Feed-forward.
-        let mut inner = linear(layer.fc1, &h, rows, scratch)?;
-        match activation {
+        let ffn = &layer.ffn;
+        let mut inner = linear(&ffn.fc1, &h, rows, scratch)?;
+        match ffn.activation {
             Activation::Relu => inner.iter_mut().for_each(|x| *x = x.max(0.0)),
             Activation::Swish => inner.iter_mut().for_each(|x| *x = *x / (1.0 + (-*x).exp())),
             // The GELUs go through Candle, exactly as the graph computes them.
             Activation::Gelu | Activation::GeluTanh => {
                 let n = inner.len();
                 let t = Tensor::from_vec(inner, n, &Device::Cpu)?;
-                inner = super::model::activate(&t, activation)?.to_vec1()?;
+                inner = super::model::activate(&t, ffn.activation)?.to_vec1()?;
             }
         }
-        let out = linear(layer.fc2, &inner, rows, scratch)?;
-        add_and_norm(layer.final_norm, &mut h, &out, d)?;
+        let out = linear(&ffn.fc2, &inner, rows, scratch)?;
+        add_and_norm(&layer.final_norm, &mut h, &out, d)?;
     }
     Ok(h)
 }

@@ -8,7 +8,7 @@ use candle_core::{DType, Device, IndexOp, Module, Tensor};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
 
 use super::config::{Activation, MarianConfig};
-use super::host::{self, HostLayer, HostState};
+use super::host::{self, HostState};
 
 type Result<T> = candle_core::Result<T>;
 
@@ -64,14 +64,14 @@ pub fn sinusoidal_positions(n_positions: usize, dim: usize) -> Vec<f32> {
     table
 }
 
-struct Attention {
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    out: Linear,
-    heads: usize,
-    head_dim: usize,
-    scaling: f64,
+pub(super) struct Attention {
+    pub(super) q: Linear,
+    pub(super) k: Linear,
+    pub(super) v: Linear,
+    pub(super) out: Linear,
+    pub(super) heads: usize,
+    pub(super) head_dim: usize,
+    pub(super) scaling: f64,
 }
 
 impl Attention {
@@ -117,10 +117,10 @@ impl Attention {
     }
 }
 
-struct FeedForward {
-    fc1: Linear,
-    fc2: Linear,
-    activation: Activation,
+pub(super) struct FeedForward {
+    pub(super) fc1: Linear,
+    pub(super) fc2: Linear,
+    pub(super) activation: Activation,
 }
 
 impl FeedForward {
@@ -167,13 +167,13 @@ impl EncoderLayer {
     }
 }
 
-struct DecoderLayer {
-    self_attn: Attention,
-    self_attn_norm: LayerNorm,
-    cross_attn: Attention,
-    cross_attn_norm: LayerNorm,
-    ffn: FeedForward,
-    final_norm: LayerNorm,
+pub(super) struct DecoderLayer {
+    pub(super) self_attn: Attention,
+    pub(super) self_attn_norm: LayerNorm,
+    pub(super) cross_attn: Attention,
+    pub(super) cross_attn_norm: LayerNorm,
+    pub(super) ffn: FeedForward,
+    pub(super) final_norm: LayerNorm,
 }
 
 /// Per-layer decoder cache: self-attention keys/values so far, and the cross-attention
@@ -206,6 +206,11 @@ impl DecoderState {
     pub fn rows(&self) -> usize {
         self.rows
     }
+}
+
+/// The host decoder step runs on CPU float32 only.
+fn host_decoder_supported(device: &Device, dtype: DType) -> bool {
+    device.is_cpu() && dtype == DType::F32
 }
 
 /// A Marian translation model.
@@ -322,7 +327,7 @@ impl MarianModel {
             final_logits_bias,
             device: vb.device().clone(),
             dtype: vb.dtype(),
-            host_decoder: vb.device().is_cpu() && vb.dtype() == DType::F32,
+            host_decoder: host_decoder_supported(vb.device(), vb.dtype()),
         })
     }
 
@@ -337,7 +342,7 @@ impl MarianModel {
     /// Whether decoding steps run on the host path (the default for CPU float32) rather than
     /// through the Candle graph; `false` forces the graph, `true` is honoured only on CPU f32.
     pub fn set_host_decoder(&mut self, on: bool) {
-        self.host_decoder = on && self.device.is_cpu() && self.dtype == DType::F32;
+        self.host_decoder = on && host_decoder_supported(&self.device, self.dtype);
     }
 
     pub fn host_decoder(&self) -> bool {
@@ -523,25 +528,7 @@ impl MarianModel {
                 }
             })
         })??;
-        let layers: Vec<HostLayer> = self
-            .decoder
-            .iter()
-            .map(|layer| HostLayer {
-                self_q: &layer.self_attn.q,
-                self_k: &layer.self_attn.k,
-                self_v: &layer.self_attn.v,
-                self_out: &layer.self_attn.out,
-                self_norm: &layer.self_attn_norm,
-                cross_q: &layer.cross_attn.q,
-                cross_out: &layer.cross_attn.out,
-                cross_norm: &layer.cross_attn_norm,
-                fc1: &layer.ffn.fc1,
-                fc2: &layer.ffn.fc2,
-                final_norm: &layer.final_norm,
-            })
-            .collect();
-        let activation = self.decoder[0].ffn.activation;
-        let h = host::decoder_step(&layers, state, h, activation)?;
+        let h = host::decoder_step(&self.decoder, state, h, rows)?;
         let mut logits = vec![0f32; vocab * rows];
         host::with_slice(&self.lm_head, |w| {
             host::matmul_transposed(w, vocab, d, &h, rows, &mut logits)
