@@ -1,13 +1,26 @@
 //! `entente align` end to end: formats, reported unaligned sentences, empty and one-sided
 //! documents, and mismatched inputs.
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Output;
 
 fn entente(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_entente"))
-        .args(args)
-        .output()
-        .unwrap()
+    common::entente_in(None, args, b"", &[])
+}
+
+/// `entente align --presegmented SRC TGT --translation MT --format FORMAT`.
+fn align_with_translation(src: &str, tgt: &str, mt: &str, format: &str) -> Output {
+    entente(&[
+        "align",
+        "--presegmented",
+        src,
+        tgt,
+        "--translation",
+        mt,
+        "--format",
+        format,
+    ])
 }
 
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
@@ -22,16 +35,7 @@ fn presegmented_with_a_translation_in_every_format() {
     let src = write(&dir, "src.de", "Die Expedition 1956 erreichte den Gipfel.\nDer Manaslu ist 8156 Meter hoch.\nDank an alle.\n");
     let mt = write(&dir, "mt.fr", "L'expédition 1956 atteignit le sommet.\nLe Manaslu est haut de 8156 mètres.\nMerci à tous.\n");
     let tgt = write(&dir, "tgt.fr", "L'expédition de 1956 a atteint le sommet.\nLe Manaslu culmine à 8156 mètres.\nRemerciements à tous.\n");
-    let out = entente(&[
-        "align",
-        "--presegmented",
-        &src,
-        &tgt,
-        "--translation",
-        &mt,
-        "--format",
-        "ladder",
-    ]);
+    let out = align_with_translation(&src, &tgt, &mt, "ladder");
     assert!(
         out.status.success(),
         "{}",
@@ -42,16 +46,7 @@ fn presegmented_with_a_translation_in_every_format() {
         "[0]:[0]\n[1]:[1]\n[2]:[2]\n"
     );
 
-    let out = entente(&[
-        "align",
-        "--presegmented",
-        &src,
-        &tgt,
-        "--translation",
-        &mt,
-        "--format",
-        "jsonl",
-    ]);
+    let out = align_with_translation(&src, &tgt, &mt, "jsonl");
     let first: serde_json::Value = serde_json::from_str(
         String::from_utf8(out.stdout)
             .unwrap()
@@ -63,16 +58,7 @@ fn presegmented_with_a_translation_in_every_format() {
     assert_eq!(first["src_ids"], serde_json::json!([0]));
     assert_eq!(first["tgt"], "L'expédition de 1956 a atteint le sommet.");
 
-    let out = entente(&[
-        "align",
-        "--presegmented",
-        &src,
-        &tgt,
-        "--translation",
-        &mt,
-        "--format",
-        "tmx",
-    ]);
+    let out = align_with_translation(&src, &tgt, &mt, "tmx");
     let tmx = String::from_utf8(out.stdout).unwrap();
     assert_eq!(tmx.matches("<tu>").count(), 3);
     assert!(

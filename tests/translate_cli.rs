@@ -14,6 +14,13 @@ fn entente(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
     common::entente_in(None, args, stdin, env)
 }
 
+/// `entente translate --model DIR EXTRA…` on `stdin`.
+fn translate(dir: &tempfile::TempDir, extra: &[&str], stdin: &[u8]) -> Output {
+    let mut args = vec!["translate", "--model", dir.path().to_str().unwrap()];
+    args.extend_from_slice(extra);
+    entente(&args, stdin, &[])
+}
+
 /// Copy the checkpoint and the real tokenizer files into `dir`.
 fn fill_model_dir(dir: &Path) {
     let ckpt = Path::new(ROOT).join("models/test").join(CHECKPOINT);
@@ -53,19 +60,10 @@ fn reference(src: &str, beams: u64) -> serde_json::Value {
 #[test]
 fn lines_are_aligned_and_empty_lines_kept() {
     let dir = model_dir();
-    let model = dir.path().to_str().unwrap();
-    let out = entente(
-        &[
-            "translate",
-            "--model",
-            model,
-            "--beams",
-            "1",
-            "--max-new-tokens",
-            "24",
-        ],
+    let out = translate(
+        &dir,
+        &["--beams", "1", "--max-new-tokens", "24"],
         "Bonjour.\n\n« Oui ! »\n".as_bytes(),
-        &[],
     );
     assert!(
         out.status.success(),
@@ -86,12 +84,9 @@ fn lines_are_aligned_and_empty_lines_kept() {
 #[test]
 fn jsonl_carries_ids_and_logprob() {
     let dir = model_dir();
-    let model = dir.path().to_str().unwrap();
-    let out = entente(
+    let out = translate(
+        &dir,
         &[
-            "translate",
-            "--model",
-            model,
             "--beams",
             "4",
             "--max-new-tokens",
@@ -100,7 +95,6 @@ fn jsonl_carries_ids_and_logprob() {
             "jsonl",
         ],
         "Bonjour.\n".as_bytes(),
-        &[],
     );
     assert!(
         out.status.success(),
@@ -118,20 +112,11 @@ fn jsonl_carries_ids_and_logprob() {
 #[test]
 fn article_keeps_paragraphs() {
     let dir = model_dir();
-    let model = dir.path().to_str().unwrap();
     let article = "Titre sans point\n\nPremière phrase. Deuxième phrase.\nDernier paragraphe\n";
-    let out = entente(
-        &[
-            "translate",
-            "--model",
-            model,
-            "--input",
-            "article",
-            "--max-new-tokens",
-            "4",
-        ],
+    let out = translate(
+        &dir,
+        &["--input", "article", "--max-new-tokens", "4"],
         article.as_bytes(),
-        &[],
     );
     assert!(
         out.status.success(),
@@ -192,11 +177,7 @@ fn offline_hub_cache_with_weights() {
 fn missing_model_files_are_named() {
     let dir = model_dir();
     std::fs::remove_file(dir.path().join("vocab.json")).unwrap();
-    let out = entente(
-        &["translate", "--model", dir.path().to_str().unwrap()],
-        b"x\n",
-        &[],
-    );
+    let out = translate(&dir, &[], b"x\n");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing vocab.json"));
 }
@@ -209,11 +190,7 @@ fn corrupt_weights_are_reported() {
         b"not a safetensors file",
     )
     .unwrap();
-    let out = entente(
-        &["translate", "--model", dir.path().to_str().unwrap()],
-        b"x\n",
-        &[],
-    );
+    let out = translate(&dir, &[], b"x\n");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -229,11 +206,7 @@ fn weights_of_the_wrong_shape_are_reported() {
     let mut v: serde_json::Value = serde_json::from_str(&config).unwrap();
     v["d_model"] = serde_json::json!(64);
     std::fs::write(dir.path().join("config.json"), v.to_string()).unwrap();
-    let out = entente(
-        &["translate", "--model", dir.path().to_str().unwrap()],
-        b"x\n",
-        &[],
-    );
+    let out = translate(&dir, &[], b"x\n");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("shape"), "{err}");
@@ -242,11 +215,7 @@ fn weights_of_the_wrong_shape_are_reported() {
 #[test]
 fn invalid_utf8_input_is_reported() {
     let dir = model_dir();
-    let out = entente(
-        &["translate", "--model", dir.path().to_str().unwrap()],
-        b"ok\nbad \xff\n",
-        &[],
-    );
+    let out = translate(&dir, &[], b"ok\nbad \xff\n");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("byte offset 7"));
 }
@@ -254,17 +223,7 @@ fn invalid_utf8_input_is_reported() {
 #[test]
 fn half_precision_on_cpu_is_refused_with_advice() {
     let dir = model_dir();
-    let out = entente(
-        &[
-            "translate",
-            "--model",
-            dir.path().to_str().unwrap(),
-            "--dtype",
-            "f16",
-        ],
-        b"x\n",
-        &[],
-    );
+    let out = translate(&dir, &["--dtype", "f16"], b"x\n");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("use f32"));
 }
