@@ -21,21 +21,11 @@ fn translate(dir: &tempfile::TempDir, extra: &[&str], stdin: &[u8]) -> Output {
     entente(&args, stdin, &[])
 }
 
-/// Copy the checkpoint and the real tokenizer files into `dir`.
+/// Copy the checkpoint and the real tokenizer files into `dir` (copies: tests break them).
 fn fill_model_dir(dir: &Path) {
-    let ckpt = Path::new(ROOT).join("models/test").join(CHECKPOINT);
-    for f in ["config.json", "generation_config.json", "model.safetensors"] {
-        std::fs::copy(ckpt.join(f), dir.join(f)).unwrap();
-    }
-    let tok = Path::new(ROOT).join("../shared/models").join(TOKENIZER);
-    for f in [
-        "source.spm",
-        "target.spm",
-        "vocab.json",
-        "tokenizer_config.json",
-    ] {
-        std::fs::copy(tok.join(f), dir.join(f)).unwrap();
-    }
+    common::fill_model_dir(dir, CHECKPOINT, TOKENIZER, |from, to| {
+        std::fs::copy(from, to).map(drop)
+    });
 }
 
 fn model_dir() -> tempfile::TempDir {

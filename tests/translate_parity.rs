@@ -5,6 +5,8 @@
 //! Each checkpoint runs twice on the CPU: through the host decoder step (the CPU float32 default)
 //! and through the Candle graph (what GPUs and f16/bf16 use).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -18,19 +20,9 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// A model directory: the checkpoint's files beside links to the real tokenizer files.
 fn assemble(name: &str, tokenizer: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let checkpoint = Path::new(ROOT).join("models/test").join(name);
-    for f in ["config.json", "generation_config.json", "model.safetensors"] {
-        std::os::unix::fs::symlink(checkpoint.join(f), dir.path().join(f)).unwrap();
-    }
-    let shared = Path::new(ROOT).join("../shared/models").join(tokenizer);
-    for f in [
-        "source.spm",
-        "target.spm",
-        "vocab.json",
-        "tokenizer_config.json",
-    ] {
-        std::os::unix::fs::symlink(shared.join(f), dir.path().join(f)).unwrap();
-    }
+    common::fill_model_dir(dir.path(), name, tokenizer, |from, to| {
+        std::os::unix::fs::symlink(from, to)
+    });
     dir
 }
 

@@ -99,6 +99,12 @@ fn fold_accents(c: char) -> char {
     }
 }
 
+/// The words of normalized text (runs of letters and digits).
+fn words(norm: &str) -> impl Iterator<Item = &str> {
+    norm.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
 /// Normalized text: lowercase, accents folded.
 fn normalize(text: &str) -> String {
     text.chars()
@@ -108,21 +114,7 @@ fn normalize(text: &str) -> String {
 }
 
 impl Features {
-    /// Words and their character 4-grams (lowercase, accents folded): for comparing a machine
-    /// translation with the target, where inflections and spelling variants still share 4-grams.
-    pub fn lexical(text: &str) -> Self {
-        let norm = normalize(text);
-        let mut bag = Vec::new();
-        for word in norm
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-        {
-            let chars: Vec<char> = format!(" {word} ").chars().collect();
-            for gram in chars.windows(4.min(chars.len())) {
-                bag.push(hash_of(gram));
-            }
-            bag.push(hash_of(("w", word)));
-        }
+    fn from_bag(mut bag: Vec<u64>, text: &str) -> Self {
         bag.sort_unstable();
         Features {
             bag,
@@ -130,15 +122,27 @@ impl Features {
         }
     }
 
+    /// Words and their character 4-grams (lowercase, accents folded): for comparing a machine
+    /// translation with the target, where inflections and spelling variants still share 4-grams.
+    pub fn lexical(text: &str) -> Self {
+        let norm = normalize(text);
+        let mut bag = Vec::new();
+        for word in words(&norm) {
+            let chars: Vec<char> = format!(" {word} ").chars().collect();
+            for gram in chars.windows(4.min(chars.len())) {
+                bag.push(hash_of(gram));
+            }
+            bag.push(hash_of(("w", word)));
+        }
+        Features::from_bag(bag, text)
+    }
+
     /// Anchors that survive translation: numbers, and words of 4+ letters reduced to their
     /// first 5 (cognates, names), lowercase with accents folded.
     pub fn anchors(text: &str) -> Self {
         let norm = normalize(text);
         let mut bag = Vec::new();
-        for token in norm
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-        {
+        for token in words(&norm) {
             if token.chars().any(|c| c.is_ascii_digit()) {
                 bag.push(hash_of(("#", token)));
             } else if token.chars().count() >= 4 {
@@ -150,11 +154,7 @@ impl Features {
         for c in text.chars().filter(|c| "()?!:«»\"".contains(*c)) {
             bag.push(hash_of(("p", c)));
         }
-        bag.sort_unstable();
-        Features {
-            bag,
-            chars: text.chars().count(),
-        }
+        Features::from_bag(bag, text)
     }
 
     /// Length only (Gale-Church).

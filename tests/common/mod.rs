@@ -6,6 +6,7 @@ use std::process::{Command, Output, Stdio};
 
 /// Run the `entente` binary with `args`, feeding `stdin`, with extra environment variables and
 /// an optional working directory.
+#[allow(dead_code)] // not every test crate runs the binary
 pub fn entente_in(dir: Option<&Path>, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_entente"));
     cmd.args(args)
@@ -23,4 +24,29 @@ pub fn entente_in(dir: Option<&Path>, args: &[&str], stdin: &[u8], env: &[(&str,
     // The command may exit before reading its input (an error): a closed pipe is fine.
     let _ = child.stdin.take().unwrap().write_all(stdin);
     child.wait_with_output().unwrap()
+}
+
+/// Put the files of test checkpoint `checkpoint` (models/test) and the real tokenizer files of
+/// `tokenizer` (../shared/models) into `dir`, each placed by `place` (a copy, or a link).
+#[allow(dead_code)] // not every test crate builds a model directory
+pub fn fill_model_dir(
+    dir: &Path,
+    checkpoint: &str,
+    tokenizer: &str,
+    place: fn(&Path, &Path) -> std::io::Result<()>,
+) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let checkpoint = root.join("models/test").join(checkpoint);
+    for f in ["config.json", "generation_config.json", "model.safetensors"] {
+        place(&checkpoint.join(f), &dir.join(f)).unwrap();
+    }
+    let tokenizer = root.join("../shared/models").join(tokenizer);
+    for f in [
+        "source.spm",
+        "target.spm",
+        "vocab.json",
+        "tokenizer_config.json",
+    ] {
+        place(&tokenizer.join(f), &dir.join(f)).unwrap();
+    }
 }
