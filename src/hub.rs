@@ -45,6 +45,22 @@ pub enum HubError {
         expected: String,
         actual: String,
     },
+    #[error(
+        "no model directory at {path}: a local model is a directory holding config.json, \
+         source.spm, target.spm, vocab.json and the weights"
+    )]
+    NoLocalDir { path: String },
+    #[error(
+        "unknown model {name:?}: use a registry name ({known}), a Hub id of the form org/name \
+         (e.g. Helsinki-NLP/opus-mt-fr-en), or a local directory"
+    )]
+    UnknownName { name: String, known: String },
+    #[error("{what} {value:?} is not valid: {reason}")]
+    Invalid {
+        what: &'static str,
+        value: String,
+        reason: &'static str,
+    },
     #[error("cannot read {path}: {source}")]
     Io {
         path: PathBuf,
@@ -145,18 +161,42 @@ pub fn resolve(
     revision: Option<&str>,
     with_weights: bool,
 ) -> Result<ModelFiles, HubError> {
+    if model.trim().is_empty() {
+        return Err(HubError::Invalid {
+            what: "model",
+            value: model.to_string(),
+            reason: "it is empty; pass a registry name, a Hub id or a directory",
+        });
+    }
     let path = Path::new(model);
     if path.is_dir() {
         return resolve_local(path, with_weights);
+    }
+    if looks_local(model) {
+        // Never sent to the Hub: it names a path, and that path is not a directory.
+        return Err(HubError::NoLocalDir {
+            path: model.to_string(),
+        });
     }
     let entry = registry()
         .into_iter()
         .find(|e| e.name == model || e.aliases.iter().any(|a| a == model));
     let (hub_id, default_revision) = match &entry {
         Some(e) => (e.hub_id.clone(), e.revision.clone()),
-        None => (model.to_string(), "main".to_string()),
+        None if !model.contains('/') => {
+            let known: Vec<String> = registry().into_iter().map(|e| e.name).collect();
+            return Err(HubError::UnknownName {
+                name: model.to_string(),
+                known: known.join(", "),
+            });
+        }
+        None => {
+            check_hub_id(model)?;
+            (model.to_string(), "main".to_string())
+        }
     };
     let revision = revision.unwrap_or(&default_revision).to_string();
+    check_revision(&revision)?;
     let files = resolve_hub(&hub_id, &revision, with_weights)?;
     if let (Some(entry), Some(weights)) = (&entry, &files.weights) {
         let same_file = entry.weights.as_deref() == weights.file_name().and_then(|n| n.to_str());
@@ -166,6 +206,65 @@ pub fn resolve(
         }
     }
     Ok(files)
+}
+
+/// Does `model` name a local path rather than a registry name or Hub id?
+fn looks_local(model: &str) -> bool {
+    model.starts_with(['/', '.', '~'])
+        || model.ends_with('/')
+        || model.contains('\\')
+        || model.matches('/').count() > 1
+        || Path::new(model).exists()
+}
+
+/// A Hub id is `org/name`, each part letters, digits, `-`, `_` and `.`, as the Hub allows.
+fn check_hub_id(id: &str) -> Result<(), HubError> {
+    let invalid = |reason| HubError::Invalid {
+        what: "Hub id",
+        value: id.to_string(),
+        reason,
+    };
+    if id.len() > 96 {
+        return Err(invalid("longer than the Hub's 96 characters"));
+    }
+    let part_ok = |p: &str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && !p.starts_with(['-', '.'])
+            && !p.ends_with(['-', '.'])
+            && !p.contains("--")
+            && !p.contains("..")
+    };
+    match id.split_once('/') {
+        Some((org, name)) if part_ok(org) && part_ok(name) => Ok(()),
+        _ => Err(invalid(
+            "a Hub id is org/name in letters, digits, '-', '_' and '.'",
+        )),
+    }
+}
+
+/// A revision is a branch, tag or commit: no empty, absolute or `..` path parts (it becomes a
+/// path under the cache's `refs/`).
+fn check_revision(revision: &str) -> Result<(), HubError> {
+    let ok = !revision.is_empty()
+        && revision.len() <= 256
+        && !revision.starts_with('/')
+        && revision
+            .split('/')
+            .all(|p| !p.is_empty() && p != "." && p != "..")
+        && revision
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
+    if ok {
+        Ok(())
+    } else {
+        Err(HubError::Invalid {
+            what: "revision",
+            value: revision.to_string(),
+            reason: "use a branch, tag or commit name",
+        })
+    }
 }
 
 fn resolve_local(dir: &Path, with_weights: bool) -> Result<ModelFiles, HubError> {
@@ -311,6 +410,38 @@ mod tests {
         assert_eq!(entries[0].hub_id, "Helsinki-NLP/opus-mt-fr-en");
         assert!(entries.iter().any(|e| e.name == "tc-big"));
         assert_eq!(default_model(), "opus-mt-fr-en");
+    }
+
+    #[test]
+    fn paths_and_unknown_names_never_reach_the_hub() {
+        // Each fails at once with its own message; none is a download error.
+        for (model, expect) in [
+            ("/tmp/no/such/entente/model", "no model directory"),
+            ("./missing-model", "no model directory"),
+            ("models/test/none/", "no model directory"),
+            ("a/b/c", "no model directory"),
+            ("Cargo.toml", "no model directory"),
+            ("opus-mt-xx-yy", "unknown model"),
+            ("", "empty"),
+            ("  ", "empty"),
+            ("org/na me", "Hub id"),
+            ("org/../name", "no model directory"),
+            ("-org/name", "Hub id"),
+        ] {
+            let err = resolve(model, None, false).unwrap_err();
+            assert!(
+                !matches!(
+                    err,
+                    HubError::Download { .. } | HubError::OfflineMissing { .. }
+                ),
+                "{model:?}: {err}"
+            );
+            assert!(err.to_string().contains(expect), "{model:?}: {err}");
+        }
+        for revision in ["../../etc", "/abs", "", "a//b", "x y"] {
+            let err = resolve("Helsinki-NLP/opus-mt-fr-en", Some(revision), false).unwrap_err();
+            assert!(err.to_string().contains("revision"), "{revision:?}: {err}");
+        }
     }
 
     #[test]

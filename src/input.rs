@@ -1,12 +1,12 @@
-//! Reading text inputs and writing outputs safely.
+//! Reading text inputs.
 //!
 //! Owns the rules every command shares: a path of `-` means standard input; text must be UTF-8
 //! and an invalid byte is reported with its offset and line (or replaced with U+FFFD on request);
-//! an output file is written to a temporary sibling and renamed into place, so it appears whole
-//! or not at all.
+//! [`Lines`] reads line by line for commands that stream. Writing outputs is
+//! [`crate::output`]'s.
 
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// Errors while reading or writing text files.
@@ -83,37 +83,102 @@ pub fn read_text(path: &str, lossy: bool) -> Result<String, InputError> {
     decode_utf8(bytes, &display_name(path), lossy)
 }
 
-/// Write `contents` to `path` atomically: a temporary file in the same directory is written,
-/// flushed and renamed over the target.
+/// Write `contents` to `path` atomically, by the rules of [`crate::output`].
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), InputError> {
-    let wrap = |source| InputError::Write {
+    crate::output::write_file(path, contents).map_err(|e| InputError::Write {
         path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path.file_name().ok_or_else(|| {
-        wrap(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "output path has no file name",
-        ))
-    })?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(file_name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = dir.join(tmp_name);
-    let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+        source: io::Error::other(e.to_string()),
+    })
+}
+
+/// Lines of a UTF-8 text read incrementally (`\n` separated, a trailing `\r` removed, as
+/// `str::lines`), with the byte offset and line of an invalid byte in the error.
+pub struct Lines {
+    reader: Box<dyn BufRead>,
+    name: String,
+    lossy: bool,
+    /// Byte offset of the next line's start.
+    offset: usize,
+    /// 1-based number of the next line.
+    line: usize,
+    buf: Vec<u8>,
+    failed: bool,
+}
+
+impl Lines {
+    /// Read `path` (`-` for standard input) line by line.
+    pub fn open(path: &str, lossy: bool) -> Result<Self, InputError> {
+        let reader: Box<dyn BufRead> = if path == "-" {
+            Box::new(BufReader::with_capacity(1 << 16, io::stdin()))
+        } else {
+            let file = fs::File::open(path).map_err(|source| InputError::Read {
+                path: display_name(path),
+                source,
+            })?;
+            Box::new(BufReader::with_capacity(1 << 16, file))
+        };
+        Ok(Self::from_reader(reader, &display_name(path), lossy))
     }
-    result.map_err(wrap)
+
+    /// Lines of any reader, named `name` in errors.
+    pub fn from_reader(reader: Box<dyn BufRead>, name: &str, lossy: bool) -> Self {
+        Lines {
+            reader,
+            name: name.to_string(),
+            lossy,
+            offset: 0,
+            line: 1,
+            buf: Vec::new(),
+            failed: false,
+        }
+    }
+}
+
+impl Iterator for Lines {
+    type Item = Result<String, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        self.buf.clear();
+        match self.reader.read_until(b'\n', &mut self.buf) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(source) => {
+                self.failed = true;
+                return Some(Err(InputError::Read {
+                    path: self.name.clone(),
+                    source,
+                }));
+            }
+        }
+        let start = self.offset;
+        self.offset += self.buf.len();
+        let line = self.line;
+        self.line += 1;
+        let mut bytes = std::mem::take(&mut self.buf);
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => Some(Ok(text)),
+            Err(err) if self.lossy => {
+                Some(Ok(String::from_utf8_lossy(err.as_bytes()).into_owned()))
+            }
+            Err(err) => {
+                self.failed = true;
+                Some(Err(InputError::InvalidUtf8 {
+                    path: self.name.clone(),
+                    offset: start + err.utf8_error().valid_up_to(),
+                    line,
+                }))
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -131,6 +196,26 @@ mod tests {
             decode_utf8(b"ab\xffcd".to_vec(), "x", true).unwrap(),
             "ab\u{fffd}cd"
         );
+    }
+
+    #[test]
+    fn lines_stream_with_offsets_of_bad_bytes() {
+        let reader = |b: &'static [u8]| Box::new(io::Cursor::new(b)) as Box<dyn BufRead>;
+        let lines: Vec<String> = Lines::from_reader(reader(b"a\r\n\nb"), "x", false)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(lines, ["a", "", "b"]);
+        let mut it = Lines::from_reader(reader(b"ok\nab\xffcd\nnext\n"), "x", false);
+        assert_eq!(it.next().unwrap().unwrap(), "ok");
+        match it.next().unwrap().unwrap_err() {
+            InputError::InvalidUtf8 { offset, line, .. } => assert_eq!((offset, line), (5, 2)),
+            other => panic!("unexpected {other}"),
+        }
+        assert!(it.next().is_none(), "no lines after an error");
+        let lossy: Vec<String> = Lines::from_reader(reader(b"ab\xffcd"), "x", true)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(lossy, ["ab\u{fffd}cd"]);
     }
 
     #[test]

@@ -9,14 +9,21 @@
 //! - [`marian`]: the Marian encoder-decoder on Candle.
 //! - [`generate`]: greedy and beam search with transformers' semantics.
 //! - [`translate`]: tokenizer + model + search, batching and long-input splitting.
-//! - [`input`]: reading text inputs (UTF-8 checks with byte offsets) and writing outputs atomically.
+//! - [`input`]: reading text inputs (UTF-8 checks with byte offsets, line by line for streams).
+//! - [`output`]: writing outputs safely (atomic files, symlinks, FIFOs, cleanup on Ctrl-C).
+//! - [`formats`]: the corpus writers shared by the commands (TSV, JSONL, Moses, TMX).
+//! - [`testdata`]: where tests find reference data that the repository does not ship.
 
 pub mod align;
+pub mod formats;
 pub mod generate;
 pub mod hub;
 pub mod input;
 pub mod marian;
 pub mod metrics;
+pub mod output;
 pub mod segment;
+#[doc(hidden)]
+pub mod testdata;
 pub mod tokenizer;
 pub mod translate;

@@ -25,6 +25,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Ctrl-C, SIGTERM or SIGHUP: remove the temporary files of outputs being written (the
+    // destinations keep their old contents), then exit as a shell expects (128 + SIGINT).
+    let _ = ctrlc::set_handler(|| {
+        entente::output::remove_unfinished();
+        std::process::exit(130);
+    });
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Segment(args) => cli::segment::run(args),

@@ -21,6 +21,19 @@ pub enum TranslateError {
     GenerationConfig { path: String, reason: String },
     #[error("the model has no weights file")]
     NoWeights,
+    #[error("{path}: {reason}")]
+    Mismatch { path: String, reason: String },
+    #[error("invalid generation settings: {0}")]
+    Settings(String),
+    #[error(
+        "{beams} beams need about {need} for one sentence, more than the memory budget of \
+         {budget}: use fewer beams, or raise {MEMORY_BUDGET_VAR} (bytes, or with K/M/G)"
+    )]
+    OverBudget {
+        beams: usize,
+        need: String,
+        budget: String,
+    },
     #[error("computation failed: {0}")]
     Compute(#[from] candle_core::Error),
 }
@@ -48,7 +61,10 @@ pub fn translate_parallel(
     workers: usize,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<Translation>, TranslateError> {
-    let batches: Vec<&[&str]> = sources.chunks(batch_size.max(1)).collect();
+    let batch_size = batch_size
+        .clamp(1, translator.max_batch_size(config, workers))
+        .min(sources.len().max(1));
+    let batches: Vec<&[&str]> = sources.chunks(batch_size).collect();
     let workers = workers.clamp(1, batches.len().max(1));
     let done = std::sync::atomic::AtomicUsize::new(0);
     type Done = Vec<(usize, Vec<Translation>)>;
@@ -81,11 +97,63 @@ pub fn translate_parallel(
     Ok(by_batch.into_iter().flatten().flatten().collect())
 }
 
+/// Variable holding the memory budget of translation, in bytes (suffixes K, M, G allowed).
+pub const MEMORY_BUDGET_VAR: &str = "ENTENTE_MEMORY_BUDGET";
+const DEFAULT_MEMORY_BUDGET: u64 = 4 << 30;
+
+/// The memory translation may use for search state (logits and attention caches): the budget
+/// bounds the batch size and refuses beam counts that cannot fit one sentence.
+pub fn memory_budget() -> Result<u64, TranslateError> {
+    let Ok(text) = std::env::var(MEMORY_BUDGET_VAR) else {
+        return Ok(DEFAULT_MEMORY_BUDGET);
+    };
+    let t = text.trim();
+    let (digits, scale) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        None => (t, 1u64),
+        Some((i, _)) => {
+            let unit = t[i..]
+                .trim()
+                .trim_end_matches(['b', 'B'])
+                .trim_end_matches(['i']);
+            let scale = match unit.to_ascii_uppercase().as_str() {
+                "" => 1,
+                "K" => 1 << 10,
+                "M" => 1 << 20,
+                "G" => 1 << 30,
+                "T" => 1 << 40,
+                _ => 0,
+            };
+            (&t[..i], scale)
+        }
+    };
+    match digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+    {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(TranslateError::Settings(format!(
+            "{MEMORY_BUDGET_VAR}={text:?} is not a size: use bytes or a number with K, M or G"
+        ))),
+    }
+}
+
+/// Human size of a byte count.
+pub fn human_bytes(n: u64) -> String {
+    if n >= 1 << 30 {
+        format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64)
+    } else {
+        format!("{:.0} MiB", (n as f64 / (1u64 << 20) as f64).ceil())
+    }
+}
+
 /// A loaded model with its tokenizer and generation defaults.
 pub struct Translator {
     pub tokenizer: MarianTokenizer,
     pub model: MarianModel,
     pub generation: GenerationConfig,
+    /// What loading adjusted in the model's settings (for the user to see).
+    pub notes: Vec<String>,
     /// The most source tokens (`</s>` included) one piece may have.
     max_source_tokens: usize,
 }
@@ -177,13 +245,83 @@ impl Translator {
             })?;
         let max_source_tokens = config
             .max_position_embeddings
-            .min(tokenizer.model_max_length());
-        Ok(Translator {
+            .min(tokenizer.model_max_length())
+            .max(2);
+        let vocab_dir = tokenizer_dir.join("vocab.json").display().to_string();
+        if tokenizer.max_source_id() as usize >= config.vocab_size {
+            return Err(TranslateError::Mismatch {
+                path: vocab_dir,
+                reason: format!(
+                    "holds id {} but the model's vocabulary has {} tokens: the tokenizer files \
+                     and the weights come from different models",
+                    tokenizer.max_source_id(),
+                    config.vocab_size
+                ),
+            });
+        }
+        let mut translator = Translator {
             tokenizer,
             model,
             generation,
+            notes: Vec::new(),
             max_source_tokens,
-        })
+        };
+        let mut generation = translator.generation.clone();
+        translator.notes = translator.configure(&mut generation).map_err(|e| match e {
+            TranslateError::Settings(reason) => TranslateError::GenerationConfig {
+                path: files
+                    .generation_config
+                    .as_ref()
+                    .unwrap_or(&files.config)
+                    .display()
+                    .to_string(),
+                reason,
+            },
+            other => other,
+        })?;
+        translator.generation = generation;
+        Ok(translator)
+    }
+
+    /// Check generation settings (the model's, or the user's overrides) against this model and
+    /// the memory budget, lowering `max_length` to the model's positions where needed; returns
+    /// notes on what was adjusted.
+    pub fn configure(&self, config: &mut GenerationConfig) -> Result<Vec<String>, TranslateError> {
+        let notes = config
+            .validate(
+                self.model.target_vocab_size(),
+                self.model.config().max_position_embeddings,
+            )
+            .map_err(TranslateError::Settings)?;
+        let budget = memory_budget()?;
+        let need = self.bytes_per_sentence(config);
+        if need > budget {
+            return Err(TranslateError::OverBudget {
+                beams: config.num_beams,
+                need: human_bytes(need),
+                budget: human_bytes(budget),
+            });
+        }
+        Ok(notes)
+    }
+
+    /// A generous estimate of the search memory of one sentence: per beam, the logits (and their
+    /// processed copy) and the self- and cross-attention caches at the longest lengths allowed.
+    fn bytes_per_sentence(&self, config: &GenerationConfig) -> u64 {
+        let c = self.model.config();
+        let layers = c.decoder_layers as u64;
+        let d = c.d_model as u64;
+        let per_row = 2 * self.model.target_vocab_size() as u64
+            + layers * 2 * d * config.max_length as u64
+            + layers * 2 * d * self.max_source_tokens as u64;
+        4 * per_row * config.num_beams.max(1) as u64
+    }
+
+    /// The largest batch (in sentences) that keeps `workers` concurrent batches within the memory
+    /// budget; at least 1.
+    pub fn max_batch_size(&self, config: &GenerationConfig, workers: usize) -> usize {
+        let budget = memory_budget().unwrap_or(DEFAULT_MEMORY_BUDGET) / workers.max(1) as u64;
+        (budget / self.bytes_per_sentence(config).max(1)).max(1) as usize
     }
 
     /// Translate sentences as one padded batch (each split first if it is too long).
@@ -226,50 +364,96 @@ impl Translator {
     }
 
     /// Split a source whose encoding exceeds the model's positions at clause boundaries (then
-    /// at spaces, then anywhere), so that nothing is truncated.
+    /// at spaces, then anywhere), so that nothing is truncated. Each piece is the longest prefix
+    /// that fits, found by binary search inside a window that grows geometrically, so the work
+    /// is O(n log n) in the length of the source however long its lines or words are.
     pub fn split_long(&self, source: &str) -> Vec<String> {
-        if self.tokenizer.encode(source).len() <= self.max_source_tokens {
+        split_to_fit(source, self.max_source_tokens, |s| {
+            self.tokenizer.encode(s).len()
+        })
+    }
+}
+
+/// [`Translator::split_long`] with the token count given by `count`.
+fn split_to_fit(source: &str, limit: usize, count: impl Fn(&str) -> usize) -> Vec<String> {
+    {
+        let fits = |s: &str| count(s) <= limit;
+        if fits(source) {
             return vec![source.to_string()];
         }
         let mut pieces = Vec::new();
         let mut rest = source.trim();
         while !rest.is_empty() {
-            if self.tokenizer.encode(rest).len() <= self.max_source_tokens {
+            // The smallest window (doubling from a few characters per allowed token) whose text
+            // no longer fits, or the whole rest.
+            let mut window = char_floor(rest, limit.saturating_mul(8).max(64));
+            while window < rest.len() && fits(&rest[..window]) {
+                window = char_floor(rest, window.saturating_mul(2));
+            }
+            if window >= rest.len() && fits(rest) {
                 pieces.push(rest.to_string());
                 break;
             }
-            // The longest prefix that fits, ending after a clause mark, else at a space.
-            let fits =
-                |end: usize| self.tokenizer.encode(&rest[..end]).len() <= self.max_source_tokens;
-            let boundaries: Vec<usize> = rest
+            let scope = &rest[..window.min(rest.len())];
+            let clause_ends: Vec<usize> = scope
                 .char_indices()
                 .filter(|&(_, c)| matches!(c, ',' | ';' | ':' | '.' | '!' | '?' | '…' | ')' | '»'))
                 .map(|(i, c)| i + c.len_utf8())
+                .filter(|&e| e < rest.len())
                 .collect();
-            let spaces: Vec<usize> = rest
+            let spaces: Vec<usize> = scope
                 .char_indices()
-                .filter(|&(_, c)| c == ' ')
+                .filter(|&(i, c)| c == ' ' && i > 0)
                 .map(|(i, _)| i)
                 .collect();
-            let end = boundaries
-                .iter()
-                .rev()
-                .find(|&&e| e < rest.len() && fits(e))
-                .or_else(|| spaces.iter().rev().find(|&&e| e > 0 && fits(e)))
-                .copied()
-                .unwrap_or_else(|| {
-                    // No boundary fits: cut at the longest prefix of characters that fits.
-                    let mut end = rest.len();
-                    while end > 0 && !fits(end) {
-                        end = rest[..end].char_indices().next_back().map_or(0, |(i, _)| i);
-                    }
-                    end.max(rest.chars().next().map_or(1, char::len_utf8))
-                });
+            let char_ends: Vec<usize> = scope
+                .char_indices()
+                .map(|(i, c)| i + c.len_utf8())
+                .collect();
+            let fits_at = |end: usize| fits(&rest[..end]);
+            let end = longest_fitting(&clause_ends, fits_at)
+                .or_else(|| longest_fitting(&spaces, fits_at))
+                .or_else(|| longest_fitting(&char_ends, fits_at))
+                // Not even one character fits: it goes alone (the model sees it whole).
+                .unwrap_or_else(|| rest.chars().next().map_or(1, char::len_utf8));
             pieces.push(rest[..end].trim().to_string());
             rest = rest[end..].trim_start();
         }
         pieces
     }
+}
+
+/// The largest char boundary of `s` at or below `at` (at least the first character's end).
+fn char_floor(s: &str, at: usize) -> usize {
+    if at >= s.len() {
+        return s.len();
+    }
+    let mut i = at;
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    if i == 0 {
+        s.chars().next().map_or(0, char::len_utf8)
+    } else {
+        i
+    }
+}
+
+/// The last of the increasing `candidates` for which `fits` holds, by binary search (prefix
+/// token counts grow with the prefix, up to rare merges; the result is always checked).
+fn longest_fitting(candidates: &[usize], fits: impl Fn(usize) -> bool) -> Option<usize> {
+    let (mut lo, mut hi) = (0, candidates.len());
+    let mut best = None;
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if fits(candidates[mid]) {
+            best = Some(candidates[mid]);
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    best
 }
 
 #[cfg(test)]
@@ -279,15 +463,14 @@ mod tests {
     #[test]
     fn long_sources_split_at_clause_marks_within_the_limit() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let tokenizer =
-            MarianTokenizer::from_dir(&root.join("../shared/models/opus-mt-fr-en")).unwrap();
-        let config =
-            marian::read_config(&root.join("models/test/tiny-fr-en-swish/config.json")).unwrap();
+        let dir = root.join("models/test/tiny-selfcontained");
+        let tokenizer = MarianTokenizer::from_dir(&dir).unwrap();
+        let config = marian::read_config(&dir.join("config.json")).unwrap();
         let files = crate::hub::ModelFiles {
-            dir: root.join("models/test/tiny-fr-en-swish"),
-            config: root.join("models/test/tiny-fr-en-swish/config.json"),
+            dir: dir.clone(),
+            config: dir.join("config.json"),
             generation_config: None,
-            weights: Some(root.join("models/test/tiny-fr-en-swish/model.safetensors")),
+            weights: Some(dir.join("model.safetensors")),
         };
         let model = marian::load_model(
             &config,
@@ -304,6 +487,7 @@ mod tests {
                 &std::fs::read_to_string(&files.config).unwrap(),
             )
             .unwrap(),
+            notes: Vec::new(),
             max_source_tokens: 40,
         };
         let source = "Le chat dort sur le canapé, le chien aboie dans le jardin. ".repeat(12);
@@ -319,5 +503,46 @@ mod tests {
         // Nothing lost: the words of the pieces are the words of the source.
         let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
         assert_eq!(words(&pieces.join(" ")), words(&source));
+    }
+
+    /// Splitting must stay near-linear: the text handed to the tokenizer in total is bounded by
+    /// a small multiple of n·log n (the old prefix-by-prefix search encoded O(n²)–O(n³) bytes:
+    /// a 50 KB line took over a minute, a 100,000-character word never finished).
+    #[test]
+    fn splitting_long_lines_and_words_is_near_linear() {
+        use std::cell::Cell;
+        for (name, source) in [
+            (
+                "clauses",
+                "Le chat dort, le chien aboie; la pluie tombe. ".repeat(4000),
+            ),
+            ("spaces", "mot ".repeat(50_000)),
+            ("one word", "a".repeat(100_000)),
+            ("accents", "é".repeat(60_000)),
+        ] {
+            let encoded = Cell::new(0usize);
+            let count = |s: &str| {
+                encoded.set(encoded.get() + s.len());
+                s.chars().count() / 3 + 1 // about three characters a token, plus </s>
+            };
+            let pieces = split_to_fit(&source, 100, count);
+            let n = source.len();
+            let bound = 40 * n * (usize::BITS - n.leading_zeros()) as usize;
+            assert!(
+                encoded.get() <= bound,
+                "{name}: encoded {} bytes for {n}",
+                encoded.get()
+            );
+            for p in &pieces {
+                assert!(p.chars().count() / 3 < 100, "{name}: piece too long");
+                assert!(!p.is_empty());
+            }
+            let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+            assert_eq!(
+                squeeze(&pieces.concat()),
+                squeeze(&source),
+                "{name}: text lost"
+            );
+        }
     }
 }

@@ -60,7 +60,7 @@ fn presegmented_with_a_translation_in_every_format() {
 
     let out = align_with_translation(&src, &tgt, &mt, "tmx");
     let tmx = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(tmx.matches("<tu>").count(), 3);
+    assert_eq!(tmx.matches("<tu tuid=").count(), 3);
     assert!(
         tmx.contains("<seg>L'expédition de 1956 a atteint le sommet.</seg>"),
         "{tmx}"

@@ -4,10 +4,9 @@ mod common;
 
 use std::process::Output;
 
-const MODEL: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/models/opus-mt-fr-en"
-);
+fn model_path() -> Option<String> {
+    entente::testdata::require("models/opus-mt-fr-en").map(|p| p.display().to_string())
+}
 
 fn entente(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
     common::entente_in(None, args, stdin, env)
@@ -34,10 +33,15 @@ fn fixture_edge(text: &str) -> (Vec<u64>, Vec<String>) {
 
 #[test]
 fn ids_pieces_and_jsonl() {
+    let Some(model) = model_path() else { return };
     let text = "\t\tBonjour\tle monde\t";
     let (ids, pieces) = fixture_edge(text);
     let input = format!("{text}\n\n");
-    let out = entente(&["tokenize", "--model", MODEL], input.as_bytes(), &[]);
+    let out = entente(
+        &["tokenize", "--model", model.as_str()],
+        input.as_bytes(),
+        &[],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -51,7 +55,7 @@ fn ids_pieces_and_jsonl() {
     );
 
     let out = entente(
-        &["tokenize", "--model", MODEL, "--format", "pieces"],
+        &["tokenize", "--model", model.as_str(), "--format", "pieces"],
         text.as_bytes(),
         &[],
     );
@@ -61,7 +65,7 @@ fn ids_pieces_and_jsonl() {
     );
 
     let out = entente(
-        &["tokenize", "--model", MODEL, "--format", "jsonl"],
+        &["tokenize", "--model", model.as_str(), "--format", "jsonl"],
         text.as_bytes(),
         &[],
     );
@@ -73,14 +77,15 @@ fn ids_pieces_and_jsonl() {
 
 #[test]
 fn decode_and_bad_ids() {
+    let Some(model) = model_path() else { return };
     let out = entente(
-        &["tokenize", "--model", MODEL, "--decode"],
+        &["tokenize", "--model", model.as_str(), "--decode"],
         b"8703 19 507 0\n",
         &[],
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "Bonjour le monde\n");
     let out = entente(
-        &["tokenize", "--model", MODEL, "--decode"],
+        &["tokenize", "--model", model.as_str(), "--decode"],
         b"1 2\n3 x\n",
         &[],
     );
@@ -109,6 +114,7 @@ fn offline_hub_model_not_cached_says_what_to_do() {
 
 #[test]
 fn hub_model_from_a_prepared_cache() {
+    let Some(model) = model_path() else { return };
     // A cache directory in the Hub's layout, with the tokenizer files of the shared model.
     let cache = tempfile::tempdir().unwrap();
     let repo = cache.path().join("models--Helsinki-NLP--opus-mt-fr-en");
@@ -124,7 +130,7 @@ fn hub_model_from_a_prepared_cache() {
         "vocab.json",
         "tokenizer_config.json",
     ] {
-        std::fs::copy(format!("{MODEL}/{f}"), snapshot.join(f)).unwrap();
+        std::fs::copy(format!("{model}/{f}"), snapshot.join(f)).unwrap();
     }
     let env = [
         ("HF_HUB_OFFLINE", "1"),
@@ -146,6 +152,6 @@ fn hub_model_from_a_prepared_cache() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let direct = entente(&["tokenize", "--model", MODEL], b"Bonjour\n", &[]);
+    let direct = entente(&["tokenize", "--model", model.as_str()], b"Bonjour\n", &[]);
     assert_eq!(out.stdout, direct.stdout);
 }

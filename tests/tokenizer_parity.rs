@@ -3,25 +3,21 @@
 //! the sample article (ids, `</s>` included), edge cases (ids and pieces), and the English side of
 //! newstest2014 encoded with the target model and decoded back. Any difference fails.
 
-use std::path::Path;
-
 use entente::tokenizer::MarianTokenizer;
 use serde_json::Value;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
-
-fn lines(path: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(format!("{SHARED}/{path}")).unwrap();
+fn lines(shared: &str, path: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(format!("{shared}/{path}")).unwrap();
     let mut v: Vec<String> = text.split('\n').map(str::to_string).collect();
     v.pop(); // text after the final newline
     v
 }
 
-fn corpus(name: &str) -> Vec<String> {
+fn corpus(shared: &str, name: &str) -> Vec<String> {
     match name {
-        "newstest2014.fr" => lines("eval/mt/newstest2014-fr-en/newstest2014.fr-en.fr"),
-        "article" => lines("corpora/000_5241068be115698e.txt"),
-        "gsd" => std::fs::read_to_string(format!("{SHARED}/eval/segment/fr_gsd-ud-test.conllu"))
+        "newstest2014.fr" => lines(shared, "eval/mt/newstest2014-fr-en/newstest2014.fr-en.fr"),
+        "article" => lines(shared, "corpora/000_5241068be115698e.txt"),
+        "gsd" => std::fs::read_to_string(format!("{shared}/eval/segment/fr_gsd-ud-test.conllu"))
             .unwrap()
             .lines()
             .filter_map(|l| l.strip_prefix("# text = ").map(str::to_string))
@@ -35,13 +31,19 @@ fn ids(v: &Value) -> Vec<u32> {
 }
 
 fn check_model(model: &str) {
-    let tok = MarianTokenizer::from_dir(Path::new(&format!("{SHARED}/models/{model}"))).unwrap();
+    // The tokenizer files and corpora live in the reference data folder (see entente::testdata).
+    let Some(dir) = entente::testdata::require(&format!("models/{model}")) else {
+        return;
+    };
+    let shared = dir.join("../..").display().to_string();
+    let shared = shared.as_str();
+    let tok = MarianTokenizer::from_dir(&dir).unwrap();
     let fixture = std::fs::read_to_string(format!(
         "{}/tests/fixtures/tokenizer/{model}.jsonl",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    let english = lines("eval/mt/newstest2014-fr-en/newstest2014.fr-en.en");
+    let english = lines(shared, "eval/mt/newstest2014-fr-en/newstest2014.fr-en.en");
     let mut corpora = std::collections::HashMap::new();
     let (mut encoded, mut edges, mut decoded, mut failures) = (0, 0, 0, Vec::new());
     for line in fixture.lines() {
@@ -50,7 +52,9 @@ fn check_model(model: &str) {
             "meta" => {}
             "encode" => {
                 let name = rec["corpus"].as_str().unwrap().to_string();
-                let texts = corpora.entry(name.clone()).or_insert_with(|| corpus(&name));
+                let texts = corpora
+                    .entry(name.clone())
+                    .or_insert_with(|| corpus(shared, &name));
                 let i = rec["line"].as_u64().unwrap() as usize;
                 if tok.encode(&texts[i]) != ids(&rec["ids"]) {
                     failures.push(format!("{name}:{i} {:?}", texts[i]));

@@ -270,6 +270,21 @@ fn link_score(src: &[Weighted], tgt: &[Weighted], unit: f64, config: &AlignConfi
         - config.merge_penalty * extra
 }
 
+/// Most dynamic-programming cells stored for one alignment (≈10 bytes each), unless the
+/// minimum band alone needs more.
+const MAX_BAND_CELLS: usize = 8_000_000;
+
+/// Half-width of the band of the search for `n` × `m` sentences: `min_band`, widened by the
+/// length difference, capped so that the stored cells stay within [`MAX_BAND_CELLS`] while
+/// each row's band still overlaps the next one's (the diagonal moves m/n per row).
+fn band_width(n: usize, m: usize, config: &AlignConfig) -> usize {
+    let slope = m.div_ceil(n.max(1));
+    config
+        .min_band
+        .max(n.abs_diff(m) + config.min_band / 2)
+        .min((MAX_BAND_CELLS / (2 * (n + 1))).max(config.min_band + slope))
+}
+
 /// Align `src` and `tgt` (already turned into features). Every sentence appears in exactly one
 /// link; unaligned sentences get links with an empty side.
 pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Link> {
@@ -289,51 +304,62 @@ pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Li
             .collect();
     }
     let (src, tgt, unit) = weigh(src, tgt);
-    // Band around the diagonal j ≈ i·m/n.
-    let band = config.min_band.max(n.abs_diff(m) + config.min_band / 2);
+    // Band around the diagonal j ≈ i·m/n; only the cells inside it are stored, so memory is
+    // linear in the document length: O((n + 1) · (2·band + 1)). The band widens with the length
+    // difference (material present on one side only), but never beyond MAX_BAND_CELLS in total;
+    // it always keeps the steps of the diagonal (m/n per row) reachable.
+    let band = band_width(n, m, config);
     let center = |i: usize| (i as f64 * m as f64 / n as f64).round() as usize;
-    let in_band = |i: usize, j: usize| center(i).abs_diff(j) <= band;
-    let width = m + 1;
-    let mut best = vec![f64::NEG_INFINITY; (n + 1) * width];
-    let mut back = vec![(0u8, 0u8); (n + 1) * width];
+    let row_lo: Vec<usize> = (0..=n).map(|i| center(i).saturating_sub(band)).collect();
+    let mut row_at = Vec::with_capacity(n + 2);
+    row_at.push(0);
+    for i in 0..=n {
+        let hi = (center(i) + band).min(m);
+        row_at.push(row_at[i] + hi + 1 - row_lo[i]);
+    }
+    let cell = |i: usize, j: usize| -> Option<usize> {
+        let lo = row_lo[i];
+        (j >= lo && row_at[i] + (j - lo) < row_at[i + 1]).then(|| row_at[i] + j - lo)
+    };
+    let mut best = vec![f64::NEG_INFINITY; row_at[n + 1]];
+    let mut back = vec![(0u8, 0u8); row_at[n + 1]];
     best[0] = 0.0;
     for i in 0..=n {
-        let lo = center(i).saturating_sub(band);
-        let hi = (center(i) + band).min(m);
+        let lo = row_lo[i];
+        let hi = lo + (row_at[i + 1] - row_at[i]) - 1;
         for j in lo..=hi {
             if i == 0 && j == 0 {
                 continue;
             }
-            let mut cell = f64::NEG_INFINITY;
+            let mut score = f64::NEG_INFINITY;
             let mut from = (0u8, 0u8);
             for &(a, b) in &LINK_TYPES {
                 if a > i || b > j {
                     continue;
                 }
                 let (pi, pj) = (i - a, j - b);
-                let at_origin = pi == 0 && pj == 0;
-                if !(in_band(pi, pj) || at_origin) {
+                let Some(prev) = cell(pi, pj).map(|c| best[c]) else {
                     continue;
-                }
-                let prev = best[pi * width + pj];
+                };
                 if prev == f64::NEG_INFINITY {
                     continue;
                 }
                 let s = prev + link_score(&src[pi..i], &tgt[pj..j], unit, config);
-                if s > cell {
-                    cell = s;
+                if s > score {
+                    score = s;
                     from = (a as u8, b as u8);
                 }
             }
-            best[i * width + j] = cell;
-            back[i * width + j] = from;
+            let at = cell(i, j).expect("inside the band");
+            best[at] = score;
+            back[at] = from;
         }
     }
     // Backtrack from the corner.
     let mut links = Vec::new();
     let (mut i, mut j) = (n, m);
     while i > 0 || j > 0 {
-        let (a, b) = back[i * width + j];
+        let (a, b) = cell(i, j).map_or((0, 0), |c| back[c]);
         let (a, b) = (a as usize, b as usize);
         if a == 0 && b == 0 {
             break; // unreachable corner (outside the band): should not happen
@@ -347,6 +373,17 @@ pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Li
         i -= a;
         j -= b;
     }
+    // Never lose a sentence, even if the band could not reach the origin.
+    links.extend((0..j).rev().map(|j| Link {
+        src: vec![],
+        tgt: vec![j],
+        score: config.skip_score,
+    }));
+    links.extend((0..i).rev().map(|i| Link {
+        src: vec![i],
+        tgt: vec![],
+        score: config.skip_score,
+    }));
     links.reverse();
     links
 }

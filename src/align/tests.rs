@@ -95,3 +95,44 @@ fn every_sentence_is_in_exactly_one_link() {
     assert_eq!(s, (0..300).collect::<Vec<_>>());
     assert_eq!(t, (0..250).collect::<Vec<_>>());
 }
+
+#[test]
+fn memory_is_linear_in_the_document_length() {
+    let config = AlignConfig::default();
+    // Equal lengths: the minimum band, whatever the size (200,000 lines: 24 million cells, not
+    // the 4·10^10 of a full matrix).
+    assert_eq!(band_width(200_000, 200_000, &config), config.min_band);
+    // Very different lengths: capped, yet wide enough for the diagonal's steps.
+    for (n, m) in [
+        (200_000, 20_000),
+        (20_000, 200_000),
+        (3_000, 300),
+        (10, 5_000),
+    ] {
+        let band = band_width(n, m, &config);
+        let cells = (n + 1) * (2 * band + 1);
+        assert!(
+            cells <= MAX_BAND_CELLS || band == config.min_band + m.div_ceil(n),
+            "{n}×{m}: band {band}, {cells} cells"
+        );
+        assert!(
+            band >= m.div_ceil(n),
+            "{n}×{m}: band {band} misses the diagonal"
+        );
+    }
+}
+
+#[test]
+fn very_unequal_documents_keep_every_sentence() {
+    let src: Vec<Features> = (0..40)
+        .map(|i| Features::anchors(&format!("phrase {i} texte")))
+        .collect();
+    let tgt: Vec<Features> = (0..900)
+        .map(|i| Features::anchors(&format!("sentence {i} text")))
+        .collect();
+    let links = align(&src, &tgt, &AlignConfig::default());
+    let s: Vec<usize> = links.iter().flat_map(|l| l.src.clone()).collect();
+    let t: Vec<usize> = links.iter().flat_map(|l| l.tgt.clone()).collect();
+    assert_eq!(s, (0..40).collect::<Vec<_>>());
+    assert_eq!(t, (0..900).collect::<Vec<_>>());
+}

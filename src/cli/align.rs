@@ -1,6 +1,6 @@
 //! `entente align`: parallel sentence pairs from a document and its translation.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
@@ -8,8 +8,9 @@ use candle_core::{DType, Device};
 use clap::{Args, ValueEnum};
 use entente::align::eval::format_ladder;
 use entente::align::{align, AlignConfig, Features, Link};
+use entente::formats::{self, Pair};
 use entente::translate::Translator;
-use entente::{hub, input};
+use entente::{hub, input, output};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AlignFormat {
@@ -64,13 +65,22 @@ pub struct AlignArgs {
     /// Drop links scoring below this (they are counted on stderr).
     #[arg(long)]
     pub min_score: Option<f64>,
+    /// Language code of the source side (TMX's xml:lang and srclang).
+    #[arg(long, default_value = "fr")]
+    pub src_lang: String,
+    /// Language code of the target side (TMX's xml:lang).
+    #[arg(long, default_value = "en")]
+    pub tgt_lang: String,
+    /// Replace invalid UTF-8 in the inputs instead of failing.
+    #[arg(long)]
+    pub lossy: bool,
     /// Output file (a prefix for --format moses); standard output otherwise.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 }
 
-fn sentences(path: &str, presegmented: bool) -> anyhow::Result<Vec<String>> {
-    let text = input::read_text(path, false)?;
+fn sentences(path: &str, presegmented: bool, lossy: bool) -> anyhow::Result<Vec<String>> {
+    let text = input::read_text(path, lossy)?;
     Ok(if presegmented {
         text.lines().map(|l| l.trim().to_string()).collect()
     } else {
@@ -81,18 +91,32 @@ fn sentences(path: &str, presegmented: bool) -> anyhow::Result<Vec<String>> {
     })
 }
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// Where the links go: one file (or standard output), or the two files of a Moses pair.
+enum Sink {
+    One(super::Out),
+    Moses(output::OutputWriter, output::OutputWriter),
+}
+
+fn open_sink(args: &AlignArgs) -> anyhow::Result<Sink> {
+    if args.format != AlignFormat::Moses {
+        return Ok(Sink::One(super::open_output(args.output.as_deref())?));
+    }
+    let Some(prefix) = &args.output else {
+        bail!("--format moses writes two files: give their prefix with --output PREFIX");
+    };
+    let path = |ext: &str| PathBuf::from(format!("{}.{ext}", prefix.display()));
+    let src = output::Destination::check(&path("src"))?.create()?;
+    let tgt = output::Destination::check(&path("tgt"))?.create()?;
+    Ok(Sink::Moses(src, tgt))
 }
 
 pub fn run(args: AlignArgs) -> anyhow::Result<()> {
-    let src =
-        sentences(&args.src, args.presegmented).with_context(|| format!("reading {}", args.src))?;
-    let tgt =
-        sentences(&args.tgt, args.presegmented).with_context(|| format!("reading {}", args.tgt))?;
+    // Checked before any work: a bad destination fails at once.
+    let sink = open_sink(&args)?;
+    let src = sentences(&args.src, args.presegmented, args.lossy)
+        .with_context(|| format!("reading {}", args.src))?;
+    let tgt = sentences(&args.tgt, args.presegmented, args.lossy)
+        .with_context(|| format!("reading {}", args.tgt))?;
     let (src_features, tgt_features): (Vec<Features>, Vec<Features>) = if args.no_mt {
         (
             src.iter().map(|s| Features::anchors(s)).collect(),
@@ -101,7 +125,7 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
     } else {
         let mt: Vec<String> = match &args.translation {
             Some(path) => {
-                let lines = sentences(path, true)?;
+                let lines = sentences(path, true, args.lossy)?;
                 if lines.len() != src.len() {
                     bail!(
                         "{path} has {} lines but the source has {} sentences: the translation must be line-aligned with the source{}",
@@ -118,10 +142,16 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
                 let translator =
                     Translator::load(&files, files.tokenizer_dir(), &Device::Cpu, DType::F32)?;
                 let refs: Vec<&str> = src.iter().map(String::as_str).collect();
-                super::translate::translate_all(&translator, &refs, &translator.generation, 16)?
-                    .into_iter()
-                    .map(|t| t.text)
-                    .collect()
+                super::translate::translate_all(
+                    &translator,
+                    &refs,
+                    &translator.generation,
+                    16,
+                    &|_| {},
+                )?
+                .into_iter()
+                .map(|t| t.text)
+                .collect()
             }
         };
         (
@@ -162,72 +192,54 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let mut out = String::new();
+    let texts: Vec<(String, String)> = kept
+        .iter()
+        .map(|l| (join(&l.src, &src), join(&l.tgt, &tgt)))
+        .collect();
+    let pairs: Vec<Pair> = kept
+        .iter()
+        .zip(&texts)
+        .map(|(l, (s, t))| Pair {
+            src_ids: &l.src,
+            tgt_ids: &l.tgt,
+            src: s,
+            tgt: t,
+            score: l.score,
+        })
+        .collect();
+    let mut out: Vec<u8> = Vec::new();
     match args.format {
-        AlignFormat::Tsv => {
-            for l in &kept {
-                writeln!(
-                    out,
-                    "{}\t{}\t{:.4}",
-                    join(&l.src, &src),
-                    join(&l.tgt, &tgt),
-                    l.score
-                )
-                .expect("string");
-            }
-        }
-        AlignFormat::Jsonl => {
-            for l in &kept {
-                let record = serde_json::json!({
-                    "src_ids": l.src, "tgt_ids": l.tgt, "src": join(&l.src, &src),
-                    "tgt": join(&l.tgt, &tgt), "score": l.score,
-                });
-                writeln!(out, "{record}").expect("string");
-            }
-        }
+        AlignFormat::Tsv => formats::write_tsv(&mut out, &pairs)?,
+        AlignFormat::Jsonl => formats::write_jsonl(&mut out, &pairs)?,
         AlignFormat::Ladder => {
             let ladder: Vec<_> = kept
                 .iter()
                 .map(|l| (l.src.clone(), l.tgt.clone()))
                 .collect();
-            out = format_ladder(&ladder);
+            out = format_ladder(&ladder).into_bytes();
         }
         AlignFormat::Tmx => {
-            out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<tmx version=\"1.4\">\n");
-            out.push_str("  <header creationtool=\"entente\" segtype=\"sentence\" adminlang=\"en\" srclang=\"*all*\" datatype=\"plaintext\" o-tmf=\"entente\"/>\n  <body>\n");
-            for l in kept
-                .iter()
-                .filter(|l| !l.src.is_empty() && !l.tgt.is_empty())
-            {
-                writeln!(
-                    out,
-                    "    <tu>\n      <tuv xml:lang=\"src\"><seg>{}</seg></tuv>\n      <tuv xml:lang=\"tgt\"><seg>{}</seg></tuv>\n    </tu>",
-                    xml_escape(&join(&l.src, &src)),
-                    xml_escape(&join(&l.tgt, &tgt))
-                )
-                .expect("string");
+            let header = formats::TmxHeader {
+                srclang: &args.src_lang,
+                tgtlang: &args.tgt_lang,
+                ..formats::TmxHeader::default()
+            };
+            let dropped = formats::write_tmx(&mut out, &header, &pairs)?;
+            if dropped > 0 {
+                eprintln!("note: {dropped} control characters that XML cannot hold were left out of the TMX");
             }
-            out.push_str("  </body>\n</tmx>\n");
         }
-        AlignFormat::Moses => {
-            let Some(prefix) = &args.output else {
-                bail!("--format moses writes two files: give their prefix with --output PREFIX");
-            };
-            let pairs: Vec<&Link> = kept
-                .iter()
-                .filter(|l| !l.src.is_empty() && !l.tgt.is_empty())
-                .collect();
-            let side = |pick: fn(&Link) -> &Vec<usize>, text: &[String]| -> String {
-                pairs
-                    .iter()
-                    .map(|l| format!("{}\n", join(pick(l), text)))
-                    .collect()
-            };
-            let path = |ext: &str| PathBuf::from(format!("{}.{ext}", prefix.display()));
-            input::write_atomic(&path("src"), side(|l| &l.src, &src).as_bytes())?;
-            input::write_atomic(&path("tgt"), side(|l| &l.tgt, &tgt).as_bytes())?;
-            return Ok(());
+        AlignFormat::Moses => {}
+    }
+    match sink {
+        Sink::One(one) => super::emit(one, &out),
+        Sink::Moses(mut src_file, mut tgt_file) => {
+            let (src_text, tgt_text) = formats::moses_sides(&pairs);
+            src_file.write_all(src_text.as_bytes())?;
+            tgt_file.write_all(tgt_text.as_bytes())?;
+            // Both files appear, or neither changes.
+            output::commit_all(vec![src_file, tgt_file])?;
+            Ok(())
         }
     }
-    super::emit(args.output.as_deref(), out.as_bytes())
 }

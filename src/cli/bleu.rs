@@ -104,8 +104,8 @@ pub struct BleuArgs {
     /// Report a 95% confidence interval from bootstrap resampling (one system).
     #[arg(long)]
     pub confidence: bool,
-    /// Number of bootstrap resamples for --confidence.
-    #[arg(long, default_value_t = 1000)]
+    /// Number of bootstrap resamples for --confidence (1 to 1,000,000).
+    #[arg(long, default_value_t = 1000, value_parser = super::count_in(1, 1_000_000))]
     pub confidence_n: usize,
     /// Paired bootstrap resampling test of each system against the first (baseline).
     #[arg(long, conflicts_with = "paired_ar")]
@@ -113,11 +113,11 @@ pub struct BleuArgs {
     /// Paired approximate randomization test of each system against the first (baseline).
     #[arg(long)]
     pub paired_ar: bool,
-    /// Number of resamples for --paired-bs.
-    #[arg(long, default_value_t = 1000)]
+    /// Number of resamples for --paired-bs (1 to 1,000,000).
+    #[arg(long, default_value_t = 1000, value_parser = super::count_in(1, 1_000_000))]
     pub paired_bs_n: usize,
-    /// Number of trials for --paired-ar.
-    #[arg(long, default_value_t = 10000)]
+    /// Number of trials for --paired-ar (1 to 10,000,000).
+    #[arg(long, default_value_t = 10000, value_parser = super::count_in(1, 10_000_000))]
     pub paired_ar_n: usize,
     /// Seed of the resampling (default: $SACREBLEU_SEED, else 12345, as sacreBLEU).
     #[arg(long)]
@@ -135,6 +135,9 @@ pub struct BleuArgs {
     /// Shorter signatures (`#:1|c:mixed|…`).
     #[arg(long)]
     pub short: bool,
+    /// Replace invalid UTF-8 in the inputs instead of failing.
+    #[arg(long)]
+    pub lossy: bool,
     /// Write to this file (atomically) instead of standard output.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -149,8 +152,8 @@ fn parse_smoothing(s: &str) -> Result<Smoothing, String> {
 }
 
 /// Lines of a text file as sacreBLEU reads them: split on "\n", each right-stripped.
-fn read_segments(path: &str) -> anyhow::Result<Vec<String>> {
-    let text = input::read_text(path, false)?;
+fn read_segments(path: &str, lossy: bool) -> anyhow::Result<Vec<String>> {
+    let text = input::read_text(path, lossy)?;
     if text.is_empty() {
         return Ok(Vec::new());
     }
@@ -306,10 +309,11 @@ fn seed_from(args: &BleuArgs) -> anyhow::Result<u64> {
 }
 
 pub fn run(args: BleuArgs) -> anyhow::Result<()> {
+    let sink = super::open_output(args.output.as_deref())?;
     let refs: Vec<Vec<String>> = args
         .refs
         .iter()
-        .map(|p| read_segments(p).with_context(|| format!("reading reference {p}")))
+        .map(|p| read_segments(p, args.lossy).with_context(|| format!("reading reference {p}")))
         .collect::<anyhow::Result<_>>()?;
     for (path, lines) in args.refs.iter().zip(&refs).skip(1) {
         if lines.len() != refs[0].len() {
@@ -326,7 +330,7 @@ pub fn run(args: BleuArgs) -> anyhow::Result<()> {
         .input
         .iter()
         .map(|p| {
-            read_segments(p)
+            read_segments(p, args.lossy)
                 .with_context(|| format!("reading hypotheses {}", input::display_name(p)))
         })
         .collect::<anyhow::Result<_>>()?;
@@ -382,7 +386,7 @@ pub fn run(args: BleuArgs) -> anyhow::Result<()> {
             out.push_str(&line);
             out.push('\n');
         }
-        return super::emit(args.output.as_deref(), out.as_bytes());
+        return super::emit(sink, out.as_bytes());
     }
 
     let mut reports = Vec::new();
@@ -400,7 +404,7 @@ pub fn run(args: BleuArgs) -> anyhow::Result<()> {
     } else {
         format_systems(&args, &reports)
     };
-    super::emit(args.output.as_deref(), out.as_bytes())
+    super::emit(sink, out.as_bytes())
 }
 
 /// sacreBLEU warns when 100 or more hypotheses end in a tokenized period.

@@ -43,6 +43,7 @@ pub struct SegmentArgs {
 }
 
 pub fn run(args: SegmentArgs) -> anyhow::Result<()> {
+    let sink = super::open_output(args.output.as_deref())?;
     let text = input::read_text(&args.input, args.lossy)?;
     let segmenter = Segmenter::new(SegmentOptions {
         join_lines: args.join_lines,
@@ -69,5 +70,5 @@ pub fn run(args: SegmentArgs) -> anyhow::Result<()> {
             }
         }
     }
-    super::emit(args.output.as_deref(), out.as_bytes())
+    super::emit(sink, out.as_bytes())
 }

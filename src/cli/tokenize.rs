@@ -45,25 +45,39 @@ pub struct TokenizeArgs {
     /// Read lines of space-separated ids and print their decoded text.
     #[arg(long)]
     pub decode: bool,
+    /// Replace invalid UTF-8 in the input instead of failing.
+    #[arg(long)]
+    pub lossy: bool,
     /// Write to this file (atomically) instead of standard output.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 }
 
 pub fn run(args: TokenizeArgs) -> anyhow::Result<()> {
+    if args.decode && args.format != TokenFormat::Ids {
+        bail!("--decode prints text; --format does not apply");
+    }
+    let sink = super::open_output(args.output.as_deref())?;
     let files = hub::resolve(&args.model.model, args.model.revision.as_deref(), false)
         .with_context(|| format!("finding the tokenizer files of {}", args.model.model))?;
     let tok = MarianTokenizer::from_dir(files.tokenizer_dir())?;
-    let text = input::read_text(&args.input, false)?;
+    let text = input::read_text(&args.input, args.lossy)?;
     let name = input::display_name(&args.input);
     let mut out = String::new();
     for (n, line) in text.lines().enumerate() {
         if args.decode {
             let ids = line
                 .split_whitespace()
-                .map(|t| t.parse::<u32>())
-                .collect::<Result<Vec<u32>, _>>()
-                .with_context(|| format!("{name}:{}: expected space-separated token ids", n + 1))?;
+                .map(|t| match t.parse::<u64>() {
+                    Ok(id) => u32::try_from(id).map_err(|_| {
+                        anyhow::anyhow!("{name}:{}: id {t} is out of range (ids are below 2^32)", n + 1)
+                    }),
+                    Err(_) => Err(anyhow::anyhow!(
+                        "{name}:{}: {t:?} is not a token id; expected space-separated non-negative integers",
+                        n + 1
+                    )),
+                })
+                .collect::<anyhow::Result<Vec<u32>>>()?;
             out.push_str(&tok.decode(&ids));
             out.push('\n');
             continue;
@@ -88,8 +102,5 @@ pub fn run(args: TokenizeArgs) -> anyhow::Result<()> {
         }
         out.push('\n');
     }
-    if args.decode && args.format != TokenFormat::Ids {
-        bail!("--decode prints text; --format does not apply");
-    }
-    super::emit(args.output.as_deref(), out.as_bytes())
+    super::emit(sink, out.as_bytes())
 }

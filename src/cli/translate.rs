@@ -61,19 +61,28 @@ pub struct TranslateArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
     /// Beam size (default: the model's generation_config.json, 4 for opus-mt; 1 is greedy).
-    #[arg(long)]
+    #[arg(long, value_parser = super::count_in(1, 1 << 20))]
     pub beams: Option<usize>,
-    /// Most tokens generated per segment (default: the model's max_length).
-    #[arg(long)]
+    /// Most tokens generated per segment (default: the model's max_length, within its
+    /// positions).
+    #[arg(long, value_parser = super::count_in(1, 1 << 20))]
     pub max_new_tokens: Option<usize>,
     /// Fewest tokens generated before EOS is allowed.
-    #[arg(long)]
+    #[arg(long, value_parser = super::count_in(0, 1 << 20))]
     pub min_new_tokens: Option<usize>,
     /// Exponent of the length normalization of beam scores.
-    #[arg(long)]
+    #[arg(long, value_parser = super::finite)]
     pub length_penalty: Option<f32>,
-    /// Segments translated together.
-    #[arg(long, default_value_t = 16)]
+    /// Forbid repeating any n-gram of this size (transformers' no_repeat_ngram_size; 0 is off).
+    #[arg(long, value_parser = super::count_in(0, 1 << 10))]
+    pub no_repeat_ngram_size: Option<usize>,
+    /// Penalize tokens already generated (transformers' repetition_penalty; 1.0 is off, 1.2 is
+    /// a common choice against loops).
+    #[arg(long, value_parser = super::finite)]
+    pub repetition_penalty: Option<f32>,
+    /// Segments translated together (lowered if the batch would exceed the memory budget,
+    /// ENTENTE_MEMORY_BUDGET, default 4G).
+    #[arg(long, default_value_t = 16, value_parser = super::count_in(1, 1 << 20))]
     pub batch_size: usize,
     /// cpu, cuda, cuda:N or metal (GPU back ends need the `cuda` / `metal` build features).
     #[arg(long, default_value = "cpu")]
@@ -102,13 +111,14 @@ fn device(spec: &str) -> anyhow::Result<Device> {
     Ok(device)
 }
 
-/// Translate `segments` in batches, longest first within each batch window, one batch per
-/// core at a time, with progress on a terminal.
+/// Translate `segments` in batches, longest first within the window, one batch per core at a
+/// time; `progress` is told how many segments of the window are done.
 pub fn translate_all(
     translator: &Translator,
     segments: &[&str],
     config: &GenerationConfig,
     batch_size: usize,
+    progress: &(dyn Fn(usize) + Sync),
 ) -> anyhow::Result<Vec<Translation>> {
     // Non-empty segments only; sorted by length so that batches carry little padding.
     let mut order: Vec<usize> = (0..segments.len())
@@ -116,21 +126,14 @@ pub fn translate_all(
         .collect();
     order.sort_by_key(|&i| std::cmp::Reverse(segments[i].len()));
     let sorted: Vec<&str> = order.iter().map(|&i| segments[i]).collect();
-    let total = sorted.len();
-    let show = std::io::stderr().is_terminal() && total > batch_size;
-    let progress = |done: usize| {
-        if show {
-            eprint!("\rtranslated {done}/{total} segments");
-            let _ = std::io::stderr().flush();
-        }
-    };
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let translated = entente::translate::translate_parallel(
-        translator, &sorted, config, batch_size, workers, &progress,
+        translator,
+        &sorted,
+        config,
+        batch_size,
+        workers(),
+        progress,
     )?;
-    if show {
-        eprintln!();
-    }
     let mut results: Vec<Translation> = vec![
         Translation {
             text: String::new(),
@@ -145,27 +148,81 @@ pub fn translate_all(
     Ok(results)
 }
 
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A progress line on a terminal: segments done, and their rate.
+struct Progress {
+    show: bool,
+    start: std::time::Instant,
+    before: std::sync::atomic::AtomicUsize,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Progress {
+            show: std::io::stderr().is_terminal(),
+            start: std::time::Instant::now(),
+            before: 0.into(),
+        }
+    }
+
+    /// `done` more segments of the current window.
+    fn window_done(&self, done: usize) {
+        if self.show {
+            let total = self.before.load(std::sync::atomic::Ordering::Relaxed) + done;
+            let rate = total as f64 / self.start.elapsed().as_secs_f64().max(1e-3);
+            eprint!("\rtranslated {total} segments ({rate:.1}/s)");
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    fn next_window(&self, size: usize) {
+        self.before
+            .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn end(&self) {
+        if self.show {
+            eprintln!();
+        }
+    }
+}
+
+/// Load the model and settle the generation settings from the model and the options.
+pub fn load_translator(
+    model: &super::ModelArgs,
+    device_spec: &str,
+    precision: Precision,
+) -> anyhow::Result<Translator> {
+    let device = device(device_spec)?;
+    let dtype = match (precision, device.is_cpu()) {
+        (Precision::F32, _) => DType::F32,
+        (_, true) => bail!("--dtype f16/bf16 is for GPUs; on CPU use f32 (the default)"),
+        (Precision::F16, false) => DType::F16,
+        (Precision::Bf16, false) => DType::BF16,
+    };
+    let files = hub::resolve(&model.model, model.revision.as_deref(), true)
+        .with_context(|| format!("finding the files of model {}", model.model))?;
+    let translator = Translator::load(&files, files.tokenizer_dir(), &device, dtype)
+        .with_context(|| format!("loading model {}", model.model))?;
+    Ok(translator)
+}
+
 pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
     // Batches run on their own threads, one per core; Candle's inner threads would only contend
     // with them. Set before any other thread exists; a value chosen by the user is kept.
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         std::env::set_var("RAYON_NUM_THREADS", "1");
     }
-    let text = input::read_text(&args.input, args.lossy)?;
-    let device = device(&args.device)?;
-    let dtype = match (args.dtype, device.is_cpu()) {
-        (Precision::F32, _) => DType::F32,
-        (_, true) => bail!("--dtype f16/bf16 is for GPUs; on CPU use f32 (the default)"),
-        (Precision::F16, false) => DType::F16,
-        (Precision::Bf16, false) => DType::BF16,
-    };
-    let files = hub::resolve(&args.model.model, args.model.revision.as_deref(), true)
-        .with_context(|| format!("finding the files of model {}", args.model.model))?;
-    let translator = Translator::load(&files, files.tokenizer_dir(), &device, dtype)
-        .with_context(|| format!("loading model {}", args.model.model))?;
+    let mut sink = super::open_output(args.output.as_deref())?;
+    // Opened (not read) before the model loads: a missing input fails at once.
+    let lines = input::Lines::open(&args.input, args.lossy)?;
+    let translator = load_translator(&args.model, &args.device, args.dtype)?;
     let mut config = translator.generation.clone();
     if let Some(b) = args.beams {
-        config.num_beams = b.max(1);
+        config.num_beams = b;
     }
     if let Some(n) = args.max_new_tokens {
         config.set_max_new_tokens(n);
@@ -176,21 +233,64 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
     if let Some(lp) = args.length_penalty {
         config.length_penalty = lp;
     }
+    if let Some(n) = args.no_repeat_ngram_size {
+        config.no_repeat_ngram_size = n;
+    }
+    if let Some(p) = args.repetition_penalty {
+        config.repetition_penalty = p;
+    }
+    let mut notes = translator.configure(&mut config)?;
+    if args.max_new_tokens.is_none() {
+        // The model's own max_length was already checked (and noted) at load.
+        notes.retain(|n| !n.starts_with("max_length"));
+        notes.extend(translator.notes.iter().cloned());
+    }
+    let batch_size = args
+        .batch_size
+        .min(translator.max_batch_size(&config, workers()));
+    if batch_size < args.batch_size {
+        notes.push(format!(
+            "--batch-size {} lowered to {batch_size} to stay within the memory budget \
+             ({}={})",
+            args.batch_size,
+            entente::translate::MEMORY_BUDGET_VAR,
+            entente::translate::human_bytes(entente::translate::memory_budget()?)
+        ));
+    }
+    for note in &notes {
+        eprintln!("note: {note}");
+    }
 
-    let mut out = String::new();
+    let progress = Progress::new();
+    let report = |done: usize| progress.window_done(done);
     match args.input_mode {
         InputMode::Lines => {
-            let lines: Vec<&str> = text.lines().collect();
-            let translations = translate_all(&translator, &lines, &config, args.batch_size)?;
-            for (src, t) in lines.iter().zip(&translations) {
-                write_segment(&mut out, args.format, src, t);
+            // Stream: windows of lines are translated and written in input order as they finish,
+            // so output starts early, memory stays bounded, and a closed pipe stops the work.
+            let window = (batch_size * workers() * 8).max(64);
+            let mut lines = lines.peekable();
+            while lines.peek().is_some() {
+                let chunk: Vec<String> = lines.by_ref().take(window).collect::<Result<_, _>>()?;
+                let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                let translations = translate_all(&translator, &refs, &config, batch_size, &report)?;
+                progress.next_window(chunk.len());
+                let mut out = String::new();
+                for (src, t) in refs.iter().zip(&translations) {
+                    write_segment(&mut out, args.format, src, t);
+                }
+                sink.send(out.as_bytes())?;
+                if sink.closed() {
+                    break;
+                }
             }
         }
         InputMode::Article => {
+            let text = lines.collect::<Result<Vec<String>, _>>()?.join("\n");
             let segmenter = Segmenter::default();
             let sentences = segmenter.segment(&text);
             let sources: Vec<&str> = sentences.iter().map(|s| s.text(&text)).collect();
-            let translations = translate_all(&translator, &sources, &config, args.batch_size)?;
+            let translations = translate_all(&translator, &sources, &config, batch_size, &report)?;
+            let mut out = String::new();
             let mut para = None;
             for ((s, src), t) in sentences.iter().zip(&sources).zip(&translations) {
                 match args.format {
@@ -209,9 +309,11 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
             if args.format == OutputFormat::Text && para.is_some() {
                 out.push('\n');
             }
+            sink.send(out.as_bytes())?;
         }
     }
-    super::emit(args.output.as_deref(), out.as_bytes())
+    progress.end();
+    sink.finish()
 }
 
 fn write_segment(out: &mut String, format: OutputFormat, src: &str, t: &Translation) {

@@ -85,9 +85,14 @@ pub(super) fn search<M: StepModel>(
     let mut tokens = vec![config.decoder_start_token_id; batch * k];
     loop {
         let mut log_probs = model.step(&mut state, &tokens)?;
-        for row in log_probs.chunks_mut(vocab) {
+        let mut sequence = Vec::with_capacity(cur_len);
+        let beams = sentences.iter().flat_map(|s| &s.running);
+        for (row, beam) in log_probs.chunks_mut(vocab).zip(beams) {
             super::log_softmax(row);
-            process(row, cur_len, config, true);
+            sequence.clear();
+            sequence.push(config.decoder_start_token_id);
+            sequence.extend(beam.tokens.iter().map(|t| t.0));
+            process(row, &sequence, config, true);
         }
         let reached_max = cur_len + 1 >= config.max_length;
         let mut all_hit = true;

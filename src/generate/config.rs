@@ -22,6 +22,80 @@ pub struct GenerationConfig {
     /// Single-token `bad_words_ids`.
     pub banned_tokens: Vec<u32>,
     pub renormalize_logits: bool,
+    /// transformers' `repetition_penalty`: scores of tokens already in the sequence are
+    /// multiplied (negative) or divided (positive) by it; 1.0 is off.
+    pub repetition_penalty: f32,
+    /// transformers' `no_repeat_ngram_size`: no n-gram of this size occurs twice; 0 is off.
+    pub no_repeat_ngram_size: usize,
+}
+
+/// Options of transformers' `GenerationConfig` that change the output and that entente does not
+/// implement, with the value that leaves them off. A configuration setting one of them otherwise
+/// is refused instead of silently ignored.
+const UNSUPPORTED: &[(&str, &str)] = &[
+    (
+        "do_sample",
+        "false (entente implements greedy and beam search, not sampling)",
+    ),
+    ("num_beam_groups", "1 (diverse beam search)"),
+    ("diversity_penalty", "0.0 (diverse beam search)"),
+    ("num_return_sequences", "1"),
+    ("encoder_repetition_penalty", "1.0"),
+    ("encoder_no_repeat_ngram_size", "0"),
+    ("penalty_alpha", "null (contrastive search)"),
+    ("sequence_bias", "null"),
+    ("suppress_tokens", "null"),
+    ("begin_suppress_tokens", "null"),
+    ("forced_bos_token_id", "null"),
+    ("exponential_decay_length_penalty", "null"),
+    ("guidance_scale", "null or 1.0"),
+    ("constraints", "null"),
+    ("force_words_ids", "null"),
+    ("remove_invalid_values", "false"),
+    ("max_time", "null"),
+    ("stop_strings", "null"),
+    ("prompt_lookup_num_tokens", "null"),
+    ("watermarking_config", "null"),
+];
+
+/// Is `value` the setting that leaves option `name` off?
+fn is_off(name: &str, value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => {
+            let x = n.as_f64().unwrap_or(f64::NAN);
+            match name {
+                "num_beam_groups"
+                | "num_return_sequences"
+                | "encoder_repetition_penalty"
+                | "guidance_scale" => x == 1.0,
+                _ => x == 0.0,
+            }
+        }
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// Refuse options of [`UNSUPPORTED`] that are switched on in the JSON text.
+fn refuse_unsupported(text: &str) -> Result<(), String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let Some(map) = value.as_object() else {
+        return Err("not a JSON object".into());
+    };
+    for (name, off) in UNSUPPORTED {
+        if let Some(v) = map.get(*name) {
+            if !is_off(name, v) {
+                return Err(format!(
+                    "{name} = {v} is not supported by entente (it would change the output); \
+                     set it to {off} or remove it"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Deserialize, Default)]
@@ -39,12 +113,14 @@ struct Raw {
     forced_eos_token_id: Option<serde_json::Value>,
     bad_words_ids: Option<Vec<Vec<u32>>>,
     renormalize_logits: Option<bool>,
+    repetition_penalty: Option<f32>,
+    no_repeat_ngram_size: Option<usize>,
 }
 
 fn first_id(v: &Option<serde_json::Value>) -> Option<u32> {
     match v.as_ref()? {
-        serde_json::Value::Number(n) => n.as_u64().map(|x| x as u32),
-        serde_json::Value::Array(a) => a.first()?.as_u64().map(|x| x as u32),
+        serde_json::Value::Number(n) => n.as_u64().and_then(|x| u32::try_from(x).ok()),
+        serde_json::Value::Array(a) => a.first()?.as_u64().and_then(|x| u32::try_from(x).ok()),
         _ => None,
     }
 }
@@ -55,9 +131,13 @@ impl GenerationConfig {
     pub fn from_json(generation: Option<&str>, model_config: &str) -> Result<Self, String> {
         let parse = |text: &str| serde_json::from_str::<Raw>(text).map_err(|e| e.to_string());
         let g = match generation {
-            Some(text) => parse(text)?,
+            Some(text) => {
+                refuse_unsupported(text)?;
+                parse(text)?
+            }
             None => Raw::default(),
         };
+        refuse_unsupported(model_config)?;
         let m = parse(model_config)?;
         let eos = first_id(&g.eos_token_id)
             .or(first_id(&m.eos_token_id))
@@ -102,7 +182,90 @@ impl GenerationConfig {
                 .renormalize_logits
                 .or(m.renormalize_logits)
                 .unwrap_or(false),
+            repetition_penalty: g.repetition_penalty.or(m.repetition_penalty).unwrap_or(1.0),
+            no_repeat_ngram_size: g
+                .no_repeat_ngram_size
+                .or(m.no_repeat_ngram_size)
+                .unwrap_or(0),
         })
+    }
+
+    /// Check the settings against a model with `vocab_size` output tokens and room for
+    /// `max_positions` target positions: ids in range, sizes positive, penalties finite and
+    /// positive. A `max_length` beyond the model's positions (transformers would index past its
+    /// position table) is lowered to fit; the returned notes say so.
+    pub fn validate(
+        &mut self,
+        vocab_size: usize,
+        max_positions: usize,
+    ) -> Result<Vec<String>, String> {
+        let mut notes = Vec::new();
+        let ids = [
+            ("eos_token_id", Some(self.eos_token_id)),
+            ("pad_token_id", Some(self.pad_token_id)),
+            ("decoder_start_token_id", Some(self.decoder_start_token_id)),
+            ("forced_eos_token_id", self.forced_eos_token_id),
+        ];
+        for (name, id) in ids {
+            if let Some(id) = id.filter(|&id| id as usize >= vocab_size) {
+                return Err(format!(
+                    "{name} {id} is outside the model's vocabulary of {vocab_size} tokens"
+                ));
+            }
+        }
+        if let Some(&b) = self
+            .banned_tokens
+            .iter()
+            .find(|&&b| b as usize >= vocab_size)
+        {
+            return Err(format!(
+                "bad_words_ids holds {b}, outside the model's vocabulary of {vocab_size} tokens"
+            ));
+        }
+        if self.num_beams == 0 || self.num_beams > vocab_size {
+            return Err(format!(
+                "num_beams {} must be between 1 and the vocabulary size {vocab_size}",
+                self.num_beams
+            ));
+        }
+        if self.max_length < 2 {
+            return Err(format!(
+                "max_length {} leaves no room for a generated token (the decoder start counts \
+                 as one): use at least 2, or max_new_tokens ≥ 1",
+                self.max_length
+            ));
+        }
+        if !self.length_penalty.is_finite() {
+            return Err(format!(
+                "length_penalty {} is not finite",
+                self.length_penalty
+            ));
+        }
+        if !(self.repetition_penalty.is_finite() && self.repetition_penalty > 0.0) {
+            return Err(format!(
+                "repetition_penalty {} must be a finite number above 0 (1.0 is off)",
+                self.repetition_penalty
+            ));
+        }
+        if max_positions == 0 {
+            return Err("the model has no target positions".into());
+        }
+        // The decoder reads positions 0 ..= max_length - 2 (the last token is never fed back).
+        if self.max_length > max_positions + 1 {
+            notes.push(format!(
+                "max_length {} needs more than the model's {max_positions} positions; generating \
+                 at most {max_positions} tokens",
+                self.max_length
+            ));
+            self.max_length = max_positions + 1;
+        }
+        if self.min_length >= self.max_length {
+            notes.push(format!(
+                "min_length {} is not below max_length {}: every output will run to the maximum",
+                self.min_length, self.max_length
+            ));
+        }
+        Ok(notes)
     }
 
     /// Limit the number of generated tokens (the decoder start is not counted).

@@ -22,14 +22,18 @@ pub(super) fn search<M: StepModel>(
     let mut finished = vec![false; batch];
     let mut tokens = vec![config.decoder_start_token_id; batch];
     let mut cur_len = 1;
+    let mut sequence = Vec::with_capacity(config.max_length);
     while cur_len < config.max_length && finished.iter().any(|f| !f) {
         let mut logits = model.step(&mut state, &tokens)?;
         for (row, scores) in logits.chunks_mut(vocab).enumerate() {
-            process(scores, cur_len, config, false);
             if finished[row] {
                 tokens[row] = config.pad_token_id;
                 continue;
             }
+            sequence.clear();
+            sequence.push(config.decoder_start_token_id);
+            sequence.extend(&hyps[row].ids);
+            process(scores, &sequence, config, false);
             // argmax, first index on ties (torch.argmax)
             let mut best = 0;
             for (i, &x) in scores.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! Search over an encoder-decoder: greedy and beam search with the semantics of transformers'
-//! `generate` (v5): logits processors (banned pad token, minimum lengths, forced EOS at the last
-//! position, optional renormalization), float32 scores, and beam search's candidate selection,
+//! `generate` (v5): logits processors (repetition penalty, no-repeat n-grams, banned pad token,
+//! minimum lengths, forced EOS at the last position, optional renormalization), float32 scores, and beam search's candidate selection,
 //! finished-hypothesis bookkeeping, length penalty and early-stopping heuristic.
 //!
 //! Search never reaches inside the model: it drives a [`StepModel`] through `start`, `step`
@@ -68,30 +68,51 @@ pub(crate) fn log_softmax(row: &mut [f32]) {
     }
 }
 
-/// The logits processors transformers builds from the generation config, applied to one row of
-/// scores when `cur_len` tokens (decoder start included) exist: minimum lengths and banned
-/// tokens set scores to -inf, the forced EOS keeps only EOS at the last position. With
-/// `renormalize_logits` the row is then log-softmaxed; when the row already holds
-/// log-probabilities (`row_is_log_probs`, beam search), that renormalization only has to remove
-/// the probability of the masked tokens, which is done exactly without a second pass of `exp`.
+/// The logits processors transformers builds from the generation config, applied in its order
+/// to one row of scores, given the row's `sequence` so far (decoder start included):
+/// repetition penalty, no-repeat n-grams, banned tokens, minimum lengths, forced EOS at the last
+/// position. Penalized tokens are scaled, banned ones set to -inf. With `renormalize_logits` the
+/// row is then log-softmaxed; when the row already holds log-probabilities (`row_is_log_probs`,
+/// beam search) and only masking happened, that renormalization only has to remove the
+/// probability of the masked tokens, which is done exactly without a second pass of `exp`.
 pub(crate) fn process(
     row: &mut [f32],
-    cur_len: usize,
+    sequence: &[u32],
     config: &GenerationConfig,
     row_is_log_probs: bool,
 ) {
+    let cur_len = sequence.len();
     let new_tokens = cur_len - 1;
+    let mut rescaled = false;
+    if config.repetition_penalty != 1.0 {
+        // Every distinct token of the sequence once, as torch's gather/scatter does.
+        let mut seen: Vec<u32> = sequence.to_vec();
+        seen.sort_unstable();
+        seen.dedup();
+        let penalty = config.repetition_penalty;
+        let width = row.len();
+        for t in seen.into_iter().map(|t| t as usize).filter(|&t| t < width) {
+            let s = row[t];
+            row[t] = if s < 0.0 { s * penalty } else { s / penalty };
+        }
+        rescaled = true;
+    }
     let mut masked = Vec::with_capacity(config.banned_tokens.len() + 1);
+    let n = config.no_repeat_ngram_size;
+    if n > 0 && cur_len >= n {
+        // Every earlier n-gram whose first n-1 tokens equal the last n-1 bans its last token.
+        let prefix = &sequence[cur_len + 1 - n..];
+        for start in 0..=cur_len - n {
+            if sequence[start..start + n - 1] == *prefix {
+                masked.push(sequence[start + n - 1] as usize);
+            }
+        }
+    }
     if cur_len < config.min_length || config.min_new_tokens.is_some_and(|m| new_tokens < m) {
         masked.push(config.eos_token_id as usize);
     }
-    masked.extend(
-        config
-            .banned_tokens
-            .iter()
-            .map(|&b| b as usize)
-            .filter(|&b| b < row.len()),
-    );
+    masked.extend(config.banned_tokens.iter().map(|&b| b as usize));
+    masked.retain(|&m| m < row.len());
     masked.sort_unstable();
     masked.dedup();
     let forced = config
@@ -108,7 +129,7 @@ pub(crate) fn process(
         }
         return;
     }
-    if row_is_log_probs {
+    if row_is_log_probs && !rescaled {
         let removed: f64 = masked.iter().map(|&m| f64::from(row[m]).exp()).sum();
         for &m in &masked {
             row[m] = f32::NEG_INFINITY;

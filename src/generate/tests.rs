@@ -44,6 +44,8 @@ fn config(beams: usize, max_new: usize) -> GenerationConfig {
         forced_eos_token_id: Some(0),
         banned_tokens: vec![1],
         renormalize_logits: true,
+        repetition_penalty: 1.0,
+        no_repeat_ngram_size: 0,
     }
 }
 
@@ -116,4 +118,146 @@ fn min_new_tokens_delays_eos() {
     let out = generate(&model, &[vec![5]], &[vec![1]], &cfg).unwrap();
     assert!(out[0].ids.len() >= 4, "{:?}", out[0].ids);
     assert_eq!(out[0].ids.last(), Some(&0));
+}
+
+const MODEL_JSON: &str =
+    r#"{"eos_token_id": 0, "pad_token_id": 5, "decoder_start_token_id": 5, "max_length": 512}"#;
+
+#[test]
+fn unsupported_generation_options_are_refused_by_name() {
+    for (json, name) in [
+        (r#"{"do_sample": true}"#, "do_sample"),
+        (
+            r#"{"num_beam_groups": 2, "diversity_penalty": 0.5}"#,
+            "num_beam_groups",
+        ),
+        (r#"{"num_return_sequences": 3}"#, "num_return_sequences"),
+        (r#"{"suppress_tokens": [4]}"#, "suppress_tokens"),
+        (
+            r#"{"encoder_no_repeat_ngram_size": 3}"#,
+            "encoder_no_repeat_ngram_size",
+        ),
+    ] {
+        let err = GenerationConfig::from_json(Some(json), MODEL_JSON).unwrap_err();
+        assert!(err.contains(name), "{json}: {err}");
+    }
+    // Left off, the same options are accepted; sampling-only knobs without do_sample are inert
+    // in transformers too.
+    let off = r#"{"do_sample": false, "num_beam_groups": 1, "suppress_tokens": null, "top_k": 50}"#;
+    GenerationConfig::from_json(Some(off), MODEL_JSON).unwrap();
+    // config.json is checked as well (older checkpoints keep generation settings there).
+    let err = GenerationConfig::from_json(
+        None,
+        r#"{"eos_token_id": 0, "pad_token_id": 5, "do_sample": true}"#,
+    )
+    .unwrap_err();
+    assert!(err.contains("do_sample"), "{err}");
+}
+
+#[test]
+fn repetition_options_are_read() {
+    let c = GenerationConfig::from_json(
+        Some(r#"{"no_repeat_ngram_size": 3, "repetition_penalty": 1.2}"#),
+        MODEL_JSON,
+    )
+    .unwrap();
+    assert_eq!((c.no_repeat_ngram_size, c.repetition_penalty), (3, 1.2));
+}
+
+#[test]
+fn ids_out_of_range_and_empty_lengths_are_refused() {
+    let base = GenerationConfig::from_json(None, MODEL_JSON).unwrap();
+    for (field, edit) in [
+        (
+            "eos_token_id",
+            (|c: &mut GenerationConfig| c.eos_token_id = 6) as fn(&mut GenerationConfig),
+        ),
+        ("pad_token_id", |c| c.pad_token_id = 60),
+        ("decoder_start_token_id", |c| {
+            c.decoder_start_token_id = u32::MAX
+        }),
+        ("forced_eos_token_id", |c| c.forced_eos_token_id = Some(6)),
+        ("bad_words_ids", |c| c.banned_tokens = vec![9]),
+        ("num_beams", |c| c.num_beams = 0),
+        ("num_beams", |c| c.num_beams = 7),
+        ("max_length", |c| c.max_length = 1),
+        ("max_length", |c| c.max_length = 0),
+        ("length_penalty", |c| c.length_penalty = f32::NAN),
+        ("repetition_penalty", |c| c.repetition_penalty = 0.0),
+        ("repetition_penalty", |c| {
+            c.repetition_penalty = f32::INFINITY
+        }),
+    ] {
+        let mut c = base.clone();
+        edit(&mut c);
+        let err = c.validate(6, 128).unwrap_err();
+        assert!(err.contains(field), "{field}: {err}");
+    }
+    // An id of 2^40 in the JSON is not silently truncated to 32 bits.
+    let err = GenerationConfig::from_json(
+        Some(r#"{"eos_token_id": 1099511627776}"#),
+        r#"{"pad_token_id": 5}"#,
+    )
+    .unwrap_err();
+    assert!(err.contains("eos_token_id"), "{err}");
+}
+
+#[test]
+fn max_length_beyond_the_positions_is_clamped_with_a_note() {
+    let mut c = GenerationConfig::from_json(None, MODEL_JSON).unwrap();
+    assert_eq!(c.max_length, 512);
+    let notes = c.validate(6, 128).unwrap();
+    assert_eq!(c.max_length, 129);
+    assert!(notes[0].contains("128 positions"), "{notes:?}");
+    let mut c = GenerationConfig::from_json(None, MODEL_JSON).unwrap();
+    c.set_max_new_tokens(20);
+    assert!(c.validate(6, 128).unwrap().is_empty());
+    assert_eq!(c.max_length, 21);
+}
+
+/// A model whose scores favour repeating token 2 forever (EOS is token 0, never likely).
+struct Looping;
+
+impl StepModel for Looping {
+    type State = ();
+    type Error = ();
+    fn start(&self, ids: &[Vec<u32>], _: &[Vec<u32>], per: usize) -> Result<(), ()> {
+        assert_eq!(ids.len() * per, per);
+        Ok(())
+    }
+    fn step(&self, _: &mut (), tokens: &[u32]) -> Result<Vec<f32>, ()> {
+        Ok(tokens
+            .iter()
+            .flat_map(|_| [-5.0, -9.0, 3.0, 2.0, 1.0, -9.0])
+            .collect())
+    }
+    fn reorder(&self, _: &mut (), _: &[u32]) -> Result<(), ()> {
+        Ok(())
+    }
+    fn vocab_size(&self) -> usize {
+        6
+    }
+}
+
+#[test]
+fn no_repeat_ngram_and_repetition_penalty_change_a_loop() {
+    let mut c = GenerationConfig::from_json(None, MODEL_JSON).unwrap();
+    c.set_max_new_tokens(6);
+    c.banned_tokens = vec![5];
+    c.forced_eos_token_id = None;
+    let run = |c: &GenerationConfig| {
+        super::generate(&Looping, &[vec![1, 0]], &[vec![1, 1]], c).unwrap()[0]
+            .ids
+            .clone()
+    };
+    assert_eq!(run(&c), [2, 2, 2, 2, 2, 2]);
+    c.no_repeat_ngram_size = 1; // no token twice: 2, 3, 4, then only EOS (0) and 1 remain
+    assert_eq!(run(&c), [2, 3, 4, 0]);
+    c.no_repeat_ngram_size = 2; // no bigram twice
+    assert_eq!(run(&c), [2, 2, 3, 2, 4, 2]);
+    c.no_repeat_ngram_size = 0;
+    // Seen tokens' positive scores are divided by 4, once each however often they occur:
+    // 2 → 0.75 loses to 3 (2.0), then to 4 (1.0), then wins again over 3 (0.5) and 4 (0.25).
+    c.repetition_penalty = 4.0;
+    assert_eq!(run(&c), [2, 3, 4, 2, 2, 2]);
 }

@@ -14,6 +14,15 @@ fn max_positions() -> usize {
     512
 }
 
+/// Largest vocabulary accepted (real opus-mt models have 50-80 thousand tokens).
+const MAX_VOCAB: usize = 1 << 21;
+/// Largest model width accepted (Transformer-big is 1024).
+const MAX_WIDTH: usize = 1 << 14;
+/// Most layers accepted on either side.
+const MAX_LAYERS: usize = 256;
+/// Most positions accepted: the sinusoidal table is computed at load (512 for opus-mt).
+const MAX_POSITIONS: usize = 1 << 14;
+
 /// The architecture fields entente needs; unknown fields are ignored.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct MarianConfig {
@@ -82,9 +91,51 @@ impl MarianConfig {
         })
     }
 
-    /// Reject configurations entente does not implement, with the reason.
+    /// Reject configurations entente does not implement or that no real model has (sizes of zero,
+    /// ids outside the vocabulary, tables too large to allocate), with the field and the reason.
     pub fn check(&self) -> Result<(), String> {
         self.activation()?;
+        for (name, value, limit) in [
+            ("vocab_size", self.vocab_size, MAX_VOCAB),
+            ("decoder_vocab_size", self.target_vocab_size(), MAX_VOCAB),
+            ("d_model", self.d_model, MAX_WIDTH),
+            ("encoder_ffn_dim", self.encoder_ffn_dim, MAX_WIDTH * 8),
+            ("decoder_ffn_dim", self.decoder_ffn_dim, MAX_WIDTH * 8),
+            ("encoder_layers", self.encoder_layers, MAX_LAYERS),
+            ("decoder_layers", self.decoder_layers, MAX_LAYERS),
+            (
+                "max_position_embeddings",
+                self.max_position_embeddings,
+                MAX_POSITIONS,
+            ),
+        ] {
+            if value == 0 || value > limit {
+                return Err(format!(
+                    "{name} {value} is out of range (1 to {limit}); the configuration is corrupt"
+                ));
+            }
+        }
+        let target = self.target_vocab_size();
+        for (name, id, vocab) in [
+            (
+                "pad_token_id",
+                Some(self.pad_token_id),
+                self.vocab_size.min(target),
+            ),
+            ("eos_token_id", Some(self.eos_token_id), target),
+            (
+                "decoder_start_token_id",
+                Some(self.decoder_start_token_id),
+                target,
+            ),
+            ("forced_eos_token_id", self.forced_eos_token_id, target),
+        ] {
+            if let Some(id) = id.filter(|&id| id as usize >= vocab) {
+                return Err(format!(
+                    "{name} {id} is outside the vocabulary of {vocab} tokens"
+                ));
+            }
+        }
         if self.normalize_before || self.add_final_layer_norm || self.normalize_embedding {
             return Err(
                 "pre-norm Marian variants (normalize_before, add_final_layer_norm, normalize_embedding) are not supported"

@@ -135,8 +135,11 @@ fn resample_scores<M: Metric>(metric: &M, stats: &Stats, samples: &[Vec<usize>])
     NpArray::from_scalars(&scalars)
 }
 
-/// `rng.choice(n, size=(n_samples, n), replace=True)` from a fresh generator.
+/// `rng.choice(n, size=(n_samples, n), replace=True)` from a fresh generator. Every public
+/// function here takes at least one resample: a count of 0 is treated as 1 (sacreBLEU has no
+/// meaning for it, and no interval exists without a sample).
 fn bootstrap_indices(n: usize, n_samples: usize, seed: u64) -> Vec<Vec<usize>> {
+    let n_samples = n_samples.max(1);
     let mut rng = NumpyRng::new(seed);
     (0..n_samples)
         .map(|_| (0..n).map(|_| rng.below(n as u64) as usize).collect())
@@ -225,7 +228,7 @@ pub fn paired_bootstrap<M: Metric>(
         .count();
     PairedResult {
         score: sys_score,
-        p_value: (count + 1) as f64 / (n_samples + 1) as f64,
+        p_value: (count + 1) as f64 / (samples.len() + 1) as f64,
         estimate: Some(estimate),
     }
 }
@@ -239,6 +242,7 @@ pub fn paired_approximate_randomization<M: Metric>(
     n_trials: usize,
     seed: u64,
 ) -> PairedResult {
+    let n_trials = n_trials.max(1);
     let width = system.width;
     let n = system.rows();
     let bl_score = metric.compute(&baseline.sum()).score;

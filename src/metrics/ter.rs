@@ -159,12 +159,19 @@ const EMPTY: Cell = Cell {
 /// sacreBLEU's `BeamEditDistance` for hypotheses of one fixed length (shifts keep the length, so
 /// the beam is the same for every candidate). Rows of the last full computation are kept so that
 /// a candidate sharing a prefix with it restarts after that prefix, as sacreBLEU's cache does.
+///
+/// Only the cells inside the beam are stored (row 0 and the last row in full, as they are
+/// computed): memory is O(hyp_len · beam + ref_len) instead of the full matrix, which for one
+/// long line (a 20 MB segment) would be terabytes. Cells outside the beam read as unreachable,
+/// exactly as in the full matrix.
 struct BeamEditDistance<'r> {
     reference: &'r [u32],
     hyp_len: usize,
-    length_ratio: f64,
-    beam_width: usize,
-    /// Rows of the base hypothesis's matrix, (hyp_len + 1) × (ref_len + 1).
+    /// First stored column of each row.
+    row_lo: Vec<usize>,
+    /// Offset of each row in the flat buffers, and the end (`row_at[hyp_len + 1]`).
+    row_at: Vec<usize>,
+    /// The stored cells of the base hypothesis's matrix.
     base: Vec<Cell>,
     /// Scratch matrix for candidates.
     scratch: Vec<Cell>,
@@ -182,9 +189,22 @@ impl<'r> BeamEditDistance<'r> {
         } else {
             BEAM_WIDTH
         };
-        let width = reference.len() + 1;
-        let mut base = vec![EMPTY; (hyp_len + 1) * width];
-        for (j, cell) in base[..width].iter_mut().enumerate() {
+        let n_ref = reference.len();
+        // The columns computed in each row, as sacreBLEU's loops bound them.
+        let (mut row_lo, mut row_at) = (vec![0], vec![0, n_ref + 1]);
+        for i in 1..=hyp_len {
+            let pseudo_diag = (i as f64 * length_ratio).floor() as i64;
+            let min_j = (pseudo_diag - beam_width as i64).max(0) as usize;
+            let mut max_j = ((pseudo_diag + beam_width as i64).max(0) as usize).min(n_ref + 1);
+            if i == hyp_len {
+                max_j = n_ref + 1;
+            }
+            let (lo, hi) = (min_j.min(n_ref + 1), max_j.max(min_j.min(n_ref + 1)));
+            row_lo.push(lo);
+            row_at.push(row_at[i] + (hi - lo));
+        }
+        let mut base = vec![EMPTY; row_at[hyp_len + 1]];
+        for (j, cell) in base[..n_ref + 1].iter_mut().enumerate() {
             *cell = Cell {
                 cost: j as i64,
                 op: Op::Ins,
@@ -194,36 +214,35 @@ impl<'r> BeamEditDistance<'r> {
         BeamEditDistance {
             reference,
             hyp_len,
-            length_ratio,
-            beam_width,
+            row_lo,
+            row_at,
             base,
             scratch,
         }
     }
 
-    fn width(&self) -> usize {
-        self.reference.len() + 1
+    /// Cell (i, j) of `dist`, unreachable outside the stored band.
+    fn get(&self, dist: &[Cell], i: usize, j: usize) -> Cell {
+        let lo = self.row_lo[i];
+        let width = self.row_at[i + 1] - self.row_at[i];
+        if j >= lo && j - lo < width {
+            dist[self.row_at[i] + j - lo]
+        } else {
+            EMPTY
+        }
     }
 
     /// Fill rows `from + 1 ..= hyp_len` of `dist` for `hyp`; rows `0..=from` must be valid.
     fn fill(&self, hyp: &[u32], dist: &mut [Cell], from: usize) {
-        let width = self.width();
-        let n_ref = self.reference.len();
-        dist[(from + 1) * width..].fill(EMPTY);
+        dist[self.row_at[from + 1]..].fill(EMPTY);
         for i in from + 1..=self.hyp_len {
-            let pseudo_diag = (i as f64 * self.length_ratio).floor() as i64;
-            let min_j = (pseudo_diag - self.beam_width as i64).max(0) as usize;
-            let mut max_j = ((pseudo_diag + self.beam_width as i64) as usize).min(n_ref + 1);
-            if i == self.hyp_len {
-                max_j = n_ref + 1;
-            }
-            let (above, current) = dist.split_at_mut(i * width);
-            let above = &above[(i - 1) * width..];
-            let row = &mut current[..width];
-            for j in min_j..max_j {
+            let (lo, at) = (self.row_lo[i], self.row_at[i]);
+            let width = self.row_at[i + 1] - at;
+            for j in lo..lo + width {
+                let current = at + j - lo;
                 if j == 0 {
-                    row[0] = Cell {
-                        cost: above[0].cost + 1,
+                    dist[current] = Cell {
+                        cost: self.get(dist, i - 1, 0).cost + 1,
                         op: Op::Del,
                     };
                     continue;
@@ -233,14 +252,19 @@ impl<'r> BeamEditDistance<'r> {
                 } else {
                     (1, Op::Sub)
                 };
+                let left = if j > lo {
+                    dist[current - 1].cost
+                } else {
+                    INFINITY
+                };
                 let candidates = [
-                    (above[j - 1].cost + sub_cost, sub_op),
-                    (above[j].cost + 1, Op::Del),
-                    (row[j - 1].cost + 1, Op::Ins),
+                    (self.get(dist, i - 1, j - 1).cost + sub_cost, sub_op),
+                    (self.get(dist, i - 1, j).cost + 1, Op::Del),
+                    (left + 1, Op::Ins),
                 ];
                 for (cost, op) in candidates {
-                    if row[j].cost > cost {
-                        row[j] = Cell { cost, op };
+                    if dist[current].cost > cost {
+                        dist[current] = Cell { cost, op };
                     }
                 }
             }
@@ -257,9 +281,9 @@ impl<'r> BeamEditDistance<'r> {
 
     /// Distance of a candidate equal to the base hypothesis on its first `prefix` words.
     fn candidate_distance(&mut self, hyp: &[u32], prefix: usize) -> i64 {
-        let width = self.width();
         let mut scratch = std::mem::take(&mut self.scratch);
-        scratch[..(prefix + 1) * width].copy_from_slice(&self.base[..(prefix + 1) * width]);
+        let kept = self.row_at[prefix + 1];
+        scratch[..kept].copy_from_slice(&self.base[..kept]);
         self.fill(hyp, &mut scratch, prefix);
         let cost = scratch[scratch.len() - 1].cost;
         self.scratch = scratch;
@@ -268,11 +292,10 @@ impl<'r> BeamEditDistance<'r> {
 
     /// The trace of the base matrix, hypothesis-to-reference (`Del` consumes a hypothesis word).
     fn base_trace(&self) -> Vec<Op> {
-        let width = self.width();
         let (mut i, mut j) = (self.hyp_len, self.reference.len());
         let mut trace = Vec::with_capacity(i + j);
         while i > 0 || j > 0 {
-            let op = self.base[i * width + j].op;
+            let op = self.get(&self.base, i, j).op;
             trace.push(op);
             match op {
                 Op::Sub | Op::Nop => {
@@ -384,10 +407,10 @@ fn best_shift(
     let mut best: Option<(Rank, Vec<u32>)> = None;
     let (n_h, n_r) = (words.len(), reference.len());
     'pairs: for start_h in 0..n_h {
-        for start_r in 0..n_r {
-            if start_r.abs_diff(start_h) > MAX_SHIFT_DIST {
-                continue;
-            }
+        // Only references starts within MAX_SHIFT_DIST can match (the same pairs, in the same
+        // order, as scanning every start and skipping the far ones, without O(n_h · n_r) work).
+        let near = start_h.saturating_sub(MAX_SHIFT_DIST)..(start_h + MAX_SHIFT_DIST + 1).min(n_r);
+        for start_r in near {
             let mut length = 0;
             while length < MAX_SHIFT_SIZE && words[start_h + length] == reference[start_r + length]
             {
@@ -439,6 +462,28 @@ fn best_shift(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_stays_within_the_beam_on_long_segments() {
+        // 200,000 words on each side: the full matrix would be 4·10^10 cells (640 GB).
+        let n = 200_000;
+        let reference: Vec<u32> = (0..n as u32).collect();
+        let ed = BeamEditDistance::new(&reference, n);
+        let band = 2 * BEAM_WIDTH + 1;
+        assert!(
+            ed.base.len() <= n * band + 2 * (n + 1),
+            "{} cells stored",
+            ed.base.len()
+        );
+        // And a long, shuffled line is scored (by the same rules) in bounded memory and time.
+        let words: Vec<String> = (0..20_000).map(|i| format!("w{}", i % 997)).collect();
+        let hyp: Vec<&str> = words.iter().map(String::as_str).collect();
+        let mut shuffled = hyp.clone();
+        shuffled.reverse();
+        let (edits, len) = translation_edit_rate(&shuffled, &hyp);
+        assert_eq!(len, 20_000);
+        assert!(edits > 0 && edits <= 20_000 + 1000, "{edits}");
+    }
 
     #[test]
     fn shifts_count_as_one_edit() {

@@ -62,13 +62,17 @@ fn read_vocab(path: &Path) -> Result<HashMap<String, u32>, TokenizerError> {
     object
         .iter()
         .map(|(piece, id)| {
-            let id = id
-                .as_u64()
-                .and_then(|v| u32::try_from(v).ok())
-                .ok_or_else(|| TokenizerError::BadVocab {
-                    path: path.to_path_buf(),
-                    reason: format!("the id of {piece:?} is not a non-negative integer: {id}"),
-                })?;
+            let bad = |what: &str| TokenizerError::BadVocab {
+                path: path.to_path_buf(),
+                reason: format!("the id of {piece:?} {what}: {id}"),
+            };
+            let id = match id.as_u64() {
+                Some(v) => {
+                    u32::try_from(v).map_err(|_| bad("is out of range (ids must be below 2^32)"))?
+                }
+                None if id.is_i64() => return Err(bad("is negative")),
+                None => return Err(bad("is not an integer")),
+            };
             Ok((piece.clone(), id))
         })
         .collect()
@@ -144,6 +148,11 @@ impl MarianTokenizer {
             pad_id,
             model_max_length,
         })
+    }
+
+    /// The largest id encoding can produce (any vocabulary entry of the source side).
+    pub fn max_source_id(&self) -> u32 {
+        self.encoder.values().copied().max().unwrap_or(0)
     }
 
     pub fn eos_id(&self) -> u32 {

@@ -1,0 +1,288 @@
+//! Corpus writers shared by the commands (`align` today; the pipeline and the server next):
+//! TSV, JSONL, Moses line-aligned pairs and TMX 1.4b, with one set of escaping rules.
+//!
+//! - TSV: a field's backslash, tab, newline and carriage return are written `\\`, `\t`, `\n`,
+//!   `\r` (the convention of PostgreSQL's text format and of `cut`-safe corpora), so a row is
+//!   always one line of exactly as many fields as declared; [`tsv_unescape`] reverses it.
+//! - Moses: one segment per line, so a line break inside a segment becomes a space.
+//! - TMX: XML-escaped by `quick-xml`; characters XML 1.0 forbids (C0 controls other than tab,
+//!   newline and carriage return, lone surrogates cannot occur in Rust strings, U+FFFE/U+FFFF)
+//!   are dropped, as TMX has no way to carry them — the count is reported.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::Writer;
+
+/// One aligned pair as the writers see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair<'a> {
+    pub src_ids: &'a [usize],
+    pub tgt_ids: &'a [usize],
+    pub src: &'a str,
+    pub tgt: &'a str,
+    pub score: f64,
+}
+
+/// A TSV field with backslash, tab and line breaks escaped.
+pub fn tsv_escape(field: &str) -> Cow<'_, str> {
+    if !field.contains(['\\', '\t', '\n', '\r']) {
+        return Cow::Borrowed(field);
+    }
+    let mut out = String::with_capacity(field.len() + 8);
+    for c in field.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The inverse of [`tsv_escape`] (an unknown escape is kept as written).
+pub fn tsv_unescape(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('\\') => out.push('\\'),
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// `src<TAB>tgt<TAB>score` rows.
+pub fn write_tsv(out: &mut impl Write, pairs: &[Pair]) -> io::Result<()> {
+    for p in pairs {
+        writeln!(
+            out,
+            "{}\t{}\t{:.4}",
+            tsv_escape(p.src),
+            tsv_escape(p.tgt),
+            p.score
+        )?;
+    }
+    Ok(())
+}
+
+/// `{"src_ids", "tgt_ids", "src", "tgt", "score"}` per pair.
+pub fn write_jsonl(out: &mut impl Write, pairs: &[Pair]) -> io::Result<()> {
+    for p in pairs {
+        let record = serde_json::json!({
+            "src_ids": p.src_ids, "tgt_ids": p.tgt_ids, "src": p.src, "tgt": p.tgt,
+            "score": p.score,
+        });
+        writeln!(out, "{record}")?;
+    }
+    Ok(())
+}
+
+/// A segment as one Moses line: line breaks become spaces.
+pub fn moses_line(segment: &str) -> Cow<'_, str> {
+    if segment.contains(['\n', '\r']) {
+        Cow::Owned(segment.replace(['\n', '\r'], " "))
+    } else {
+        Cow::Borrowed(segment)
+    }
+}
+
+/// The two sides of the pairs with both sides non-empty, one segment per line.
+pub fn moses_sides(pairs: &[Pair]) -> (String, String) {
+    let (mut src, mut tgt) = (String::new(), String::new());
+    for p in pairs.iter().filter(|p| is_two_sided(p)) {
+        src.push_str(&moses_line(p.src));
+        src.push('\n');
+        tgt.push_str(&moses_line(p.tgt));
+        tgt.push('\n');
+    }
+    (src, tgt)
+}
+
+fn is_two_sided(p: &Pair) -> bool {
+    !p.src_ids.is_empty() && !p.tgt_ids.is_empty()
+}
+
+/// Is `c` allowed in an XML 1.0 document?
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// `text` without the characters XML 1.0 forbids, and how many were dropped.
+pub fn xml_clean(text: &str) -> (Cow<'_, str>, usize) {
+    let dropped = text.chars().filter(|&c| !is_xml_char(c)).count();
+    if dropped == 0 {
+        (Cow::Borrowed(text), 0)
+    } else {
+        (
+            Cow::Owned(text.chars().filter(|&c| is_xml_char(c)).collect()),
+            dropped,
+        )
+    }
+}
+
+/// The TMX header's fields.
+#[derive(Debug, Clone)]
+pub struct TmxHeader<'a> {
+    pub srclang: &'a str,
+    pub tgtlang: &'a str,
+    pub creationtool: &'a str,
+    pub creationtoolversion: &'a str,
+}
+
+impl Default for TmxHeader<'_> {
+    fn default() -> Self {
+        TmxHeader {
+            srclang: "fr",
+            tgtlang: "en",
+            creationtool: "entente",
+            creationtoolversion: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// A TMX 1.4b document of the two-sided pairs: one `<tu tuid>` each, with the score as a
+/// `<prop type="x-score">`. Returns the number of characters dropped by [`xml_clean`].
+pub fn write_tmx(out: &mut impl Write, header: &TmxHeader, pairs: &[Pair]) -> io::Result<usize> {
+    let mut dropped = 0;
+    let mut writer = Writer::new_with_indent(out, b' ', 2);
+    writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    writer
+        .create_element("tmx")
+        .with_attribute(("version", "1.4"))
+        .write_inner_content(|w| {
+            w.create_element("header")
+                .with_attributes([
+                    ("creationtool", header.creationtool),
+                    ("creationtoolversion", header.creationtoolversion),
+                    ("segtype", "sentence"),
+                    ("o-tmf", "entente"),
+                    ("adminlang", "en"),
+                    ("srclang", header.srclang),
+                    ("datatype", "plaintext"),
+                ])
+                .write_empty()?;
+            w.create_element("body").write_inner_content(|w| {
+                for (n, p) in pairs.iter().filter(|p| is_two_sided(p)).enumerate() {
+                    let tuid = (n + 1).to_string();
+                    let score = format!("{:.4}", p.score);
+                    let (src, a) = xml_clean(p.src);
+                    let (tgt, b) = xml_clean(p.tgt);
+                    dropped += a + b;
+                    w.create_element("tu")
+                        .with_attribute(("tuid", tuid.as_str()))
+                        .write_inner_content(|w| {
+                            w.create_element("prop")
+                                .with_attribute(("type", "x-score"))
+                                .write_text_content(BytesText::new(&score))?;
+                            for (lang, seg) in [(header.srclang, &src), (header.tgtlang, &tgt)] {
+                                w.create_element("tuv")
+                                    .with_attribute(("xml:lang", lang))
+                                    .write_inner_content(|w| {
+                                        // Only <, > and & need escaping in text.
+                                        let escaped =
+                                            quick_xml::escape::partial_escape(seg.as_ref());
+                                        w.create_element("seg")
+                                            .write_text_content(BytesText::from_escaped(escaped))?;
+                                        Ok(())
+                                    })?;
+                            }
+                            Ok(())
+                        })?;
+                }
+                Ok(())
+            })?;
+            Ok(())
+        })?;
+    writer.get_mut().write_all(b"\n")?;
+    Ok(dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair<'a>(src: &'a str, tgt: &'a str) -> Pair<'a> {
+        Pair {
+            src_ids: &[0],
+            tgt_ids: &[0],
+            src,
+            tgt,
+            score: 0.5,
+        }
+    }
+
+    #[test]
+    fn tsv_rows_stay_one_line_of_three_fields() {
+        let hostile = "a\tb\\n\nc\rd";
+        let mut out = Vec::new();
+        write_tsv(&mut out, &[pair(hostile, "ok")]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        let fields: Vec<&str> = text.trim_end_matches('\n').split('\t').collect();
+        assert_eq!(fields.len(), 3, "{text:?}");
+        assert_eq!(tsv_unescape(fields[0]), hostile);
+        assert_eq!(tsv_escape("plain"), "plain");
+    }
+
+    #[test]
+    fn tmx_is_well_formed_with_controls_and_markup() {
+        let mut out = Vec::new();
+        let dropped = write_tmx(
+            &mut out,
+            &TmxHeader::default(),
+            &[
+                pair("<b>&\"x\"</b> \u{0}nul \u{1b}[31m", "bell\u{7}"),
+                Pair {
+                    src_ids: &[1],
+                    tgt_ids: &[],
+                    src: "unaligned",
+                    tgt: "",
+                    score: 0.0,
+                },
+            ],
+        )
+        .unwrap();
+        assert_eq!(dropped, 3);
+        // Parse it back with an XML parser, to the end, without an error.
+        let text = String::from_utf8(out).unwrap();
+        let mut reader = quick_xml::Reader::from_str(&text);
+        let (mut tus, mut texts) = (0, String::new());
+        loop {
+            match reader.read_event().unwrap() {
+                Event::Eof => break,
+                Event::Start(e) if e.name().as_ref() == "tu" => tus += 1,
+                Event::Text(t) => texts.push_str(&t.xml10_content()),
+                Event::GeneralRef(r) => texts.push_str(&format!("&{};", r.xml10_content())),
+                _ => {}
+            }
+        }
+        assert_eq!(tus, 1, "one-sided links are not translation units");
+        assert!(texts.contains("&lt;b&gt;&amp;\"x\"&lt;/b&gt;"), "{texts}");
+        assert!(texts.contains("bell"), "{texts}");
+        assert!(!text.contains(['\u{0}', '\u{7}', '\u{1b}']), "{text}");
+        assert!(text.contains("srclang=\"fr\"") && text.contains("xml:lang=\"en\""));
+    }
+
+    #[test]
+    fn moses_lines_never_break_inside_a_segment() {
+        let (src, tgt) = moses_sides(&[pair("a\nb", "c\r\nd"), pair("e", "f")]);
+        assert_eq!(src, "a b\ne\n");
+        assert_eq!(tgt, "c  d\nf\n");
+    }
+}
