@@ -171,7 +171,7 @@ with open(tok_fixture, "w", encoding="utf-8") as f:
     for text in lines + EDGE:
         ids = tok(text)["input_ids"]
         f.write(json.dumps({"kind": "edge", "text": text, "ids": ids,
-                            "pieces": tok.convert_ids_to_tokens(ids[:-1])}, ensure_ascii=False) + "\n")
+                            "pieces": tok.tokenize(text)}, ensure_ascii=False) + "\n")
     for ids in ([5, 6, 7, 0], [pad, 3, 9, 0], list(range(2, 40)), [1, 1, 4]):
         f.write(json.dumps({"kind": "decode", "ids": ids, "text": tok.decode(ids, skip_special_tokens=True)},
                            ensure_ascii=False) + "\n")

@@ -4,9 +4,10 @@ use std::path::Path;
 
 use entente::tokenizer::{MarianTokenizer, TokenizerError};
 
+/// The self-contained test model's tokenizer files (in the repository).
 const MODEL: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/models/opus-mt-fr-en"
+    "/models/test/tiny-selfcontained"
 );
 
 /// A copy of the model's tokenizer files in a temporary directory, with one file replaced.
@@ -75,6 +76,31 @@ fn errors_are_typed() {
         MarianTokenizer::from_dir(dir.path()),
         Err(TokenizerError::BadVocab { .. })
     ));
+}
+
+#[test]
+fn ids_beyond_32_bits_are_called_out_of_range() {
+    let dir = model_with(
+        "vocab.json",
+        Some(br#"{"</s>": 0, "<unk>": 1, "<pad>": 1099511627776}"#),
+    );
+    let err = MarianTokenizer::from_dir(dir.path())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("out of range") && err.contains("<pad>"),
+        "{err}"
+    );
+    let dir = model_with(
+        "vocab.json",
+        Some(br#"{"</s>": 0, "<unk>": -1, "<pad>": 2}"#),
+    );
+    let err = MarianTokenizer::from_dir(dir.path())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("negative"), "{err}");
 }
 
 #[test]

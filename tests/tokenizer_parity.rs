@@ -123,3 +123,41 @@ fn opus_mt_fr_en_matches_marian_tokenizer() {
 fn opus_mt_tc_big_fr_en_matches_marian_tokenizer() {
     check_model("opus-mt-tc-big-fr-en");
 }
+
+/// The self-contained model's tokenizer (trained by scripts/make_selfcontained_model.py on the
+/// project's own text) against MarianTokenizer's output recorded by the same script: every
+/// training line and edge case (ids and pieces), and decoding. Needs no reference data.
+#[test]
+fn selfcontained_tokenizer_matches_marian_tokenizer() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tok = MarianTokenizer::from_dir(&root.join("models/test/tiny-selfcontained")).unwrap();
+    let fixture =
+        std::fs::read_to_string(root.join("tests/fixtures/tokenizer/tiny-selfcontained.jsonl"))
+            .unwrap();
+    let (mut checked, mut failures) = (0, Vec::new());
+    for line in fixture.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        match v["kind"].as_str().unwrap() {
+            "edge" => {
+                let text = v["text"].as_str().unwrap();
+                let pieces: Vec<String> = serde_json::from_value(v["pieces"].clone()).unwrap();
+                if tok.encode(text) != ids(&v["ids"]) || tok.tokenize(text, false) != pieces {
+                    failures.push(format!("encode {text:?}"));
+                }
+            }
+            "decode" => {
+                if tok.decode(&ids(&v["ids"])) != v["text"].as_str().unwrap() {
+                    failures.push(format!("decode {}", v["ids"]));
+                }
+            }
+            _ => continue,
+        }
+        checked += 1;
+    }
+    assert!(checked > 100, "{checked}");
+    assert!(
+        failures.is_empty(),
+        "{} differences: {failures:#?}",
+        failures.len()
+    );
+}

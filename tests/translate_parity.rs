@@ -1,6 +1,8 @@
 //! Token-for-token parity with transformers' `generate` on the random-weight checkpoints of
-//! `models/test/` (made by `scripts/make_test_checkpoints.py` around the real tokenizers):
-//! greedy and beam 4, one sentence at a time and as padded batches of mixed lengths. Ids and text
+//! `models/test/` (made by `scripts/make_test_checkpoints.py` around the real tokenizers, which
+//! are skipped without the reference data, and by `scripts/make_selfcontained_model.py`, which
+//! needs nothing outside the repository and also records `no_repeat_ngram_size` and
+//! `repetition_penalty`): greedy and beam 4, one sentence at a time and as padded batches. Ids and text
 //! must be identical, log-probabilities within 1e-4, and batched output equal to single output.
 //! Each checkpoint runs twice on the CPU: through the host decoder step (the CPU float32 default)
 //! and through the Candle graph (what GPUs and f16/bf16 use).
@@ -17,13 +19,29 @@ use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// A model directory: the checkpoint's files beside links to the real tokenizer files.
-fn assemble(name: &str, tokenizer: &str) -> tempfile::TempDir {
+/// A model directory: the checkpoint's files beside links to the real tokenizer files (None,
+/// and the test skipped, when the reference data is absent). The self-contained checkpoint is
+/// complete as it is.
+fn assemble(name: &str, tokenizer: &str) -> Option<(Option<tempfile::TempDir>, PathBuf)> {
+    if name == tokenizer {
+        return Some((None, PathBuf::from(ROOT).join("models/test").join(name)));
+    }
     let dir = tempfile::tempdir().unwrap();
     common::fill_model_dir(dir.path(), name, tokenizer, |from, to| {
         std::os::unix::fs::symlink(from, to)
-    });
-    dir
+    })?;
+    let path = dir.path().to_path_buf();
+    Some((Some(dir), path))
+}
+
+/// The generation options a fixture record was made with (repetition controls).
+fn apply_options(config: &mut entente::generate::GenerationConfig, record: &Value) {
+    if let Some(n) = record["options"]["no_repeat_ngram_size"].as_u64() {
+        config.no_repeat_ngram_size = n as usize;
+    }
+    if let Some(p) = record["options"]["repetition_penalty"].as_f64() {
+        config.repetition_penalty = p as f32;
+    }
 }
 
 /// Which decoder step runs.
@@ -45,8 +63,10 @@ fn check(name: &str, step: Step) {
     let meta = &records[0];
     let tokenizer = meta["spec"]["tokenizer"].as_str().unwrap();
     let max_new = meta["max_new_tokens"].as_u64().unwrap() as usize;
-    let dir = assemble(name, tokenizer);
-    let files = hub::resolve(dir.path().to_str().unwrap(), None, true).unwrap();
+    let Some((_keep, dir)) = assemble(name, tokenizer) else {
+        return;
+    };
+    let files = hub::resolve(dir.to_str().unwrap(), None, true).unwrap();
     let mut translator = Translator::load(&files, &files.dir, &Device::Cpu, DType::F32).unwrap();
     assert!(
         translator.model.host_decoder(),
@@ -55,16 +75,21 @@ fn check(name: &str, step: Step) {
     translator.model.set_host_decoder(step == Step::Host);
 
     let mut failures = Vec::new();
-    let mut singles: BTreeMap<(u64, String), Value> = BTreeMap::new();
-    let mut batches: BTreeMap<(u64, u64), Vec<&Value>> = BTreeMap::new();
+    // Keyed by the generation options too (absent for the plain records).
+    let mut singles: BTreeMap<(String, u64, String), Value> = BTreeMap::new();
+    let mut batches: BTreeMap<(String, u64, u64), Vec<&Value>> = BTreeMap::new();
     for r in &records[1..] {
         let beams = r["beams"].as_u64().unwrap();
+        let options = r["options"].to_string();
         match r["mode"].as_str().unwrap() {
-            "single" => {
-                singles.insert((beams, r["src"].as_str().unwrap().to_string()), r.clone());
+            "single" | "penalty" => {
+                singles.insert(
+                    (options, beams, r["src"].as_str().unwrap().to_string()),
+                    r.clone(),
+                );
             }
             _ => batches
-                .entry((beams, r["batch"].as_u64().unwrap()))
+                .entry((options, beams, r["batch"].as_u64().unwrap()))
                 .or_default()
                 .push(r),
         }
@@ -83,25 +108,40 @@ fn check(name: &str, step: Step) {
                 )
             })
         };
-    for ((beams, src), want) in &singles {
+    for ((options, beams, src), want) in &singles {
         let mut config = translator.generation.clone();
         config.num_beams = *beams as usize;
         config.set_max_new_tokens(max_new);
+        apply_options(&mut config, want);
         let got = translator
             .translate_batch(&[src.as_str()], &config)
             .unwrap();
-        failures.extend(compare(&format!("single beams={beams}"), &got[0], want));
+        failures.extend(compare(
+            &format!("single beams={beams} {options}"),
+            &got[0],
+            want,
+        ));
     }
-    for ((beams, b), group) in &batches {
+    for ((options, beams, b), group) in &batches {
         let mut config = translator.generation.clone();
         config.num_beams = *beams as usize;
         config.set_max_new_tokens(max_new);
+        apply_options(&mut config, group[0]);
         let sources: Vec<&str> = group.iter().map(|r| r["src"].as_str().unwrap()).collect();
         let got = translator.translate_batch(&sources, &config).unwrap();
         for (g, want) in got.iter().zip(group) {
-            failures.extend(compare(&format!("batch {b} beams={beams}"), g, want));
+            failures.extend(compare(
+                &format!("batch {b} beams={beams} {options}"),
+                g,
+                want,
+            ));
             // Batched output equals the one-sentence output.
-            let single = &singles[&(*beams, want["src"].as_str().unwrap().to_string())];
+            let key = (
+                options.clone(),
+                *beams,
+                want["src"].as_str().unwrap().to_string(),
+            );
+            let single = &singles[&key];
             if g.ids != serde_json::from_value::<Vec<u32>>(single["ids"].clone()).unwrap() {
                 failures.push(format!(
                     "batch {b} differs from single for {:?}",
@@ -117,6 +157,16 @@ fn check(name: &str, step: Step) {
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn tiny_selfcontained() {
+    check("tiny-selfcontained", Step::Host);
+}
+
+#[test]
+fn tiny_selfcontained_graph() {
+    check("tiny-selfcontained", Step::Graph);
 }
 
 #[test]
@@ -151,15 +201,17 @@ fn tiny_fr_en_gelu_separate_graph() {
 
 #[test]
 fn parallel_batches_equal_sequential_batches() {
-    let dir = assemble("tiny-tc-big-relu", "opus-mt-tc-big-fr-en");
-    let files = hub::resolve(dir.path().to_str().unwrap(), None, true).unwrap();
+    let Some((_keep, dir)) = assemble("tiny-tc-big-relu", "opus-mt-tc-big-fr-en") else {
+        return;
+    };
+    let Some(newstest) = entente::testdata::require("eval/mt/newstest2014-fr-en") else {
+        return;
+    };
+    let files = hub::resolve(dir.to_str().unwrap(), None, true).unwrap();
     let translator = Translator::load(&files, &files.dir, &Device::Cpu, DType::F32).unwrap();
     let mut config = translator.generation.clone();
     config.set_max_new_tokens(12);
-    let text = std::fs::read_to_string(
-        Path::new(ROOT).join("../shared/eval/mt/newstest2014-fr-en/newstest2014.fr-en.fr"),
-    )
-    .unwrap();
+    let text = std::fs::read_to_string(newstest.join("newstest2014.fr-en.fr")).unwrap();
     let sources: Vec<&str> = text.lines().take(13).collect();
     let sequential: Vec<_> = sources
         .chunks(4)

@@ -27,20 +27,21 @@ pub fn entente_in(dir: Option<&Path>, args: &[&str], stdin: &[u8], env: &[(&str,
 }
 
 /// Put the files of test checkpoint `checkpoint` (models/test) and the real tokenizer files of
-/// `tokenizer` (../shared/models) into `dir`, each placed by `place` (a copy, or a link).
+/// `tokenizer` (reference data, `models/<tokenizer>`) into `dir`, each placed by `place` (a copy,
+/// or a link). None (and the test reported skipped) when the reference data is absent.
 #[allow(dead_code)] // not every test crate builds a model directory
 pub fn fill_model_dir(
     dir: &Path,
     checkpoint: &str,
     tokenizer: &str,
     place: fn(&Path, &Path) -> std::io::Result<()>,
-) {
+) -> Option<()> {
+    let tokenizer = entente::testdata::require(&format!("models/{tokenizer}"))?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let checkpoint = root.join("models/test").join(checkpoint);
     for f in ["config.json", "generation_config.json", "model.safetensors"] {
         place(&checkpoint.join(f), &dir.join(f)).unwrap();
     }
-    let tokenizer = root.join("../shared/models").join(tokenizer);
     for f in [
         "source.spm",
         "target.spm",
@@ -48,5 +49,21 @@ pub fn fill_model_dir(
         "tokenizer_config.json",
     ] {
         place(&tokenizer.join(f), &dir.join(f)).unwrap();
+    }
+    Some(())
+}
+
+/// The self-contained test model (its own tokenizer; see scripts/make_selfcontained_model.py).
+#[allow(dead_code)]
+pub fn selfcontained() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/test/tiny-selfcontained")
+}
+
+/// Copy every file of the self-contained model into `dir`.
+#[allow(dead_code)]
+pub fn copy_selfcontained(dir: &Path) {
+    for entry in std::fs::read_dir(selfcontained()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
     }
 }
