@@ -166,7 +166,7 @@ impl GenerationConfig {
             None => g.max_length.or(m.max_length).unwrap_or(20),
         };
         Ok(GenerationConfig {
-            num_beams: g.num_beams.or(m.num_beams).unwrap_or(1).max(1),
+            num_beams: g.num_beams.or(m.num_beams).unwrap_or(1),
             max_length,
             min_length: g.min_length.or(m.min_length).unwrap_or(0),
             min_new_tokens: g.min_new_tokens.or(m.min_new_tokens),
