@@ -7,6 +7,7 @@
 //! skipped, so a fresh clone passes `cargo test`; with `ENTENTE_REQUIRE_TEST_DATA=1` (set by
 //! `.ci/run`) absence is a failure instead, so CI never silently loses coverage.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Variable naming a directory laid out like `../shared`.
@@ -67,7 +68,9 @@ pub fn require(relative: &str) -> Option<PathBuf> {
     if required() {
         panic!("{test}: {message} ({REQUIRE_VAR} is set)");
     }
-    eprintln!("SKIPPED {test}: {message}");
+    // Written to the stderr handle itself, not with eprintln!: the test harness captures the
+    // macros' output of passing tests, and a skip must be visible.
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {message}");
     None
 }
 

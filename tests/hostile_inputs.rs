@@ -598,3 +598,15 @@ fn align_memory_stays_linear_on_long_presegmented_files() {
         10_000
     );
 }
+
+#[test]
+fn ids_beyond_32_bits_are_out_of_range_not_malformed() {
+    let m = model();
+    let out = entente(
+        &["tokenize", "--model", &m, "--decode"],
+        b"5 6\n1099511627776\n",
+    );
+    assert_clean_failure(&out, 1, "<stdin>:2: id 1099511627776 is out of range");
+    let out = entente(&["tokenize", "--model", &m, "--decode"], b"5 x\n");
+    assert_clean_failure(&out, 1, "\"x\" is not a token id");
+}

@@ -119,3 +119,16 @@ fn batches_are_padded_with_masks() {
     );
     assert_eq!(batch.attention_mask[0].len(), long.len());
 }
+
+#[test]
+fn a_corrupt_normalization_map_is_an_error_not_a_panic() {
+    // Found by `scripts/fuzz` (target spm): a one-bit change in the trie of the precompiled
+    // charsmap made the first normalized character index past the array.
+    let corrupt = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tokenizer/fuzz-corrupt-charsmap.spm"
+    ))
+    .unwrap();
+    let msg = load_error("source.spm", Some(&corrupt));
+    assert!(msg.contains("normalization map"), "{msg}");
+}

@@ -50,8 +50,13 @@ fn read_vocab(path: &Path) -> Result<HashMap<String, u32>, TokenizerError> {
         path: path.to_path_buf(),
         source,
     })?;
+    parse_vocab(&text, path)
+}
+
+/// Parse the text of a `vocab.json` (`{piece: id}`); `path` names it in errors.
+pub fn parse_vocab(text: &str, path: &Path) -> Result<HashMap<String, u32>, TokenizerError> {
     let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| TokenizerError::BadVocab {
+        serde_json::from_str(text).map_err(|e| TokenizerError::BadVocab {
             path: path.to_path_buf(),
             reason: format!("not JSON: {e}"),
         })?;

@@ -343,6 +343,8 @@ impl SentencePiece {
         let normalizer = if proto.normalizer.precompiled_charsmap.is_empty() {
             None
         } else {
+            check_charsmap(&proto.normalizer.precompiled_charsmap)
+                .map_err(|e| format!("bad precompiled normalization map: {e}"))?;
             Some(
                 Precompiled::from(&proto.normalizer.precompiled_charsmap)
                     .map_err(|e| format!("bad precompiled normalization map: {e}"))?,
@@ -540,6 +542,72 @@ impl SentencePiece {
         }
         text
     }
+}
+
+/// Check a precompiled normalization map before use: its double-array trie is walked from the
+/// root over every byte label, and each transition and leaf must stay inside the array and each
+/// leaf's offset inside the normalized strings, on a character boundary. The `tokenizers`
+/// crate's reader indexes the array without checks, so a corrupt `.spm` file would otherwise
+/// panic on the first character that reaches a bad cell (found by fuzzing).
+fn check_charsmap(bytes: &[u8]) -> Result<(), String> {
+    let word = |at: usize| -> Option<usize> {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    let trie_bytes = word(0).ok_or("shorter than its header")?;
+    let units = trie_bytes / 4;
+    if 4 + units * 4 > bytes.len() {
+        return Err("the trie is longer than the map".into());
+    }
+    let array: Vec<usize> = (0..units).map(|i| word(4 + 4 * i).unwrap_or(0)).collect();
+    let normalized = std::str::from_utf8(&bytes[4 + units * 4..])
+        .map_err(|_| "the normalized strings are not UTF-8".to_string())?;
+    // The unit layout of darts-clone, as the reader decodes it.
+    let has_leaf = |u: usize| (u >> 8) & 1 == 1;
+    let value = |u: usize| u & ((1usize << 31) - 1);
+    let label = |u: usize| u & ((1usize << 31) | 0xFF);
+    let offset = |u: usize| (u >> 10) << ((u & (1usize << 9)) >> 6);
+    let root = *array.first().ok_or("the trie is empty")?;
+    let mut seen = vec![false; array.len()];
+    let mut stack = vec![offset(root)];
+    while let Some(node) = stack.pop() {
+        if node < seen.len() {
+            if seen[node] {
+                continue;
+            }
+            seen[node] = true;
+        }
+        for c in 1..=255usize {
+            let child = node ^ c;
+            let unit = *array
+                .get(child)
+                .ok_or_else(|| format!("trie cell {child} is outside its {} cells", array.len()))?;
+            if label(unit) != c {
+                continue;
+            }
+            let next = child ^ offset(unit);
+            if has_leaf(unit) {
+                let leaf = *array
+                    .get(next)
+                    .ok_or_else(|| format!("trie leaf {next} is outside the array"))?;
+                let at = value(leaf);
+                if at > normalized.len() || !normalized.is_char_boundary(at) {
+                    return Err(format!(
+                        "a mapping points at byte {at} of the normalized strings"
+                    ));
+                }
+            }
+            if next >= array.len() {
+                return Err(format!(
+                    "trie cell {next} is outside its {} cells",
+                    array.len()
+                ));
+            }
+            stack.push(next);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
