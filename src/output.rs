@@ -245,12 +245,11 @@ impl OutputWriter {
         let path = self.destination.path.clone();
         let file = self.file.as_mut().expect("open until commit");
         file.flush().map_err(io_error(&path))?;
-        if self.tmp.is_some() {
+        if let Some(tmp) = &self.tmp {
             file.get_ref().sync_all().map_err(io_error(&path))?;
             // An existing file keeps its permissions and, where allowed, its owner.
             if let Kind::Regular { target } = &self.destination.kind {
                 if let Ok(meta) = fs::metadata(target) {
-                    let tmp = self.tmp.as_ref().expect("regular");
                     fs::set_permissions(tmp, fs::Permissions::from_mode(meta.mode() & 0o7777))
                         .map_err(io_error(&path))?;
                     let _ = std::os::unix::fs::chown(tmp, Some(meta.uid()), Some(meta.gid()));
