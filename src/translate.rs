@@ -233,14 +233,16 @@ impl Translator {
             }
             None => None,
         };
+        // Where the generation settings come from, for errors.
+        let generation_path = files
+            .generation_config
+            .as_ref()
+            .unwrap_or(&files.config)
+            .display()
+            .to_string();
         let generation = GenerationConfig::from_json(generation_json.as_deref(), &model_json)
             .map_err(|reason| TranslateError::GenerationConfig {
-                path: files
-                    .generation_config
-                    .as_ref()
-                    .unwrap_or(&files.config)
-                    .display()
-                    .to_string(),
+                path: generation_path.clone(),
                 reason,
             })?;
         let max_source_tokens = config
@@ -269,12 +271,7 @@ impl Translator {
         let mut generation = translator.generation.clone();
         translator.notes = translator.configure(&mut generation).map_err(|e| match e {
             TranslateError::Settings(reason) => TranslateError::GenerationConfig {
-                path: files
-                    .generation_config
-                    .as_ref()
-                    .unwrap_or(&files.config)
-                    .display()
-                    .to_string(),
+                path: generation_path,
                 reason,
             },
             other => other,
