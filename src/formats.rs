@@ -23,6 +23,9 @@ pub struct Pair<'a> {
     pub src: &'a str,
     pub tgt: &'a str,
     pub score: f64,
+    /// The document the pair comes from and its URL, written as TMX properties when known.
+    pub doc: Option<&'a str>,
+    pub url: Option<&'a str>,
 }
 
 /// A TSV field with backslash, tab and line breaks escaped.
@@ -156,8 +159,8 @@ impl Default for TmxHeader<'_> {
     }
 }
 
-/// A TMX 1.4b document of the two-sided pairs: one `<tu tuid>` each, with the score as a
-/// `<prop type="x-score">`. Returns the number of characters dropped by [`xml_clean`].
+/// A TMX 1.4b document of the two-sided pairs: one `<tu tuid>` each, with the document id, URL
+/// and score as `<prop type="x-doc|x-url|x-score">`. Returns the number of characters dropped by [`xml_clean`].
 pub fn write_tmx(out: &mut impl Write, header: &TmxHeader, pairs: &[Pair]) -> io::Result<usize> {
     let mut dropped = 0;
     let mut writer = Writer::new_with_indent(out, b' ', 2);
@@ -187,9 +190,19 @@ pub fn write_tmx(out: &mut impl Write, header: &TmxHeader, pairs: &[Pair]) -> io
                     w.create_element("tu")
                         .with_attribute(("tuid", tuid.as_str()))
                         .write_inner_content(|w| {
-                            w.create_element("prop")
-                                .with_attribute(("type", "x-score"))
-                                .write_text_content(BytesText::new(&score))?;
+                            let props = [
+                                ("x-doc", p.doc),
+                                ("x-url", p.url),
+                                ("x-score", Some(&score)),
+                            ];
+                            for (kind, value) in props {
+                                if let Some(value) = value {
+                                    let (value, _) = xml_clean(value);
+                                    w.create_element("prop")
+                                        .with_attribute(("type", kind))
+                                        .write_text_content(BytesText::new(&value))?;
+                                }
+                            }
                             for (lang, seg) in [(header.srclang, &src), (header.tgtlang, &tgt)] {
                                 w.create_element("tuv")
                                     .with_attribute(("xml:lang", lang))
@@ -224,6 +237,8 @@ mod tests {
             src,
             tgt,
             score: 0.5,
+            doc: Some("d/1"),
+            url: None,
         }
     }
 
@@ -254,6 +269,8 @@ mod tests {
                     src: "unaligned",
                     tgt: "",
                     score: 0.0,
+                    doc: None,
+                    url: None,
                 },
             ],
         )

@@ -12,6 +12,7 @@
 //! - [`input`]: reading text inputs (UTF-8 checks with byte offsets, line by line for streams).
 //! - [`output`]: writing outputs safely (atomic files, symlinks, FIFOs, cleanup on Ctrl-C).
 //! - [`formats`]: the corpus writers shared by the commands (TSV, JSONL, Moses, TMX).
+//! - [`pipeline`]: articles in, English articles and a parallel corpus out (resumable runs).
 //! - [`testdata`]: where tests find reference data that the repository does not ship.
 
 pub mod align;
@@ -22,6 +23,7 @@ pub mod input;
 pub mod marian;
 pub mod metrics;
 pub mod output;
+pub mod pipeline;
 pub mod segment;
 #[doc(hidden)]
 pub mod testdata;

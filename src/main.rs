@@ -22,6 +22,7 @@ enum Command {
     Tokenize(cli::tokenize::TokenizeArgs),
     Align(cli::align::AlignArgs),
     Bleu(cli::bleu::BleuArgs),
+    Pipeline(cli::pipeline::PipelineArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,14 +34,15 @@ fn main() -> ExitCode {
     });
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Segment(args) => cli::segment::run(args),
-        Command::Translate(args) => cli::translate::run(args),
-        Command::Tokenize(args) => cli::tokenize::run(args),
-        Command::Align(args) => cli::align::run(args),
-        Command::Bleu(args) => cli::bleu::run(args),
+        Command::Segment(args) => cli::segment::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Translate(args) => cli::translate::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Tokenize(args) => cli::tokenize::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Align(args) => cli::align::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Bleu(args) => cli::bleu::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Pipeline(args) => cli::pipeline::run(args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => cli::report(&err),
     }
 }

@@ -205,6 +205,8 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
             src: s,
             tgt: t,
             score: l.score,
+            doc: None,
+            url: None,
         })
         .collect();
     let mut out: Vec<u8> = Vec::new();

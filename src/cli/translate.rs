@@ -35,31 +35,9 @@ pub enum Precision {
     Bf16,
 }
 
-/// Translate French text to English with an opus-mt model (default Helsinki-NLP/opus-mt-fr-en),
-/// producing exactly what transformers' `generate` produces.
-///
-/// Examples:
-///   entente translate sentences.fr > sentences.en
-///   entente translate --input article corpora/000_5241068be115698e.txt
-///   entente translate --model tc-big --beams 5 --format jsonl in.fr
-///   entente translate --model ./my-opus-mt-dir --device cuda --dtype f16 in.fr
-#[derive(Args)]
-#[command(
-    verbatim_doc_comment,
-    about = "Translate French text to English with an opus-mt model, exactly as transformers' generate"
-)]
-pub struct TranslateArgs {
-    /// Input file; `-` or nothing reads standard input.
-    #[arg(default_value = "-")]
-    pub input: String,
-    #[command(flatten)]
-    pub model: super::ModelArgs,
-    /// How the input is cut into segments.
-    #[arg(long = "input", value_enum, default_value_t = InputMode::Lines, id = "input_mode")]
-    pub input_mode: InputMode,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+/// Search and engine options shared by the commands that translate.
+#[derive(Args, Clone)]
+pub struct SearchArgs {
     /// Beam size (default: the model's generation_config.json, 4 for opus-mt; 1 is greedy).
     #[arg(long, value_parser = super::count_in(1, 1 << 20))]
     pub beams: Option<usize>,
@@ -90,6 +68,91 @@ pub struct TranslateArgs {
     /// Weights precision: f32 (default; the only choice on CPU), f16 or bf16 on GPUs.
     #[arg(long, value_enum, default_value_t = Precision::F32)]
     pub dtype: Precision,
+}
+
+impl SearchArgs {
+    /// The model's generation settings with these options applied.
+    pub fn apply(&self, config: &mut GenerationConfig) {
+        if let Some(b) = self.beams {
+            config.num_beams = b;
+        }
+        if let Some(n) = self.max_new_tokens {
+            config.set_max_new_tokens(n);
+        }
+        if let Some(n) = self.min_new_tokens {
+            config.min_new_tokens = Some(n);
+        }
+        if let Some(lp) = self.length_penalty {
+            config.length_penalty = lp;
+        }
+        if let Some(n) = self.no_repeat_ngram_size {
+            config.no_repeat_ngram_size = n;
+        }
+        if let Some(p) = self.repetition_penalty {
+            config.repetition_penalty = p;
+        }
+    }
+}
+
+/// Load the model, settle its generation settings with `search` (checked against the model and
+/// the memory budget) and the batch size; notes on what was adjusted go to stderr.
+pub fn prepare_engine(
+    model: &super::ModelArgs,
+    search: &SearchArgs,
+) -> anyhow::Result<(Translator, GenerationConfig, usize)> {
+    let translator = load_translator(model, &search.device, search.dtype)?;
+    let mut config = translator.generation.clone();
+    search.apply(&mut config);
+    let mut notes = translator.configure(&mut config)?;
+    if search.max_new_tokens.is_none() {
+        // The model's own max_length was already checked (and noted) at load.
+        notes.retain(|n| !n.starts_with("max_length"));
+        notes.extend(translator.notes.iter().cloned());
+    }
+    let batch_size = search
+        .batch_size
+        .min(translator.max_batch_size(&config, workers()));
+    if batch_size < search.batch_size {
+        notes.push(format!(
+            "--batch-size {} lowered to {batch_size} to stay within the memory budget ({}={})",
+            search.batch_size,
+            entente::translate::MEMORY_BUDGET_VAR,
+            entente::translate::human_bytes(entente::translate::memory_budget()?)
+        ));
+    }
+    for note in &notes {
+        eprintln!("note: {note}");
+    }
+    Ok((translator, config, batch_size))
+}
+
+/// Translate French text to English with an opus-mt model (default Helsinki-NLP/opus-mt-fr-en),
+/// producing exactly what transformers' `generate` produces.
+///
+/// Examples:
+///   entente translate sentences.fr > sentences.en
+///   entente translate --input article corpora/000_5241068be115698e.txt
+///   entente translate --model tc-big --beams 5 --format jsonl in.fr
+///   entente translate --model ./my-opus-mt-dir --device cuda --dtype f16 in.fr
+#[derive(Args)]
+#[command(
+    verbatim_doc_comment,
+    about = "Translate French text to English with an opus-mt model, exactly as transformers' generate"
+)]
+pub struct TranslateArgs {
+    /// Input file; `-` or nothing reads standard input.
+    #[arg(default_value = "-")]
+    pub input: String,
+    #[command(flatten)]
+    pub model: super::ModelArgs,
+    /// How the input is cut into segments.
+    #[arg(long = "input", value_enum, default_value_t = InputMode::Lines, id = "input_mode")]
+    pub input_mode: InputMode,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    #[command(flatten)]
+    pub search: SearchArgs,
     /// Replace invalid UTF-8 in the input instead of failing.
     #[arg(long)]
     pub lossy: bool,
@@ -219,47 +282,7 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
     let mut sink = super::open_output(args.output.as_deref())?;
     // Opened (not read) before the model loads: a missing input fails at once.
     let lines = input::Lines::open(&args.input, args.lossy)?;
-    let translator = load_translator(&args.model, &args.device, args.dtype)?;
-    let mut config = translator.generation.clone();
-    if let Some(b) = args.beams {
-        config.num_beams = b;
-    }
-    if let Some(n) = args.max_new_tokens {
-        config.set_max_new_tokens(n);
-    }
-    if let Some(n) = args.min_new_tokens {
-        config.min_new_tokens = Some(n);
-    }
-    if let Some(lp) = args.length_penalty {
-        config.length_penalty = lp;
-    }
-    if let Some(n) = args.no_repeat_ngram_size {
-        config.no_repeat_ngram_size = n;
-    }
-    if let Some(p) = args.repetition_penalty {
-        config.repetition_penalty = p;
-    }
-    let mut notes = translator.configure(&mut config)?;
-    if args.max_new_tokens.is_none() {
-        // The model's own max_length was already checked (and noted) at load.
-        notes.retain(|n| !n.starts_with("max_length"));
-        notes.extend(translator.notes.iter().cloned());
-    }
-    let batch_size = args
-        .batch_size
-        .min(translator.max_batch_size(&config, workers()));
-    if batch_size < args.batch_size {
-        notes.push(format!(
-            "--batch-size {} lowered to {batch_size} to stay within the memory budget \
-             ({}={})",
-            args.batch_size,
-            entente::translate::MEMORY_BUDGET_VAR,
-            entente::translate::human_bytes(entente::translate::memory_budget()?)
-        ));
-    }
-    for note in &notes {
-        eprintln!("note: {note}");
-    }
+    let (translator, config, batch_size) = prepare_engine(&args.model, &args.search)?;
 
     let progress = Progress::new();
     let report = |done: usize| progress.window_done(done);

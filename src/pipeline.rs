@@ -1,0 +1,838 @@
+//! The product's main job: French press articles in; English articles and a parallel corpus out.
+//!
+//! Owns the run: finding documents (files, folders, standard input, JSONL manifests), choosing
+//! each document's mode (translate alone, or align with an English version beside it), sending
+//! the sentences of many documents through the engine together (each distinct French sentence
+//! translated once per run), writing each document's outputs atomically under `docs/` keyed by a
+//! hash of its content, the engine and the options (so a rerun, or a run after `kill -9`, skips
+//! what is done), and assembling the corpus files in document-id order, so that two runs give
+//! byte-identical corpora. A document that cannot be read is reported and skipped; the rest
+//! finish. The writers of [`crate::formats`] do the escaping.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::align::{self, AlignConfig, Features};
+use crate::formats::{self, Pair};
+use crate::metrics::{self, Bleu, Chrf, Metric};
+use crate::output;
+use crate::segment::Segmenter;
+
+/// Errors of the run as a whole (a single document's problems are reported, not raised).
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("{path}: {reason}")]
+    Input { path: String, reason: String },
+    #[error(transparent)]
+    Output(#[from] output::OutputError),
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("translation failed: {0}")]
+    Engine(String),
+}
+
+/// What the pipeline needs from a translation engine.
+pub trait Engine: Sync {
+    /// Translate sentences (in any order; results in input order): text and log-probability.
+    fn translate(&self, sentences: &[&str]) -> Result<Vec<(String, f64)>, String>;
+    /// Identifies the model and search settings: part of every document's resume key.
+    fn identity(&self) -> String;
+}
+
+/// Where a document's text comes from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    File(PathBuf),
+    Inline(String),
+}
+
+/// A document found by [`discover`].
+#[derive(Debug, Clone)]
+pub struct DocSpec {
+    /// Relative path without extension (and without `.fr`), or the manifest record's `id`.
+    pub id: String,
+    /// Where it was found, for messages.
+    pub source: String,
+    pub french: Origin,
+    /// The English version, for parallel mode.
+    pub english: Option<Origin>,
+    /// Metadata carried into every output (`url`, `outlet`, `date`, `title`, …).
+    pub meta: Map<String, Value>,
+}
+
+/// A document that could not be processed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub id: String,
+    pub source: String,
+    pub error: String,
+}
+
+/// Options of a run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub out_dir: PathBuf,
+    /// File-name pattern for folder inputs (`*` and `?`).
+    pub glob: String,
+    /// Align parallel documents without translating them.
+    pub no_mt: bool,
+    /// Redo documents whose outputs are already there.
+    pub force: bool,
+    /// Documents sent through the engine together.
+    pub docs_per_batch: usize,
+    /// Replace invalid UTF-8 instead of failing the document.
+    pub lossy: bool,
+}
+
+/// Does `name` match `pattern` (`*` any run, `?` one character)?
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// The id and side of a file name relative to its input folder: `a/b.en.txt` is the English
+/// side of `a/b`; `a/b.fr.txt` and `a/b.txt` its French side.
+fn id_and_side(relative: &Path) -> (String, bool) {
+    let text = relative.to_string_lossy().replace('\\', "/");
+    let stem = match text.rfind('.') {
+        Some(dot) if dot > text.rfind('/').map_or(0, |s| s + 1) => &text[..dot],
+        _ => &text[..],
+    };
+    if let Some(id) = stem.strip_suffix(".en") {
+        (id.to_string(), true)
+    } else {
+        (stem.strip_suffix(".fr").unwrap_or(stem).to_string(), false)
+    }
+}
+
+/// Find the documents of `inputs` (files, folders, `-`) and of a manifest. Problems with single
+/// documents are returned as failures; a missing input or an unreadable manifest fails the run.
+pub fn discover(
+    inputs: &[String],
+    glob: &str,
+    manifest: Option<&Path>,
+) -> Result<(Vec<DocSpec>, Vec<Failure>), PipelineError> {
+    let mut docs: BTreeMap<String, DocSpec> = BTreeMap::new();
+    let mut english: BTreeMap<String, (PathBuf, String)> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut add = |doc: DocSpec, failures: &mut Vec<Failure>| {
+        if let Some(first) = docs.get(&doc.id) {
+            failures.push(Failure {
+                id: doc.id.clone(),
+                source: doc.source.clone(),
+                error: format!("duplicate document id (first from {})", first.source),
+            });
+        } else {
+            docs.insert(doc.id.clone(), doc);
+        }
+    };
+    for input in inputs {
+        if input == "-" {
+            let text = crate::input::read_bytes("-").map_err(|e| PipelineError::Input {
+                path: "<stdin>".into(),
+                reason: e.to_string(),
+            })?;
+            let text = String::from_utf8_lossy(&text).into_owned();
+            add(
+                DocSpec {
+                    id: "stdin".into(),
+                    source: "<stdin>".into(),
+                    french: Origin::Inline(text),
+                    english: None,
+                    meta: Map::new(),
+                },
+                &mut failures,
+            );
+            continue;
+        }
+        let path = Path::new(input);
+        let meta = std::fs::metadata(path).map_err(|e| PipelineError::Input {
+            path: input.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut files = Vec::new();
+        if meta.is_dir() {
+            walk(path, path, glob, &mut files, &mut failures);
+        } else {
+            let name = path.file_name().map(PathBuf::from).unwrap_or_default();
+            files.push((path.to_path_buf(), name));
+        }
+        for (file, relative) in files {
+            let (id, is_english) = id_and_side(&relative);
+            if is_english {
+                english.insert(id, (file, input.clone()));
+            } else {
+                let source = file.display().to_string();
+                add(
+                    DocSpec {
+                        id,
+                        source,
+                        french: Origin::File(file),
+                        english: None,
+                        meta: Map::new(),
+                    },
+                    &mut failures,
+                );
+            }
+        }
+    }
+    if let Some(manifest) = manifest {
+        let text =
+            crate::input::read_text(&manifest.display().to_string(), false).map_err(|e| {
+                PipelineError::Input {
+                    path: manifest.display().to_string(),
+                    reason: e.to_string(),
+                }
+            })?;
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let source = format!("{}:{}", manifest.display(), n + 1);
+            let record: Map<String, Value> = match serde_json::from_str(line) {
+                Ok(Value::Object(map)) => map,
+                Ok(_) => {
+                    failures.push(Failure {
+                        id: format!("line {}", n + 1),
+                        source,
+                        error: "a manifest record must be a JSON object".into(),
+                    });
+                    continue;
+                }
+                Err(e) => {
+                    failures.push(Failure {
+                        id: format!("line {}", n + 1),
+                        source,
+                        error: format!("not JSON: {e}"),
+                    });
+                    continue;
+                }
+            };
+            let id = record.get("id").and_then(Value::as_str).map(str::to_string);
+            let text = record
+                .get("text")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let (Some(id), Some(text)) = (id, text) else {
+                failures.push(Failure {
+                    id: format!("line {}", n + 1),
+                    source,
+                    error: "a manifest record needs string fields \"id\" and \"text\"".into(),
+                });
+                continue;
+            };
+            let english = record
+                .get("en")
+                .and_then(Value::as_str)
+                .map(|s| Origin::Inline(s.to_string()));
+            let meta: Map<String, Value> = record
+                .into_iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "id" | "text" | "en"))
+                .collect();
+            add(
+                DocSpec {
+                    id,
+                    source,
+                    french: Origin::Inline(text),
+                    english,
+                    meta,
+                },
+                &mut failures,
+            );
+        }
+    }
+    for (id, (file, _)) in english {
+        match docs.get_mut(&id) {
+            Some(doc) => doc.english = Some(Origin::File(file)),
+            None => failures.push(Failure {
+                id,
+                source: file.display().to_string(),
+                error: "an English version without its French article".into(),
+            }),
+        }
+    }
+    Ok((docs.into_values().collect(), failures))
+}
+
+/// Files under `dir` whose names match `glob`, with their paths relative to `root`, in sorted
+/// order; entries that match but are not regular files are failures.
+fn walk(
+    root: &Path,
+    dir: &Path,
+    glob: &str,
+    out: &mut Vec<(PathBuf, PathBuf)>,
+    failures: &mut Vec<Failure>,
+) {
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) => {
+            failures.push(Failure {
+                id: dir.display().to_string(),
+                source: dir.display().to_string(),
+                error: format!("cannot list the folder: {e}"),
+            });
+            return;
+        }
+    };
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let matches = name.as_deref().is_some_and(|n| glob_match(glob, n));
+        let relative = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() && matches => out.push((path, relative)),
+            Ok(m) if m.is_dir() && !matches => walk(root, &path, glob, out, failures),
+            Ok(_) if matches => failures.push(Failure {
+                id: id_and_side(&relative).0,
+                source: path.display().to_string(),
+                error: "not a regular file".into(),
+            }),
+            Err(e) if matches => failures.push(Failure {
+                id: id_and_side(&relative).0,
+                source: path.display().to_string(),
+                error: e.to_string(),
+            }),
+            _ => {}
+        }
+    }
+}
+
+/// The text of an origin: UTF-8, not blank.
+fn read_origin(origin: &Origin, lossy: bool) -> Result<String, String> {
+    let text = match origin {
+        Origin::Inline(text) => text.clone(),
+        Origin::File(path) => {
+            let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+            crate::input::decode_utf8(bytes, &path.display().to_string(), lossy)
+                .map_err(|e| e.to_string())?
+        }
+    };
+    if text.trim().is_empty() {
+        return Err("the document is empty".into());
+    }
+    Ok(text)
+}
+
+/// A document read and segmented, waiting for its translations.
+struct Prepared {
+    spec: DocSpec,
+    key: String,
+    /// (paragraph, sentence, text) of each French sentence.
+    sentences: Vec<(usize, usize, String)>,
+    english: Option<Vec<(usize, usize, String)>>,
+}
+
+fn segment(text: &str) -> Vec<(usize, usize, String)> {
+    Segmenter::default()
+        .segment(text)
+        .iter()
+        .map(|s| {
+            let one_line = crate::segment::single_line(s.text(text)).into_owned();
+            (s.para, s.sent, one_line)
+        })
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Paths of a document's outputs.
+fn doc_path(out_dir: &Path, id: &str, suffix: &str) -> PathBuf {
+    out_dir.join("docs").join(format!("{id}{suffix}"))
+}
+
+/// What a run did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Summary {
+    pub documents: usize,
+    pub processed: usize,
+    pub resumed: usize,
+    pub failed: usize,
+    pub sentences_translated: usize,
+    pub pairs: usize,
+}
+
+/// Run the pipeline over `docs` (failures of discovery included in the report).
+pub fn run(
+    docs: Vec<DocSpec>,
+    mut failures: Vec<Failure>,
+    engine: Option<&dyn Engine>,
+    options: &Options,
+    progress: &dyn Fn(&Summary),
+) -> Result<Summary, PipelineError> {
+    let docs_dir = options.out_dir.join("docs");
+    std::fs::create_dir_all(&docs_dir).map_err(|source| PipelineError::Io {
+        path: docs_dir.clone(),
+        source,
+    })?;
+    remove_stale_temporaries(&docs_dir);
+    let identity = engine.map_or_else(|| "no-mt".to_string(), Engine::identity);
+    let mut summary = Summary {
+        documents: docs.len() + failures.len(),
+        ..Summary::default()
+    };
+    let mut cache: HashMap<String, (String, f64)> = HashMap::new();
+    let mut done_ids: Vec<String> = Vec::new();
+    for chunk in docs.chunks(options.docs_per_batch.max(1)) {
+        let mut prepared = Vec::new();
+        for spec in chunk {
+            match prepare(spec, &identity, options) {
+                Ok(Some(p)) => prepared.push(p),
+                Ok(None) => {
+                    summary.resumed += 1;
+                    done_ids.push(spec.id.clone());
+                }
+                Err(error) => failures.push(Failure {
+                    id: spec.id.clone(),
+                    source: spec.source.clone(),
+                    error,
+                }),
+            }
+        }
+        // Every distinct French sentence of the chunk not yet translated in this run, once.
+        if let Some(engine) = engine {
+            let mut todo: Vec<&str> = Vec::new();
+            for p in &prepared {
+                if options.no_mt && p.english.is_some() {
+                    continue;
+                }
+                for (_, _, s) in &p.sentences {
+                    if !cache.contains_key(s) {
+                        todo.push(s);
+                    }
+                }
+            }
+            todo.sort_unstable();
+            todo.dedup();
+            let translated = engine.translate(&todo).map_err(PipelineError::Engine)?;
+            summary.sentences_translated += todo.len();
+            for (s, t) in todo.iter().zip(translated) {
+                cache.insert(s.to_string(), t);
+            }
+        }
+        for p in prepared {
+            let id = p.spec.id.clone();
+            match finish(p, &cache, engine.is_some(), options) {
+                Ok(pairs) => {
+                    summary.processed += 1;
+                    summary.pairs += pairs;
+                    done_ids.push(id);
+                }
+                Err(e) => failures.push(Failure {
+                    id,
+                    source: String::new(),
+                    error: e.to_string(),
+                }),
+            }
+        }
+        // Bound the cache: identical sentences are mostly near each other (one outlet's
+        // boilerplate), and memory must not grow with the corpus.
+        if cache.len() > 200_000 {
+            cache.clear();
+        }
+        summary.failed = failures.len();
+        progress(&summary);
+    }
+    summary.failed = failures.len();
+    done_ids.sort();
+    assemble(&done_ids, &failures, options, &mut summary)?;
+    Ok(summary)
+}
+
+/// Remove the hidden temporary files a killed run left under `docs/` (`.NAME.PID.N.tmp`).
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path.is_dir() {
+            remove_stale_temporaries(&path);
+        } else if name.starts_with('.') && name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// Read and segment a document; None when its outputs are already there for the same key.
+fn prepare(spec: &DocSpec, identity: &str, options: &Options) -> Result<Option<Prepared>, String> {
+    if spec.id.is_empty()
+        || spec
+            .id
+            .split('/')
+            .any(|p| p.is_empty() || p == "." || p == "..")
+        || spec.id.starts_with('/')
+    {
+        return Err(format!(
+            "document id {:?} cannot name a file under docs/",
+            spec.id
+        ));
+    }
+    let french = read_origin(&spec.french, options.lossy)?;
+    let english = spec
+        .english
+        .as_ref()
+        .map(|o| read_origin(o, options.lossy).map_err(|e| format!("English version: {e}")))
+        .transpose()?;
+    let mut hasher = Sha256::new();
+    for part in [
+        french.as_str(),
+        english.as_deref().unwrap_or(""),
+        identity,
+        &format!("no_mt={}", options.no_mt),
+        &serde_json::to_string(&spec.meta).unwrap_or_default(),
+        env!("CARGO_PKG_VERSION"),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let key = hex(&hasher.finalize());
+    if !options.force {
+        let report = doc_path(&options.out_dir, &spec.id, ".report.json");
+        if let Ok(text) = std::fs::read_to_string(&report) {
+            if serde_json::from_str::<Value>(&text)
+                .is_ok_and(|v| v["key"] == key.as_str() && v["status"] == "ok")
+            {
+                return Ok(None);
+            }
+        }
+    }
+    let sentences = segment(&french);
+    let english = english.as_deref().map(segment);
+    Ok(Some(Prepared {
+        spec: spec.clone(),
+        key,
+        sentences,
+        english,
+    }))
+}
+
+/// One pair of a document, as written to `pairs.jsonl`.
+fn pair_record(
+    spec: &DocSpec,
+    para: usize,
+    sent: usize,
+    fr: &str,
+    en: &str,
+    score: f64,
+    mode: &str,
+) -> Value {
+    // Four decimals: a translation's log-probability varies in its last bits with the batch it
+    // was computed in (padding), and a resumed or sharded run must write the same bytes.
+    let score = (score * 1e4).round() / 1e4;
+    let mut record = json!({
+        "doc": spec.id, "para": para, "sent": sent, "fr": fr, "en": en, "score": score,
+        "mode": mode,
+    });
+    let map = record.as_object_mut().expect("an object");
+    for (k, v) in &spec.meta {
+        map.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    record
+}
+
+/// Produce and write a document's outputs; returns its number of pairs.
+fn finish(
+    p: Prepared,
+    cache: &HashMap<String, (String, f64)>,
+    with_mt: bool,
+    options: &Options,
+) -> Result<usize, PipelineError> {
+    let mt = |s: &str| cache.get(s).cloned();
+    let mut records = Vec::new();
+    let mut report = json!({
+        "id": p.spec.id, "source": p.spec.source, "key": p.key, "status": "ok",
+        "sentences": p.sentences.len(),
+    });
+    let mut en_article = None;
+    match &p.english {
+        None => {
+            if !with_mt {
+                return Err(PipelineError::Engine(
+                    "a document without an English version needs translation (drop --no-mt)".into(),
+                ));
+            }
+            report["mode"] = json!("translate");
+            let mut article = String::new();
+            let mut para = None;
+            for (pa, se, fr) in &p.sentences {
+                let (en, logprob) = mt(fr).unwrap_or_default();
+                if para == Some(*pa) {
+                    article.push(' ');
+                } else if para.is_some() {
+                    article.push_str("\n\n");
+                }
+                article.push_str(&en);
+                para = Some(*pa);
+                records.push(pair_record(
+                    &p.spec,
+                    *pa,
+                    *se,
+                    fr,
+                    &en,
+                    logprob,
+                    "translate",
+                ));
+            }
+            article.push('\n');
+            en_article = Some(article);
+        }
+        Some(english) => {
+            report["mode"] = json!("parallel");
+            report["english_sentences"] = json!(english.len());
+            let use_mt = with_mt && !options.no_mt;
+            let src: Vec<Features> = p
+                .sentences
+                .iter()
+                .map(|(_, _, s)| {
+                    if use_mt {
+                        Features::lexical(&mt(s).unwrap_or_default().0)
+                    } else {
+                        Features::anchors(s)
+                    }
+                })
+                .collect();
+            let tgt: Vec<Features> = english
+                .iter()
+                .map(|(_, _, s)| {
+                    if use_mt {
+                        Features::lexical(s)
+                    } else {
+                        Features::anchors(s)
+                    }
+                })
+                .collect();
+            let links = align::align(&src, &tgt, &AlignConfig::default());
+            let (mut hyps, mut refs) = (Vec::new(), Vec::new());
+            for link in links
+                .iter()
+                .filter(|l| !l.src.is_empty() && !l.tgt.is_empty())
+            {
+                let join = |ids: &[usize], side: &[(usize, usize, String)]| {
+                    ids.iter()
+                        .map(|&i| side[i].2.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                let fr = join(&link.src, &p.sentences);
+                let en = join(&link.tgt, english);
+                let (para, sent) = (p.sentences[link.src[0]].0, p.sentences[link.src[0]].1);
+                records.push(pair_record(
+                    &p.spec, para, sent, &fr, &en, link.score, "parallel",
+                ));
+                if use_mt {
+                    let hyp: Vec<String> = link
+                        .src
+                        .iter()
+                        .map(|&i| mt(&p.sentences[i].2).unwrap_or_default().0)
+                        .collect();
+                    hyps.push(hyp.join(" "));
+                    refs.push(en);
+                }
+            }
+            if use_mt && !hyps.is_empty() {
+                report["scores"] = scores(&hyps, &refs);
+                report["scored"] = json!({"hyps": hyps, "refs": refs});
+            }
+        }
+    }
+    report["pairs"] = json!(records.len());
+    let mut pairs = Vec::new();
+    for r in &records {
+        writeln!(pairs, "{r}").expect("writing to memory");
+    }
+    let id = &p.spec.id;
+    if let Some(parent) = doc_path(&options.out_dir, id, "").parent() {
+        std::fs::create_dir_all(parent).map_err(|source| PipelineError::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    if let Some(article) = en_article {
+        output::write_file(
+            &doc_path(&options.out_dir, id, ".en.txt"),
+            article.as_bytes(),
+        )?;
+    }
+    output::write_file(&doc_path(&options.out_dir, id, ".pairs.jsonl"), &pairs)?;
+    // The report last: its presence with this key marks the document done.
+    let report = serde_json::to_string_pretty(&report).expect("JSON") + "\n";
+    output::write_file(
+        &doc_path(&options.out_dir, id, ".report.json"),
+        report.as_bytes(),
+    )?;
+    Ok(records.len())
+}
+
+/// BLEU and chrF of `hyps` against `refs`, with sacreBLEU's signatures.
+fn scores(hyps: &[String], refs: &[String]) -> Value {
+    let refs = vec![refs.to_vec()];
+    let bleu = Bleu::default();
+    let chrf = Chrf::default();
+    let b = metrics::corpus_score(&bleu, hyps, &metrics::prepare_refs(&bleu, &refs));
+    let c = metrics::corpus_score(&chrf, hyps, &metrics::prepare_refs(&chrf, &refs));
+    json!({
+        "bleu": b.score, "bleu_signature": bleu.signature(1).format(false),
+        "chrf": c.score, "chrf_signature": chrf.signature(1).format(false),
+    })
+}
+
+/// Corpus files from the finished documents' outputs, in id order.
+fn assemble(
+    ids: &[String],
+    failures: &[Failure],
+    options: &Options,
+    summary: &mut Summary,
+) -> Result<(), PipelineError> {
+    let out = &options.out_dir;
+    let (mut pairs_jsonl, mut docs_report) = (Vec::new(), Vec::new());
+    let mut records: Vec<Value> = Vec::new();
+    let (mut all_hyps, mut all_refs) = (Vec::new(), Vec::new());
+    for id in ids {
+        let read = |suffix: &str| {
+            std::fs::read_to_string(doc_path(out, id, suffix)).map_err(|source| PipelineError::Io {
+                path: doc_path(out, id, suffix),
+                source,
+            })
+        };
+        let text = read(".pairs.jsonl")?;
+        pairs_jsonl.extend_from_slice(text.as_bytes());
+        for line in text.lines() {
+            records.push(
+                serde_json::from_str(line).map_err(|e| PipelineError::Input {
+                    path: doc_path(out, id, ".pairs.jsonl").display().to_string(),
+                    reason: e.to_string(),
+                })?,
+            );
+        }
+        let mut report: Value =
+            serde_json::from_str(&read(".report.json")?).map_err(|e| PipelineError::Input {
+                path: doc_path(out, id, ".report.json").display().to_string(),
+                reason: e.to_string(),
+            })?;
+        if let Some(scored) = report.as_object_mut().and_then(|m| m.remove("scored")) {
+            for (h, r) in scored["hyps"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .zip(scored["refs"].as_array().into_iter().flatten())
+            {
+                all_hyps.push(h.as_str().unwrap_or_default().to_string());
+                all_refs.push(r.as_str().unwrap_or_default().to_string());
+            }
+        }
+        docs_report.push(report);
+    }
+    summary.pairs = records.len();
+    let field = |r: &Value, k: &str| r[k].as_str().map(str::to_string);
+    let texts: Vec<[Option<String>; 4]> = records
+        .iter()
+        .map(|r| {
+            [
+                field(r, "fr"),
+                field(r, "en"),
+                field(r, "doc"),
+                field(r, "url"),
+            ]
+        })
+        .collect();
+    let one = [0usize];
+    let pairs: Vec<Pair> = records
+        .iter()
+        .zip(&texts)
+        .map(|(r, [fr, en, doc, url])| Pair {
+            src_ids: &one,
+            tgt_ids: &one,
+            src: fr.as_deref().unwrap_or_default(),
+            tgt: en.as_deref().unwrap_or_default(),
+            score: r["score"].as_f64().unwrap_or(0.0),
+            doc: doc.as_deref(),
+            url: url.as_deref(),
+        })
+        .collect();
+    let (fr_side, en_side) = formats::moses_sides(&pairs);
+    let mut tmx = Vec::new();
+    formats::write_tmx(&mut tmx, &formats::TmxHeader::default(), &pairs).map_err(|source| {
+        PipelineError::Io {
+            path: out.join("corpus.tmx"),
+            source,
+        }
+    })?;
+    let mut failed: Vec<&Failure> = failures.iter().collect();
+    failed.sort_by(|a, b| (&a.id, &a.source).cmp(&(&b.id, &b.source)));
+    let mut report = json!({
+        "documents": docs_report,
+        "failed": failed.iter().map(|f| json!({"id": f.id, "source": f.source, "status": "failed", "error": f.error})).collect::<Vec<_>>(),
+        "totals": {
+            "documents": summary.documents, "ok": ids.len(), "failed": failed.len(),
+            "pairs": records.len(),
+        },
+    });
+    if !all_hyps.is_empty() {
+        report["scores"] = scores(&all_hyps, &all_refs);
+    }
+    let report = serde_json::to_string_pretty(&report).expect("JSON") + "\n";
+    // The corpus files together, all or nothing.
+    let mut writers = Vec::new();
+    for (name, bytes) in [
+        ("pairs.jsonl", pairs_jsonl.as_slice()),
+        ("corpus.fr", fr_side.as_bytes()),
+        ("corpus.en", en_side.as_bytes()),
+        ("corpus.tmx", tmx.as_slice()),
+        ("report.json", report.as_bytes()),
+    ] {
+        let path = out.join(name);
+        let mut w = output::Destination::check(&path)?.create()?;
+        w.write_all(bytes)
+            .map_err(|source| PipelineError::Io { path, source })?;
+        writers.push(w);
+    }
+    output::commit_all(writers)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_and_ids() {
+        assert!(glob_match("*.txt", "a.txt"));
+        assert!(glob_match("*.txt", ".txt"));
+        assert!(!glob_match("*.txt", "a.txt.bak"));
+        assert!(glob_match("art-??.*", "art-01.fr.txt"));
+        assert!(!glob_match("art-??.*", "art-1.txt"));
+        assert_eq!(id_and_side(Path::new("a/b.txt")), ("a/b".into(), false));
+        assert_eq!(id_and_side(Path::new("a/b.fr.txt")), ("a/b".into(), false));
+        assert_eq!(id_and_side(Path::new("a/b.en.txt")), ("a/b".into(), true));
+        assert_eq!(id_and_side(Path::new("x.y/b")), ("x.y/b".into(), false));
+    }
+}

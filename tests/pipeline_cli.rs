@@ -1,0 +1,375 @@
+//! `entente pipeline` end to end on the self-contained test model: nested folders, a manifest
+//! with metadata, translate and parallel modes, every corpus file (TMX parsed by an XML parser),
+//! bad documents reported and skipped with exit 3, resume (a second run translates nothing),
+//! recovery after `kill -9`, and standard input.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn model() -> String {
+    common::selfcontained().display().to_string()
+}
+
+/// `entente pipeline ARGS… -o OUT --model M --beams 1 --max-new-tokens 6`.
+fn pipeline(args: &[&str], out: &Path, stdin: &[u8]) -> Output {
+    let m = model();
+    let mut all = vec!["pipeline"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&[
+        "-o",
+        out.to_str().unwrap(),
+        "--model",
+        &m,
+        "--beams",
+        "1",
+        "--max-new-tokens",
+        "6",
+    ]);
+    common::entente_in(None, &all, stdin, &[])
+}
+
+fn write(path: &Path, text: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// A folder of articles: nested, one with an English version, and three bad documents.
+fn corpus(root: &Path) -> PathBuf {
+    let input = root.join("in");
+    write(
+        &input.join("2024/lemonde/a.txt"),
+        "Titre de l'article\n\nLe chat dort. Le chien aboie.\nLe président parle.\n".as_bytes(),
+    );
+    write(
+        &input.join("2024/b.fr.txt"),
+        "Il pleut à Paris. Le match est reporté.\n\nRendez-vous demain à 11 h.\n".as_bytes(),
+    );
+    write(
+        &input.join("2024/b.en.txt"),
+        "It is raining in Paris. The match is postponed.\n\nSee you tomorrow at 11.\n".as_bytes(),
+    );
+    write(
+        &input.join("c.txt"),
+        "Le chat dort. Une phrase 2 encore.\n".as_bytes(),
+    );
+    write(
+        &input.join("bad/invalid.txt"),
+        b"Une phrase \xff cass\xe9e.\n",
+    );
+    write(&input.join("bad/empty.txt"), b"  \n\n");
+    std::fs::create_dir_all(input.join("bad/x.txt")).unwrap();
+    write(&input.join("notes.md"), b"not an article (glob *.txt)");
+    input
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn json_lines(path: &Path) -> Vec<serde_json::Value> {
+    read(path)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Every file under `dir` with its contents, for byte-for-byte comparison of runs.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push((
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The two folders hold the same files with the same bytes (names the first difference).
+fn assert_same_files(a: &Path, b: &Path) {
+    let (a, b) = (snapshot(a), snapshot(b));
+    let names = |s: &[(PathBuf, Vec<u8>)]| s.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b));
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        assert!(x == y, "{} differs", name.display());
+    }
+}
+
+#[test]
+fn a_folder_of_articles_gives_every_output_and_skips_bad_documents() {
+    let root = tempfile::tempdir().unwrap();
+    let input = corpus(root.path());
+    let out = root.path().join("out");
+    let run = pipeline(&[input.to_str().unwrap()], &out, b"");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(3), "{err}");
+    for bad in ["bad/invalid", "bad/empty", "bad/x"] {
+        assert!(err.contains(&format!("skipped {bad}")), "{bad}: {err}");
+    }
+    assert!(err.contains("byte offset 11"), "{err}");
+
+    // Per document: the English article keeps the paragraphs; pairs carry their positions.
+    let a = read(&out.join("docs/2024/lemonde/a.en.txt"));
+    assert_eq!(
+        a.strip_suffix('\n').unwrap().split("\n\n").count(),
+        3,
+        "{a:?}"
+    );
+    let pairs_a = json_lines(&out.join("docs/2024/lemonde/a.pairs.jsonl"));
+    assert_eq!(pairs_a.len(), 4);
+    assert_eq!(pairs_a[1]["fr"], "Le chat dort.");
+    assert_eq!(
+        (pairs_a[1]["para"].as_u64(), pairs_a[1]["sent"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(pairs_a[0]["mode"], "translate");
+    // Parallel mode: French ↔ human English, no English article written.
+    assert!(!out.join("docs/2024/b.en.txt").exists());
+    let pairs_b = json_lines(&out.join("docs/2024/b.pairs.jsonl"));
+    assert!(pairs_b.iter().all(|p| p["mode"] == "parallel"));
+    assert_eq!(pairs_b[0]["fr"], "Il pleut à Paris.");
+    assert_eq!(pairs_b[0]["en"], "It is raining in Paris.");
+
+    // Corpus files, in document-id order: 2024/b, 2024/lemonde/a, c.
+    let pairs = json_lines(&out.join("pairs.jsonl"));
+    let docs: Vec<&str> = pairs.iter().map(|p| p["doc"].as_str().unwrap()).collect();
+    let mut sorted = docs.clone();
+    sorted.sort();
+    assert_eq!(docs, sorted);
+    assert_eq!(docs.first(), Some(&"2024/b"));
+    let fr = read(&out.join("corpus.fr"));
+    let en = read(&out.join("corpus.en"));
+    assert_eq!(fr.lines().count(), pairs.len());
+    assert_eq!(en.lines().count(), pairs.len());
+    assert_eq!(fr.lines().next(), Some("Il pleut à Paris."));
+
+    // TMX: parsed by an XML parser, one unit per pair, with the document as a property.
+    let tmx = read(&out.join("corpus.tmx"));
+    let mut reader = quick_xml::Reader::from_str(&tmx);
+    let (mut units, mut doc_props) = (0, 0);
+    loop {
+        match reader.read_event().expect("well-formed TMX") {
+            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Start(e) if e.name().as_ref() == "tu" => units += 1,
+            quick_xml::events::Event::Start(e) if e.name().as_ref() == "prop" => {
+                if e.try_get_attribute("type").unwrap().unwrap().value.as_ref() == "x-doc" {
+                    doc_props += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!((units, doc_props), (pairs.len(), pairs.len()));
+    for field in [
+        "creationtool=",
+        "creationtoolversion=",
+        "srclang=\"fr\"",
+        "adminlang=",
+        "datatype=",
+        "segtype=",
+        "o-tmf=",
+    ] {
+        assert!(tmx.contains(field), "{field}");
+    }
+
+    // The report: each document with its mode, the failures with their errors, scores for the
+    // parallel document with sacreBLEU's signatures.
+    let report: serde_json::Value = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
+    assert_eq!(report["totals"]["ok"], 3);
+    assert_eq!(report["totals"]["failed"], 3);
+    assert_eq!(report["totals"]["pairs"], pairs.len());
+    let b = report["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "2024/b")
+        .unwrap();
+    assert_eq!(b["mode"], "parallel");
+    assert!(b["scores"]["bleu_signature"]
+        .as_str()
+        .unwrap()
+        .starts_with("nrefs:1|case:mixed|eff:no|tok:13a"));
+    assert!(report["scores"]["chrf"].is_number());
+    let errors: Vec<&str> = report["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["error"].as_str().unwrap())
+        .collect();
+    assert!(errors.iter().any(|e| e.contains("empty")), "{errors:?}");
+}
+
+#[test]
+fn a_rerun_translates_nothing_and_writes_the_same_bytes() {
+    let root = tempfile::tempdir().unwrap();
+    let input = corpus(root.path());
+    let out = root.path().join("out");
+    let first = pipeline(&[input.to_str().unwrap()], &out, b"");
+    assert_eq!(first.status.code(), Some(3));
+    let before = snapshot(&out);
+    let second = pipeline(&[input.to_str().unwrap()], &out, b"");
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("0 processed, 3 resumed") && err.contains("0 sentences translated"),
+        "{err}"
+    );
+    assert!(snapshot(&out) == before, "the rerun changed the outputs");
+    // A changed document is redone, the others are not.
+    write(&input.join("c.txt"), "Le chat dort encore.\n".as_bytes());
+    let third = pipeline(&[input.to_str().unwrap()], &out, b"");
+    let err = String::from_utf8_lossy(&third.stderr);
+    assert!(err.contains("1 processed, 2 resumed"), "{err}");
+    // --force redoes everything.
+    let forced = pipeline(&[input.to_str().unwrap(), "--force"], &out, b"");
+    assert!(String::from_utf8_lossy(&forced.stderr).contains("3 processed, 0 resumed"));
+}
+
+#[test]
+fn a_run_killed_with_sigkill_finishes_identically_when_rerun() {
+    let root = tempfile::tempdir().unwrap();
+    let input = root.path().join("in");
+    for i in 0..300 {
+        write(
+            &input.join(format!("d{i:03}.txt")),
+            format!("Article numéro {i}. Le chat dort {i} fois.\n\nFin {i}.\n").as_bytes(),
+        );
+    }
+    // The uninterrupted reference run.
+    let reference = root.path().join("reference");
+    let run = pipeline(&[input.to_str().unwrap()], &reference, b"");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    // Kill -9 once some documents are written, then rerun.
+    let out = root.path().join("out");
+    let m = model();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_entente"))
+        .args([
+            "pipeline",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .args(["--model", &m, "--beams", "1", "--max-new-tokens", "6"])
+        .args(["--docs-per-batch", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let done = |dir: &Path| {
+        std::fs::read_dir(dir.join("docs"))
+            .map(|rd| {
+                rd.filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .ends_with(".report.json")
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    };
+    for _ in 0..2000 {
+        if done(&out) >= 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let killed_at = done(&out);
+    assert!(killed_at >= 3, "killed after {killed_at} documents");
+    eprintln!("killed after {killed_at} of 300 documents");
+    let rerun = pipeline(&[input.to_str().unwrap()], &out, b"");
+    let err = String::from_utf8_lossy(&rerun.stderr);
+    assert!(rerun.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("{killed_at} resumed")) || killed_at == 300,
+        "{err} (killed at {killed_at})"
+    );
+    // Exactly the outputs of the uninterrupted run (the killed run's temporary files removed).
+    assert_same_files(&out, &reference);
+}
+
+#[test]
+fn a_manifest_carries_its_metadata_and_english_versions() {
+    let root = tempfile::tempdir().unwrap();
+    let manifest = root.path().join("articles.jsonl");
+    let records = [
+        serde_json::json!({"id": "m1", "text": "Le chat dort. Le chien aboie.", "url": "https://example.org/1", "outlet": "Le Monde", "date": "2024-05-01"}),
+        serde_json::json!({"id": "m2", "text": "Il pleut. Demain il fera beau.", "en": "It is raining. Tomorrow will be fine.", "title": "Météo"}),
+    ];
+    let mut text: String = records.iter().map(|r| format!("{r}\n")).collect();
+    text.push_str("{not json\n");
+    write(&manifest, text.as_bytes());
+    let out = root.path().join("out");
+    let run = pipeline(&["--manifest", manifest.to_str().unwrap()], &out, b"");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(3), "{err}");
+    assert!(err.contains("articles.jsonl:3"), "{err}");
+    let pairs = json_lines(&out.join("pairs.jsonl"));
+    let m1: Vec<_> = pairs.iter().filter(|p| p["doc"] == "m1").collect();
+    assert_eq!(m1.len(), 2);
+    assert!(m1
+        .iter()
+        .all(|p| p["url"] == "https://example.org/1" && p["outlet"] == "Le Monde"));
+    let m2: Vec<_> = pairs.iter().filter(|p| p["doc"] == "m2").collect();
+    assert!(m2
+        .iter()
+        .all(|p| p["mode"] == "parallel" && p["title"] == "Météo"));
+    assert_eq!(m2[0]["en"], "It is raining.");
+    assert!(
+        read(&out.join("corpus.tmx")).contains("<prop type=\"x-url\">https://example.org/1</prop>")
+    );
+}
+
+#[test]
+fn standard_input_is_one_document() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("out");
+    let run = pipeline(&["-"], &out, "Bonjour. Au revoir.\n".as_bytes());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(json_lines(&out.join("docs/stdin.pairs.jsonl")).len(), 2);
+    assert!(out.join("docs/stdin.en.txt").exists());
+}
+
+#[test]
+fn a_corrupt_model_fails_before_any_document_is_touched() {
+    let root = tempfile::tempdir().unwrap();
+    let input = corpus(root.path());
+    let out = root.path().join("out");
+    let run = common::entente_in(
+        None,
+        &[
+            "pipeline",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--model",
+            "/nonexistent/model",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(run.status.code(), Some(1));
+    assert!(!out.join("docs").exists());
+}
