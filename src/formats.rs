@@ -226,6 +226,107 @@ pub fn write_tmx(out: &mut impl Write, header: &TmxHeader, pairs: &[Pair]) -> io
     Ok(dropped)
 }
 
+/// `text` escaped for HTML text and attribute values.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if !is_xml_char(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One row of a bilingual page: a paragraph's French sentences beside their English, each a
+/// numbered pair.
+pub struct HtmlParagraph<'a> {
+    pub pairs: Vec<(usize, &'a str, &'a str)>,
+}
+
+/// A self-contained bilingual side-by-side page (inline style and script, no external assets,
+/// usable offline): paragraph by paragraph, French left, English right; hovering a sentence
+/// highlights its pair on both sides.
+pub fn write_html(
+    out: &mut impl Write,
+    title: &str,
+    subtitle: &str,
+    paragraphs: &[HtmlParagraph],
+) -> io::Result<()> {
+    let title = html_escape(title);
+    writeln!(
+        out,
+        r#"<!DOCTYPE html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="entente {version}">
+<title>{title}</title>
+<style>
+body {{ font: 16px/1.55 Georgia, "Times New Roman", serif; margin: 0; color: #1d1d1f; background: #fafaf7; }}
+header {{ padding: 1.2em 2em; border-bottom: 1px solid #ddd; background: #fff; }}
+h1 {{ font-size: 1.3em; margin: 0 0 .2em; }}
+header p {{ margin: 0; color: #666; font: 13px/1.4 system-ui, sans-serif; }}
+table {{ border-collapse: collapse; width: 100%; table-layout: fixed; }}
+th {{ font: 600 12px system-ui, sans-serif; text-transform: uppercase; letter-spacing: .08em; color: #888; text-align: left; padding: .8em 2em .3em; }}
+td {{ vertical-align: top; padding: .5em 2em .9em; border-bottom: 1px solid #eee; }}
+td.en {{ border-left: 1px solid #eee; }}
+span.s {{ border-radius: 3px; padding: 1px 0; transition: background .1s; }}
+span.s.on {{ background: #ffe58a; }}
+</style>
+</head>
+<body>
+<header><h1>{title}</h1><p>{subtitle}</p></header>
+<table>
+<thead><tr><th>Français</th><th>English</th></tr></thead>
+<tbody>"#,
+        version = env!("CARGO_PKG_VERSION"),
+        subtitle = html_escape(subtitle),
+    )?;
+    for paragraph in paragraphs {
+        let side = |english: bool| -> String {
+            paragraph
+                .pairs
+                .iter()
+                .map(|&(n, fr, en)| {
+                    let text = if english { en } else { fr };
+                    format!(
+                        r#"<span class="s" data-pair="{n}">{}</span>"#,
+                        html_escape(text)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        writeln!(
+            out,
+            r#"<tr><td class="fr" lang="fr">{}</td><td class="en" lang="en">{}</td></tr>"#,
+            side(false),
+            side(true)
+        )?;
+    }
+    writeln!(
+        out,
+        r#"</tbody>
+</table>
+<script>
+document.querySelectorAll("span.s").forEach(function (span) {{
+  var mates = document.querySelectorAll('span.s[data-pair="' + span.dataset.pair + '"]');
+  span.addEventListener("mouseenter", function () {{ mates.forEach(function (m) {{ m.classList.add("on"); }}); }});
+  span.addEventListener("mouseleave", function () {{ mates.forEach(function (m) {{ m.classList.remove("on"); }}); }});
+}});
+</script>
+</body>
+</html>"#
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +395,24 @@ mod tests {
         assert!(texts.contains("bell"), "{texts}");
         assert!(!text.contains(['\u{0}', '\u{7}', '\u{1b}']), "{text}");
         assert!(text.contains("srclang=\"fr\"") && text.contains("xml:lang=\"en\""));
+    }
+
+    #[test]
+    fn html_pages_escape_and_stand_alone() {
+        let mut out = Vec::new();
+        let paragraphs = [HtmlParagraph {
+            pairs: vec![
+                (0, "<b>« Oui » & non</b>", "\"Yes\" & no"),
+                (1, "Deux.", "Two."),
+            ],
+        }];
+        write_html(&mut out, "Titre <script>", "doc 1", &paragraphs).unwrap();
+        let page = String::from_utf8(out).unwrap();
+        assert!(page.contains("&lt;b&gt;« Oui » &amp; non&lt;/b&gt;"));
+        assert!(page.contains("&quot;Yes&quot; &amp; no"));
+        assert!(page.contains("<title>Titre &lt;script&gt;</title>"));
+        assert_eq!(page.matches(r#"data-pair="1""#).count(), 2);
+        assert!(!page.contains("src=") && !page.contains("href=") && !page.contains("http"));
     }
 
     #[test]

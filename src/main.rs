@@ -23,6 +23,7 @@ enum Command {
     Align(cli::align::AlignArgs),
     Bleu(cli::bleu::BleuArgs),
     Pipeline(cli::pipeline::PipelineArgs),
+    Merge(cli::pipeline::MergeArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         Command::Align(args) => cli::align::run(args).map(|()| ExitCode::SUCCESS),
         Command::Bleu(args) => cli::bleu::run(args).map(|()| ExitCode::SUCCESS),
         Command::Pipeline(args) => cli::pipeline::run(args),
+        Command::Merge(args) => cli::pipeline::merge(args),
     };
     match result {
         Ok(code) => code,

@@ -90,6 +90,84 @@ pub struct Options {
     pub docs_per_batch: usize,
     /// Replace invalid UTF-8 instead of failing the document.
     pub lossy: bool,
+    /// Corpus filters (the per-document files keep every pair).
+    pub filters: Filters,
+}
+
+/// Corpus hygiene applied when the corpus files are assembled; each is counted in the report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    /// Keep identical (fr, en) pairs once; the kept pair lists the other documents in `also_in`.
+    pub dedup: bool,
+    /// Drop pairs with a side shorter than this many characters.
+    pub min_chars: Option<usize>,
+    /// Drop pairs with a side longer than this many characters.
+    pub max_chars: Option<usize>,
+    /// Drop pairs whose longer side has more than this many times the characters of the other.
+    pub max_length_ratio: Option<f64>,
+}
+
+/// Quality flags of a pair (kept, not dropped): the output copies the input, a repeated n-gram
+/// loop, or a length ratio beyond 3 (either way).
+pub fn quality_flags(fr: &str, en: &str) -> Vec<&'static str> {
+    let mut flags = Vec::new();
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    if !fr.trim().is_empty() && norm(fr) == norm(en) {
+        flags.push("copy");
+    }
+    if has_loop(en) {
+        flags.push("repeat");
+    }
+    let (a, b) = (
+        fr.chars().count().max(1) as f64,
+        en.chars().count().max(1) as f64,
+    );
+    if a / b > 3.0 || b / a > 3.0 {
+        flags.push("length-ratio");
+    }
+    flags
+}
+
+/// A word repeated four times in a row, or a 2- to 4-word n-gram occurring three times in a row:
+/// the loops an NMT model falls into.
+fn has_loop(text: &str) -> bool {
+    // Words compared without case and surrounding punctuation ("no no no no." loops).
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    for n in 1..=4usize {
+        let times = if n == 1 { 4 } else { 3 };
+        if words.len() < n * times {
+            continue;
+        }
+        for start in 0..=words.len() - n * times {
+            let gram = &words[start..start + n];
+            if (1..times).all(|k| &words[start + k * n..start + (k + 1) * n] == gram) {
+                return true;
+            }
+        }
+    }
+    // Within a "word" too: a short unit repeated (unsegmented output such as "voivoivoivoi").
+    text.split_whitespace().any(|w| {
+        let chars: Vec<char> = w.chars().collect();
+        (1..=4).any(|unit| {
+            chars.len() >= unit * 6
+                && chars
+                    .chunks(unit)
+                    .filter(|c| c.len() == unit)
+                    .all(|c| c == &chars[..unit])
+        })
+    })
 }
 
 /// Does `name` match `pattern` (`*` any run, `?` one character)?
@@ -550,7 +628,7 @@ fn pair_record(
     let score = (score * 1e4).round() / 1e4;
     let mut record = json!({
         "doc": spec.id, "para": para, "sent": sent, "fr": fr, "en": en, "score": score,
-        "mode": mode,
+        "mode": mode, "flags": quality_flags(fr, en),
     });
     let map = record.as_object_mut().expect("an object");
     for (k, v) in &spec.meta {
@@ -665,6 +743,7 @@ fn finish(
         }
     }
     report["pairs"] = json!(records.len());
+    let html = page(&p.spec, &records, report["mode"].as_str().unwrap_or(""));
     let mut pairs = Vec::new();
     for r in &records {
         writeln!(pairs, "{r}").expect("writing to memory");
@@ -683,6 +762,7 @@ fn finish(
         )?;
     }
     output::write_file(&doc_path(&options.out_dir, id, ".pairs.jsonl"), &pairs)?;
+    output::write_file(&doc_path(&options.out_dir, id, ".html"), &html)?;
     // The report last: its presence with this key marks the document done.
     let report = serde_json::to_string_pretty(&report).expect("JSON") + "\n";
     output::write_file(
@@ -690,6 +770,40 @@ fn finish(
         report.as_bytes(),
     )?;
     Ok(records.len())
+}
+
+/// The document's bilingual side-by-side page, paragraph by paragraph of the French.
+fn page(spec: &DocSpec, records: &[Value], mode: &str) -> Vec<u8> {
+    let mut paragraphs: Vec<formats::HtmlParagraph> = Vec::new();
+    let mut last_para = None;
+    for (n, r) in records.iter().enumerate() {
+        let para = r["para"].as_u64();
+        if last_para != Some(para) {
+            paragraphs.push(formats::HtmlParagraph { pairs: Vec::new() });
+            last_para = Some(para);
+        }
+        let text = |k: &str| r[k].as_str().unwrap_or_default();
+        paragraphs
+            .last_mut()
+            .expect("pushed above")
+            .pairs
+            .push((n, text("fr"), text("en")));
+    }
+    let title = spec
+        .meta
+        .get("title")
+        .and_then(Value::as_str)
+        .unwrap_or(&spec.id);
+    let mut subtitle = format!("{} · {} pairs · {mode} mode", spec.id, records.len());
+    for key in ["outlet", "date", "url"] {
+        if let Some(v) = spec.meta.get(key).and_then(Value::as_str) {
+            subtitle.push_str(" · ");
+            subtitle.push_str(v);
+        }
+    }
+    let mut html = Vec::new();
+    formats::write_html(&mut html, title, &subtitle, &paragraphs).expect("writing to memory");
+    html
 }
 
 /// BLEU and chrF of `hyps` against `refs`, with sacreBLEU's signatures.
@@ -705,6 +819,189 @@ fn scores(hyps: &[String], refs: &[String]) -> Value {
     })
 }
 
+fn filters_json(f: &Filters) -> Value {
+    json!({"dedup": f.dedup, "min_chars": f.min_chars, "max_chars": f.max_chars,
+           "max_length_ratio": f.max_length_ratio})
+}
+
+fn filters_from_json(v: &Value) -> Filters {
+    let count = |k: &str| v[k].as_u64().map(|n| n as usize);
+    Filters {
+        dedup: v["dedup"].as_bool().unwrap_or(false),
+        min_chars: count("min_chars"),
+        max_chars: count("max_chars"),
+        max_length_ratio: v["max_length_ratio"].as_f64(),
+    }
+}
+
+/// The shard (0 ≤ shard < `shards`) a document id belongs to: a hash of the id, the same on
+/// every machine and run.
+pub fn shard_of(id: &str, shards: usize) -> usize {
+    let digest = Sha256::digest(id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    (u64::from_le_bytes(first) % shards.max(1) as u64) as usize
+}
+
+/// Join the output folders of shard runs into `out`: every document's files, and the corpus
+/// files assembled exactly as one run over all the documents would have written them (filters
+/// and dedup across shards included; they must have been run with the same filters).
+pub fn merge(out: &Path, shard_dirs: &[PathBuf]) -> Result<Summary, PipelineError> {
+    let mut ids = Vec::new();
+    let mut failures = Vec::new();
+    let mut filters: Option<Filters> = None;
+    for dir in shard_dirs {
+        let report_path = dir.join("report.json");
+        let report: Value = std::fs::read_to_string(&report_path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+            .map_err(|reason| PipelineError::Input {
+                path: report_path.display().to_string(),
+                reason: format!("{reason} (not a finished pipeline output folder?)"),
+            })?;
+        let these = filters_from_json(&report["options"]);
+        match &filters {
+            Some(f) if *f != these => {
+                return Err(PipelineError::Input {
+                    path: report_path.display().to_string(),
+                    reason: "this shard was run with other filters than the first one".into(),
+                })
+            }
+            _ => filters = Some(these),
+        }
+        for f in report["failed"].as_array().into_iter().flatten() {
+            let text = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            failures.push(Failure {
+                id: text("id"),
+                source: text("source"),
+                error: text("error"),
+            });
+        }
+        for d in report["documents"].as_array().into_iter().flatten() {
+            let id = d["id"].as_str().unwrap_or_default().to_string();
+            for suffix in [".en.txt", ".pairs.jsonl", ".html", ".report.json"] {
+                let from = doc_path(dir, &id, suffix);
+                if !from.exists() {
+                    continue;
+                }
+                let to = doc_path(out, &id, suffix);
+                if let Some(parent) = to.parent() {
+                    std::fs::create_dir_all(parent).map_err(|source| PipelineError::Io {
+                        path: parent.to_path_buf(),
+                        source,
+                    })?;
+                }
+                let bytes = std::fs::read(&from).map_err(|source| PipelineError::Io {
+                    path: from.clone(),
+                    source,
+                })?;
+                output::write_file(&to, &bytes)?;
+            }
+            ids.push(id);
+        }
+    }
+    ids.sort();
+    let before = ids.len();
+    ids.dedup();
+    if ids.len() != before {
+        return Err(PipelineError::Input {
+            path: out.display().to_string(),
+            reason: "a document appears in two shards: were they run with the same --shard N?"
+                .into(),
+        });
+    }
+    let options = Options {
+        out_dir: out.to_path_buf(),
+        glob: String::new(),
+        no_mt: false,
+        force: false,
+        docs_per_batch: 1,
+        lossy: false,
+        filters: filters.unwrap_or_default(),
+    };
+    let mut summary = Summary {
+        documents: ids.len() + failures.len(),
+        resumed: ids.len(),
+        failed: failures.len(),
+        ..Summary::default()
+    };
+    assemble(&ids, &failures, &options, &mut summary)?;
+    Ok(summary)
+}
+
+/// Apply the corpus filters in order (length limits, ratio, then dedup), returning what each
+/// removed.
+fn apply_filters(records: &mut Vec<Value>, filters: &Filters) -> Value {
+    let chars = |r: &Value, k: &str| r[k].as_str().unwrap_or_default().chars().count();
+    let mut report = Map::new();
+    let mut filter =
+        |name: &str, value: Value, keep: &dyn Fn(&Value) -> bool, records: &mut Vec<Value>| {
+            let before = records.len();
+            records.retain(|r| keep(r));
+            report.insert(
+                name.into(),
+                json!({"value": value, "removed": before - records.len()}),
+            );
+        };
+    if let Some(min) = filters.min_chars {
+        filter(
+            "min_chars",
+            json!(min),
+            &|r| chars(r, "fr") >= min && chars(r, "en") >= min,
+            records,
+        );
+    }
+    if let Some(max) = filters.max_chars {
+        filter(
+            "max_chars",
+            json!(max),
+            &|r| chars(r, "fr") <= max && chars(r, "en") <= max,
+            records,
+        );
+    }
+    if let Some(ratio) = filters.max_length_ratio {
+        let keep = |r: &Value| {
+            let (a, b) = (chars(r, "fr").max(1) as f64, chars(r, "en").max(1) as f64);
+            a.max(b) / a.min(b) <= ratio
+        };
+        filter("max_length_ratio", json!(ratio), &keep, records);
+    }
+    if filters.dedup {
+        let before = records.len();
+        let mut first: HashMap<(String, String), usize> = HashMap::new();
+        let mut kept: Vec<Value> = Vec::with_capacity(records.len());
+        for r in records.drain(..) {
+            let key = (
+                r["fr"].as_str().unwrap_or_default().to_string(),
+                r["en"].as_str().unwrap_or_default().to_string(),
+            );
+            match first.get(&key) {
+                Some(&at) => {
+                    let doc = r["doc"].clone();
+                    let same_doc = doc == kept[at]["doc"];
+                    let also = kept[at]
+                        .as_object_mut()
+                        .expect("records are objects")
+                        .entry("also_in")
+                        .or_insert_with(|| json!([]));
+                    if let Some(list) = also.as_array_mut() {
+                        if !list.contains(&doc) && !same_doc {
+                            list.push(doc);
+                        }
+                    }
+                }
+                None => {
+                    first.insert(key, kept.len());
+                    kept.push(r);
+                }
+            }
+        }
+        *records = kept;
+        report.insert("dedup".into(), json!({"removed": before - records.len()}));
+    }
+    Value::Object(report)
+}
+
 /// Corpus files from the finished documents' outputs, in id order.
 fn assemble(
     ids: &[String],
@@ -713,7 +1010,7 @@ fn assemble(
     summary: &mut Summary,
 ) -> Result<(), PipelineError> {
     let out = &options.out_dir;
-    let (mut pairs_jsonl, mut docs_report) = (Vec::new(), Vec::new());
+    let mut docs_report = Vec::new();
     let mut records: Vec<Value> = Vec::new();
     let (mut all_hyps, mut all_refs) = (Vec::new(), Vec::new());
     for id in ids {
@@ -724,7 +1021,6 @@ fn assemble(
             })
         };
         let text = read(".pairs.jsonl")?;
-        pairs_jsonl.extend_from_slice(text.as_bytes());
         for line in text.lines() {
             records.push(
                 serde_json::from_str(line).map_err(|e| PipelineError::Input {
@@ -751,7 +1047,13 @@ fn assemble(
         }
         docs_report.push(report);
     }
+    let filter_report = apply_filters(&mut records, &options.filters);
     summary.pairs = records.len();
+    // pairs.jsonl holds what the corpus holds (dedup provenance included).
+    let mut pairs_jsonl = Vec::new();
+    for r in &records {
+        writeln!(pairs_jsonl, "{r}").expect("writing to memory");
+    }
     let field = |r: &Value, k: &str| r[k].as_str().map(str::to_string);
     let texts: Vec<[Option<String>; 4]> = records
         .iter()
@@ -795,6 +1097,8 @@ fn assemble(
             "documents": summary.documents, "ok": ids.len(), "failed": failed.len(),
             "pairs": records.len(),
         },
+        "filters": filter_report,
+        "options": filters_json(&options.filters),
     });
     if !all_hyps.is_empty() {
         report["scores"] = scores(&all_hyps, &all_refs);
@@ -834,5 +1138,23 @@ mod tests {
         assert_eq!(id_and_side(Path::new("a/b.fr.txt")), ("a/b".into(), false));
         assert_eq!(id_and_side(Path::new("a/b.en.txt")), ("a/b".into(), true));
         assert_eq!(id_and_side(Path::new("x.y/b")), ("x.y/b".into(), false));
+    }
+
+    #[test]
+    fn quality_flags_mark_copies_loops_and_ratios() {
+        assert_eq!(
+            quality_flags("Le chat dort.", "The cat sleeps."),
+            Vec::<&str>::new()
+        );
+        assert_eq!(quality_flags("Paris  Match", "paris match"), ["copy"]);
+        assert!(quality_flags("Il dit non.", "He says no no no no.").contains(&"repeat"));
+        assert!(quality_flags("Il dit.", "of the war of the war of the war").contains(&"repeat"));
+        assert!(quality_flags("x", "voivoivoivoivoivoi").contains(&"repeat"));
+        assert!(
+            quality_flags("Oui.", "Yes, and a very long English sentence here.")
+                .contains(&"length-ratio")
+        );
+        assert_eq!(shard_of("a/b", 1), 0);
+        assert!((0..100).all(|i| shard_of(&format!("doc{i}"), 3) < 3));
     }
 }

@@ -58,6 +58,27 @@ pub struct PipelineArgs {
     /// Documents sent through the engine together.
     #[arg(long, default_value_t = 32, value_parser = super::count_in(1, 100_000))]
     pub docs_per_batch: usize,
+    /// Keep identical (fr, en) pairs once in the corpus files (the kept pair lists the other
+    /// documents in `also_in`).
+    #[arg(long)]
+    pub dedup: bool,
+    /// Drop corpus pairs with a side shorter than N characters.
+    #[arg(long, value_name = "N")]
+    pub min_chars: Option<usize>,
+    /// Drop corpus pairs with a side longer than N characters.
+    #[arg(long, value_name = "N")]
+    pub max_chars: Option<usize>,
+    /// Drop corpus pairs whose longer side has more than R times the characters of the other.
+    #[arg(long, value_name = "R", value_parser = super::finite)]
+    pub max_length_ratio: Option<f32>,
+    /// Process only shard K of N (0 ≤ K < N; documents are assigned by a hash of their id), or
+    /// `auto`: SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT, else JOB_COMPLETION_INDEX with
+    /// --shard-count (a Kubernetes Indexed Job). Join the shards with `entente merge`.
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<String>,
+    /// Number of shards for `--shard auto` with JOB_COMPLETION_INDEX.
+    #[arg(long)]
+    pub shard_count: Option<usize>,
     /// Replace invalid UTF-8 in documents instead of skipping them.
     #[arg(long)]
     pub lossy: bool,
@@ -96,6 +117,78 @@ impl Engine for TranslatorEngine {
     }
 }
 
+/// `K/N`, or `auto` from the scheduler's environment.
+fn parse_shard(spec: &str, count: Option<usize>) -> anyhow::Result<(usize, usize)> {
+    let var = |name: &str| -> anyhow::Result<Option<usize>> {
+        match std::env::var(name) {
+            Ok(v) => {
+                Ok(Some(v.trim().parse().with_context(|| {
+                    format!("{name}={v:?} is not a number")
+                })?))
+            }
+            Err(_) => Ok(None),
+        }
+    };
+    let (k, n) = if spec == "auto" {
+        if let (Some(k), Some(n)) = (var("SLURM_ARRAY_TASK_ID")?, var("SLURM_ARRAY_TASK_COUNT")?) {
+            // Slurm numbers tasks from --array's first index: run with --array=0-(N-1).
+            (k, n)
+        } else if let Some(k) = var("JOB_COMPLETION_INDEX")? {
+            let n =
+                count.context("--shard auto with JOB_COMPLETION_INDEX needs --shard-count N")?;
+            (k, n)
+        } else {
+            anyhow::bail!(
+                "--shard auto found neither SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT nor \
+                 JOB_COMPLETION_INDEX; pass --shard K/N"
+            );
+        }
+    } else {
+        let (k, n) = spec
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)))
+            .with_context(|| format!("--shard {spec:?}: expected K/N (e.g. 0/4) or auto"))?;
+        (k, n)
+    };
+    if n == 0 || k >= n {
+        anyhow::bail!("--shard {k}/{n}: need 0 ≤ K < N (shards are numbered from 0)");
+    }
+    Ok((k, n))
+}
+
+/// Join shard outputs of `entente pipeline --shard K/N` into what one run would have written.
+///
+/// Example:
+///   entente merge -o corpus/ shard-0/ shard-1/ shard-2/
+#[derive(Args)]
+#[command(
+    verbatim_doc_comment,
+    about = "Join the outputs of sharded pipeline runs into one corpus"
+)]
+pub struct MergeArgs {
+    /// Output folders of the shard runs.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Output folder of the merged corpus.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+pub fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("creating the output folder {}", args.output.display()))?;
+    let summary = pipeline::merge(&args.output, &args.shards)?;
+    eprintln!(
+        "merged {} shards: {} documents ({} failed), {} pairs in {}",
+        args.shards.len(),
+        summary.documents,
+        summary.failed,
+        summary.pairs,
+        args.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         std::env::set_var("RAYON_NUM_THREADS", "1");
@@ -105,7 +198,17 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
     }
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("creating the output folder {}", args.output.display()))?;
-    let (docs, failures) = pipeline::discover(&args.inputs, &args.glob, args.manifest.as_deref())?;
+    let (mut docs, mut failures) =
+        pipeline::discover(&args.inputs, &args.glob, args.manifest.as_deref())?;
+    if let Some(spec) = &args.shard {
+        let (k, n) = parse_shard(spec, args.shard_count)?;
+        docs.retain(|d| pipeline::shard_of(&d.id, n) == k);
+        failures.retain(|f| pipeline::shard_of(&f.id, n) == k);
+        eprintln!(
+            "shard {k} of {n}: {} documents",
+            docs.len() + failures.len()
+        );
+    }
     let needs_mt = !args.no_mt || docs.iter().any(|d| d.english.is_none());
     // A model that cannot load fails the run before any document is touched.
     let engine = if needs_mt {
@@ -146,6 +249,12 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
         force: args.force,
         docs_per_batch: args.docs_per_batch,
         lossy: args.lossy,
+        filters: pipeline::Filters {
+            dedup: args.dedup,
+            min_chars: args.min_chars,
+            max_chars: args.max_chars,
+            max_length_ratio: args.max_length_ratio.map(f64::from),
+        },
     };
     let summary = pipeline::run(
         docs,
