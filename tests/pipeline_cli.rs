@@ -140,7 +140,7 @@ fn a_folder_of_articles_gives_every_output_and_skips_bad_documents() {
         let fr = p["fr"].as_str().unwrap().replace('\'', "&#39;");
         assert!(html.contains(&fr), "{fr} missing from the page");
     }
-    assert_eq!(html.matches("data-pair=").count(), 2 * pairs_a.len());
+    assert_eq!(html.matches("<span class=\"s\" data-pair=").count(), 2 * pairs_a.len());
     assert!(!html.contains("src=") && !html.contains("href="));
     // Parallel mode: French ↔ human English, no English article written.
     assert!(!out.join("docs/2024/b.en.txt").exists());
