@@ -29,11 +29,19 @@ pub enum HubError {
     },
     #[error("{dir} is missing {missing}; a model directory needs config.json, source.spm, target.spm, vocab.json and model.safetensors or pytorch_model.bin")]
     LocalMissing { dir: PathBuf, missing: String },
-    #[error("downloading {file} of {model}: {reason}")]
+    #[error(
+        "downloading {file} of {model}: {reason}. Missing from the Hugging Face cache ({cache}): \
+         {missing}. Without network, fetch them elsewhere (`huggingface-cli download {model} \
+         --revision {revision}`) and copy the cache, or pass a local directory with --model DIR \
+         (HF_HUB_OFFLINE=1 never tries the network)"
+    )]
     Download {
         model: String,
+        revision: String,
         file: String,
         reason: String,
+        cache: String,
+        missing: String,
     },
     #[error(
         "{path} has sha256 {actual}, but {model} publishes {expected}: the file is corrupt or \
@@ -324,6 +332,7 @@ fn resolve_hub(hub_id: &str, revision: &str, with_weights: bool) -> Result<Model
             revision,
             &cache,
             with_weights && cached_weights.is_none(),
+            &missing.join(", "),
         )?;
     }
     let dir = snapshot_dir(&cache, hub_id, revision).ok_or_else(|| HubError::OfflineMissing {
@@ -336,11 +345,20 @@ fn resolve_hub(hub_id: &str, revision: &str, with_weights: bool) -> Result<Model
 }
 
 /// Download the model's files into the cache with hf-hub (progress on stderr).
-fn download(hub_id: &str, revision: &str, cache: &Path, weights: bool) -> Result<(), HubError> {
+fn download(
+    hub_id: &str,
+    revision: &str,
+    cache: &Path,
+    weights: bool,
+    missing: &str,
+) -> Result<(), HubError> {
     let err = |file: &str, reason: String| HubError::Download {
         model: hub_id.to_string(),
+        revision: revision.to_string(),
         file: file.to_string(),
         reason,
+        cache: cache.display().to_string(),
+        missing: missing.to_string(),
     };
     let api = hf_hub::api::sync::ApiBuilder::from_env()
         .with_cache_dir(cache.to_path_buf())

@@ -47,6 +47,41 @@ pub trait Engine: Sync {
     fn identity(&self) -> String;
 }
 
+/// entente's own engine: a loaded [`Translator`](crate::translate::Translator) with settled
+/// generation settings, one batch per core.
+pub struct TranslatorEngine {
+    pub translator: crate::translate::Translator,
+    pub config: crate::generate::GenerationConfig,
+    pub batch_size: usize,
+    pub workers: usize,
+    /// The model's name (and revision) as the user gave it.
+    pub model_name: String,
+}
+
+impl Engine for TranslatorEngine {
+    fn translate(&self, sentences: &[&str]) -> Result<Vec<(String, f64)>, String> {
+        crate::translate::translate_sorted(
+            &self.translator,
+            sentences,
+            &self.config,
+            self.batch_size,
+            self.workers,
+            &|_| {},
+        )
+        .map(|ts| ts.into_iter().map(|t| (t.text, t.logprob)).collect())
+        .map_err(|e| e.to_string())
+    }
+
+    fn identity(&self) -> String {
+        format!(
+            "{}|{:?}|{:?}",
+            self.model_name,
+            self.config,
+            self.translator.model.config()
+        )
+    }
+}
+
 /// Where a document's text comes from.
 #[derive(Debug, Clone)]
 pub enum Origin {

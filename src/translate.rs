@@ -147,6 +147,38 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
+/// [`translate_parallel`] over segments in any order: blank segments are skipped (empty
+/// translations), the rest are sorted longest first so that batches carry little padding, and
+/// the results come back in input order.
+pub fn translate_sorted(
+    translator: &Translator,
+    segments: &[&str],
+    config: &GenerationConfig,
+    batch_size: usize,
+    workers: usize,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<Translation>, TranslateError> {
+    let mut order: Vec<usize> = (0..segments.len())
+        .filter(|&i| !segments[i].trim().is_empty())
+        .collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(segments[i].len()));
+    let sorted: Vec<&str> = order.iter().map(|&i| segments[i]).collect();
+    let translated =
+        translate_parallel(translator, &sorted, config, batch_size, workers, progress)?;
+    let mut results = vec![
+        Translation {
+            text: String::new(),
+            ids: Vec::new(),
+            logprob: 0.0,
+        };
+        segments.len()
+    ];
+    for (&i, t) in order.iter().zip(translated) {
+        results[i] = t;
+    }
+    Ok(results)
+}
+
 /// A loaded model with its tokenizer and generation defaults.
 pub struct Translator {
     pub tokenizer: MarianTokenizer,

@@ -140,7 +140,10 @@ fn a_folder_of_articles_gives_every_output_and_skips_bad_documents() {
         let fr = p["fr"].as_str().unwrap().replace('\'', "&#39;");
         assert!(html.contains(&fr), "{fr} missing from the page");
     }
-    assert_eq!(html.matches("<span class=\"s\" data-pair=").count(), 2 * pairs_a.len());
+    assert_eq!(
+        html.matches("<span class=\"s\" data-pair=").count(),
+        2 * pairs_a.len()
+    );
     assert!(!html.contains("src=") && !html.contains("href="));
     // Parallel mode: French ↔ human English, no English article written.
     assert!(!out.join("docs/2024/b.en.txt").exists());
@@ -475,4 +478,25 @@ fn shard_auto_reads_the_scheduler_environment() {
     let missing = run(&[("JOB_COMPLETION_INDEX", "2")], &[]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("--shard-count"));
+}
+
+#[path = "../eval/mt/main.rs"]
+#[allow(dead_code)]
+mod eval_mt;
+
+/// The quality-claim command (`cargo run --example eval-mt`) end to end on the tiny checkpoint:
+/// a few newstest2014 documents through the pipeline, scored line-aligned.
+#[test]
+fn eval_mt_runs_through_the_pipeline() {
+    let Some(data) = entente::testdata::require("eval/mt/newstest2014-fr-en") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let e = eval_mt::evaluate(&model(), &data, out.path(), Some(3), Some(1), Some(4)).unwrap();
+    assert_eq!(e.documents, 3);
+    assert!(e.segments > 3);
+    assert!(e.bleu.score >= 0.0 && e.chrf.score >= 0.0);
+    assert!(e
+        .bleu_signature
+        .starts_with("nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp"));
 }

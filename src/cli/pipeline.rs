@@ -6,9 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use entente::generate::GenerationConfig;
-use entente::pipeline::{self, Engine, Options, Summary};
-use entente::translate::Translator;
+use entente::pipeline::{self, Engine, Options, Summary, TranslatorEngine};
 
 /// Exit status when some documents failed and the others finished.
 const EXIT_SOME_FAILED: u8 = 3;
@@ -89,32 +87,6 @@ pub struct PipelineArgs {
     pub model: super::ModelArgs,
     #[command(flatten)]
     pub search: super::translate::SearchArgs,
-}
-
-/// entente's own engine behind the pipeline.
-struct TranslatorEngine {
-    translator: Translator,
-    config: GenerationConfig,
-    batch_size: usize,
-    identity: String,
-}
-
-impl Engine for TranslatorEngine {
-    fn translate(&self, sentences: &[&str]) -> Result<Vec<(String, f64)>, String> {
-        super::translate::translate_all(
-            &self.translator,
-            sentences,
-            &self.config,
-            self.batch_size,
-            &|_| {},
-        )
-        .map(|ts| ts.into_iter().map(|t| (t.text, t.logprob)).collect())
-        .map_err(|e| format!("{e:#}"))
-    }
-
-    fn identity(&self) -> String {
-        self.identity.clone()
-    }
 }
 
 /// `K/N`, or `auto` from the scheduler's environment.
@@ -214,18 +186,16 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
     let engine = if needs_mt {
         let (translator, config, batch_size) =
             super::translate::prepare_engine(&args.model, &args.search)?;
-        let identity = format!(
-            "{}@{}|{:?}|{:?}",
-            args.model.model,
-            args.model.revision.as_deref().unwrap_or("default"),
-            config,
-            translator.model.config()
-        );
         Some(TranslatorEngine {
             translator,
             config,
             batch_size,
-            identity,
+            workers: super::translate::workers(),
+            model_name: format!(
+                "{}@{}",
+                args.model.model,
+                args.model.revision.as_deref().unwrap_or("default")
+            ),
         })
     } else {
         None
@@ -235,9 +205,16 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
     let progress = |s: &Summary| {
         if show {
             let done = s.processed + s.resumed + s.failed;
-            let rate = s.sentences_translated as f64 / start.elapsed().as_secs_f64().max(1e-3);
+            let elapsed = start.elapsed().as_secs_f64().max(1e-3);
+            let rate = s.sentences_translated as f64 / elapsed;
+            let eta = if done > 0 {
+                let left = elapsed * (s.documents.saturating_sub(done)) as f64 / done as f64;
+                format!("{}m{:02}s", (left / 60.0) as u64, left as u64 % 60)
+            } else {
+                "?".into()
+            };
             eprint!(
-                "\r{done}/{} documents ({} resumed, {} failed), {} sentences translated ({rate:.1}/s)",
+                "\r\x1b[K{done}/{} documents ({} resumed, {} failed) · {} sentences · {rate:.1} sent/s · ETA {eta}",
                 s.documents, s.resumed, s.failed, s.sentences_translated
             );
         }

@@ -174,8 +174,8 @@ fn device(spec: &str) -> anyhow::Result<Device> {
     Ok(device)
 }
 
-/// Translate `segments` in batches, longest first within the window, one batch per core at a
-/// time; `progress` is told how many segments of the window are done.
+/// Translate `segments` in batches, longest first, one batch per core at a time; `progress` is
+/// told how many segments are done.
 pub fn translate_all(
     translator: &Translator,
     segments: &[&str],
@@ -183,35 +183,17 @@ pub fn translate_all(
     batch_size: usize,
     progress: &(dyn Fn(usize) + Sync),
 ) -> anyhow::Result<Vec<Translation>> {
-    // Non-empty segments only; sorted by length so that batches carry little padding.
-    let mut order: Vec<usize> = (0..segments.len())
-        .filter(|&i| !segments[i].trim().is_empty())
-        .collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(segments[i].len()));
-    let sorted: Vec<&str> = order.iter().map(|&i| segments[i]).collect();
-    let translated = entente::translate::translate_parallel(
+    Ok(entente::translate::translate_sorted(
         translator,
-        &sorted,
+        segments,
         config,
         batch_size,
         workers(),
         progress,
-    )?;
-    let mut results: Vec<Translation> = vec![
-        Translation {
-            text: String::new(),
-            ids: Vec::new(),
-            logprob: 0.0,
-        };
-        segments.len()
-    ];
-    for (&i, t) in order.iter().zip(translated) {
-        results[i] = t;
-    }
-    Ok(results)
+    )?)
 }
 
-fn workers() -> usize {
+pub fn workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
