@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
 /// One aligned pair as the writers see it.
@@ -160,70 +160,106 @@ impl Default for TmxHeader<'_> {
 }
 
 /// A TMX 1.4b document of the two-sided pairs: one `<tu tuid>` each, with the document id, URL
-/// and score as `<prop type="x-doc|x-url|x-score">`. Returns the number of characters dropped by [`xml_clean`].
+/// and score as `<prop type="x-doc|x-url|x-score">`. Returns the number of characters dropped by
+/// [`xml_clean`].
 pub fn write_tmx(out: &mut impl Write, header: &TmxHeader, pairs: &[Pair]) -> io::Result<usize> {
-    let mut dropped = 0;
-    let mut writer = Writer::new_with_indent(out, b' ', 2);
-    writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    writer
-        .create_element("tmx")
-        .with_attribute(("version", "1.4"))
-        .write_inner_content(|w| {
-            w.create_element("header")
-                .with_attributes([
-                    ("creationtool", header.creationtool),
-                    ("creationtoolversion", header.creationtoolversion),
-                    ("segtype", "sentence"),
-                    ("o-tmf", "entente"),
-                    ("adminlang", "en"),
-                    ("srclang", header.srclang),
-                    ("datatype", "plaintext"),
-                ])
-                .write_empty()?;
-            w.create_element("body").write_inner_content(|w| {
-                for (n, p) in pairs.iter().filter(|p| is_two_sided(p)).enumerate() {
-                    let tuid = (n + 1).to_string();
-                    let score = format!("{:.4}", p.score);
-                    let (src, a) = xml_clean(p.src);
-                    let (tgt, b) = xml_clean(p.tgt);
-                    dropped += a + b;
-                    w.create_element("tu")
-                        .with_attribute(("tuid", tuid.as_str()))
+    let mut tmx = TmxWriter::new(out, header)?;
+    for p in pairs {
+        tmx.pair(p)?;
+    }
+    Ok(tmx.finish()?.1)
+}
+
+/// A TMX document written pair by pair, for corpora too large to hold in memory.
+pub struct TmxWriter<'h, W: Write> {
+    writer: Writer<W>,
+    header: &'h TmxHeader<'h>,
+    units: usize,
+    dropped: usize,
+}
+
+impl<'h, W: Write> TmxWriter<'h, W> {
+    /// Write the declaration, the header and the opening of the body.
+    pub fn new(out: W, header: &'h TmxHeader<'h>) -> io::Result<Self> {
+        let mut writer = Writer::new_with_indent(out, b' ', 2);
+        writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        writer.write_event(Event::Start(
+            BytesStart::new("tmx").with_attributes([("version", "1.4")]),
+        ))?;
+        writer
+            .create_element("header")
+            .with_attributes([
+                ("creationtool", header.creationtool),
+                ("creationtoolversion", header.creationtoolversion),
+                ("segtype", "sentence"),
+                ("o-tmf", "entente"),
+                ("adminlang", "en"),
+                ("srclang", header.srclang),
+                ("datatype", "plaintext"),
+            ])
+            .write_empty()?;
+        writer.write_event(Event::Start(BytesStart::new("body")))?;
+        Ok(TmxWriter {
+            writer,
+            header,
+            units: 0,
+            dropped: 0,
+        })
+    }
+
+    /// One translation unit (pairs with an empty side are left out).
+    pub fn pair(&mut self, p: &Pair) -> io::Result<()> {
+        if !is_two_sided(p) {
+            return Ok(());
+        }
+        self.units += 1;
+        let tuid = self.units.to_string();
+        let score = format!("{:.4}", p.score);
+        let (src, a) = xml_clean(p.src);
+        let (tgt, b) = xml_clean(p.tgt);
+        self.dropped += a + b;
+        let header = self.header;
+        self.writer
+            .create_element("tu")
+            .with_attribute(("tuid", tuid.as_str()))
+            .write_inner_content(|w| {
+                let props = [
+                    ("x-doc", p.doc),
+                    ("x-url", p.url),
+                    ("x-score", Some(&score)),
+                ];
+                for (kind, value) in props {
+                    if let Some(value) = value {
+                        let (value, _) = xml_clean(value);
+                        w.create_element("prop")
+                            .with_attribute(("type", kind))
+                            .write_text_content(BytesText::new(&value))?;
+                    }
+                }
+                for (lang, seg) in [(header.srclang, &src), (header.tgtlang, &tgt)] {
+                    w.create_element("tuv")
+                        .with_attribute(("xml:lang", lang))
                         .write_inner_content(|w| {
-                            let props = [
-                                ("x-doc", p.doc),
-                                ("x-url", p.url),
-                                ("x-score", Some(&score)),
-                            ];
-                            for (kind, value) in props {
-                                if let Some(value) = value {
-                                    let (value, _) = xml_clean(value);
-                                    w.create_element("prop")
-                                        .with_attribute(("type", kind))
-                                        .write_text_content(BytesText::new(&value))?;
-                                }
-                            }
-                            for (lang, seg) in [(header.srclang, &src), (header.tgtlang, &tgt)] {
-                                w.create_element("tuv")
-                                    .with_attribute(("xml:lang", lang))
-                                    .write_inner_content(|w| {
-                                        // Only <, > and & need escaping in text.
-                                        let escaped =
-                                            quick_xml::escape::partial_escape(seg.as_ref());
-                                        w.create_element("seg")
-                                            .write_text_content(BytesText::from_escaped(escaped))?;
-                                        Ok(())
-                                    })?;
-                            }
+                            // Only <, > and & need escaping in text.
+                            let escaped = quick_xml::escape::partial_escape(seg.as_ref());
+                            w.create_element("seg")
+                                .write_text_content(BytesText::from_escaped(escaped))?;
                             Ok(())
                         })?;
                 }
                 Ok(())
             })?;
-            Ok(())
-        })?;
-    writer.get_mut().write_all(b"\n")?;
-    Ok(dropped)
+        Ok(())
+    }
+
+    /// Close the document; returns the output and the number of characters dropped by
+    /// [`xml_clean`].
+    pub fn finish(mut self) -> io::Result<(W, usize)> {
+        self.writer.write_event(Event::End(BytesEnd::new("body")))?;
+        self.writer.write_event(Event::End(BytesEnd::new("tmx")))?;
+        self.writer.get_mut().write_all(b"\n")?;
+        Ok((self.writer.into_inner(), self.dropped))
+    }
 }
 
 /// `text` escaped for HTML text and attribute values.

@@ -772,8 +772,10 @@ fn finish(
                 }
             }
             if use_mt && !hyps.is_empty() {
-                report["scores"] = scores(&hyps, &refs);
-                report["scored"] = json!({"hyps": hyps, "refs": refs});
+                let (bleu, chrf) = metric_stats(&hyps, &refs);
+                report["scores"] = scores(&bleu, &chrf);
+                // Sufficient statistics: the corpus scores are computed from their sums.
+                report["stats"] = json!({"bleu": bleu, "chrf": chrf});
             }
         }
     }
@@ -841,16 +843,22 @@ fn page(spec: &DocSpec, records: &[Value], mode: &str) -> Vec<u8> {
     html
 }
 
-/// BLEU and chrF of `hyps` against `refs`, with sacreBLEU's signatures.
-fn scores(hyps: &[String], refs: &[String]) -> Value {
+/// Summed BLEU and chrF statistics of `hyps` against `refs` (integer counts: sums of them
+/// across documents give exactly the corpus statistics).
+fn metric_stats(hyps: &[String], refs: &[String]) -> (Vec<f64>, Vec<f64>) {
     let refs = vec![refs.to_vec()];
-    let bleu = Bleu::default();
-    let chrf = Chrf::default();
-    let b = metrics::corpus_score(&bleu, hyps, &metrics::prepare_refs(&bleu, &refs));
-    let c = metrics::corpus_score(&chrf, hyps, &metrics::prepare_refs(&chrf, &refs));
+    let (bleu, chrf) = (Bleu::default(), Chrf::default());
+    let b = metrics::corpus_stats(&bleu, hyps, &metrics::prepare_refs(&bleu, &refs)).sum();
+    let c = metrics::corpus_stats(&chrf, hyps, &metrics::prepare_refs(&chrf, &refs)).sum();
+    (b, c)
+}
+
+/// BLEU and chrF from summed statistics, with sacreBLEU's signatures.
+fn scores(bleu_stats: &[f64], chrf_stats: &[f64]) -> Value {
+    let (bleu, chrf) = (Bleu::default(), Chrf::default());
     json!({
-        "bleu": b.score, "bleu_signature": bleu.signature(1).format(false),
-        "chrf": c.score, "chrf_signature": chrf.signature(1).format(false),
+        "bleu": bleu.compute(bleu_stats).score, "bleu_signature": bleu.signature(1).format(false),
+        "chrf": chrf.compute(chrf_stats).score, "chrf_signature": chrf.signature(1).format(false),
     })
 }
 
@@ -964,80 +972,67 @@ pub fn merge(out: &Path, shard_dirs: &[PathBuf]) -> Result<Summary, PipelineErro
     Ok(summary)
 }
 
-/// Apply the corpus filters in order (length limits, ratio, then dedup), returning what each
-/// removed.
-fn apply_filters(records: &mut Vec<Value>, filters: &Filters) -> Value {
-    let chars = |r: &Value, k: &str| r[k].as_str().unwrap_or_default().chars().count();
-    let mut report = Map::new();
-    let mut filter =
-        |name: &str, value: Value, keep: &dyn Fn(&Value) -> bool, records: &mut Vec<Value>| {
-            let before = records.len();
-            records.retain(|r| keep(r));
-            report.insert(
-                name.into(),
-                json!({"value": value, "removed": before - records.len()}),
-            );
-        };
-    if let Some(min) = filters.min_chars {
-        filter(
-            "min_chars",
-            json!(min),
-            &|r| chars(r, "fr") >= min && chars(r, "en") >= min,
-            records,
-        );
+/// The stateless corpus filters: the name of the first that removes `r`, if any.
+fn filtered_by(r: &Value, filters: &Filters) -> Option<&'static str> {
+    let chars = |k: &str| r[k].as_str().unwrap_or_default().chars().count();
+    let (fr, en) = (chars("fr"), chars("en"));
+    if filters.min_chars.is_some_and(|min| fr < min || en < min) {
+        return Some("min_chars");
     }
-    if let Some(max) = filters.max_chars {
-        filter(
-            "max_chars",
-            json!(max),
-            &|r| chars(r, "fr") <= max && chars(r, "en") <= max,
-            records,
-        );
+    if filters.max_chars.is_some_and(|max| fr > max || en > max) {
+        return Some("max_chars");
     }
-    if let Some(ratio) = filters.max_length_ratio {
-        let keep = |r: &Value| {
-            let (a, b) = (chars(r, "fr").max(1) as f64, chars(r, "en").max(1) as f64);
-            a.max(b) / a.min(b) <= ratio
-        };
-        filter("max_length_ratio", json!(ratio), &keep, records);
+    let (a, b) = (fr.max(1) as f64, en.max(1) as f64);
+    if filters
+        .max_length_ratio
+        .is_some_and(|ratio| a.max(b) / a.min(b) > ratio)
+    {
+        return Some("max_length_ratio");
     }
-    if filters.dedup {
-        let before = records.len();
-        let mut first: HashMap<(String, String), usize> = HashMap::new();
-        let mut kept: Vec<Value> = Vec::with_capacity(records.len());
-        for r in records.drain(..) {
-            let key = (
-                r["fr"].as_str().unwrap_or_default().to_string(),
-                r["en"].as_str().unwrap_or_default().to_string(),
-            );
-            match first.get(&key) {
-                Some(&at) => {
-                    let doc = r["doc"].clone();
-                    let same_doc = doc == kept[at]["doc"];
-                    let also = kept[at]
-                        .as_object_mut()
-                        .expect("records are objects")
-                        .entry("also_in")
-                        .or_insert_with(|| json!([]));
-                    if let Some(list) = also.as_array_mut() {
-                        if !list.contains(&doc) && !same_doc {
-                            list.push(doc);
-                        }
-                    }
-                }
-                None => {
-                    first.insert(key, kept.len());
-                    kept.push(r);
-                }
-            }
-        }
-        *records = kept;
-        report.insert("dedup".into(), json!({"removed": before - records.len()}));
-    }
-    Value::Object(report)
+    None
 }
 
-/// Corpus files from the finished documents' outputs, in id order.
+/// A 128-bit digest of a pair's two sides, for dedup without keeping the texts.
+fn pair_key(r: &Value) -> u128 {
+    let mut h = Sha256::new();
+    h.update(r["fr"].as_str().unwrap_or_default().as_bytes());
+    h.update([0]);
+    h.update(r["en"].as_str().unwrap_or_default().as_bytes());
+    let digest = h.finalize();
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&digest[..16]);
+    u128::from_le_bytes(first)
+}
+
+/// Each document's pairs, one record at a time, in id order.
+fn for_each_pair(
+    out: &Path,
+    ids: &[String],
+    mut each: impl FnMut(Value) -> Result<(), PipelineError>,
+) -> Result<(), PipelineError> {
+    use std::io::BufRead;
+    for id in ids {
+        let path = doc_path(out, id, ".pairs.jsonl");
+        let io = |source| PipelineError::Io {
+            path: path.clone(),
+            source,
+        };
+        let file = std::fs::File::open(&path).map_err(io)?;
+        for line in std::io::BufReader::new(file).lines() {
+            let line = line.map_err(io)?;
+            let record = serde_json::from_str(&line).map_err(|e| PipelineError::Input {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            each(record)?;
+        }
+    }
+    Ok(())
+}
+
+/// Corpus files from the finished documents' outputs, streamed in id order (memory holds a
+/// 16-byte key per distinct pair when deduplicating, not the corpus): a first pass finds the
+/// duplicates and their documents, a second writes every file.
 fn assemble(
     ids: &[String],
     failures: &[Failure],
@@ -1045,116 +1040,149 @@ fn assemble(
     summary: &mut Summary,
 ) -> Result<(), PipelineError> {
     let out = &options.out_dir;
-    let mut docs_report = Vec::new();
-    let mut records: Vec<Value> = Vec::new();
-    let (mut all_hyps, mut all_refs) = (Vec::new(), Vec::new());
-    for id in ids {
-        let read = |suffix: &str| {
-            std::fs::read_to_string(doc_path(out, id, suffix)).map_err(|source| PipelineError::Io {
-                path: doc_path(out, id, suffix),
-                source,
-            })
-        };
-        let text = read(".pairs.jsonl")?;
-        for line in text.lines() {
-            records.push(
-                serde_json::from_str(line).map_err(|e| PipelineError::Input {
-                    path: doc_path(out, id, ".pairs.jsonl").display().to_string(),
-                    reason: e.to_string(),
-                })?,
-            );
+    let filters = &options.filters;
+    let mut removed: BTreeMap<&'static str, usize> = BTreeMap::new();
+    // Dedup: the first occurrence of each pair (its position among the pairs that pass the
+    // filters) and the other documents it occurs in.
+    let mut first: HashMap<u128, (usize, Vec<Value>)> = HashMap::new();
+    if filters.dedup {
+        let mut position = 0;
+        for_each_pair(out, ids, |r| {
+            if filtered_by(&r, filters).is_none() {
+                let entry = first.entry(pair_key(&r)).or_insert((position, Vec::new()));
+                if entry.0 != position {
+                    let doc = r["doc"].clone();
+                    if !entry.1.contains(&doc) {
+                        entry.1.push(doc);
+                    }
+                }
+                position += 1;
+            }
+            Ok(())
+        })?;
+    }
+
+    let writer = |name: &str| -> Result<output::OutputWriter, PipelineError> {
+        Ok(output::Destination::check(&out.join(name))?.create()?)
+    };
+    let io = |name: &str| {
+        let path = out.join(name);
+        move |source| PipelineError::Io { path, source }
+    };
+    let (mut pairs_out, mut fr_out, mut en_out) = (
+        writer("pairs.jsonl")?,
+        writer("corpus.fr")?,
+        writer("corpus.en")?,
+    );
+    let header = formats::TmxHeader::default();
+    let mut tmx =
+        formats::TmxWriter::new(writer("corpus.tmx")?, &header).map_err(io("corpus.tmx"))?;
+    let (mut position, mut kept, mut duplicates) = (0usize, 0usize, 0usize);
+    for_each_pair(out, ids, |mut r| {
+        if let Some(name) = filtered_by(&r, filters) {
+            *removed.entry(name).or_default() += 1;
+            return Ok(());
         }
-        let mut report: Value =
-            serde_json::from_str(&read(".report.json")?).map_err(|e| PipelineError::Input {
-                path: doc_path(out, id, ".report.json").display().to_string(),
-                reason: e.to_string(),
+        let here = position;
+        position += 1;
+        if filters.dedup {
+            let (at, also) = &first[&pair_key(&r)];
+            if *at != here {
+                duplicates += 1;
+                return Ok(());
+            }
+            let also: Vec<&Value> = also.iter().filter(|d| **d != r["doc"]).collect();
+            if !also.is_empty() {
+                r["also_in"] = json!(also);
+            }
+        }
+        kept += 1;
+        writeln!(pairs_out, "{r}").map_err(io("pairs.jsonl"))?;
+        let text = |k: &str| r[k].as_str().unwrap_or_default();
+        writeln!(fr_out, "{}", formats::moses_line(text("fr"))).map_err(io("corpus.fr"))?;
+        writeln!(en_out, "{}", formats::moses_line(text("en"))).map_err(io("corpus.en"))?;
+        let one = [0usize];
+        tmx.pair(&Pair {
+            src_ids: &one,
+            tgt_ids: &one,
+            src: text("fr"),
+            tgt: text("en"),
+            score: r["score"].as_f64().unwrap_or(0.0),
+            doc: r["doc"].as_str(),
+            url: r["url"].as_str(),
+        })
+        .map_err(io("corpus.tmx"))
+    })?;
+    let (tmx_out, _) = tmx.finish().map_err(io("corpus.tmx"))?;
+    summary.pairs = kept;
+
+    // The report: each document's own report (small), the failures, totals, filters, scores.
+    let (mut docs_report, mut bleu_sum, mut chrf_sum) =
+        (Vec::new(), Vec::<f64>::new(), Vec::<f64>::new());
+    for id in ids {
+        let path = doc_path(out, id, ".report.json");
+        let report: Value = std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+            .map_err(|reason| PipelineError::Input {
+                path: path.display().to_string(),
+                reason,
             })?;
-        if let Some(scored) = report.as_object_mut().and_then(|m| m.remove("scored")) {
-            for (h, r) in scored["hyps"]
+        for (sum, key) in [(&mut bleu_sum, "bleu"), (&mut chrf_sum, "chrf")] {
+            for (i, x) in report["stats"][key]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .zip(scored["refs"].as_array().into_iter().flatten())
+                .enumerate()
             {
-                all_hyps.push(h.as_str().unwrap_or_default().to_string());
-                all_refs.push(r.as_str().unwrap_or_default().to_string());
+                if sum.len() <= i {
+                    sum.push(0.0);
+                }
+                sum[i] += x.as_f64().unwrap_or(0.0);
             }
         }
         docs_report.push(report);
     }
-    let filter_report = apply_filters(&mut records, &options.filters);
-    summary.pairs = records.len();
-    // pairs.jsonl holds what the corpus holds (dedup provenance included).
-    let mut pairs_jsonl = Vec::new();
-    for r in &records {
-        writeln!(pairs_jsonl, "{r}").expect("writing to memory");
-    }
-    let field = |r: &Value, k: &str| r[k].as_str().map(str::to_string);
-    let texts: Vec<[Option<String>; 4]> = records
-        .iter()
-        .map(|r| {
-            [
-                field(r, "fr"),
-                field(r, "en"),
-                field(r, "doc"),
-                field(r, "url"),
-            ]
-        })
-        .collect();
-    let one = [0usize];
-    let pairs: Vec<Pair> = records
-        .iter()
-        .zip(&texts)
-        .map(|(r, [fr, en, doc, url])| Pair {
-            src_ids: &one,
-            tgt_ids: &one,
-            src: fr.as_deref().unwrap_or_default(),
-            tgt: en.as_deref().unwrap_or_default(),
-            score: r["score"].as_f64().unwrap_or(0.0),
-            doc: doc.as_deref(),
-            url: url.as_deref(),
-        })
-        .collect();
-    let (fr_side, en_side) = formats::moses_sides(&pairs);
-    let mut tmx = Vec::new();
-    formats::write_tmx(&mut tmx, &formats::TmxHeader::default(), &pairs).map_err(|source| {
-        PipelineError::Io {
-            path: out.join("corpus.tmx"),
-            source,
-        }
-    })?;
     let mut failed: Vec<&Failure> = failures.iter().collect();
     failed.sort_by(|a, b| (&a.id, &a.source).cmp(&(&b.id, &b.source)));
+    let mut filter_report = Map::new();
+    for (name, value) in [
+        ("min_chars", filters.min_chars.map(|v| json!(v))),
+        ("max_chars", filters.max_chars.map(|v| json!(v))),
+        (
+            "max_length_ratio",
+            filters.max_length_ratio.map(|v| json!(v)),
+        ),
+    ] {
+        if let Some(value) = value {
+            filter_report.insert(
+                name.into(),
+                json!({"value": value, "removed": removed.get(name).copied().unwrap_or(0)}),
+            );
+        }
+    }
+    if filters.dedup {
+        filter_report.insert("dedup".into(), json!({"removed": duplicates}));
+    }
     let mut report = json!({
         "documents": docs_report,
         "failed": failed.iter().map(|f| json!({"id": f.id, "source": f.source, "status": "failed", "error": f.error})).collect::<Vec<_>>(),
         "totals": {
             "documents": summary.documents, "ok": ids.len(), "failed": failed.len(),
-            "pairs": records.len(),
+            "pairs": kept,
         },
-        "filters": filter_report,
-        "options": filters_json(&options.filters),
+        "filters": Value::Object(filter_report),
+        "options": filters_json(filters),
     });
-    if !all_hyps.is_empty() {
-        report["scores"] = scores(&all_hyps, &all_refs);
+    if !bleu_sum.is_empty() {
+        report["scores"] = scores(&bleu_sum, &chrf_sum);
     }
-    let report = serde_json::to_string_pretty(&report).expect("JSON") + "\n";
+    let mut report_out = writer("report.json")?;
+    report_out
+        .write_all((serde_json::to_string_pretty(&report).expect("JSON") + "\n").as_bytes())
+        .map_err(io("report.json"))?;
     // The corpus files together, all or nothing.
-    let mut writers = Vec::new();
-    for (name, bytes) in [
-        ("pairs.jsonl", pairs_jsonl.as_slice()),
-        ("corpus.fr", fr_side.as_bytes()),
-        ("corpus.en", en_side.as_bytes()),
-        ("corpus.tmx", tmx.as_slice()),
-        ("report.json", report.as_bytes()),
-    ] {
-        let path = out.join(name);
-        let mut w = output::Destination::check(&path)?.create()?;
-        w.write_all(bytes)
-            .map_err(|source| PipelineError::Io { path, source })?;
-        writers.push(w);
-    }
-    output::commit_all(writers)?;
+    output::commit_all(vec![pairs_out, fr_out, en_out, tmx_out, report_out])?;
     Ok(())
 }
 

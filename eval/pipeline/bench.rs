@@ -1,0 +1,159 @@
+//! The pipeline's overhead, measured: `entente pipeline` on N generated documents (consecutive
+//! newstest2014 lines, up to 5 per document and never one line twice, so that the run-wide
+//! sentence cache does not flatter the pipeline) beside `entente translate` on the same sentences, in
+//! one run: seconds, documents/s, sentences/s, tokens/s and peak RSS (GNU time's maximum RSS).
+//!
+//!   cargo run --release --example bench-pipeline -- [--model DIR] [--docs 200,2000] [--beams K]
+//!       [--max-new-tokens N (default 32)]
+//!
+//! --model defaults to /work/bench-model (the full-size random opus-mt-fr-en of
+//! scripts/bench_translate.py build) when it exists, else the tiny test model.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+struct Measure {
+    seconds: f64,
+    peak_rss_mb: f64,
+}
+
+/// Run the release `entente` binary under GNU time.
+fn measure(args: &[&str]) -> Measure {
+    let exe = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/entente");
+    let start = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("PEAK_RSS_KB=%M")
+        .arg(&exe)
+        .args(args)
+        .output()
+        .expect("GNU time (/usr/bin/time) and target/release/entente (cargo build --release)");
+    let seconds = start.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() || out.status.code() == Some(3),
+        "entente {args:?} failed: {stderr}"
+    );
+    let kb: f64 = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("PEAK_RSS_KB="))
+        .next_back()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0);
+    Measure {
+        seconds,
+        peak_rss_mb: kb / 1024.0,
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let model = value("--model").unwrap_or_else(|| {
+        if Path::new("/work/bench-model/model.safetensors").exists() {
+            "/work/bench-model".into()
+        } else {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/models/test/tiny-selfcontained"
+            )
+            .into()
+        }
+    });
+    let sizes: Vec<usize> = value("--docs")
+        .unwrap_or_else(|| "200,2000".into())
+        .split(',')
+        .map(|n| n.parse().expect("--docs N,M"))
+        .collect();
+    let beams = value("--beams").unwrap_or_else(|| "4".into());
+    // Random weights seldom choose EOS: cap the output as eval/translate's benchmark does.
+    let max_new = value("--max-new-tokens").unwrap_or_else(|| "32".into());
+    let data = entente::testdata::find("eval/mt/newstest2014-fr-en/newstest2014.fr-en.fr")
+        .expect("newstest2014 (ENTENTE_TEST_DATA or ../shared)");
+    let sentences: Vec<String> = std::fs::read_to_string(data)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let work = std::env::temp_dir().join(format!("entente-bench-pipeline-{}", std::process::id()));
+    println!(
+        "model {model}, beams {beams}, 2 threads; pipeline vs translate on the same sentences"
+    );
+    println!(
+        "{:>6} {:>9} | {:>10} {:>8} {:>9} {:>8} | {:>10} {:>9} {:>8} | {:>6}",
+        "docs",
+        "sentences",
+        "pipeline s",
+        "docs/s",
+        "sent/s",
+        "RSS MB",
+        "translate s",
+        "sent/s",
+        "RSS MB",
+        "ratio"
+    );
+    for &n in &sizes {
+        let dir = work.join(format!("docs-{n}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut all = String::new();
+        for d in 0..n {
+            let lines: Vec<&str> = (0..5)
+                .map(|k| sentences[(d * 5 + k) % sentences.len()].as_str())
+                .collect();
+            std::fs::write(dir.join(format!("d{d:05}.txt")), lines.join("\n") + "\n").unwrap();
+            all.push_str(&(lines.join("\n") + "\n"));
+        }
+        let flat: PathBuf = work.join(format!("sentences-{n}.txt"));
+        std::fs::write(&flat, &all).unwrap();
+        let out = work.join(format!("out-{n}"));
+        let common = [
+            "--model",
+            model.as_str(),
+            "--beams",
+            beams.as_str(),
+            "--max-new-tokens",
+            max_new.as_str(),
+        ];
+        let mut p_args = vec![
+            "pipeline",
+            dir.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--quiet",
+        ];
+        p_args.extend_from_slice(&common);
+        let pipeline = measure(&p_args);
+        let t_out = work.join(format!("translate-{n}.jsonl"));
+        let mut t_args = vec![
+            "translate",
+            flat.to_str().unwrap(),
+            "-o",
+            t_out.to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ];
+        t_args.extend_from_slice(&common);
+        let translate = measure(&t_args);
+        let lines = per_doc * n;
+        println!(
+            "{:>6} {:>9} | {:>10.2} {:>8.1} {:>9.1} {:>8.0} | {:>10.2} {:>9.1} {:>8.0} | {:>5.2}×",
+            n,
+            lines,
+            pipeline.seconds,
+            n as f64 / pipeline.seconds,
+            lines as f64 / pipeline.seconds,
+            pipeline.peak_rss_mb,
+            translate.seconds,
+            lines as f64 / translate.seconds,
+            translate.peak_rss_mb,
+            pipeline.seconds / translate.seconds
+        );
+    }
+    let _ = std::fs::remove_dir_all(&work);
+}
