@@ -9,7 +9,7 @@
 //! byte-identical corpora. A document that cannot be read is reported and skipped; the rest
 //! finish. The writers of [`crate::formats`] do the escaping.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -41,8 +41,12 @@ pub enum PipelineError {
 
 /// What the pipeline needs from a translation engine.
 pub trait Engine: Sync {
-    /// Translate sentences (in any order; results in input order): text and log-probability.
-    fn translate(&self, sentences: &[&str]) -> Result<Vec<(String, f64)>, String>;
+    /// Translate each batch exactly as given (the batches may run in parallel): text and
+    /// log-probability per sentence, in input order. A sentence's result must depend only on its
+    /// batch, so that the pipeline's choice of batches makes runs reproducible.
+    fn translate_batches(&self, batches: &[Vec<&str>]) -> Result<Vec<Vec<(String, f64)>>, String>;
+    /// The most sentences one batch should hold.
+    fn batch_size(&self) -> usize;
     /// Identifies the model and search settings: part of every document's resume key.
     fn identity(&self) -> String;
 }
@@ -59,17 +63,18 @@ pub struct TranslatorEngine {
 }
 
 impl Engine for TranslatorEngine {
-    fn translate(&self, sentences: &[&str]) -> Result<Vec<(String, f64)>, String> {
-        crate::translate::translate_sorted(
-            &self.translator,
-            sentences,
-            &self.config,
-            self.batch_size,
-            self.workers,
-            &|_| {},
-        )
-        .map(|ts| ts.into_iter().map(|t| (t.text, t.logprob)).collect())
-        .map_err(|e| e.to_string())
+    fn translate_batches(&self, batches: &[Vec<&str>]) -> Result<Vec<Vec<(String, f64)>>, String> {
+        crate::translate::translate_batches(&self.translator, batches, &self.config, self.workers)
+            .map(|all| {
+                all.into_iter()
+                    .map(|ts| ts.into_iter().map(|t| (t.text, t.logprob)).collect())
+                    .collect()
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    fn batch_size(&self) -> usize {
+        self.batch_size
     }
 
     fn identity(&self) -> String {
@@ -481,6 +486,41 @@ fn doc_path(out_dir: &Path, id: &str, suffix: &str) -> PathBuf {
     out_dir.join("docs").join(format!("{id}{suffix}"))
 }
 
+/// The key of a sentence in the shared set (a 128-bit digest, not the text).
+pub fn sentence_key(sentence: &str) -> u128 {
+    let digest = Sha256::digest(sentence.as_bytes());
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&digest[..16]);
+    u128::from_le_bytes(first)
+}
+
+/// The sentences that occur in more than one of `docs` (all the corpus's documents, before any
+/// sharding: every shard must make the same choice). Documents that cannot be read are left
+/// out; memory holds one 16-byte key per distinct sentence.
+pub fn shared_sentences(docs: &[DocSpec], lossy: bool) -> HashSet<u128> {
+    let mut seen: HashMap<u128, bool> = HashMap::new();
+    for doc in docs {
+        let Ok(text) = read_origin(&doc.french, lossy) else {
+            continue;
+        };
+        let mut keys: Vec<u128> = segment(&text)
+            .iter()
+            .map(|(_, _, s)| sentence_key(s))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            seen.entry(key)
+                .and_modify(|again| *again = true)
+                .or_insert(false);
+        }
+    }
+    seen.into_iter()
+        .filter(|&(_, again)| again)
+        .map(|(k, _)| k)
+        .collect()
+}
+
 /// What a run did.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Summary {
@@ -497,6 +537,7 @@ pub fn run(
     docs: Vec<DocSpec>,
     mut failures: Vec<Failure>,
     engine: Option<&dyn Engine>,
+    shared: &HashSet<u128>,
     options: &Options,
     progress: &dyn Fn(&Summary),
 ) -> Result<Summary, PipelineError> {
@@ -529,25 +570,43 @@ pub fn run(
                 }),
             }
         }
-        // Every distinct French sentence of the chunk not yet translated in this run, once.
+        // Batches that make every translation reproducible, whatever the chunking, the shards
+        // or the documents already done: a document's own sentences are batched only with each
+        // other (sorted by length, then text), and sentences that occur in several documents of
+        // the corpus (`shared`: boilerplate) are translated alone, once per run.
         if let Some(engine) = engine {
-            let mut todo: Vec<&str> = Vec::new();
+            let mut batches: Vec<Vec<&str>> = Vec::new();
+            let mut alone: Vec<&str> = Vec::new();
             for p in &prepared {
                 if options.no_mt && p.english.is_some() {
                     continue;
                 }
+                let mut own: Vec<&str> = Vec::new();
                 for (_, _, s) in &p.sentences {
-                    if !cache.contains_key(s) {
-                        todo.push(s);
+                    if s.trim().is_empty() || cache.contains_key(s) {
+                        continue;
+                    }
+                    if shared.contains(&sentence_key(s)) {
+                        alone.push(s);
+                    } else {
+                        own.push(s);
                     }
                 }
+                own.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+                own.dedup();
+                batches.extend(own.chunks(engine.batch_size().max(1)).map(<[&str]>::to_vec));
             }
-            todo.sort_unstable();
-            todo.dedup();
-            let translated = engine.translate(&todo).map_err(PipelineError::Engine)?;
-            summary.sentences_translated += todo.len();
-            for (s, t) in todo.iter().zip(translated) {
-                cache.insert(s.to_string(), t);
+            alone.sort_unstable();
+            alone.dedup();
+            batches.extend(alone.iter().map(|s| vec![*s]));
+            let translated = engine
+                .translate_batches(&batches)
+                .map_err(PipelineError::Engine)?;
+            for (batch, results) in batches.iter().zip(translated) {
+                summary.sentences_translated += batch.len();
+                for (s, t) in batch.iter().zip(results) {
+                    cache.insert(s.to_string(), t);
+                }
             }
         }
         for p in prepared {
@@ -565,11 +624,8 @@ pub fn run(
                 }),
             }
         }
-        // Bound the cache: identical sentences are mostly near each other (one outlet's
-        // boilerplate), and memory must not grow with the corpus.
-        if cache.len() > 200_000 {
-            cache.clear();
-        }
+        // Only the shared sentences' translations are reused by later documents.
+        cache.retain(|s, _| shared.contains(&sentence_key(s)));
         summary.failed = failures.len();
         progress(&summary);
     }

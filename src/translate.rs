@@ -147,6 +147,42 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
+/// Translate each of `batches` exactly as given, `workers` batches at a time on separate
+/// threads; results per batch, in order.
+pub fn translate_batches(
+    translator: &Translator,
+    batches: &[Vec<&str>],
+    config: &GenerationConfig,
+    workers: usize,
+) -> Result<Vec<Vec<Translation>>, TranslateError> {
+    let workers = workers.clamp(1, batches.len().max(1));
+    type Done = Vec<(usize, Vec<Translation>)>;
+    let results: Vec<Result<Done, TranslateError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for (i, batch) in batches.iter().enumerate().filter(|(i, _)| i % workers == w) {
+                        out.push((i, translator.translate_batch(batch, config)?));
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a translation thread panicked"))
+            .collect()
+    });
+    let mut by_batch: Vec<Vec<Translation>> = vec![Vec::new(); batches.len()];
+    for r in results {
+        for (i, t) in r? {
+            by_batch[i] = t;
+        }
+    }
+    Ok(by_batch)
+}
+
 /// [`translate_parallel`] over segments in any order: blank segments are skipped (empty
 /// translations), the rest are sorted longest first so that batches carry little padding, and
 /// the results come back in input order.

@@ -107,7 +107,8 @@ pub fn evaluate(
         lossy: false,
         filters: Default::default(),
     };
-    let summary = pipeline::run(specs, Vec::new(), Some(&engine), &options, &|s| {
+    let shared = pipeline::shared_sentences(&specs, false);
+    let summary = pipeline::run(specs, Vec::new(), Some(&engine), &shared, &options, &|s| {
         eprint!("\r{}/{} documents", s.processed + s.resumed, s.documents);
     })?;
     eprintln!();

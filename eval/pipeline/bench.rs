@@ -102,9 +102,10 @@ fn main() {
         let dir = work.join(format!("docs-{n}"));
         std::fs::create_dir_all(&dir).unwrap();
         let mut all = String::new();
+        let per_doc = (sentences.len() / n).clamp(1, 5);
         for d in 0..n {
-            let lines: Vec<&str> = (0..5)
-                .map(|k| sentences[(d * 5 + k) % sentences.len()].as_str())
+            let lines: Vec<&str> = (0..per_doc)
+                .map(|k| sentences[(d * per_doc + k) % sentences.len()].as_str())
                 .collect();
             std::fs::write(dir.join(format!("d{d:05}.txt")), lines.join("\n") + "\n").unwrap();
             all.push_str(&(lines.join("\n") + "\n"));

@@ -20,7 +20,7 @@ const EXIT_SOME_FAILED: u8 = 3;
 /// two are aligned through the machine translation ("parallel" mode: French ↔ human English
 /// pairs, and BLEU/chrF of the MT against the human sentences in report.json).
 ///
-/// Outputs: OUTDIR/docs/ID.{en.txt,pairs.jsonl,report.json} per document, and pairs.jsonl,
+/// Outputs: OUTDIR/docs/ID.{en.txt,pairs.jsonl,html,report.json} per document, and pairs.jsonl,
 /// corpus.fr, corpus.en, corpus.tmx and report.json for the corpus, in document-id order. A rerun
 /// skips documents already done with the same content, model and options (--force redoes
 /// them). A document that cannot be read is reported and skipped: exit status 3 then.
@@ -172,6 +172,8 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("creating the output folder {}", args.output.display()))?;
     let (mut docs, mut failures) =
         pipeline::discover(&args.inputs, &args.glob, args.manifest.as_deref())?;
+    // Decided over the whole corpus before sharding, so that every shard batches alike.
+    let shared = pipeline::shared_sentences(&docs, args.lossy);
     if let Some(spec) = &args.shard {
         let (k, n) = parse_shard(spec, args.shard_count)?;
         docs.retain(|d| pipeline::shard_of(&d.id, n) == k);
@@ -237,6 +239,7 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
         docs,
         failures.clone(),
         engine.as_ref().map(|e| e as &dyn Engine),
+        &shared,
         &options,
         &progress,
     )?;
