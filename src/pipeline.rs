@@ -554,7 +554,12 @@ pub fn run(
     };
     let mut cache: HashMap<String, (String, f64)> = HashMap::new();
     let mut done_ids: Vec<String> = Vec::new();
+    let run_start = std::time::Instant::now();
+    // Seconds per processed document: its share (by sentences) of its chunk's time.
+    let mut seconds: BTreeMap<String, f64> = BTreeMap::new();
     for chunk in docs.chunks(options.docs_per_batch.max(1)) {
+        let chunk_start = std::time::Instant::now();
+        let mut chunk_docs: Vec<(String, usize)> = Vec::new();
         let mut prepared = Vec::new();
         for spec in chunk {
             match prepare(spec, &identity, options) {
@@ -610,19 +615,26 @@ pub fn run(
             }
         }
         for p in prepared {
-            let id = p.spec.id.clone();
+            let (id, source, sentences) =
+                (p.spec.id.clone(), p.spec.source.clone(), p.sentences.len());
             match finish(p, &cache, engine.is_some(), options) {
                 Ok(pairs) => {
                     summary.processed += 1;
                     summary.pairs += pairs;
+                    chunk_docs.push((id.clone(), sentences.max(1)));
                     done_ids.push(id);
                 }
                 Err(e) => failures.push(Failure {
                     id,
-                    source: String::new(),
+                    source,
                     error: e.to_string(),
                 }),
             }
+        }
+        let total: usize = chunk_docs.iter().map(|d| d.1).sum();
+        let elapsed = chunk_start.elapsed().as_secs_f64();
+        for (id, n) in chunk_docs {
+            seconds.insert(id, elapsed * n as f64 / total.max(1) as f64);
         }
         // Only the shared sentences' translations are reused by later documents.
         cache.retain(|s, _| shared.contains(&sentence_key(s)));
@@ -632,6 +644,19 @@ pub fn run(
     summary.failed = failures.len();
     done_ids.sort();
     assemble(&done_ids, &failures, options, &mut summary)?;
+    // This run's timings: not part of the corpus files, which must not depend on the run.
+    let total = run_start.elapsed().as_secs_f64();
+    let timings = json!({
+        "seconds": total,
+        "processed": summary.processed, "resumed": summary.resumed, "failed": summary.failed,
+        "sentences_translated": summary.sentences_translated,
+        "sentences_per_second": summary.sentences_translated as f64 / total.max(1e-9),
+        "document_seconds": seconds,
+    });
+    output::write_file(
+        &options.out_dir.join("run.json"),
+        (serde_json::to_string_pretty(&timings).expect("JSON") + "\n").as_bytes(),
+    )?;
     Ok(summary)
 }
 

@@ -83,7 +83,7 @@ fn main() {
         .collect();
     let work = std::env::temp_dir().join(format!("entente-bench-pipeline-{}", std::process::id()));
     println!(
-        "model {model}, beams {beams}, 2 threads; pipeline vs translate on the same sentences"
+        "model {model}, beams {beams}, at most {max_new} new tokens, all cores; pipeline vs translate on the same sentences"
     );
     println!(
         "{:>6} {:>9} | {:>10} {:>8} {:>9} {:>8} | {:>10} {:>9} {:>8} | {:>6}",
