@@ -30,7 +30,7 @@ pub enum HubError {
     #[error("{dir} is missing {missing}; a model directory needs config.json, source.spm, target.spm, vocab.json and model.safetensors or pytorch_model.bin")]
     LocalMissing { dir: PathBuf, missing: String },
     #[error(
-        "downloading {file} of {model}: {reason}. Missing from the Hugging Face cache ({cache}): \
+        "downloading {file} of {model}: {reason}. Missing from the Hugging Face cache: \
          {missing}. Without network, fetch them elsewhere (`huggingface-cli download {model} \
          --revision {revision}`) and copy the cache, or pass a local directory with --model DIR \
          (HF_HUB_OFFLINE=1 never tries the network)"
@@ -40,7 +40,7 @@ pub enum HubError {
         revision: String,
         file: String,
         reason: String,
-        cache: String,
+        /// The missing files and the cache searched.
         missing: String,
     },
     #[error(
@@ -357,8 +357,7 @@ fn download(
         revision: revision.to_string(),
         file: file.to_string(),
         reason,
-        cache: cache.display().to_string(),
-        missing: missing.to_string(),
+        missing: format!("{missing} (in {})", cache.display()),
     };
     let api = hf_hub::api::sync::ApiBuilder::from_env()
         .with_cache_dir(cache.to_path_buf())

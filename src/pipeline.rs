@@ -39,12 +39,21 @@ pub enum PipelineError {
     Engine(String),
 }
 
+/// One translated sentence, as the pipeline keeps it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Translated {
+    pub text: String,
+    pub logprob: f64,
+    /// Target tokens generated (EOS included), for throughput figures.
+    pub tokens: usize,
+}
+
 /// What the pipeline needs from a translation engine.
 pub trait Engine: Sync {
     /// Translate each batch exactly as given (the batches may run in parallel): text and
     /// log-probability per sentence, in input order. A sentence's result must depend only on its
     /// batch, so that the pipeline's choice of batches makes runs reproducible.
-    fn translate_batches(&self, batches: &[Vec<&str>]) -> Result<Vec<Vec<(String, f64)>>, String>;
+    fn translate_batches(&self, batches: &[Vec<&str>]) -> Result<Vec<Vec<Translated>>, String>;
     /// The most sentences one batch should hold.
     fn batch_size(&self) -> usize;
     /// Identifies the model and search settings: part of every document's resume key.
@@ -63,11 +72,19 @@ pub struct TranslatorEngine {
 }
 
 impl Engine for TranslatorEngine {
-    fn translate_batches(&self, batches: &[Vec<&str>]) -> Result<Vec<Vec<(String, f64)>>, String> {
+    fn translate_batches(&self, batches: &[Vec<&str>]) -> Result<Vec<Vec<Translated>>, String> {
         crate::translate::translate_batches(&self.translator, batches, &self.config, self.workers)
             .map(|all| {
                 all.into_iter()
-                    .map(|ts| ts.into_iter().map(|t| (t.text, t.logprob)).collect())
+                    .map(|ts| {
+                        ts.into_iter()
+                            .map(|t| Translated {
+                                tokens: t.ids.len(),
+                                text: t.text,
+                                logprob: t.logprob,
+                            })
+                            .collect()
+                    })
                     .collect()
             })
             .map_err(|e| e.to_string())
@@ -132,6 +149,10 @@ pub struct Options {
     pub lossy: bool,
     /// Corpus filters (the per-document files keep every pair).
     pub filters: Filters,
+    /// Batch sentences across documents for throughput (full batches even for short
+    /// documents); the log-probabilities, and in rare near-ties the words, may then differ in
+    /// their last digits between runs that chunk or shard the corpus differently.
+    pub mix_documents: bool,
 }
 
 /// Corpus hygiene applied when the corpus files are assembled; each is counted in the report.
@@ -529,6 +550,7 @@ pub struct Summary {
     pub resumed: usize,
     pub failed: usize,
     pub sentences_translated: usize,
+    pub tokens_generated: usize,
     pub pairs: usize,
 }
 
@@ -552,7 +574,7 @@ pub fn run(
         documents: docs.len() + failures.len(),
         ..Summary::default()
     };
-    let mut cache: HashMap<String, (String, f64)> = HashMap::new();
+    let mut cache: HashMap<String, Translated> = HashMap::new();
     let mut done_ids: Vec<String> = Vec::new();
     let run_start = std::time::Instant::now();
     // Seconds per processed document: its share (by sentences) of its chunk's time.
@@ -603,12 +625,24 @@ pub fn run(
             }
             alone.sort_unstable();
             alone.dedup();
-            batches.extend(alone.iter().map(|s| vec![*s]));
+            if options.mix_documents {
+                // Throughput over reproducibility: one sorted list, full batches.
+                let mut all: Vec<&str> = batches.drain(..).flatten().chain(alone).collect();
+                all.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+                all.dedup();
+                batches = all
+                    .chunks(engine.batch_size().max(1))
+                    .map(<[&str]>::to_vec)
+                    .collect();
+            } else {
+                batches.extend(alone.iter().map(|s| vec![*s]));
+            }
             let translated = engine
                 .translate_batches(&batches)
                 .map_err(PipelineError::Engine)?;
             for (batch, results) in batches.iter().zip(translated) {
                 summary.sentences_translated += batch.len();
+                summary.tokens_generated += results.iter().map(|t| t.tokens).sum::<usize>();
                 for (s, t) in batch.iter().zip(results) {
                     cache.insert(s.to_string(), t);
                 }
@@ -651,6 +685,8 @@ pub fn run(
         "processed": summary.processed, "resumed": summary.resumed, "failed": summary.failed,
         "sentences_translated": summary.sentences_translated,
         "sentences_per_second": summary.sentences_translated as f64 / total.max(1e-9),
+        "tokens_generated": summary.tokens_generated,
+        "tokens_per_second": summary.tokens_generated as f64 / total.max(1e-9),
         "document_seconds": seconds,
     });
     output::write_file(
@@ -701,7 +737,7 @@ fn prepare(spec: &DocSpec, identity: &str, options: &Options) -> Result<Option<P
         french.as_str(),
         english.as_deref().unwrap_or(""),
         identity,
-        &format!("no_mt={}", options.no_mt),
+        &format!("no_mt={} mix={}", options.no_mt, options.mix_documents),
         &serde_json::to_string(&spec.meta).unwrap_or_default(),
         env!("CARGO_PKG_VERSION"),
     ] {
@@ -756,7 +792,7 @@ fn pair_record(
 /// Produce and write a document's outputs; returns its number of pairs.
 fn finish(
     p: Prepared,
-    cache: &HashMap<String, (String, f64)>,
+    cache: &HashMap<String, Translated>,
     with_mt: bool,
     options: &Options,
 ) -> Result<usize, PipelineError> {
@@ -778,7 +814,9 @@ fn finish(
             let mut article = String::new();
             let mut para = None;
             for (pa, se, fr) in &p.sentences {
-                let (en, logprob) = mt(fr).unwrap_or_default();
+                let Translated {
+                    text: en, logprob, ..
+                } = mt(fr).unwrap_or_default();
                 if para == Some(*pa) {
                     article.push(' ');
                 } else if para.is_some() {
@@ -808,7 +846,7 @@ fn finish(
                 .iter()
                 .map(|(_, _, s)| {
                     if use_mt {
-                        Features::lexical(&mt(s).unwrap_or_default().0)
+                        Features::lexical(&mt(s).unwrap_or_default().text)
                     } else {
                         Features::anchors(s)
                     }
@@ -846,7 +884,7 @@ fn finish(
                     let hyp: Vec<String> = link
                         .src
                         .iter()
-                        .map(|&i| mt(&p.sentences[i].2).unwrap_or_default().0)
+                        .map(|&i| mt(&p.sentences[i].2).unwrap_or_default().text)
                         .collect();
                     hyps.push(hyp.join(" "));
                     refs.push(en);
@@ -1042,6 +1080,7 @@ pub fn merge(out: &Path, shard_dirs: &[PathBuf]) -> Result<Summary, PipelineErro
         docs_per_batch: 1,
         lossy: false,
         filters: filters.unwrap_or_default(),
+        mix_documents: false,
     };
     let mut summary = Summary {
         documents: ids.len() + failures.len(),

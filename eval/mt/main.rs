@@ -106,6 +106,7 @@ pub fn evaluate(
         docs_per_batch: 16,
         lossy: false,
         filters: Default::default(),
+        mix_documents: true,
     };
     let shared = pipeline::shared_sentences(&specs, false);
     let summary = pipeline::run(specs, Vec::new(), Some(&engine), &shared, &options, &|s| {

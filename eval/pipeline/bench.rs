@@ -4,7 +4,7 @@
 //! one run: seconds, documents/s, sentences/s, tokens/s and peak RSS (GNU time's maximum RSS).
 //!
 //!   cargo run --release --example bench-pipeline -- [--model DIR] [--docs 200,2000] [--beams K]
-//!       [--max-new-tokens N (default 32)]
+//!       [--max-new-tokens N (default 32)] [--mix (pipeline --mix-documents)]
 //!
 //! --model defaults to /work/bench-model (the full-size random opus-mt-fr-en of
 //! scripts/bench_translate.py build) when it exists, else the tiny test model.
@@ -72,6 +72,8 @@ fn main() {
         .map(|n| n.parse().expect("--docs N,M"))
         .collect();
     let beams = value("--beams").unwrap_or_else(|| "4".into());
+    // The pipeline's throughput mode (batches across documents) instead of its reproducible one.
+    let mix = args.iter().any(|a| a == "--mix");
     // Random weights seldom choose EOS: cap the output as eval/translate's benchmark does.
     let max_new = value("--max-new-tokens").unwrap_or_else(|| "32".into());
     let data = entente::testdata::find("eval/mt/newstest2014-fr-en/newstest2014.fr-en.fr")
@@ -83,7 +85,13 @@ fn main() {
         .collect();
     let work = std::env::temp_dir().join(format!("entente-bench-pipeline-{}", std::process::id()));
     println!(
-        "model {model}, beams {beams}, at most {max_new} new tokens, all cores; pipeline vs translate on the same sentences"
+        "model {model}, beams {beams}, at most {max_new} new tokens, all cores; pipeline ({}) vs \
+         translate on the same sentences",
+        if mix {
+            "--mix-documents"
+        } else {
+            "reproducible batching"
+        }
     );
     println!(
         "{:>6} {:>9} | {:>10} {:>8} {:>9} {:>8} | {:>10} {:>9} {:>8} | {:>6}",
@@ -129,6 +137,9 @@ fn main() {
             "--quiet",
         ];
         p_args.extend_from_slice(&common);
+        if mix {
+            p_args.push("--mix-documents");
+        }
         let pipeline = measure(&p_args);
         let t_out = work.join(format!("translate-{n}.jsonl"));
         let mut t_args = vec![

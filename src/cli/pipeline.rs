@@ -77,6 +77,12 @@ pub struct PipelineArgs {
     /// Number of shards for `--shard auto` with JOB_COMPLETION_INDEX.
     #[arg(long)]
     pub shard_count: Option<usize>,
+    /// Batch sentences across documents for throughput (full batches even for short
+    /// documents). By default a document's sentences are batched only with each other, which
+    /// makes runs reproducible byte for byte whatever the sharding or resuming; with this flag
+    /// log-probabilities (and, in rare near-ties, words) may differ in their last digits.
+    #[arg(long)]
+    pub mix_documents: bool,
     /// Replace invalid UTF-8 in documents instead of skipping them.
     #[arg(long)]
     pub lossy: bool,
@@ -209,6 +215,7 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
             let done = s.processed + s.resumed + s.failed;
             let elapsed = start.elapsed().as_secs_f64().max(1e-3);
             let rate = s.sentences_translated as f64 / elapsed;
+            let tokens = s.tokens_generated as f64 / elapsed;
             let eta = if done > 0 {
                 let left = elapsed * (s.documents.saturating_sub(done)) as f64 / done as f64;
                 format!("{}m{:02}s", (left / 60.0) as u64, left as u64 % 60)
@@ -216,7 +223,7 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
                 "?".into()
             };
             eprint!(
-                "\r\x1b[K{done}/{} documents ({} resumed, {} failed) · {} sentences · {rate:.1} sent/s · ETA {eta}",
+                "\r\x1b[K{done}/{} documents ({} resumed, {} failed) · {} sentences · {rate:.1} sent/s · {tokens:.0} tok/s · ETA {eta}",
                 s.documents, s.resumed, s.failed, s.sentences_translated
             );
         }
@@ -228,6 +235,7 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
         force: args.force,
         docs_per_batch: args.docs_per_batch,
         lossy: args.lossy,
+        mix_documents: args.mix_documents,
         filters: pipeline::Filters {
             dedup: args.dedup,
             min_chars: args.min_chars,
