@@ -94,15 +94,15 @@ fn main() {
         }
     );
     println!(
-        "{:>6} {:>9} | {:>10} {:>8} {:>9} {:>8} | {:>10} {:>9} {:>8} | {:>6}",
+        "{:>6} {:>9} | {:>10} {:>8} {:>8} {:>8} | {:>11} {:>8} {:>8} | {:>6}",
         "docs",
-        "sentences",
+        "lines",
         "pipeline s",
         "docs/s",
-        "sent/s",
+        "tok/s",
         "RSS MB",
         "translate s",
-        "sent/s",
+        "tok/s",
         "RSS MB",
         "ratio"
     );
@@ -152,17 +152,29 @@ fn main() {
         ];
         t_args.extend_from_slice(&common);
         let translate = measure(&t_args);
+        // Tokens generated: the pipeline's run.json, translate's JSONL ids.
+        let run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+        let p_tokens = run["tokens_generated"].as_f64().unwrap_or(0.0);
+        let t_tokens: usize = std::fs::read_to_string(&t_out)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["ids"].as_array().map_or(0, Vec::len)
+            })
+            .sum();
         let lines = per_doc * n;
         println!(
-            "{:>6} {:>9} | {:>10.2} {:>8.1} {:>9.1} {:>8.0} | {:>10.2} {:>9.1} {:>8.0} | {:>5.2}×",
+            "{:>6} {:>9} | {:>10.2} {:>8.1} {:>8.0} {:>8.0} | {:>11.2} {:>8.0} {:>8.0} | {:>5.2}×",
             n,
             lines,
             pipeline.seconds,
             n as f64 / pipeline.seconds,
-            lines as f64 / pipeline.seconds,
+            p_tokens / pipeline.seconds,
             pipeline.peak_rss_mb,
             translate.seconds,
-            lines as f64 / translate.seconds,
+            t_tokens as f64 / translate.seconds,
             translate.peak_rss_mb,
             pipeline.seconds / translate.seconds
         );
