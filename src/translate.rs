@@ -65,19 +65,37 @@ pub fn translate_parallel(
         .clamp(1, translator.max_batch_size(config, workers))
         .min(sources.len().max(1));
     let batches: Vec<&[&str]> = sources.chunks(batch_size).collect();
-    let workers = workers.clamp(1, batches.len().max(1));
     let done = std::sync::atomic::AtomicUsize::new(0);
+    let report = |n: usize| {
+        let before = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        progress(before + n);
+    };
+    Ok(run_batches(translator, &batches, config, workers, &report)?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// Translate `batches` as given, `workers` at a time on separate threads, telling `done` the
+/// size of each finished batch; results per batch, in order.
+fn run_batches<'s, B: AsRef<[&'s str]> + Sync>(
+    translator: &Translator,
+    batches: &[B],
+    config: &GenerationConfig,
+    workers: usize,
+    done: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<Vec<Translation>>, TranslateError> {
+    let workers = workers.clamp(1, batches.len().max(1));
     type Done = Vec<(usize, Vec<Translation>)>;
     let results: Vec<Result<Done, TranslateError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
-                let (batches, done) = (&batches, &done);
                 scope.spawn(move || {
                     let mut out = Vec::new();
                     for (i, batch) in batches.iter().enumerate().filter(|(i, _)| i % workers == w) {
+                        let batch = batch.as_ref();
                         out.push((i, translator.translate_batch(batch, config)?));
-                        let n = done.fetch_add(batch.len(), std::sync::atomic::Ordering::Relaxed);
-                        progress(n + batch.len());
+                        done(batch.len());
                     }
                     Ok(out)
                 })
@@ -88,13 +106,13 @@ pub fn translate_parallel(
             .map(|h| h.join().expect("a translation thread panicked"))
             .collect()
     });
-    let mut by_batch: Vec<Option<Vec<Translation>>> = vec![None; batches.len()];
+    let mut by_batch: Vec<Vec<Translation>> = vec![Vec::new(); batches.len()];
     for r in results {
         for (i, t) in r? {
-            by_batch[i] = Some(t);
+            by_batch[i] = t;
         }
     }
-    Ok(by_batch.into_iter().flatten().flatten().collect())
+    Ok(by_batch)
 }
 
 /// Variable holding the memory budget of translation, in bytes (suffixes K, M, G allowed).
@@ -155,32 +173,7 @@ pub fn translate_batches(
     config: &GenerationConfig,
     workers: usize,
 ) -> Result<Vec<Vec<Translation>>, TranslateError> {
-    let workers = workers.clamp(1, batches.len().max(1));
-    type Done = Vec<(usize, Vec<Translation>)>;
-    let results: Vec<Result<Done, TranslateError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                scope.spawn(move || {
-                    let mut out = Vec::new();
-                    for (i, batch) in batches.iter().enumerate().filter(|(i, _)| i % workers == w) {
-                        out.push((i, translator.translate_batch(batch, config)?));
-                    }
-                    Ok(out)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a translation thread panicked"))
-            .collect()
-    });
-    let mut by_batch: Vec<Vec<Translation>> = vec![Vec::new(); batches.len()];
-    for r in results {
-        for (i, t) in r? {
-            by_batch[i] = t;
-        }
-    }
-    Ok(by_batch)
+    run_batches(translator, batches, config, workers, &|_| {})
 }
 
 /// [`translate_parallel`] over segments in any order: blank segments are skipped (empty
