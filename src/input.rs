@@ -7,9 +7,8 @@
 
 use std::fs;
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
 
-/// Errors while reading or writing text files.
+/// Errors while reading text files.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("cannot read {path}: {source}")]
@@ -26,12 +25,6 @@ pub enum InputError {
         path: String,
         offset: usize,
         line: usize,
-    },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
     },
 }
 
@@ -83,14 +76,6 @@ pub fn read_text(path: &str, lossy: bool) -> Result<String, InputError> {
     decode_utf8(bytes, &display_name(path), lossy)
 }
 
-/// Write `contents` to `path` atomically, by the rules of [`crate::output`].
-pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), InputError> {
-    crate::output::write_file(path, contents).map_err(|e| InputError::Write {
-        path: path.to_path_buf(),
-        source: io::Error::other(e.to_string()),
-    })
-}
-
 /// Lines of a UTF-8 text read incrementally (`\n` separated, a trailing `\r` removed, as
 /// `str::lines`), with the byte offset and line of an invalid byte in the error.
 pub struct Lines {
@@ -101,7 +86,6 @@ pub struct Lines {
     offset: usize,
     /// 1-based number of the next line.
     line: usize,
-    buf: Vec<u8>,
     failed: bool,
 }
 
@@ -128,7 +112,6 @@ impl Lines {
             lossy,
             offset: 0,
             line: 1,
-            buf: Vec::new(),
             failed: false,
         }
     }
@@ -141,8 +124,8 @@ impl Iterator for Lines {
         if self.failed {
             return None;
         }
-        self.buf.clear();
-        match self.reader.read_until(b'\n', &mut self.buf) {
+        let mut bytes = Vec::new();
+        match self.reader.read_until(b'\n', &mut bytes) {
             Ok(0) => return None,
             Ok(_) => {}
             Err(source) => {
@@ -154,10 +137,9 @@ impl Iterator for Lines {
             }
         }
         let start = self.offset;
-        self.offset += self.buf.len();
+        self.offset += bytes.len();
         let line = self.line;
         self.line += 1;
-        let mut bytes = std::mem::take(&mut self.buf);
         if bytes.last() == Some(&b'\n') {
             bytes.pop();
             if bytes.last() == Some(&b'\r') {
@@ -216,26 +198,5 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(lossy, ["ab\u{fffd}cd"]);
-    }
-
-    #[test]
-    fn atomic_write_replaces_whole_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("out.txt");
-        fs::write(&path, "old contents that are longer").unwrap();
-        write_atomic(&path, b"new").unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
-        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(leftovers.len(), 1);
-    }
-
-    #[test]
-    fn atomic_write_into_missing_directory_fails_cleanly() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("missing/out.txt");
-        assert!(matches!(
-            write_atomic(&path, b"x"),
-            Err(InputError::Write { .. })
-        ));
     }
 }

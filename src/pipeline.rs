@@ -2,8 +2,8 @@
 //!
 //! Owns the run: finding documents (files, folders, standard input, JSONL manifests), choosing
 //! each document's mode (translate alone, or align with an English version beside it), sending
-//! the sentences of many documents through the engine together (each distinct French sentence
-//! translated once per run), writing each document's outputs atomically under `docs/` keyed by a
+//! many documents through the engine together in batches chosen so that every translation is
+//! reproducible (each distinct French sentence translated once per run), writing each document's outputs atomically under `docs/` keyed by a
 //! hash of its content, the engine and the options (so a rerun, or a run after `kill -9`, skips
 //! what is done), and assembling the corpus files in document-id order, so that two runs give
 //! byte-identical corpora. A document that cannot be read is reported and skipped; the rest
@@ -137,8 +137,6 @@ pub struct Failure {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub out_dir: PathBuf,
-    /// File-name pattern for folder inputs (`*` and `?`).
-    pub glob: String,
     /// Align parallel documents without translating them.
     pub no_mt: bool,
     /// Redo documents whose outputs are already there.
@@ -184,14 +182,17 @@ pub fn quality_flags(fr: &str, en: &str) -> Vec<&'static str> {
     if has_loop(en) {
         flags.push("repeat");
     }
-    let (a, b) = (
-        fr.chars().count().max(1) as f64,
-        en.chars().count().max(1) as f64,
-    );
-    if a / b > 3.0 || b / a > 3.0 {
+    if length_ratio(fr.chars().count(), en.chars().count()) > 3.0 {
         flags.push("length-ratio");
     }
     flags
+}
+
+/// How many times the characters of the shorter side the longer side has, given the two sides'
+/// character counts (an empty side counts as one character).
+fn length_ratio(fr_chars: usize, en_chars: usize) -> f64 {
+    let (a, b) = (fr_chars.max(1) as f64, en_chars.max(1) as f64);
+    a.max(b) / a.min(b)
 }
 
 /// A word repeated four times in a row, or a 2- to 4-word n-gram occurring three times in a row:
@@ -277,7 +278,7 @@ pub fn discover(
     manifest: Option<&Path>,
 ) -> Result<(Vec<DocSpec>, Vec<Failure>), PipelineError> {
     let mut docs: BTreeMap<String, DocSpec> = BTreeMap::new();
-    let mut english: BTreeMap<String, (PathBuf, String)> = BTreeMap::new();
+    let mut english: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut add = |doc: DocSpec, failures: &mut Vec<Failure>| {
         if let Some(first) = docs.get(&doc.id) {
@@ -324,7 +325,7 @@ pub fn discover(
         for (file, relative) in files {
             let (id, is_english) = id_and_side(&relative);
             if is_english {
-                english.insert(id, (file, input.clone()));
+                english.insert(id, file);
             } else {
                 let source = file.display().to_string();
                 add(
@@ -406,7 +407,7 @@ pub fn discover(
             );
         }
     }
-    for (id, (file, _)) in english {
+    for (id, file) in english {
         match docs.get_mut(&id) {
             Some(doc) => doc.english = Some(Origin::File(file)),
             None => failures.push(Failure {
@@ -507,12 +508,25 @@ fn doc_path(out_dir: &Path, id: &str, suffix: &str) -> PathBuf {
     out_dir.join("docs").join(format!("{id}{suffix}"))
 }
 
-/// The key of a sentence in the shared set (a 128-bit digest, not the text).
-pub fn sentence_key(sentence: &str) -> u128 {
-    let digest = Sha256::digest(sentence.as_bytes());
+/// The first 128 bits (little-endian) of the sha256 of `parts`, each followed by a 0 byte when
+/// there are several: a key that is the same on every machine and run.
+fn digest128(parts: &[&str]) -> u128 {
+    let mut h = Sha256::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            h.update([0]);
+        }
+        h.update(part.as_bytes());
+    }
+    let digest = h.finalize();
     let mut first = [0u8; 16];
     first.copy_from_slice(&digest[..16]);
     u128::from_le_bytes(first)
+}
+
+/// The key of a sentence in the shared set (a 128-bit digest, not the text).
+pub fn sentence_key(sentence: &str) -> u128 {
+    digest128(&[sentence])
 }
 
 /// The sentences that occur in more than one of `docs` (all the corpus's documents, before any
@@ -552,6 +566,8 @@ pub struct Summary {
     pub sentences_translated: usize,
     pub tokens_generated: usize,
     pub pairs: usize,
+    /// The documents that failed, in report order.
+    pub failures: Vec<Failure>,
 }
 
 /// Run the pipeline over `docs` (failures of discovery included in the report).
@@ -574,7 +590,9 @@ pub fn run(
         documents: docs.len() + failures.len(),
         ..Summary::default()
     };
-    let mut cache: HashMap<String, Translated> = HashMap::new();
+    // Translations of shared sentences, reused by later documents for the whole run; those of a
+    // chunk's own sentences, dropped with the chunk.
+    let mut shared_done: HashMap<String, Translated> = HashMap::new();
     let mut done_ids: Vec<String> = Vec::new();
     let run_start = std::time::Instant::now();
     // Seconds per processed document: its share (by sentences) of its chunk's time.
@@ -601,6 +619,7 @@ pub fn run(
         // or the documents already done: a document's own sentences are batched only with each
         // other (sorted by length, then text), and sentences that occur in several documents of
         // the corpus (`shared`: boilerplate) are translated alone, once per run.
+        let mut chunk_done: HashMap<String, Translated> = HashMap::new();
         if let Some(engine) = engine {
             let mut batches: Vec<Vec<&str>> = Vec::new();
             let mut alone: Vec<&str> = Vec::new();
@@ -610,7 +629,7 @@ pub fn run(
                 }
                 let mut own: Vec<&str> = Vec::new();
                 for (_, _, s) in &p.sentences {
-                    if s.trim().is_empty() || cache.contains_key(s) {
+                    if s.trim().is_empty() || shared_done.contains_key(s) {
                         continue;
                     }
                     if shared.contains(&sentence_key(s)) {
@@ -627,7 +646,11 @@ pub fn run(
             alone.dedup();
             if options.mix_documents {
                 // Throughput over reproducibility: one sorted list, full batches.
-                let mut all: Vec<&str> = batches.drain(..).flatten().chain(alone).collect();
+                let mut all: Vec<&str> = batches
+                    .drain(..)
+                    .flatten()
+                    .chain(alone.iter().copied())
+                    .collect();
                 all.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
                 all.dedup();
                 batches = all
@@ -644,14 +667,19 @@ pub fn run(
                 summary.sentences_translated += batch.len();
                 summary.tokens_generated += results.iter().map(|t| t.tokens).sum::<usize>();
                 for (s, t) in batch.iter().zip(results) {
-                    cache.insert(s.to_string(), t);
+                    let done = if alone.binary_search(s).is_ok() {
+                        &mut shared_done
+                    } else {
+                        &mut chunk_done
+                    };
+                    done.insert(s.to_string(), t);
                 }
             }
         }
         for p in prepared {
             let (id, source, sentences) =
                 (p.spec.id.clone(), p.spec.source.clone(), p.sentences.len());
-            match finish(p, &cache, engine.is_some(), options) {
+            match finish(p, [&chunk_done, &shared_done], engine.is_some(), options) {
                 Ok(pairs) => {
                     summary.processed += 1;
                     summary.pairs += pairs;
@@ -670,8 +698,6 @@ pub fn run(
         for (id, n) in chunk_docs {
             seconds.insert(id, elapsed * n as f64 / total.max(1) as f64);
         }
-        // Only the shared sentences' translations are reused by later documents.
-        cache.retain(|s, _| shared.contains(&sentence_key(s)));
         summary.failed = failures.len();
         progress(&summary);
     }
@@ -775,8 +801,8 @@ fn pair_record(
     score: f64,
     mode: &str,
 ) -> Value {
-    // Four decimals: a translation's log-probability varies in its last bits with the batch it
-    // was computed in (padding), and a resumed or sharded run must write the same bytes.
+    // Four decimals: the digits beyond carry no information, and under --mix-documents a
+    // translation's log-probability varies in its last bits with the batch it was computed in.
     let score = (score * 1e4).round() / 1e4;
     let mut record = json!({
         "doc": spec.id, "para": para, "sent": sent, "fr": fr, "en": en, "score": score,
@@ -792,11 +818,17 @@ fn pair_record(
 /// Produce and write a document's outputs; returns its number of pairs.
 fn finish(
     p: Prepared,
-    cache: &HashMap<String, Translated>,
+    translations: [&HashMap<String, Translated>; 2],
     with_mt: bool,
     options: &Options,
 ) -> Result<usize, PipelineError> {
-    let mt = |s: &str| cache.get(s).cloned();
+    let none = Translated::default();
+    let mt = |s: &str| {
+        translations
+            .iter()
+            .find_map(|done| done.get(s))
+            .unwrap_or(&none)
+    };
     let mut records = Vec::new();
     let mut report = json!({
         "id": p.spec.id, "source": p.spec.source, "key": p.key, "status": "ok",
@@ -816,21 +848,21 @@ fn finish(
             for (pa, se, fr) in &p.sentences {
                 let Translated {
                     text: en, logprob, ..
-                } = mt(fr).unwrap_or_default();
+                } = mt(fr);
                 if para == Some(*pa) {
                     article.push(' ');
                 } else if para.is_some() {
                     article.push_str("\n\n");
                 }
-                article.push_str(&en);
+                article.push_str(en);
                 para = Some(*pa);
                 records.push(pair_record(
                     &p.spec,
                     *pa,
                     *se,
                     fr,
-                    &en,
-                    logprob,
+                    en,
+                    *logprob,
                     "translate",
                 ));
             }
@@ -846,7 +878,7 @@ fn finish(
                 .iter()
                 .map(|(_, _, s)| {
                     if use_mt {
-                        Features::lexical(&mt(s).unwrap_or_default().text)
+                        Features::lexical(&mt(s).text)
                     } else {
                         Features::anchors(s)
                     }
@@ -881,10 +913,10 @@ fn finish(
                     &p.spec, para, sent, &fr, &en, link.score, "parallel",
                 ));
                 if use_mt {
-                    let hyp: Vec<String> = link
+                    let hyp: Vec<&str> = link
                         .src
                         .iter()
-                        .map(|&i| mt(&p.sentences[i].2).unwrap_or_default().text)
+                        .map(|&i| mt(&p.sentences[i].2).text.as_str())
                         .collect();
                     hyps.push(hyp.join(" "));
                     refs.push(en);
@@ -999,10 +1031,8 @@ fn filters_from_json(v: &Value) -> Filters {
 /// The shard (0 ≤ shard < `shards`) a document id belongs to: a hash of the id, the same on
 /// every machine and run.
 pub fn shard_of(id: &str, shards: usize) -> usize {
-    let digest = Sha256::digest(id.as_bytes());
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    (u64::from_le_bytes(first) % shards.max(1) as u64) as usize
+    // The digest's first 64 bits, as the shard assignment has always used.
+    (digest128(&[id]) as u64 % shards.max(1) as u64) as usize
 }
 
 /// Join the output folders of shard runs into `out`: every document's files, and the corpus
@@ -1074,7 +1104,6 @@ pub fn merge(out: &Path, shard_dirs: &[PathBuf]) -> Result<Summary, PipelineErro
     }
     let options = Options {
         out_dir: out.to_path_buf(),
-        glob: String::new(),
         no_mt: false,
         force: false,
         docs_per_batch: 1,
@@ -1102,10 +1131,9 @@ fn filtered_by(r: &Value, filters: &Filters) -> Option<&'static str> {
     if filters.max_chars.is_some_and(|max| fr > max || en > max) {
         return Some("max_chars");
     }
-    let (a, b) = (fr.max(1) as f64, en.max(1) as f64);
     if filters
         .max_length_ratio
-        .is_some_and(|ratio| a.max(b) / a.min(b) > ratio)
+        .is_some_and(|ratio| length_ratio(fr, en) > ratio)
     {
         return Some("max_length_ratio");
     }
@@ -1114,14 +1142,10 @@ fn filtered_by(r: &Value, filters: &Filters) -> Option<&'static str> {
 
 /// A 128-bit digest of a pair's two sides, for dedup without keeping the texts.
 fn pair_key(r: &Value) -> u128 {
-    let mut h = Sha256::new();
-    h.update(r["fr"].as_str().unwrap_or_default().as_bytes());
-    h.update([0]);
-    h.update(r["en"].as_str().unwrap_or_default().as_bytes());
-    let digest = h.finalize();
-    let mut first = [0u8; 16];
-    first.copy_from_slice(&digest[..16]);
-    u128::from_le_bytes(first)
+    digest128(&[
+        r["fr"].as_str().unwrap_or_default(),
+        r["en"].as_str().unwrap_or_default(),
+    ])
 }
 
 /// Each document's pairs, one record at a time, in id order.
@@ -1265,6 +1289,7 @@ fn assemble(
     }
     let mut failed: Vec<&Failure> = failures.iter().collect();
     failed.sort_by(|a, b| (&a.id, &a.source).cmp(&(&b.id, &b.source)));
+    summary.failures = failed.iter().map(|&f| f.clone()).collect();
     let mut filter_report = Map::new();
     for (name, value) in [
         ("min_chars", filters.min_chars.map(|v| json!(v))),

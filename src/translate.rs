@@ -434,51 +434,49 @@ impl Translator {
 
 /// [`Translator::split_long`] with the token count given by `count`.
 fn split_to_fit(source: &str, limit: usize, count: impl Fn(&str) -> usize) -> Vec<String> {
-    {
-        let fits = |s: &str| count(s) <= limit;
-        if fits(source) {
-            return vec![source.to_string()];
-        }
-        let mut pieces = Vec::new();
-        let mut rest = source.trim();
-        while !rest.is_empty() {
-            // The smallest window (doubling from a few characters per allowed token) whose text
-            // no longer fits, or the whole rest.
-            let mut window = char_floor(rest, limit.saturating_mul(8).max(64));
-            while window < rest.len() && fits(&rest[..window]) {
-                window = char_floor(rest, window.saturating_mul(2));
-            }
-            if window >= rest.len() && fits(rest) {
-                pieces.push(rest.to_string());
-                break;
-            }
-            let scope = &rest[..window.min(rest.len())];
-            let clause_ends: Vec<usize> = scope
-                .char_indices()
-                .filter(|&(_, c)| matches!(c, ',' | ';' | ':' | '.' | '!' | '?' | '…' | ')' | '»'))
-                .map(|(i, c)| i + c.len_utf8())
-                .filter(|&e| e < rest.len())
-                .collect();
-            let spaces: Vec<usize> = scope
-                .char_indices()
-                .filter(|&(i, c)| c == ' ' && i > 0)
-                .map(|(i, _)| i)
-                .collect();
-            let char_ends: Vec<usize> = scope
-                .char_indices()
-                .map(|(i, c)| i + c.len_utf8())
-                .collect();
-            let fits_at = |end: usize| fits(&rest[..end]);
-            let end = longest_fitting(&clause_ends, fits_at)
-                .or_else(|| longest_fitting(&spaces, fits_at))
-                .or_else(|| longest_fitting(&char_ends, fits_at))
-                // Not even one character fits: it goes alone (the model sees it whole).
-                .unwrap_or_else(|| rest.chars().next().map_or(1, char::len_utf8));
-            pieces.push(rest[..end].trim().to_string());
-            rest = rest[end..].trim_start();
-        }
-        pieces
+    let fits = |s: &str| count(s) <= limit;
+    if fits(source) {
+        return vec![source.to_string()];
     }
+    let mut pieces = Vec::new();
+    let mut rest = source.trim();
+    while !rest.is_empty() {
+        // The smallest window (doubling from a few characters per allowed token) whose text
+        // no longer fits, or the whole rest.
+        let mut window = char_floor(rest, limit.saturating_mul(8).max(64));
+        while window < rest.len() && fits(&rest[..window]) {
+            window = char_floor(rest, window.saturating_mul(2));
+        }
+        if window >= rest.len() && fits(rest) {
+            pieces.push(rest.to_string());
+            break;
+        }
+        let scope = &rest[..window.min(rest.len())];
+        let clause_ends: Vec<usize> = scope
+            .char_indices()
+            .filter(|&(_, c)| matches!(c, ',' | ';' | ':' | '.' | '!' | '?' | '…' | ')' | '»'))
+            .map(|(i, c)| i + c.len_utf8())
+            .filter(|&e| e < rest.len())
+            .collect();
+        let spaces: Vec<usize> = scope
+            .char_indices()
+            .filter(|&(i, c)| c == ' ' && i > 0)
+            .map(|(i, _)| i)
+            .collect();
+        let char_ends: Vec<usize> = scope
+            .char_indices()
+            .map(|(i, c)| i + c.len_utf8())
+            .collect();
+        let fits_at = |end: usize| fits(&rest[..end]);
+        let end = longest_fitting(&clause_ends, fits_at)
+            .or_else(|| longest_fitting(&spaces, fits_at))
+            .or_else(|| longest_fitting(&char_ends, fits_at))
+            // Not even one character fits: it goes alone (the model sees it whole).
+            .unwrap_or_else(|| rest.chars().next().map_or(1, char::len_utf8));
+        pieces.push(rest[..end].trim().to_string());
+        rest = rest[end..].trim_start();
+    }
+    pieces
 }
 
 /// The largest char boundary of `s` at or below `at` (at least the first character's end).

@@ -11,6 +11,10 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "../common.rs"]
+#[allow(dead_code)] // the harnesses' shared helpers; this one uses `arg` alone
+mod common;
+
 use candle_core::{DType, Device};
 use entente::metrics::{self, Bleu, Chrf, Metric};
 use entente::pipeline::{self, DocSpec, Options, Origin, TranslatorEngine};
@@ -100,7 +104,6 @@ pub fn evaluate(
     };
     let options = Options {
         out_dir: out.to_path_buf(),
-        glob: "*.txt".into(),
         no_mt: false,
         force: false,
         docs_per_batch: 16,
@@ -148,12 +151,7 @@ pub fn evaluate(
 #[allow(dead_code)] // a test includes this file for `evaluate`
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let value = |flag: &str| common::arg(&args, flag);
     let model = value("--model").unwrap_or_else(|| "opus-mt-fr-en".into());
     let data = match value("--data") {
         Some(d) => PathBuf::from(d),

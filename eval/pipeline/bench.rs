@@ -10,6 +10,10 @@
 //! scripts/bench_translate.py build) when it exists, else the tiny test model.
 
 use std::path::{Path, PathBuf};
+
+#[path = "../common.rs"]
+#[allow(dead_code)] // the harnesses' shared helpers; this one uses `arg` alone
+mod common;
 use std::process::Command;
 use std::time::Instant;
 
@@ -49,12 +53,7 @@ fn measure(args: &[&str]) -> Measure {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let value = |flag: &str| common::arg(&args, flag);
     let model = value("--model").unwrap_or_else(|| {
         if Path::new("/work/bench-model/model.safetensors").exists() {
             "/work/bench-model".into()

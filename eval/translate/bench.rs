@@ -77,11 +77,7 @@ fn worker(model_dir: &Path, beams: usize) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
+    let arg = |name: &str| common::arg(&args, name);
     let model_dir = PathBuf::from(arg("--model-dir").unwrap_or_else(|| "/work/bench-model".into()));
     if let Some(mode) = arg("--worker") {
         worker(&model_dir, if mode == "greedy" { 1 } else { 4 });

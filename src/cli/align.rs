@@ -99,7 +99,7 @@ enum Sink {
 
 fn open_sink(args: &AlignArgs) -> anyhow::Result<Sink> {
     if args.format != AlignFormat::Moses {
-        return Ok(Sink::One(super::open_output(args.output.as_deref())?));
+        return Ok(Sink::One(super::Out::open(args.output.as_deref())?));
     }
     let Some(prefix) = &args.output else {
         bail!("--format moses writes two files: give their prefix with --output PREFIX");

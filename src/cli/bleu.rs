@@ -309,7 +309,7 @@ fn seed_from(args: &BleuArgs) -> anyhow::Result<u64> {
 }
 
 pub fn run(args: BleuArgs) -> anyhow::Result<()> {
-    let sink = super::open_output(args.output.as_deref())?;
+    let sink = super::Out::open(args.output.as_deref())?;
     let refs: Vec<Vec<String>> = args
         .refs
         .iter()

@@ -70,6 +70,7 @@ pub struct Out {
 }
 
 impl Out {
+    /// Check `-o` (before the work starts) and open it, or standard output without one.
     pub fn open(path: Option<&Path>) -> anyhow::Result<Self> {
         Ok(match path {
             Some(path) => Out {
@@ -121,11 +122,6 @@ impl Out {
         }
         Ok(())
     }
-}
-
-/// Check `-o` before work starts; see [`Out`].
-pub fn open_output(path: Option<&Path>) -> anyhow::Result<Out> {
-    Out::open(path)
 }
 
 /// Send finished output to an opened [`Out`] and complete it.

@@ -47,7 +47,7 @@ pub struct PipelineArgs {
     #[arg(long, default_value = "*.txt")]
     pub glob: String,
     /// Align parallel documents without translating them (documents without an English version
-    /// then fail).
+    /// are still translated, so the model is loaded only when there are any).
     #[arg(long)]
     pub no_mt: bool,
     /// Redo documents whose outputs already exist.
@@ -230,7 +230,6 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
     };
     let options = Options {
         out_dir: args.output.clone(),
-        glob: args.glob.clone(),
         no_mt: args.no_mt,
         force: args.force,
         docs_per_batch: args.docs_per_batch,
@@ -245,7 +244,7 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
     };
     let summary = pipeline::run(
         docs,
-        failures.clone(),
+        failures,
         engine.as_ref().map(|e| e as &dyn Engine),
         &shared,
         &options,
@@ -254,16 +253,10 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
     if show {
         eprintln!();
     }
-    let report: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(args.output.join("report.json")).unwrap_or_default(),
-    )
-    .unwrap_or_default();
-    for failed in report["failed"].as_array().into_iter().flatten() {
+    for failed in &summary.failures {
         eprintln!(
             "skipped {} ({}): {}",
-            failed["id"].as_str().unwrap_or("?"),
-            failed["source"].as_str().unwrap_or(""),
-            failed["error"].as_str().unwrap_or("")
+            failed.id, failed.source, failed.error
         );
     }
     eprintln!(

@@ -43,7 +43,7 @@ pub struct SegmentArgs {
 }
 
 pub fn run(args: SegmentArgs) -> anyhow::Result<()> {
-    let sink = super::open_output(args.output.as_deref())?;
+    let sink = super::Out::open(args.output.as_deref())?;
     let text = input::read_text(&args.input, args.lossy)?;
     let segmenter = Segmenter::new(SegmentOptions {
         join_lines: args.join_lines,

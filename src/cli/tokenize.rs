@@ -57,7 +57,7 @@ pub fn run(args: TokenizeArgs) -> anyhow::Result<()> {
     if args.decode && args.format != TokenFormat::Ids {
         bail!("--decode prints text; --format does not apply");
     }
-    let sink = super::open_output(args.output.as_deref())?;
+    let sink = super::Out::open(args.output.as_deref())?;
     let files = hub::resolve(&args.model.model, args.model.revision.as_deref(), false)
         .with_context(|| format!("finding the tokenizer files of {}", args.model.model))?;
     let tok = MarianTokenizer::from_dir(files.tokenizer_dir())?;

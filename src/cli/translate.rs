@@ -261,7 +261,7 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         std::env::set_var("RAYON_NUM_THREADS", "1");
     }
-    let mut sink = super::open_output(args.output.as_deref())?;
+    let mut sink = super::Out::open(args.output.as_deref())?;
     // Opened (not read) before the model loads: a missing input fails at once.
     let lines = input::Lines::open(&args.input, args.lossy)?;
     let (translator, config, batch_size) = prepare_engine(&args.model, &args.search)?;

@@ -1,7 +1,8 @@
 //! Search over an encoder-decoder: greedy and beam search with the semantics of transformers'
 //! `generate` (v5): logits processors (repetition penalty, no-repeat n-grams, banned pad token,
-//! minimum lengths, forced EOS at the last position, optional renormalization), float32 scores, and beam search's candidate selection,
-//! finished-hypothesis bookkeeping, length penalty and early-stopping heuristic.
+//! minimum lengths, forced EOS at the last position, optional renormalization), float32 scores,
+//! and beam search's candidate selection, finished-hypothesis bookkeeping, length penalty and
+//! early-stopping heuristic.
 //!
 //! Search never reaches inside the model: it drives a [`StepModel`] through `start`, `step`
 //! and `reorder`, so it can be tested with a fake model.
