@@ -109,6 +109,11 @@ impl Engine for TranslatorEngine {
 pub enum Origin {
     File(PathBuf),
     Inline(String),
+    /// Bytes read already (standard input), decoded like a file's.
+    Bytes {
+        name: String,
+        bytes: Vec<u8>,
+    },
 }
 
 /// A document found by [`discover`].
@@ -293,16 +298,18 @@ pub fn discover(
     };
     for input in inputs {
         if input == "-" {
-            let text = crate::input::read_bytes("-").map_err(|e| PipelineError::Input {
+            let bytes = crate::input::read_bytes("-").map_err(|e| PipelineError::Input {
                 path: "<stdin>".into(),
                 reason: e.to_string(),
             })?;
-            let text = String::from_utf8_lossy(&text).into_owned();
             add(
                 DocSpec {
                     id: "stdin".into(),
                     source: "<stdin>".into(),
-                    french: Origin::Inline(text),
+                    french: Origin::Bytes {
+                        name: "<stdin>".into(),
+                        bytes,
+                    },
                     english: None,
                     meta: Map::new(),
                 },
@@ -471,6 +478,9 @@ fn read_origin(origin: &Origin, lossy: bool) -> Result<String, String> {
             let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
             crate::input::decode_utf8(bytes, &path.display().to_string(), lossy)
                 .map_err(|e| e.to_string())?
+        }
+        Origin::Bytes { name, bytes } => {
+            crate::input::decode_utf8(bytes.clone(), name, lossy).map_err(|e| e.to_string())?
         }
     };
     if text.trim().is_empty() {

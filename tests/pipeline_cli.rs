@@ -548,3 +548,24 @@ fn mix_documents_trades_reproducibility_for_full_batches() {
     let again = pipeline(&[input.to_str().unwrap(), "--mix-documents"], &plain, b"");
     assert!(String::from_utf8_lossy(&again.stderr).contains("3 processed, 0 resumed"));
 }
+
+#[test]
+fn invalid_utf8_on_standard_input_is_reported_not_replaced() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("out");
+    // It used to be replaced with U+FFFD silently; now it is an error unless --lossy.
+    let run = pipeline(&["-"], &out, b"Une phrase \xff ici.\n");
+    assert_eq!(run.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("skipped stdin") && err.contains("byte offset 11"),
+        "{err}"
+    );
+    let run = pipeline(&["-", "--lossy"], &out, b"Une phrase \xff ici.\n");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(read(&out.join("pairs.jsonl")).contains('\u{fffd}'));
+}
