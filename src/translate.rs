@@ -363,16 +363,22 @@ impl Translator {
         Ok(notes)
     }
 
-    /// A generous estimate of the search memory of one sentence: per beam, the logits (and their
-    /// processed copy) and the self- and cross-attention caches at the longest lengths allowed.
+    /// A generous estimate of the memory one sentence (one row of a batch) needs at its peak, at
+    /// the longest lengths allowed: while it is encoded, the attention scores (with their
+    /// softmax and mask copies) and the feed-forward activations; while it is searched, per beam,
+    /// the logits (and their processed copy) and the self- and cross-attention caches. The two
+    /// phases do not overlap, so the larger counts.
     fn bytes_per_sentence(&self, config: &GenerationConfig) -> u64 {
         let c = self.model.config();
-        let layers = c.decoder_layers as u64;
         let d = c.d_model as u64;
-        let per_row = 2 * self.model.target_vocab_size() as u64
+        let source = self.max_source_tokens as u64;
+        let encoding = 3 * c.encoder_attention_heads as u64 * source * source
+            + 2 * source * (3 * d + c.encoder_ffn_dim as u64);
+        let layers = c.decoder_layers as u64;
+        let per_beam = 2 * self.model.target_vocab_size() as u64
             + layers * 2 * d * config.max_length as u64
-            + layers * 2 * d * self.max_source_tokens as u64;
-        4 * per_row * config.num_beams.max(1) as u64
+            + layers * 2 * d * source;
+        4 * encoding.max(per_beam * config.num_beams.max(1) as u64)
     }
 
     /// The largest batch (in sentences) that keeps `workers` concurrent batches within the memory
@@ -397,9 +403,22 @@ impl Translator {
                 owner.push(i);
             }
         }
-        let batch = self.tokenizer.encode_batch(&pieces);
-        let hyps: Vec<Hypothesis> =
-            generate::generate(&self.model, &batch.ids, &batch.attention_mask, config)?;
+        // A source split into many pieces (a 50 MB line) must not make one batch of them all:
+        // pieces go through search at most as many rows at a time as the memory budget allows
+        // (a batch of whole sentences, already within it, stays one batch).
+        let rows = self
+            .max_batch_size(config, workers_available())
+            .max(sources.len());
+        let mut hyps: Vec<Hypothesis> = Vec::with_capacity(pieces.len());
+        for chunk in pieces.chunks(rows.max(1)) {
+            let batch = self.tokenizer.encode_batch(chunk);
+            hyps.extend(generate::generate(
+                &self.model,
+                &batch.ids,
+                &batch.attention_mask,
+                config,
+            )?);
+        }
         let mut out: Vec<Translation> = sources
             .iter()
             .map(|_| Translation {
@@ -477,6 +496,11 @@ fn split_to_fit(source: &str, limit: usize, count: impl Fn(&str) -> usize) -> Ve
         rest = rest[end..].trim_start();
     }
     pieces
+}
+
+/// The cores available: translation runs one batch per core.
+fn workers_available() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The largest char boundary of `s` at or below `at` (at least the first character's end).

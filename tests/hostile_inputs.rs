@@ -610,3 +610,29 @@ fn ids_beyond_32_bits_are_out_of_range_not_malformed() {
     let out = entente(&["tokenize", "--model", &m, "--decode"], b"5 x\n");
     assert_clean_failure(&out, 1, "\"x\" is not a token id");
 }
+
+#[test]
+fn the_pieces_of_one_huge_line_stay_within_the_memory_budget() {
+    // A 600 kB line splits into ~2,000 pieces; they used to go through search as one batch
+    // whatever the budget (about 600 MB here, gigabytes for a 50 MB line).
+    let dir = tempfile::tempdir().unwrap();
+    let words = ["le", "chat", "dort", "sur", "canapé", "mais", "la", "pluie"];
+    let line: Vec<&str> = (0..120_000)
+        .map(|i| words[(i * 7 + i / 3) % words.len()])
+        .collect();
+    let input = dir.path().join("line.txt");
+    std::fs::write(&input, line.join(" ") + "\n").unwrap();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 900000 && exec {} translate --model {} --beams 1 --max-new-tokens 2 {}",
+            env!("CARGO_BIN_EXE_entente"),
+            model(),
+            input.display()
+        ))
+        .env("ENTENTE_MEMORY_BUDGET", "64M")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 1);
+}
