@@ -13,6 +13,7 @@
 //! - [`output`]: writing outputs safely (atomic files, symlinks, FIFOs, cleanup on Ctrl-C).
 //! - [`formats`]: the corpus writers shared by the commands (TSV, JSONL, Moses, TMX).
 //! - [`pipeline`]: articles in, English articles and a parallel corpus out (resumable runs).
+//! - [`serve`]: the HTTP translation server (LibreTranslate's API and entente's own).
 //! - [`testdata`]: where tests find reference data that the repository does not ship.
 
 pub mod align;
@@ -25,6 +26,7 @@ pub mod metrics;
 pub mod output;
 pub mod pipeline;
 pub mod segment;
+pub mod serve;
 #[doc(hidden)]
 pub mod testdata;
 pub mod tokenizer;

@@ -24,16 +24,20 @@ enum Command {
     Bleu(cli::bleu::BleuArgs),
     Pipeline(cli::pipeline::PipelineArgs),
     Merge(cli::pipeline::MergeArgs),
+    Serve(cli::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
-    // Ctrl-C, SIGTERM or SIGHUP: remove the temporary files of outputs being written (the
-    // destinations keep their old contents), then exit as a shell expects (128 + SIGINT).
-    let _ = ctrlc::set_handler(|| {
-        entente::output::remove_unfinished();
-        std::process::exit(130);
-    });
     let cli = Cli::parse();
+    // Ctrl-C, SIGTERM or SIGHUP: remove the temporary files of outputs being written (the
+    // destinations keep their old contents), then exit as a shell expects (128 + SIGINT). The
+    // server handles its own signals: it shuts down gracefully.
+    if !matches!(cli.command, Command::Serve(_)) {
+        let _ = ctrlc::set_handler(|| {
+            entente::output::remove_unfinished();
+            std::process::exit(130);
+        });
+    }
     let result = match cli.command {
         Command::Segment(args) => cli::segment::run(args).map(|()| ExitCode::SUCCESS),
         Command::Translate(args) => cli::translate::run(args).map(|()| ExitCode::SUCCESS),
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
         Command::Bleu(args) => cli::bleu::run(args).map(|()| ExitCode::SUCCESS),
         Command::Pipeline(args) => cli::pipeline::run(args),
         Command::Merge(args) => cli::pipeline::merge(args),
+        Command::Serve(args) => cli::serve::run(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,7 @@ use candle_core::{DType, Device};
 use crate::generate::{self, GenerationConfig, Hypothesis, StepModel};
 use crate::hub::ModelFiles;
 use crate::marian::{self, DecoderState, MarianConfig, MarianError, MarianModel};
+use crate::segment::Sentence;
 use crate::tokenizer::{MarianTokenizer, TokenizerError};
 
 /// Errors of translation; loading errors name the file.
@@ -206,6 +207,35 @@ pub fn translate_sorted(
         results[i] = t;
     }
     Ok(results)
+}
+
+/// An article's translation laid out as its source: the sentences of a paragraph joined by a
+/// space, and around and between paragraphs the source's own line breaks (blank lines and
+/// single newlines alike; other whitespace there is dropped). `sentences` are the segmenter's
+/// spans of `source`, `translations` their English, one each.
+pub fn join_article(source: &str, sentences: &[Sentence], translations: &[&str]) -> String {
+    let mut out = String::new();
+    let mut last: Option<&Sentence> = None;
+    for (s, t) in sentences.iter().zip(translations) {
+        match last {
+            Some(prev) if prev.para == s.para => out.push(' '),
+            Some(prev) => push_newlines(&mut out, &source[prev.end..s.start], 1),
+            None => push_newlines(&mut out, &source[..s.start], 0),
+        }
+        out.push_str(t);
+        last = Some(s);
+    }
+    match last {
+        Some(prev) => push_newlines(&mut out, &source[prev.end..], 0),
+        None => push_newlines(&mut out, source, 0),
+    }
+    out
+}
+
+/// The newlines of `gap`, at least `at_least` of them.
+fn push_newlines(out: &mut String, gap: &str, at_least: usize) {
+    let n = gap.matches('\n').count().max(at_least);
+    out.extend(std::iter::repeat_n('\n', n));
 }
 
 /// A loaded model with its tokenizer and generation defaults.
@@ -538,6 +568,25 @@ fn longest_fitting(candidates: &[usize], fits: impl Fn(usize) -> bool) -> Option
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn articles_keep_their_own_line_breaks() {
+        use crate::segment::Segmenter;
+        let source = "\nTitre\n\nUne phrase. Une autre.\nFin\n\n";
+        let sentences = Segmenter::default().segment(source);
+        let upper: Vec<String> = sentences
+            .iter()
+            .map(|s| s.text(source).to_uppercase())
+            .collect();
+        let refs: Vec<&str> = upper.iter().map(String::as_str).collect();
+        assert_eq!(
+            super::join_article(source, &sentences, &refs),
+            "\nTITRE\n\nUNE PHRASE. UNE AUTRE.\nFIN\n\n"
+        );
+        // Paragraphs split by a single newline stay apart even with nothing between them.
+        assert_eq!(super::join_article("", &[], &[]), "");
+        assert_eq!(super::join_article("  \n ", &[], &[]), "\n");
+    }
+
     use super::*;
 
     #[test]

@@ -285,6 +285,28 @@ fn band_width(n: usize, m: usize, config: &AlignConfig) -> usize {
         .min((MAX_BAND_CELLS / (2 * (n + 1))).max(config.min_band + slope))
 }
 
+/// Align sentences of a document with those of its translation: through `mt` (a machine
+/// translation of each source sentence into the target language) when given, else by the
+/// language-independent anchors (numbers, names, cognates) and lengths.
+pub fn align_sentences(
+    src: &[String],
+    tgt: &[String],
+    mt: Option<&[String]>,
+    config: &AlignConfig,
+) -> Vec<Link> {
+    let (src_features, tgt_features): (Vec<Features>, Vec<Features>) = match mt {
+        Some(mt) => (
+            mt.iter().map(|s| Features::lexical(s)).collect(),
+            tgt.iter().map(|s| Features::lexical(s)).collect(),
+        ),
+        None => (
+            src.iter().map(|s| Features::anchors(s)).collect(),
+            tgt.iter().map(|s| Features::anchors(s)).collect(),
+        ),
+    };
+    align(&src_features, &tgt_features, config)
+}
+
 /// Align `src` and `tgt` (already turned into features). Every sentence appears in exactly one
 /// link; unaligned sentences get links with an empty side.
 pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Link> {

@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use candle_core::{DType, Device};
 use clap::{Args, ValueEnum};
 use entente::align::eval::format_ladder;
-use entente::align::{align, AlignConfig, Features, Link};
+use entente::align::{align_sentences, AlignConfig, Link};
 use entente::formats::{self, Pair};
 use entente::translate::Translator;
 use entente::{hub, input, output};
@@ -117,13 +117,10 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
         .with_context(|| format!("reading {}", args.src))?;
     let tgt = sentences(&args.tgt, args.presegmented, args.lossy)
         .with_context(|| format!("reading {}", args.tgt))?;
-    let (src_features, tgt_features): (Vec<Features>, Vec<Features>) = if args.no_mt {
-        (
-            src.iter().map(|s| Features::anchors(s)).collect(),
-            tgt.iter().map(|s| Features::anchors(s)).collect(),
-        )
+    let mt: Option<Vec<String>> = if args.no_mt {
+        None
     } else {
-        let mt: Vec<String> = match &args.translation {
+        Some(match &args.translation {
             Some(path) => {
                 let lines = sentences(path, true, args.lossy)?;
                 if lines.len() != src.len() {
@@ -153,13 +150,9 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
                 .map(|t| t.text)
                 .collect()
             }
-        };
-        (
-            mt.iter().map(|s| Features::lexical(s)).collect(),
-            tgt.iter().map(|s| Features::lexical(s)).collect(),
-        )
+        })
     };
-    let links = align(&src_features, &tgt_features, &AlignConfig::default());
+    let links = align_sentences(&src, &tgt, mt.as_deref(), &AlignConfig::default());
     let (mut kept, mut dropped): (Vec<Link>, usize) = (Vec::new(), 0);
     for link in links {
         let both = !link.src.is_empty() && !link.tgt.is_empty();

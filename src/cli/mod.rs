@@ -4,6 +4,7 @@ pub mod align;
 pub mod bleu;
 pub mod pipeline;
 pub mod segment;
+pub mod serve;
 pub mod tokenize;
 pub mod translate;
 

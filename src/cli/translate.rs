@@ -17,7 +17,7 @@ pub enum InputMode {
     /// empty.
     Lines,
     /// An article: split into sentences with `entente segment`, translated, and written back with
-    /// the same paragraphs (one paragraph per line).
+    /// the same paragraphs and line breaks (a paragraph per line, blank lines kept).
     Article,
 }
 
@@ -295,25 +295,24 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
             let sentences = segmenter.segment(&text);
             let sources: Vec<&str> = sentences.iter().map(|s| s.text(&text)).collect();
             let translations = translate_all(&translator, &sources, &config, batch_size, &report)?;
-            let mut out = String::new();
-            let mut para = None;
-            for ((s, src), t) in sentences.iter().zip(&sources).zip(&translations) {
-                match args.format {
-                    OutputFormat::Jsonl => write_segment(&mut out, args.format, src, t),
-                    OutputFormat::Text => {
-                        if para == Some(s.para) {
-                            out.push(' ');
-                        } else if para.is_some() {
-                            out.push_str("\n\n");
-                        }
-                        out.push_str(&t.text);
-                        para = Some(s.para);
+            let out = match args.format {
+                OutputFormat::Jsonl => {
+                    let mut out = String::new();
+                    for (src, t) in sources.iter().zip(&translations) {
+                        write_segment(&mut out, args.format, src, t);
                     }
+                    out
                 }
-            }
-            if args.format == OutputFormat::Text && para.is_some() {
-                out.push('\n');
-            }
+                OutputFormat::Text => {
+                    let english: Vec<&str> = translations.iter().map(|t| t.text.as_str()).collect();
+                    // The input's lines were read without their final newline; one ends the output.
+                    let mut out = entente::translate::join_article(&text, &sentences, &english);
+                    if !sentences.is_empty() && !out.ends_with('\n') {
+                        out.push('\n');
+                    }
+                    out
+                }
+            };
             sink.send(out.as_bytes())?;
         }
     }

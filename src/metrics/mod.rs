@@ -12,6 +12,7 @@ pub mod ngrams;
 pub mod numpy_rng;
 pub mod pytext;
 pub mod real;
+pub mod report;
 pub mod signature;
 pub mod significance;
 pub mod ter;
