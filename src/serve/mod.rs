@@ -288,8 +288,7 @@ fn parse_fields(
         ));
     }
     if is_form {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text)
-            .map_err(|e| ApiError::bad(format!("invalid form body: {e}")))?;
+        let pairs = parse_form(text)?;
         let mut fields = Map::new();
         for (k, v) in pairs {
             match fields.get_mut(&k) {
@@ -309,6 +308,32 @@ fn parse_fields(
             "invalid JSON in the request body: {e}"
         ))),
     }
+}
+
+/// `application/x-www-form-urlencoded` pairs; percent-escapes that decode to invalid UTF-8 are
+/// an error naming the field (a lenient decoder would turn them into U+FFFD silently).
+fn parse_form(body: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let decode = |raw: &str, what: &str| -> Result<String, ApiError> {
+        let spaced = raw.replace('+', " ");
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8()
+            .map(|s| s.into_owned())
+            .map_err(|e| {
+                ApiError::bad(format!(
+                    "invalid form body: {what} is not valid UTF-8 once decoded (byte offset {})",
+                    e.valid_up_to()
+                ))
+            })
+    };
+    body.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let key = decode(k, "a field name")?;
+            let value = decode(v, &format!("field {key:?}"))?;
+            Ok((key, value))
+        })
+        .collect()
 }
 
 /// The API key check and the rate limit, keyed by API key, else by the client's address.
