@@ -904,7 +904,12 @@ fn finish(
                     }
                 })
                 .collect();
-            let links = align::align(&src, &tgt, &AlignConfig::default());
+            let config = if use_mt {
+                AlignConfig::with_mt()
+            } else {
+                AlignConfig::without_mt()
+            };
+            let links = align::align(&src, &tgt, &config);
             let (mut hyps, mut refs) = (Vec::new(), Vec::new());
             for link in links
                 .iter()

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use entente::align::eval::{parse_ladder, score, Ladder};
+use entente::align::eval::{parse_ladder, score, score_vecalign, Ladder};
 use entente::align::{align, AlignConfig, Features};
 use entente::segment::Segmenter;
 
@@ -26,90 +26,188 @@ fn ladder(links: &[entente::align::Link]) -> Ladder {
         .collect()
 }
 
+/// Both scorings: Bleualign's, then Vecalign's (insertions and deletions in the precision).
 fn row(name: &str, proposed: &Ladder, gold: &Ladder) {
     let s = score(proposed, gold);
+    let v = score_vecalign(proposed, gold);
     println!(
-        "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
-        s.strict.0, s.strict.1, s.strict.2, s.lax.0, s.lax.1, s.lax.2
+        "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+        s.strict.0, s.strict.1, s.strict.2, s.lax.2, v.strict.0, v.strict.1, v.strict.2, v.lax.2
     );
 }
 
-/// The default weights were chosen on the whole dev set. For a figure free of that choice: split
-/// the dev set into halves at the middle gold link, choose weights on one half (a small grid) and
-/// score them on the other.
-fn cross_validate(mt: &[String], fr: &[String], gold: &Ladder) {
-    let mid = gold.len() / 2;
-    let first = &gold[..mid];
-    let s0 = first.iter().flat_map(|l| &l.0).max().map_or(0, |x| x + 1);
-    let t0 = first.iter().flat_map(|l| &l.1).max().map_or(0, |x| x + 1);
-    let shift = |links: &[(Vec<usize>, Vec<usize>)], ds: usize, dt: usize| -> Ladder {
-        links
-            .iter()
-            .map(|(a, b)| {
-                (
-                    a.iter().map(|x| x - ds).collect(),
-                    b.iter().map(|x| x - dt).collect(),
-                )
-            })
-            .collect()
-    };
-    let features = |texts: &[String]| -> Vec<Features> {
-        texts.iter().map(|s| Features::lexical(s)).collect()
-    };
-    let halves = [
-        (
-            features(&mt[..s0]),
-            features(&fr[..t0]),
-            shift(&gold[..mid], 0, 0),
-        ),
-        (
-            features(&mt[s0..]),
-            features(&fr[t0..]),
-            shift(&gold[mid..], s0, t0),
-        ),
-    ];
-    println!();
-    println!("Two-fold cross-validation (dev.google.fr): weights chosen on one half, scored on the other");
-    println!();
-    println!(
-        "| chosen on | its strict F1 | strict F1 on the other half | defaults on the other half |"
-    );
-    println!("|---|---:|---:|---:|");
-    for (tune, test) in [(0, 1), (1, 0)] {
-        let f1 = |h: usize, config: &AlignConfig| {
-            let (s, t, g) = &halves[h];
-            score(&ladder(&align(s, t, config)), g).strict.2
+const HEADER: &str = "| aligner | strict P | strict R | strict F1 | lax F1 | Vecalign scoring: strict P | strict R | strict F1 | lax F1 |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|";
+
+/// One contiguous part of the dev document, its indices starting at 0.
+struct Fold {
+    src: Vec<Features>,
+    tgt: Vec<Features>,
+    gold: Ladder,
+}
+
+/// Cut the dev document into `k` contiguous folds at gold-link boundaries.
+fn folds(src: &[Features], tgt: &[Features], gold: &Ladder, k: usize) -> Vec<Fold> {
+    let per = gold.len().div_ceil(k);
+    let (mut s0, mut t0) = (0, 0);
+    gold.chunks(per)
+        .map(|links| {
+            let s1 = links
+                .iter()
+                .flat_map(|l| &l.0)
+                .max()
+                .map_or(s0, |x| x + 1)
+                .max(s0);
+            let t1 = links
+                .iter()
+                .flat_map(|l| &l.1)
+                .max()
+                .map_or(t0, |x| x + 1)
+                .max(t0);
+            let fold = Fold {
+                src: src[s0..s1].to_vec(),
+                tgt: tgt[t0..t1].to_vec(),
+                gold: links
+                    .iter()
+                    .map(|(a, b)| {
+                        (
+                            a.iter().map(|x| x - s0).collect(),
+                            b.iter().map(|x| x - t0).collect(),
+                        )
+                    })
+                    .collect(),
+            };
+            (s0, t0) = (s1, t1);
+            fold
+        })
+        .collect()
+}
+
+/// Each fold aligned with its config, pooled into one ladder (offsets restored) with the gold.
+fn pooled(folds: &[&Fold], configs: &[AlignConfig]) -> (Ladder, Ladder) {
+    let (mut prop, mut gold) = (Ladder::new(), Ladder::new());
+    let (mut ds, mut dt) = (0, 0);
+    for (fold, config) in folds.iter().zip(configs) {
+        let shift = |l: &(Vec<usize>, Vec<usize>)| {
+            (
+                l.0.iter().map(|x| x + ds).collect(),
+                l.1.iter().map(|x| x + dt).collect(),
+            )
         };
-        let mut best = (f64::MIN, AlignConfig::default());
-        for dice_weight in [0.0, 0.1, 0.2, 0.3] {
-            for length_weight in [0.05, 0.1, 0.2] {
-                for skip_score in [-0.05, 0.0] {
-                    for merge_penalty in [0.0, 0.02, 0.05] {
-                        let config = AlignConfig {
+        prop.extend(
+            ladder(&align(&fold.src, &fold.tgt, config))
+                .iter()
+                .map(shift),
+        );
+        gold.extend(fold.gold.iter().map(shift));
+        ds += fold.src.len();
+        dt += fold.tgt.len();
+    }
+    (prop, gold)
+}
+
+/// The settings searched by cross-validation.
+fn grid() -> Vec<AlignConfig> {
+    let mut grid = Vec::new();
+    for dice_weight in [0.0, 0.2, 0.4] {
+        for length_weight in [0.05, 0.1, 0.2] {
+            for skip_score in [-0.1, -0.05, 0.0] {
+                for merge_penalty in [0.0, 0.02, 0.05] {
+                    for margin_weight in [0.0, 0.5, 1.0] {
+                        grid.push(AlignConfig {
                             dice_weight,
                             length_weight,
                             skip_score,
                             merge_penalty,
+                            margin_weight,
                             ..AlignConfig::default()
-                        };
-                        let f = f1(tune, &config);
-                        if f > best.0 {
-                            best = (f, config);
-                        }
+                        });
                     }
                 }
             }
         }
-        println!(
-            "| half {tune} | {:.3} | {:.3} | {:.3} |",
-            best.0,
-            f1(test, &best.1),
-            f1(test, &AlignConfig::default())
-        );
+    }
+    grid
+}
+
+/// The grid setting with the best pooled Vecalign strict F1 on `folds` (two threads).
+fn choose(folds: &[&Fold], grid: &[AlignConfig]) -> (AlignConfig, f64) {
+    let f1 = |c: &AlignConfig| {
+        let (p, g) = pooled(folds, &vec![*c; folds.len()]);
+        score_vecalign(&p, &g).strict.2
+    };
+    let half = grid.len() / 2;
+    let (a, b) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| grid[..half].iter().map(f1).collect::<Vec<_>>());
+        let second: Vec<f64> = grid[half..].iter().map(f1).collect();
+        (first.join().unwrap(), second)
+    });
+    let scores: Vec<f64> = a.into_iter().chain(b).collect();
+    let best = (0..grid.len())
+        .max_by(|&x, &y| scores[x].total_cmp(&scores[y]).then(y.cmp(&x)))
+        .unwrap();
+    (grid[best], scores[best])
+}
+
+/// k-fold cross-validation: each fold aligned with the setting chosen on the other folds.
+fn cross_validate(name: &str, src: &[Features], tgt: &[Features], gold: &Ladder, k: usize) {
+    let folds = folds(src, tgt, gold, k);
+    let grid = grid();
+    let mut chosen = Vec::new();
+    for held in 0..k {
+        let train: Vec<&Fold> = (0..k).filter(|&f| f != held).map(|f| &folds[f]).collect();
+        chosen.push(choose(&train, &grid).0);
+    }
+    let all: Vec<&Fold> = folds.iter().collect();
+    let (prop, gold) = pooled(&all, &chosen);
+    row(&format!("{name}, {k}-fold cross-validated"), &prop, &gold);
+    for (f, c) in chosen.iter().enumerate() {
+        eprintln!("  {name}: fold {f} aligned with {c:?}");
     }
 }
 
+/// Align a synthetic `n` × `n` document (anchors; every 97th target sentence split in two,
+/// every 89th source sentence missing on the target side) and print a table row.
+fn scale(n: usize) {
+    let src: Vec<Features> = (0..n)
+        .map(|i| Features::anchors(&format!("phrase {i} numero {} texte", i * 7 % 1000)))
+        .collect();
+    let mut tgt: Vec<Features> = Vec::with_capacity(n);
+    for i in 0..n {
+        if i % 89 == 5 {
+            continue;
+        }
+        if i % 97 == 0 {
+            tgt.push(Features::anchors(&format!("sentence {i}")));
+            tgt.push(Features::anchors(&format!("number {} text", i * 7 % 1000)));
+        } else {
+            tgt.push(Features::anchors(&format!(
+                "sentence {i} number {} text",
+                i * 7 % 1000
+            )));
+        }
+    }
+    let t = Instant::now();
+    let links = align(&src, &tgt, &AlignConfig::without_mt());
+    let secs = t.elapsed().as_secs_f64();
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0);
+    println!(
+        "| {n} × {} sentences | {} | {secs:.2} s | {rss:.0} MB |",
+        tgt.len(),
+        links.len()
+    );
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--scale") {
+        scale(args[i + 1].parse().expect("--scale N"));
+        return;
+    }
     let dir = "eval/align/bleualign-dev";
     let de = lines(&format!("{dir}/dev.de"));
     let fr = lines(&format!("{dir}/dev.fr"));
@@ -123,8 +221,7 @@ fn main() {
         gold.len()
     );
     println!();
-    println!("| aligner | strict P | strict R | strict F1 | lax P | lax R | lax F1 |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("{HEADER}");
     let tgt_ngrams: Vec<Features> = fr.iter().map(|s| Features::lexical(s)).collect();
     for (name, file) in [
         ("entente + dev.google.fr", "dev.google.fr"),
@@ -140,7 +237,11 @@ fn main() {
     let tgt_anchors: Vec<Features> = fr.iter().map(|s| Features::anchors(s)).collect();
     row(
         "entente, no MT (anchors + length)",
-        &ladder(&align(&src_anchors, &tgt_anchors, &config)),
+        &ladder(&align(
+            &src_anchors,
+            &tgt_anchors,
+            &AlignConfig::without_mt(),
+        )),
         &gold,
     );
     let src_len: Vec<Features> = de.iter().map(|s| Features::length_only(s)).collect();
@@ -158,10 +259,37 @@ fn main() {
         &ladder(&align(&src_len, &tgt_len, &gc)),
         &gold,
     );
-    println!("| peers (published): Gale-Church | | | 0.697 | | | 0.937 |");
-    println!("| peers (published): Bleualign + dev.google.fr | | | 0.780 | | | 0.979 |");
+    println!("| peers (published, this dev set): Gale-Church | | | 0.697 | 0.937 | | | | |");
+    println!("| peers (published, this dev set): Bleualign + dev.google.fr | | | 0.780 | 0.979 | | | | |");
+    println!("| peers (published, Text+Berg test, Vecalign scoring): Vecalign (LASER) | | | | | | | 0.902 | |");
+    println!("| peers (published, Text+Berg test, Vecalign scoring): Bertalign (LaBSE) | | | | | | | 0.936 | |");
     if std::env::args().any(|a| a == "--cross-validate") {
-        cross_validate(&lines(&format!("{dir}/dev.google.fr")), &fr, &gold);
+        let k = 4;
+        let google: Vec<Features> = lines(&format!("{dir}/dev.google.fr"))
+            .iter()
+            .map(|s| Features::lexical(s))
+            .collect();
+        println!();
+        println!("Cross-validation: the dev set cut into {k} contiguous folds; each fold aligned with the setting (of {} in a grid) that scores best, in Vecalign's strict F1, on the other {}: the figures to expect on new text", grid().len(), k - 1);
+        println!();
+        println!("{HEADER}");
+        cross_validate("entente + dev.google.fr", &google, &tgt_ngrams, &gold, k);
+        cross_validate("entente, no MT", &src_anchors, &tgt_anchors, &gold, k);
+        let all = [Fold {
+            src: google.clone(),
+            tgt: tgt_ngrams.clone(),
+            gold: gold.clone(),
+        }];
+        let (best, f1) = choose(&all.iter().collect::<Vec<_>>(), &grid());
+        println!();
+        println!("best on the whole dev set with dev.google.fr (Vecalign strict F1 {f1:.3}, in-sample): {best:?}");
+        let all = [Fold {
+            src: src_anchors.clone(),
+            tgt: tgt_anchors.clone(),
+            gold: gold.clone(),
+        }];
+        let (best, f1) = choose(&all.iter().collect::<Vec<_>>(), &grid());
+        println!("best on the whole dev set without MT (Vecalign strict F1 {f1:.3}, in-sample): {best:?}");
     }
 
     // newstest2014: documents rebuilt as raw text, segmented on both sides, aligned without MT.
@@ -207,7 +335,7 @@ fn main() {
         let (tgt_segs, tgt_line) = side(&en_lines[start..end]);
         let sf: Vec<Features> = src_segs.iter().map(|s| Features::anchors(s)).collect();
         let tf: Vec<Features> = tgt_segs.iter().map(|s| Features::anchors(s)).collect();
-        for l in align(&sf, &tf, &config) {
+        for l in align(&sf, &tf, &AlignConfig::without_mt()) {
             all_prop.push((
                 l.src.iter().map(|i| i + offset_s).collect(),
                 l.tgt.iter().map(|j| j + offset_t).collect(),
@@ -232,30 +360,62 @@ fn main() {
     println!();
     println!("newstest2014 fr–en: {docs} documents rebuilt as raw text, segmented on both sides, aligned with no MT");
     println!();
-    println!("| aligner | strict P | strict R | strict F1 | lax P | lax R | lax F1 |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("{HEADER}");
     row("entente, no MT", &all_prop, &all_gold);
 
-    // Speed: a synthetic 10,000 × 10,000 document with merges and gaps.
-    let n = 10_000;
-    let src: Vec<Features> = (0..n)
-        .map(|i| Features::anchors(&format!("phrase {i} numero {}", i * 7 % 1000)))
-        .collect();
-    let tgt: Vec<Features> = (0..n)
-        .map(|i| {
-            Features::anchors(&format!(
-                "sentence {} number {}",
-                i + (i % 97 == 0) as usize,
-                (i * 7) % 1000
-            ))
-        })
-        .collect();
-    let t = Instant::now();
-    let links = align(&src, &tgt, &config);
+    // Calibration: how often links of a given score are right (strict, gold link present).
     println!();
-    println!(
-        "synthetic 10,000 × 10,000 sentences: {} links in {:.2} s",
-        links.len(),
-        t.elapsed().as_secs_f64()
-    );
+    println!("Calibration on the dev set (links with both sides non-empty): strict precision of the links in each score bin");
+    println!();
+    println!("| score | with dev.google.fr: links | precision | no MT: links | precision |");
+    println!("|---|---:|---:|---:|---:|");
+    let google: Vec<Features> = lines(&format!("{dir}/dev.google.fr"))
+        .iter()
+        .map(|s| Features::lexical(s))
+        .collect();
+    let with_mt = align(&google, &tgt_ngrams, &AlignConfig::with_mt());
+    let no_mt = align(&src_anchors, &tgt_anchors, &AlignConfig::without_mt());
+    let bins = [
+        f64::NEG_INFINITY,
+        0.0,
+        0.1,
+        0.2,
+        0.3,
+        0.5,
+        1.0,
+        f64::INFINITY,
+    ];
+    let bin = |links: &[entente::align::Link], lo: f64, hi: f64| {
+        let inside: Vec<_> = links
+            .iter()
+            .filter(|l| !l.src.is_empty() && !l.tgt.is_empty() && l.score >= lo && l.score < hi)
+            .collect();
+        let right = inside
+            .iter()
+            .filter(|l| gold.contains(&(l.src.clone(), l.tgt.clone())))
+            .count();
+        let precision = if inside.is_empty() {
+            "–".to_string()
+        } else {
+            format!("{:.3}", right as f64 / inside.len() as f64)
+        };
+        (inside.len(), precision)
+    };
+    for w in bins.windows(2) {
+        let (a, pa) = bin(&with_mt, w[0], w[1]);
+        let (b, pb) = bin(&no_mt, w[0], w[1]);
+        println!("| [{}, {}) | {a} | {pa} | {b} | {pb} |", w[0], w[1]);
+    }
+
+    // Scale: synthetic documents with merges and gaps, each in its own process for its peak RSS.
+    println!();
+    println!("| synthetic document | links | time | peak RSS |");
+    println!("|---|---:|---:|---:|");
+    for n in [10_000, 100_000] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--scale", &n.to_string()])
+            .output()
+            .expect("running the scale measurement");
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+    }
 }

@@ -1,6 +1,8 @@
-//! Alignment scoring as the Bleualign / Vecalign evaluations do it: a link is a pair of index
-//! sets; strict = exact match of a gold link, lax = overlap on both sides; precision over
-//! proposed links, recall over gold links, links with an empty side left out of both.
+//! Alignment scoring. A link is a pair of index sets; strict = exact match of a gold link, lax =
+//! overlap. Two scorings: [`score`], Bleualign's (precision over proposed links, recall over gold
+//! links, links with an empty side left out of both), and [`score_vecalign`], that of Vecalign's
+//! `score.py`, behind the published Vecalign and Bertalign figures, whose precision also counts
+//! the proposed insertions and deletions.
 
 /// A link as two index lists.
 pub type Ladder = Vec<(Vec<usize>, Vec<usize>)>;
@@ -96,6 +98,68 @@ pub fn score(proposed: &Ladder, gold: &Ladder) -> Scores {
     }
 }
 
+/// Vecalign's `score.py` (`score_multiple` over one document): precision over every proposed
+/// link with a non-empty side, recall over gold links with both sides non-empty matched against
+/// proposed links with both sides non-empty; duplicate links count once. A link that is not a
+/// gold link is lax-right when a gold link from one of its source sentences reaches one of its
+/// target sentences (so an empty-sided link is right only where the gold has the same one).
+pub fn score_vecalign(proposed: &Ladder, gold: &Ladder) -> Scores {
+    let both = |l: &&(Vec<usize>, Vec<usize>)| !l.0.is_empty() && !l.1.is_empty();
+    let p = vecalign_precision(gold.iter(), proposed.iter());
+    let r = vecalign_precision(proposed.iter().filter(both), gold.iter().filter(both));
+    let ratio = |hit: usize, miss: usize| {
+        if hit + miss == 0 {
+            0.0
+        } else {
+            hit as f64 / (hit + miss) as f64
+        }
+    };
+    let (sp, lp) = (ratio(p.0, p.1), ratio(p.2, p.3));
+    let (sr, lr) = (ratio(r.0, r.1), ratio(r.2, r.3));
+    Scores {
+        strict: (sp, sr, f1(sp, sr)),
+        lax: (lp, lr, f1(lp, lr)),
+    }
+}
+
+/// `score.py`'s `_precision`: (strict hits, strict misses, lax hits, lax misses) of `test`
+/// against `gold`, each as a set without links empty on both sides.
+fn vecalign_precision<'a>(
+    gold: impl Iterator<Item = &'a (Vec<usize>, Vec<usize>)>,
+    test: impl Iterator<Item = &'a (Vec<usize>, Vec<usize>)>,
+) -> (usize, usize, usize, usize) {
+    use std::collections::{BTreeSet, HashMap, HashSet};
+    let nonempty = |l: &&(Vec<usize>, Vec<usize>)| !l.0.is_empty() || !l.1.is_empty();
+    let gold: HashSet<&(Vec<usize>, Vec<usize>)> = gold.filter(nonempty).collect();
+    let test: HashSet<&(Vec<usize>, Vec<usize>)> = test.filter(nonempty).collect();
+    let mut reach: HashMap<usize, BTreeSet<usize>> = HashMap::new();
+    for (s, t) in &gold {
+        for &i in s {
+            reach.entry(i).or_default().extend(t.iter().copied());
+        }
+    }
+    let (mut strict, mut strict_miss, mut lax, mut lax_miss) = (0, 0, 0, 0);
+    for link in test {
+        if gold.contains(link) {
+            strict += 1;
+            lax += 1;
+        } else {
+            strict_miss += 1;
+            let overlap = link
+                .0
+                .iter()
+                .filter_map(|i| reach.get(i))
+                .any(|targets| link.1.iter().any(|j| targets.contains(j)));
+            if overlap {
+                lax += 1;
+            } else {
+                lax_miss += 1;
+            }
+        }
+    }
+    (strict, strict_miss, lax, lax_miss)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +180,45 @@ mod tests {
         assert_eq!(s.lax.0, 0.75);
         assert_eq!(s.lax.1, 1.0);
         assert!(parse_ladder("[0]-[1]").is_err());
+    }
+}
+
+#[cfg(test)]
+mod vecalign_parity {
+    use super::*;
+
+    /// Every case scored by Vecalign's own score.py (scripts/vecalign_score_fixtures.py).
+    #[test]
+    fn equals_vecalign_score_py() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/align/vecalign_scores.jsonl"
+        );
+        let to_ladder = |v: &serde_json::Value| -> Ladder {
+            serde_json::from_value::<Vec<(Vec<usize>, Vec<usize>)>>(v.clone()).unwrap()
+        };
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut cases = 0;
+        for line in text.lines() {
+            let case: serde_json::Value = serde_json::from_str(line).unwrap();
+            let s = score_vecalign(&to_ladder(&case["test"]), &to_ladder(&case["gold"]));
+            let got = [
+                ("precision_strict", s.strict.0),
+                ("recall_strict", s.strict.1),
+                ("f1_strict", s.strict.2),
+                ("precision_lax", s.lax.0),
+                ("recall_lax", s.lax.1),
+                ("f1_lax", s.lax.2),
+            ];
+            for (name, value) in got {
+                let want = case[name].as_f64().unwrap();
+                assert!(
+                    (value - want).abs() < 1e-12,
+                    "{name}: {value} vs {want} in {line}"
+                );
+            }
+            cases += 1;
+        }
+        assert!(cases > 300);
     }
 }

@@ -27,7 +27,7 @@ pub struct Link {
 }
 
 /// Link shapes searched: (source sentences, target sentences).
-pub const LINK_TYPES: [(usize, usize); 14] = [
+pub const LINK_TYPES: [(usize, usize); 15] = [
     (1, 1),
     (0, 1),
     (1, 0),
@@ -42,6 +42,7 @@ pub const LINK_TYPES: [(usize, usize); 14] = [
     (3, 2),
     (3, 3),
     (2, 4),
+    (4, 2),
 ];
 
 /// How sentences are compared.
@@ -57,18 +58,46 @@ pub struct AlignConfig {
     pub merge_penalty: f64,
     /// Smallest band half-width around the diagonal, in sentences.
     pub min_band: usize,
+    /// Half-width of the band of the exact pass around the first pass's path, in sentences.
+    pub refine_band: usize,
+    /// Weight of the margin: the share of a sentence's background similarity (the mean of its
+    /// best few candidates) taken off every link it is in; 0 is off.
+    pub margin_weight: f64,
 }
 
 impl Default for AlignConfig {
+    /// [`AlignConfig::with_mt`].
     fn default() -> Self {
-        // Chosen on the Bleualign dev set (see eval/align): the same data the evaluation
-        // reports, so those figures are optimistic for other text.
+        Self::with_mt()
+    }
+}
+
+// The settings below are the best of eval/align's grid on the whole Bleualign dev set; the
+// figures to expect on new text are the cross-validated ones that eval/align prints.
+impl AlignConfig {
+    /// For [`Features::lexical`] of a machine translation against the target.
+    pub fn with_mt() -> Self {
         AlignConfig {
             dice_weight: 0.2,
             length_weight: 0.1,
-            skip_score: 0.0,
-            merge_penalty: 0.02,
+            skip_score: -0.05,
+            merge_penalty: 0.05,
             min_band: 60,
+            refine_band: 5,
+            margin_weight: 0.5,
+        }
+    }
+
+    /// For [`Features::anchors`] of both sides (no MT).
+    pub fn without_mt() -> Self {
+        AlignConfig {
+            dice_weight: 0.0,
+            length_weight: 0.1,
+            skip_score: -0.05,
+            merge_penalty: 0.0,
+            min_band: 60,
+            refine_band: 5,
+            margin_weight: 1.0,
         }
     }
 }
@@ -189,6 +218,10 @@ struct Weighted {
     bag: Vec<(u64, f64)>,
     weight: f64,
     chars: usize,
+    /// How much this sentence shares with its nearest candidates (mean of the best few pair
+    /// weights in the first pass's band): what any link of it gets for free, the baseline of
+    /// the margin score.
+    background: f64,
 }
 
 /// Weigh every feature by its inverse document frequency over the sentences of both sides.
@@ -215,6 +248,7 @@ fn weigh(src: &[Features], tgt: &[Features]) -> (Vec<Weighted>, Vec<Weighted>, f
                     weight: bag.iter().map(|x| x.1).sum(),
                     bag,
                     chars: f.chars,
+                    background: 0.0,
                 }
             })
             .collect()
@@ -227,15 +261,26 @@ fn weigh(src: &[Features], tgt: &[Features]) -> (Vec<Weighted>, Vec<Weighted>, f
     (s, t, if unit > 0.0 { unit } else { 1.0 })
 }
 
-fn merged_bag(sentences: &[Weighted]) -> Vec<(u64, f64)> {
-    let mut bag: Vec<(u64, f64)> = sentences
-        .iter()
-        .flat_map(|s| s.bag.iter().copied())
-        .collect();
-    if sentences.len() > 1 {
-        bag.sort_unstable_by_key(|x| x.0);
-    }
-    bag
+/// The shared weight of the merged features of `src` and of `tgt` (multisets), using `s` and
+/// `t` as scratch space.
+fn group_shared(
+    src: &[Weighted],
+    tgt: &[Weighted],
+    s: &mut Vec<(u64, f64)>,
+    t: &mut Vec<(u64, f64)>,
+) -> f64 {
+    let merged = |side: &[Weighted], buf: &mut Vec<(u64, f64)>| {
+        buf.clear();
+        for x in side {
+            buf.extend_from_slice(&x.bag);
+        }
+        if side.len() > 1 {
+            buf.sort_unstable_by_key(|x| x.0);
+        }
+    };
+    merged(src, s);
+    merged(tgt, t);
+    shared_weight(s, t)
 }
 
 /// Gale-Church: how plausible the two lengths are for translations of each other, in (0, 1].
@@ -249,12 +294,22 @@ fn length_score(src_chars: usize, tgt_chars: usize) -> f64 {
     (-delta * delta / 2.0).exp()
 }
 
-/// Score of linking `src` group to `tgt` group; `unit` is twice an average sentence's weight.
-fn link_score(src: &[Weighted], tgt: &[Weighted], unit: f64, config: &AlignConfig) -> f64 {
+/// Score of linking sentences `src` to sentences `tgt` (ranges of the documents), given the
+/// shared feature weight of the two groups; `unit` is twice an average sentence's weight.
+fn link_score(
+    src: &[Weighted],
+    tgt: &[Weighted],
+    shared: f64,
+    unit: f64,
+    config: &AlignConfig,
+) -> f64 {
     if src.is_empty() || tgt.is_empty() {
         return config.skip_score;
     }
-    let shared = shared_weight(&merged_bag(src), &merged_bag(tgt));
+    // Margin (Bertalign, after Artetxe & Schwenk): what the link shares beyond what its
+    // sentences share with their nearest candidates anyway.
+    let background: f64 = src.iter().chain(tgt).map(|s| s.background).sum();
+    let shared = shared - config.margin_weight * background / 2.0;
     let total: f64 = src.iter().chain(tgt).map(|s| s.weight).sum();
     let dice = if total > 0.0 {
         2.0 * shared / total
@@ -270,9 +325,19 @@ fn link_score(src: &[Weighted], tgt: &[Weighted], unit: f64, config: &AlignConfi
         - config.merge_penalty * extra
 }
 
-/// Most dynamic-programming cells stored for one alignment (≈10 bytes each), unless the
-/// minimum band alone needs more.
-const MAX_BAND_CELLS: usize = 8_000_000;
+/// Most dynamic-programming cells stored for one alignment (≈14 bytes each: the pair
+/// similarity, the best score and the back pointer), unless the minimum band alone needs more.
+const MAX_BAND_CELLS: usize = 40_000_000;
+
+/// Documents longer than this (sentences, either side) are aligned coarse to fine: first as
+/// blocks of sentences, then sentence by sentence inside a band around the block path.
+const COARSE_ABOVE: usize = 3_000;
+
+/// Sentences per block of the coarse pass: blocks number at most [`COARSE_ABOVE`] per side, so
+/// the coarse pass itself searches a diagonal band.
+fn block_size(n: usize, m: usize) -> usize {
+    n.max(m).div_ceil(COARSE_ABOVE).max(2)
+}
 
 /// Half-width of the band of the search for `n` × `m` sentences: `min_band`, widened by the
 /// length difference, capped so that the stored cells stay within [`MAX_BAND_CELLS`] while
@@ -285,15 +350,113 @@ fn band_width(n: usize, m: usize, config: &AlignConfig) -> usize {
         .min((MAX_BAND_CELLS / (2 * (n + 1))).max(config.min_band + slope))
 }
 
+/// The cells searched: for each row i (source prefix length, 0..=n) the target prefix lengths
+/// `lo[i]..=hi[i]`, stored one row after another.
+struct Band {
+    lo: Vec<usize>,
+    /// Offset of row i's first cell; `at[n + 1]` is the number of cells.
+    at: Vec<usize>,
+}
+
+impl Band {
+    /// From per-row ranges; the rows are made monotone and overlapping so that a path from
+    /// (0, 0) to (n, m) always exists.
+    fn new(mut lo: Vec<usize>, mut hi: Vec<usize>, m: usize) -> Self {
+        let n = lo.len() - 1;
+        lo[0] = 0;
+        hi[n] = m;
+        for i in 1..=n {
+            lo[i] = lo[i].max(lo[i - 1]).min(m);
+        }
+        for i in (0..n).rev() {
+            hi[i] = hi[i].min(hi[i + 1]);
+        }
+        for i in 0..=n {
+            hi[i] = hi[i].clamp(lo[i], m);
+            // Each row reaches the next row's start: a step (1, 0) or a diagonal joins them.
+            if i < n && hi[i] + 1 < lo[i + 1] {
+                hi[i] = lo[i + 1] - 1;
+            }
+        }
+        let mut at = Vec::with_capacity(n + 2);
+        at.push(0);
+        for i in 0..=n {
+            at.push(at[i] + hi[i] + 1 - lo[i]);
+        }
+        Band { lo, at }
+    }
+
+    /// Around the diagonal j ≈ i·m/n, `band_width` either side.
+    fn diagonal(n: usize, m: usize, config: &AlignConfig) -> Self {
+        let band = band_width(n, m, config);
+        let center = |i: usize| (i as f64 * m as f64 / n as f64).round() as usize;
+        let lo = (0..=n).map(|i| center(i).saturating_sub(band)).collect();
+        let hi = (0..=n).map(|i| (center(i) + band).min(m)).collect();
+        Band::new(lo, hi, m)
+    }
+
+    /// Around a path of links between blocks of `k` sentences, `width` either side.
+    fn around_blocks(n: usize, m: usize, blocks: &[Link], k: usize, width: usize) -> Self {
+        let mut lo = vec![usize::MAX; n + 1];
+        let mut hi = vec![0; n + 1];
+        for link in blocks {
+            let s0 = link.src.first().map_or(0, |&b| b * k).min(n);
+            let s1 = link.src.last().map_or(s0, |&b| ((b + 1) * k).min(n));
+            let t0 = link
+                .tgt
+                .first()
+                .map(|&b| b * k)
+                .unwrap_or_else(|| target_before(blocks, link, k))
+                .min(m);
+            let t1 = link.tgt.last().map_or(t0, |&b| ((b + 1) * k).min(m));
+            for i in s0..=s1 {
+                lo[i] = lo[i].min(t0.saturating_sub(width));
+                hi[i] = hi[i].max((t1 + width).min(m));
+            }
+        }
+        for i in 0..=n {
+            if lo[i] == usize::MAX {
+                lo[i] = if i > 0 { lo[i - 1] } else { 0 };
+                hi[i] = hi[i].max(lo[i]);
+            }
+        }
+        Band::new(lo, hi, m)
+    }
+
+    /// Around a sentence-level path, `width` either side.
+    fn around_links(n: usize, m: usize, links: &[Link], width: usize) -> Self {
+        Band::around_blocks(n, m, links, 1, width)
+    }
+
+    fn cells(&self) -> usize {
+        *self.at.last().expect("at least one row")
+    }
+
+    fn row(&self, i: usize) -> std::ops::RangeInclusive<usize> {
+        self.lo[i]..=self.lo[i] + (self.at[i + 1] - self.at[i]) - 1
+    }
+
+    fn cell(&self, i: usize, j: usize) -> Option<usize> {
+        let lo = self.lo[i];
+        (j >= lo && self.at[i] + (j - lo) < self.at[i + 1]).then(|| self.at[i] + j - lo)
+    }
+}
+
+/// Where the target side stands before a link with no target blocks: the end of the last
+/// target block of the links before it.
+fn target_before(blocks: &[Link], link: &Link, k: usize) -> usize {
+    blocks
+        .iter()
+        .take_while(|l| !std::ptr::eq(*l, link))
+        .filter_map(|l| l.tgt.last())
+        .last()
+        .map_or(0, |&b| (b + 1) * k)
+}
+
 /// Align sentences of a document with those of its translation: through `mt` (a machine
 /// translation of each source sentence into the target language) when given, else by the
 /// language-independent anchors (numbers, names, cognates) and lengths.
-pub fn align_sentences(
-    src: &[String],
-    tgt: &[String],
-    mt: Option<&[String]>,
-    config: &AlignConfig,
-) -> Vec<Link> {
+pub fn align_sentences(src: &[String], tgt: &[String], mt: Option<&[String]>) -> Vec<Link> {
     let (src_features, tgt_features): (Vec<Features>, Vec<Features>) = match mt {
         Some(mt) => (
             mt.iter().map(|s| Features::lexical(s)).collect(),
@@ -304,11 +467,22 @@ pub fn align_sentences(
             tgt.iter().map(|s| Features::anchors(s)).collect(),
         ),
     };
-    align(&src_features, &tgt_features, config)
+    let config = if mt.is_some() {
+        AlignConfig::with_mt()
+    } else {
+        AlignConfig::without_mt()
+    };
+    align(&src_features, &tgt_features, &config)
 }
 
 /// Align `src` and `tgt` (already turned into features). Every sentence appears in exactly one
 /// link; unaligned sentences get links with an empty side.
+///
+/// Time and memory are linear in the document length: only a band of cells is searched, around
+/// the diagonal for documents up to [`COARSE_ABOVE`] sentences, and for longer ones around the
+/// path found by first aligning blocks of sentences (Vecalign's coarse-to-fine search). Each
+/// sentence pair of the band is compared once; a link of several sentences scores the sum of
+/// its pairs' shared weights.
 pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Link> {
     let (n, m) = (src.len(), tgt.len());
     if n == 0 || m == 0 {
@@ -325,31 +499,136 @@ pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Li
             }))
             .collect();
     }
-    let (src, tgt, unit) = weigh(src, tgt);
-    // Band around the diagonal j ≈ i·m/n; only the cells inside it are stored, so memory is
-    // linear in the document length: O((n + 1) · (2·band + 1)). The band widens with the length
-    // difference (material present on one side only), but never beyond MAX_BAND_CELLS in total;
-    // it always keeps the steps of the diagonal (m/n per row) reachable.
-    let band = band_width(n, m, config);
-    let center = |i: usize| (i as f64 * m as f64 / n as f64).round() as usize;
-    let row_lo: Vec<usize> = (0..=n).map(|i| center(i).saturating_sub(band)).collect();
-    let mut row_at = Vec::with_capacity(n + 2);
-    row_at.push(0);
-    for i in 0..=n {
-        let hi = (center(i) + band).min(m);
-        row_at.push(row_at[i] + hi + 1 - row_lo[i]);
-    }
-    let cell = |i: usize, j: usize| -> Option<usize> {
-        let lo = row_lo[i];
-        (j >= lo && row_at[i] + (j - lo) < row_at[i + 1]).then(|| row_at[i] + j - lo)
+    let band = if n.max(m) > COARSE_ABOVE {
+        let k = block_size(n, m);
+        let blocks = |side: &[Features]| -> Vec<Features> {
+            side.chunks(k)
+                .map(|chunk| {
+                    let bag = chunk.iter().flat_map(|f| f.bag.iter().copied()).collect();
+                    let mut f = Features::from_bag(bag, "");
+                    f.chars = chunk.iter().map(|f| f.chars).sum();
+                    f
+                })
+                .collect()
+        };
+        let coarse = align(&blocks(src), &blocks(tgt), config);
+        // A block link says where its sentences go to within its blocks; the band also takes
+        // in a block either side, for boundaries the coarse pass put one block off.
+        Band::around_blocks(n, m, &coarse, k, k + config.refine_band)
+    } else {
+        Band::diagonal(n, m, config)
     };
-    let mut best = vec![f64::NEG_INFINITY; row_at[n + 1]];
-    let mut back = vec![(0u8, 0u8); row_at[n + 1]];
+    let (mut src, mut tgt, unit) = weigh(src, tgt);
+    // Two passes: a cheap one over the wide band finds the path to within a sentence or two;
+    // the exact one searches a narrow band around it.
+    let pair = pair_weights(&src, &tgt, &band);
+    set_backgrounds(&mut src, &mut tgt, &band, &pair);
+    let rough = search(&src, &tgt, unit, &band, &pair, config, false);
+    drop(pair);
+    let narrow = Band::around_links(n, m, &rough, config.refine_band);
+    let pair = pair_weights(&src, &tgt, &narrow);
+    search(&src, &tgt, unit, &narrow, &pair, config, true)
+}
+
+/// The best path through `band`.
+/// Shared weight of source sentence i-1 and target sentence j-1, stored at cell (i, j) of
+/// `band`.
+fn pair_weights(src: &[Weighted], tgt: &[Weighted], band: &Band) -> Vec<f32> {
+    let mut pair = vec![0f32; band.cells()];
+    for i in 1..=src.len() {
+        for j in band.row(i) {
+            if j > 0 {
+                let at = band.cell(i, j).expect("inside the band");
+                pair[at] = shared_weight(&src[i - 1].bag, &tgt[j - 1].bag) as f32;
+            }
+        }
+    }
+    pair
+}
+
+/// Candidates averaged into a sentence's background.
+const BACKGROUND_CANDIDATES: usize = 4;
+
+/// Each sentence's background: the mean of its `BACKGROUND_CANDIDATES` best pair weights
+/// among the pairs of `band`.
+fn set_backgrounds(src: &mut [Weighted], tgt: &mut [Weighted], band: &Band, pair: &[f32]) {
+    const K: usize = BACKGROUND_CANDIDATES;
+    fn keep(best: &mut [f32; K], x: f32) {
+        if x > best[K - 1] {
+            best[K - 1] = x;
+            best.sort_unstable_by(|a, b| b.total_cmp(a));
+        }
+    }
+    let mut rows = vec![[0f32; K]; src.len()];
+    let mut cols = vec![[0f32; K]; tgt.len()];
+    for i in 1..=src.len() {
+        for j in band.row(i) {
+            if j > 0 {
+                let x = pair[band.cell(i, j).expect("inside the band")];
+                keep(&mut rows[i - 1], x);
+                keep(&mut cols[j - 1], x);
+            }
+        }
+    }
+    let mean = |b: &[f32; K]| b.iter().map(|&x| x as f64).sum::<f64>() / K as f64;
+    for (s, b) in src.iter_mut().zip(&rows) {
+        s.background = mean(b);
+    }
+    for (t, b) in tgt.iter_mut().zip(&cols) {
+        t.background = mean(b);
+    }
+}
+
+/// The best path through `band`. With `exact`, a link of several sentences scores the shared
+/// weight of their merged features; without, the sum of its sentence pairs' shared weights (an
+/// overestimate for merges, cheap: the first pass, whose path only centres the exact pass).
+fn search(
+    src: &[Weighted],
+    tgt: &[Weighted],
+    unit: f64,
+    band: &Band,
+    pair: &[f32],
+    config: &AlignConfig,
+    exact: bool,
+) -> Vec<Link> {
+    let (n, m) = (src.len(), tgt.len());
+    // The shared weight of sentences i-a..i and j-b..j: the sum of their pairs in the band.
+    let buffers = std::cell::RefCell::new((Vec::new(), Vec::new()));
+    let group = |i: usize, j: usize, a: usize, b: usize| -> f64 {
+        if a == 1 && b == 1 {
+            return band.cell(i, j).map_or(0.0, |c| pair[c] as f64);
+        }
+        if exact {
+            let (ref mut s, ref mut t) = *buffers.borrow_mut();
+            return group_shared(&src[i - a..i], &tgt[j - b..j], s, t);
+        }
+        let mut shared = 0.0;
+        for x in i + 1 - a..=i {
+            for y in j + 1 - b..=j {
+                if let Some(c) = band.cell(x, y) {
+                    shared += pair[c] as f64;
+                }
+            }
+        }
+        shared
+    };
+    let score_of = |i: usize, j: usize, a: usize, b: usize| -> f64 {
+        if a == 0 || b == 0 {
+            return config.skip_score;
+        }
+        link_score(
+            &src[i - a..i],
+            &tgt[j - b..j],
+            group(i, j, a, b),
+            unit,
+            config,
+        )
+    };
+    let mut best = vec![f64::NEG_INFINITY; band.cells()];
+    let mut back = vec![(0u8, 0u8); band.cells()];
     best[0] = 0.0;
     for i in 0..=n {
-        let lo = row_lo[i];
-        let hi = lo + (row_at[i + 1] - row_at[i]) - 1;
-        for j in lo..=hi {
+        for j in band.row(i) {
             if i == 0 && j == 0 {
                 continue;
             }
@@ -359,20 +638,19 @@ pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Li
                 if a > i || b > j {
                     continue;
                 }
-                let (pi, pj) = (i - a, j - b);
-                let Some(prev) = cell(pi, pj).map(|c| best[c]) else {
+                let Some(prev) = band.cell(i - a, j - b).map(|c| best[c]) else {
                     continue;
                 };
                 if prev == f64::NEG_INFINITY {
                     continue;
                 }
-                let s = prev + link_score(&src[pi..i], &tgt[pj..j], unit, config);
+                let s = prev + score_of(i, j, a, b);
                 if s > score {
                     score = s;
                     from = (a as u8, b as u8);
                 }
             }
-            let at = cell(i, j).expect("inside the band");
+            let at = band.cell(i, j).expect("inside the band");
             best[at] = score;
             back[at] = from;
         }
@@ -381,16 +659,15 @@ pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Li
     let mut links = Vec::new();
     let (mut i, mut j) = (n, m);
     while i > 0 || j > 0 {
-        let (a, b) = cell(i, j).map_or((0, 0), |c| back[c]);
+        let (a, b) = band.cell(i, j).map_or((0, 0), |c| back[c]);
         let (a, b) = (a as usize, b as usize);
         if a == 0 && b == 0 {
             break; // unreachable corner (outside the band): should not happen
         }
-        let score = link_score(&src[i - a..i], &tgt[j - b..j], unit, config);
         links.push(Link {
             src: (i - a..i).collect(),
             tgt: (j - b..j).collect(),
-            score,
+            score: score_of(i, j, a, b),
         });
         i -= a;
         j -= b;

@@ -136,3 +136,121 @@ fn very_unequal_documents_keep_every_sentence() {
     assert_eq!(s, (0..40).collect::<Vec<_>>());
     assert_eq!(t, (0..900).collect::<Vec<_>>());
 }
+
+/// A document of `n` sentences and its "translation" with known links: every 13th source
+/// sentence split in two, every 17th missing on the target side, every 23rd target sentence
+/// with no source (a caption). Returns (source, target, gold ladder).
+fn known_document(n: usize) -> (Vec<Features>, Vec<Features>, crate::align::eval::Ladder) {
+    let (mut src, mut tgt, mut gold) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..n {
+        let s = src.len();
+        src.push(Features::anchors(&format!(
+            "phrase {i} numero {} ville{} texte",
+            i * 7 % 1009,
+            i % 50
+        )));
+        if i % 17 == 3 {
+            gold.push((vec![s], vec![]));
+        } else if i % 13 == 0 {
+            let t = tgt.len();
+            tgt.push(Features::anchors(&format!("sentence {i} ville{}", i % 50)));
+            tgt.push(Features::anchors(&format!("number {} text", i * 7 % 1009)));
+            gold.push((vec![s], vec![t, t + 1]));
+        } else {
+            let t = tgt.len();
+            tgt.push(Features::anchors(&format!(
+                "sentence {i} number {} ville{} text",
+                i * 7 % 1009,
+                i % 50
+            )));
+            gold.push((vec![s], vec![t]));
+        }
+        if i % 23 == 11 {
+            let t = tgt.len();
+            tgt.push(Features::anchors("photo"));
+            gold.push((vec![], vec![t]));
+        }
+    }
+    (src, tgt, gold)
+}
+
+#[test]
+fn the_exact_pass_in_a_narrow_band_finds_the_wide_band_optimum() {
+    // Two passes (cheap wide, exact narrow) against one exact search of the whole wide band.
+    for (n, config) in [
+        (300, AlignConfig::without_mt()),
+        (500, AlignConfig::with_mt()),
+    ] {
+        let (src, tgt, _) = known_document(n);
+        let two_pass = align(&src, &tgt, &config);
+        let (mut ws, mut wt, unit) = weigh(&src, &tgt);
+        let band = Band::diagonal(src.len(), tgt.len(), &config);
+        let pair = pair_weights(&ws, &wt, &band);
+        set_backgrounds(&mut ws, &mut wt, &band, &pair);
+        let one_pass = search(&ws, &wt, unit, &band, &pair, &config, true);
+        assert_eq!(ladder(&two_pass), ladder(&one_pass), "{n}");
+    }
+}
+
+#[test]
+fn long_documents_are_aligned_coarse_to_fine() {
+    // Above COARSE_ABOVE the search runs around the path of a block-level alignment; it must
+    // find what the exact search of the whole diagonal band finds. (Without the margin, whose
+    // backgrounds come from the candidates of the first pass's band, which differ here.)
+    let (src, tgt, _) = known_document(4_000);
+    assert!(src.len().max(tgt.len()) > COARSE_ABOVE);
+    let config = AlignConfig {
+        margin_weight: 0.0,
+        ..AlignConfig::without_mt()
+    };
+    let coarse_to_fine = ladder(&align(&src, &tgt, &config));
+    let (mut ws, mut wt, unit) = weigh(&src, &tgt);
+    let band = Band::diagonal(src.len(), tgt.len(), &config);
+    let pair = pair_weights(&ws, &wt, &band);
+    set_backgrounds(&mut ws, &mut wt, &band, &pair);
+    let wide = ladder(&search(&ws, &wt, unit, &band, &pair, &config, true));
+    let differ = wide.iter().filter(|l| !coarse_to_fine.contains(l)).count();
+    assert!(
+        differ * 500 < wide.len(),
+        "{differ} of {} links differ",
+        wide.len()
+    );
+    let s: Vec<usize> = coarse_to_fine.iter().flat_map(|l| l.0.clone()).collect();
+    assert_eq!(s, (0..src.len()).collect::<Vec<_>>());
+}
+
+#[test]
+fn swapping_the_sides_mirrors_the_links() {
+    for (n, config) in [
+        (200, AlignConfig::without_mt()),
+        (400, AlignConfig::with_mt()),
+        (5_000, AlignConfig::without_mt()),
+    ] {
+        let (src, tgt, _) = known_document(n);
+        let mut forward: Vec<_> = ladder(&align(&src, &tgt, &config));
+        let mut backward: Vec<_> = ladder(&align(&tgt, &src, &config))
+            .into_iter()
+            .map(|(a, b)| (b, a))
+            .collect();
+        forward.sort();
+        backward.sort();
+        assert_eq!(forward, backward, "{n} sentences");
+    }
+}
+
+#[test]
+fn backgrounds_are_the_mean_of_the_best_candidates() {
+    let src = doc(&["alpha 101", "bravo 202"]);
+    let tgt = doc(&["alpha 101", "alpha bravo 202", "charlie"]);
+    let (mut ws, mut wt, _) = weigh(&src, &tgt);
+    let band = Band::diagonal(2, 3, &AlignConfig::default());
+    let pair = pair_weights(&ws, &wt, &band);
+    set_backgrounds(&mut ws, &mut wt, &band, &pair);
+    let k = BACKGROUND_CANDIDATES as f64;
+    let shared = |i: usize, j: usize| shared_weight(&ws[i].bag, &wt[j].bag);
+    let row0 = (shared(0, 0) + shared(0, 1) + shared(0, 2)) / k;
+    assert!((ws[0].background - row0).abs() < 1e-5);
+    let col1 = (shared(0, 1) + shared(1, 1)) / k;
+    assert!((wt[1].background - col1).abs() < 1e-5);
+    assert_eq!(wt[2].background, 0.0);
+}

@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use candle_core::{DType, Device};
 use clap::{Args, ValueEnum};
 use entente::align::eval::format_ladder;
-use entente::align::{align_sentences, AlignConfig, Link};
+use entente::align::{align_sentences, Link};
 use entente::formats::{self, Pair};
 use entente::translate::Translator;
 use entente::{hub, input, output};
@@ -152,7 +152,7 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
             }
         })
     };
-    let links = align_sentences(&src, &tgt, mt.as_deref(), &AlignConfig::default());
+    let links = align_sentences(&src, &tgt, mt.as_deref());
     let (mut kept, mut dropped): (Vec<Link>, usize) = (Vec::new(), 0);
     for link in links {
         let both = !link.src.is_empty() && !link.tgt.is_empty();

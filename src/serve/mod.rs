@@ -28,7 +28,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use crate::align::{align_sentences, AlignConfig};
+use crate::align::align_sentences;
 use crate::generate::GenerationConfig;
 use crate::metrics::report::{ScoreFormat, Scoring, Test};
 use crate::metrics::{Bleu, Chrf, Ter};
@@ -964,7 +964,7 @@ async fn v1_align(
         None
     };
     let pairs = blocking(move || {
-        let links = align_sentences(&src, &tgt, mt.as_deref(), &AlignConfig::default());
+        let links = align_sentences(&src, &tgt, mt.as_deref());
         let join = |ids: &[usize], side: &[String]| {
             ids.iter()
                 .map(|&i| side[i].as_str())
