@@ -94,7 +94,7 @@ impl AlignConfig {
             dice_weight: 0.0,
             length_weight: 0.1,
             skip_score: -0.05,
-            merge_penalty: 0.0,
+            merge_penalty: 0.02,
             min_band: 60,
             refine_band: 5,
             margin_weight: 1.0,
