@@ -363,48 +363,72 @@ fn main() {
     println!("{HEADER}");
     row("entente, no MT", &all_prop, &all_gold);
 
-    // Calibration: how often links of a given score are right (strict, gold link present).
-    println!();
-    println!("Calibration on the dev set (links with both sides non-empty): strict precision of the links in each score bin");
-    println!();
-    println!("| score | with dev.google.fr: links | precision | no MT: links | precision |");
-    println!("|---|---:|---:|---:|---:|");
+    // Calibration: how often links of a given probability are right (strict: a gold link).
     let google: Vec<Features> = lines(&format!("{dir}/dev.google.fr"))
         .iter()
         .map(|s| Features::lexical(s))
         .collect();
+    let is_gold = |l: &entente::align::Link| gold.contains(&(l.src.clone(), l.tgt.clone()));
+    println!();
+    println!("Link probabilities (forward–backward at temperature T) against the gold: Brier score of all links, lower is better");
+    println!();
+    println!("| T | with dev.google.fr | no MT |");
+    println!("|---:|---:|---:|");
+    for t in [0.01, 0.02, 0.05, 0.1, 0.2] {
+        let brier = |links: &[entente::align::Link]| {
+            links
+                .iter()
+                .map(|l| (l.score - is_gold(l) as u8 as f64).powi(2))
+                .sum::<f64>()
+                / links.len() as f64
+        };
+        let mt = align(
+            &google,
+            &tgt_ngrams,
+            &AlignConfig {
+                temperature: t,
+                ..AlignConfig::with_mt()
+            },
+        );
+        let plain = align(
+            &src_anchors,
+            &tgt_anchors,
+            &AlignConfig {
+                temperature: t,
+                ..AlignConfig::without_mt()
+            },
+        );
+        println!("| {t} | {:.4} | {:.4} |", brier(&mt), brier(&plain));
+    }
+    println!();
+    println!("Calibration at the default temperatures ({} with MT, {} without, the best Brier scores above): links (both sides non-empty) by probability, and the share of them that are gold links", AlignConfig::with_mt().temperature, AlignConfig::without_mt().temperature);
+    println!();
+    println!("| probability | with dev.google.fr: links | right | no MT: links | right |");
+    println!("|---|---:|---:|---:|---:|");
     let with_mt = align(&google, &tgt_ngrams, &AlignConfig::with_mt());
     let no_mt = align(&src_anchors, &tgt_anchors, &AlignConfig::without_mt());
-    let bins = [
-        f64::NEG_INFINITY,
-        0.0,
-        0.1,
-        0.2,
-        0.3,
-        0.5,
-        1.0,
-        f64::INFINITY,
-    ];
+    let bins = [0.0, 0.3, 0.5, 0.7, 0.9, 0.99, 1.01];
     let bin = |links: &[entente::align::Link], lo: f64, hi: f64| {
         let inside: Vec<_> = links
             .iter()
             .filter(|l| !l.src.is_empty() && !l.tgt.is_empty() && l.score >= lo && l.score < hi)
             .collect();
-        let right = inside
-            .iter()
-            .filter(|l| gold.contains(&(l.src.clone(), l.tgt.clone())))
-            .count();
-        let precision = if inside.is_empty() {
+        let right = inside.iter().filter(|l| is_gold(l)).count();
+        let share = if inside.is_empty() {
             "–".to_string()
         } else {
             format!("{:.3}", right as f64 / inside.len() as f64)
         };
-        (inside.len(), precision)
+        (inside.len(), share)
     };
     for w in bins.windows(2) {
         let (a, pa) = bin(&with_mt, w[0], w[1]);
         let (b, pb) = bin(&no_mt, w[0], w[1]);
-        println!("| [{}, {}) | {a} | {pa} | {b} | {pb} |", w[0], w[1]);
+        println!(
+            "| [{}, {}) | {a} | {pa} | {b} | {pb} |",
+            w[0],
+            w[1].min(1.0)
+        );
     }
 
     // Scale: synthetic documents with merges and gaps, each in its own process for its peak RSS.

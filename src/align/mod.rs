@@ -18,13 +18,19 @@ pub mod eval;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
-/// One link: source and target sentence indices (either may be empty), and its score.
+/// One link: source and target sentence indices (either may be empty), and its score: the
+/// probability that the link belongs to the alignment (see [`AlignConfig::temperature`]), so
+/// that a corpus can be filtered by it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Link {
     pub src: Vec<usize>,
     pub tgt: Vec<usize>,
     pub score: f64,
 }
+
+/// The probability below which `entente align` drops a link by default: on the dev set, links
+/// under it are as often wrong as right (eval/align's calibration table).
+pub const DEFAULT_MIN_SCORE: f64 = 0.5;
 
 /// Link shapes searched: (source sentences, target sentences).
 pub const LINK_TYPES: [(usize, usize); 15] = [
@@ -63,6 +69,10 @@ pub struct AlignConfig {
     /// Weight of the margin: the share of a sentence's background similarity (the mean of its
     /// best few candidates) taken off every link it is in; 0 is off.
     pub margin_weight: f64,
+    /// Temperature of the links' probabilities: every path through the band weighs
+    /// exp(score / temperature), and a link's probability is the share of that weight on the
+    /// paths through it (forward–backward). Chosen for calibration on the dev set.
+    pub temperature: f64,
 }
 
 impl Default for AlignConfig {
@@ -85,6 +95,7 @@ impl AlignConfig {
             min_band: 60,
             refine_band: 5,
             margin_weight: 0.5,
+            temperature: 0.05,
         }
     }
 
@@ -98,6 +109,7 @@ impl AlignConfig {
             min_band: 60,
             refine_band: 5,
             margin_weight: 1.0,
+            temperature: 0.02,
         }
     }
 }
@@ -325,6 +337,9 @@ fn link_score(
         - config.merge_penalty * extra
 }
 
+/// Link scores are rounded to multiples of 1/SCORE_GRID (see `search`).
+const SCORE_GRID: f64 = (1u64 << 30) as f64;
+
 /// Most dynamic-programming cells stored for one alignment (≈14 bytes each: the pair
 /// similarity, the best score and the back pointer), unless the minimum band alone needs more.
 const MAX_BAND_CELLS: usize = 40_000_000;
@@ -486,16 +501,17 @@ pub fn align_sentences(src: &[String], tgt: &[String], mt: Option<&[String]>) ->
 pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Link> {
     let (n, m) = (src.len(), tgt.len());
     if n == 0 || m == 0 {
+        // The only alignment there is: certain.
         return (0..n)
             .map(|i| Link {
                 src: vec![i],
                 tgt: vec![],
-                score: config.skip_score,
+                score: 1.0,
             })
             .chain((0..m).map(|j| Link {
                 src: vec![],
                 tgt: vec![j],
-                score: config.skip_score,
+                score: 1.0,
             }))
             .collect();
     }
@@ -612,17 +628,21 @@ fn search(
         }
         shared
     };
+    // Scores on a grid of 2^-30: path sums are then exact, so a path and its mirror image
+    // (sides swapped, terms added in another order) tie exactly instead of by rounding noise.
     let score_of = |i: usize, j: usize, a: usize, b: usize| -> f64 {
-        if a == 0 || b == 0 {
-            return config.skip_score;
-        }
-        link_score(
-            &src[i - a..i],
-            &tgt[j - b..j],
-            group(i, j, a, b),
-            unit,
-            config,
-        )
+        let score = if a == 0 || b == 0 {
+            config.skip_score
+        } else {
+            link_score(
+                &src[i - a..i],
+                &tgt[j - b..j],
+                group(i, j, a, b),
+                unit,
+                config,
+            )
+        };
+        (score * SCORE_GRID).round() / SCORE_GRID
     };
     let mut best = vec![f64::NEG_INFINITY; band.cells()];
     let mut back = vec![(0u8, 0u8); band.cells()];
@@ -655,6 +675,76 @@ fn search(
             back[at] = from;
         }
     }
+    // Forward–backward in log space: the probability of each link of the best path.
+    let probability = if exact {
+        let t = config.temperature.max(1e-9);
+        let logsumexp = |acc: f64, x: f64| {
+            if acc == f64::NEG_INFINITY {
+                x
+            } else if x == f64::NEG_INFINITY {
+                acc
+            } else {
+                acc.max(x) + (-(acc - x).abs()).exp().ln_1p()
+            }
+        };
+        let mut forward = vec![f64::NEG_INFINITY; band.cells()];
+        forward[0] = 0.0;
+        for i in 0..=n {
+            for j in band.row(i) {
+                if i == 0 && j == 0 {
+                    continue;
+                }
+                let mut acc = f64::NEG_INFINITY;
+                for &(a, b) in &LINK_TYPES {
+                    if a > i || b > j {
+                        continue;
+                    }
+                    if let Some(c) = band.cell(i - a, j - b) {
+                        acc = logsumexp(acc, forward[c] + score_of(i, j, a, b) / t);
+                    }
+                }
+                forward[band.cell(i, j).expect("inside the band")] = acc;
+            }
+        }
+        let mut backward = vec![f64::NEG_INFINITY; band.cells()];
+        if let Some(c) = band.cell(n, m) {
+            backward[c] = 0.0;
+        }
+        for i in (0..=n).rev() {
+            for j in band.row(i).rev() {
+                if i == n && j == m {
+                    continue;
+                }
+                let mut acc = f64::NEG_INFINITY;
+                for &(a, b) in &LINK_TYPES {
+                    if i + a > n || j + b > m {
+                        continue;
+                    }
+                    if let Some(c) = band.cell(i + a, j + b) {
+                        acc = logsumexp(acc, backward[c] + score_of(i + a, j + b, a, b) / t);
+                    }
+                }
+                backward[band.cell(i, j).expect("inside the band")] = acc;
+            }
+        }
+        let total = band.cell(n, m).map_or(f64::NEG_INFINITY, |c| forward[c]);
+        Some((forward, backward, total, t))
+    } else {
+        None
+    };
+    let link_probability = |i: usize, j: usize, a: usize, b: usize| -> f64 {
+        let Some((forward, backward, total, t)) = &probability else {
+            return score_of(i, j, a, b);
+        };
+        match (band.cell(i - a, j - b), band.cell(i, j)) {
+            (Some(from), Some(to)) if total.is_finite() => {
+                (forward[from] + score_of(i, j, a, b) / t + backward[to] - total)
+                    .exp()
+                    .clamp(0.0, 1.0)
+            }
+            _ => 0.0,
+        }
+    };
     // Backtrack from the corner.
     let mut links = Vec::new();
     let (mut i, mut j) = (n, m);
@@ -667,7 +757,7 @@ fn search(
         links.push(Link {
             src: (i - a..i).collect(),
             tgt: (j - b..j).collect(),
-            score: score_of(i, j, a, b),
+            score: link_probability(i, j, a, b),
         });
         i -= a;
         j -= b;
@@ -676,12 +766,12 @@ fn search(
     links.extend((0..j).rev().map(|j| Link {
         src: vec![],
         tgt: vec![j],
-        score: config.skip_score,
+        score: 0.0,
     }));
     links.extend((0..i).rev().map(|i| Link {
         src: vec![i],
         tgt: vec![],
-        score: config.skip_score,
+        score: 0.0,
     }));
     links.reverse();
     links

@@ -254,3 +254,64 @@ fn backgrounds_are_the_mean_of_the_best_candidates() {
     assert!((wt[1].background - col1).abs() < 1e-5);
     assert_eq!(wt[2].background, 0.0);
 }
+
+#[test]
+fn link_probabilities_equal_a_brute_force_sum_over_every_path() {
+    let src = doc(&["alpha 101 montagne", "bravo 202", "charlie 303 glacier"]);
+    let tgt = doc(&["alpha 101", "mountain bravo 202", "photo", "charlie 303"]);
+    let config = AlignConfig::with_mt();
+    let links = align(&src, &tgt, &config);
+    // Every path's weight, exp(sum of its link scores / T), with the scores `search` uses.
+    let (mut ws, mut wt, unit) = weigh(&src, &tgt);
+    let band = Band::diagonal(3, 4, &config);
+    let pair = pair_weights(&ws, &wt, &band);
+    set_backgrounds(&mut ws, &mut wt, &band, &pair);
+    let score = |i: usize, j: usize, a: usize, b: usize| -> f64 {
+        let s = if a == 0 || b == 0 {
+            config.skip_score
+        } else {
+            let (mut x, mut y) = (Vec::new(), Vec::new());
+            let mut shared = group_shared(&ws[i - a..i], &wt[j - b..j], &mut x, &mut y);
+            if (a, b) == (1, 1) {
+                // One pair: the search keeps pair weights as f32.
+                shared = shared as f32 as f64;
+            }
+            link_score(&ws[i - a..i], &wt[j - b..j], shared, unit, &config)
+        };
+        (s * SCORE_GRID).round() / SCORE_GRID
+    };
+    type Path = Vec<(usize, usize, usize, usize)>;
+    fn paths(i: usize, j: usize, n: usize, m: usize, path: &mut Path, all: &mut Vec<Path>) {
+        if (i, j) == (n, m) {
+            all.push(path.clone());
+            return;
+        }
+        for &(a, b) in &LINK_TYPES {
+            if i + a <= n && j + b <= m {
+                path.push((i + a, j + b, a, b));
+                paths(i + a, j + b, n, m, path, all);
+                path.pop();
+            }
+        }
+    }
+    let mut all = Vec::new();
+    paths(0, 0, 3, 4, &mut Vec::new(), &mut all);
+    let weight = |p: &Path| {
+        (p.iter().map(|&(i, j, a, b)| score(i, j, a, b)).sum::<f64>() / config.temperature).exp()
+    };
+    let total: f64 = all.iter().map(weight).sum();
+    let mut end = (0, 0);
+    for link in &links {
+        let (a, b) = (link.src.len(), link.tgt.len());
+        end = (end.0 + a, end.1 + b);
+        let key = (end.0, end.1, a, b);
+        let through: f64 = all.iter().filter(|p| p.contains(&key)).map(weight).sum();
+        let want = through / total;
+        assert!(
+            (link.score - want).abs() < 1e-9,
+            "{link:?}: probability {} vs {want} by enumeration",
+            link.score
+        );
+    }
+    assert!(links.iter().all(|l| (0.0..=1.0).contains(&l.score)));
+}

@@ -62,9 +62,11 @@ pub struct AlignArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AlignFormat::Tsv)]
     pub format: AlignFormat,
-    /// Drop links scoring below this (they are counted on stderr).
-    #[arg(long)]
-    pub min_score: Option<f64>,
+    /// Drop links (with both sides) whose probability is below this; they are counted on
+    /// stderr. The default drops links as likely wrong as right (see the calibration table in
+    /// the README); 0 keeps every link.
+    #[arg(long, default_value_t = entente::align::DEFAULT_MIN_SCORE, value_parser = probability)]
+    pub min_score: f64,
     /// Language code of the source side (TMX's xml:lang and srclang).
     #[arg(long, default_value = "fr")]
     pub src_lang: String,
@@ -77,6 +79,13 @@ pub struct AlignArgs {
     /// Output file (a prefix for --format moses); standard output otherwise.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+}
+
+fn probability(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err("must be a probability, from 0 to 1".into()),
+    }
 }
 
 fn sentences(path: &str, presegmented: bool, lossy: bool) -> anyhow::Result<Vec<String>> {
@@ -156,7 +165,7 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
     let (mut kept, mut dropped): (Vec<Link>, usize) = (Vec::new(), 0);
     for link in links {
         let both = !link.src.is_empty() && !link.tgt.is_empty();
-        if both && args.min_score.is_some_and(|m| link.score < m) {
+        if both && link.score < args.min_score {
             dropped += 1;
         } else {
             kept.push(link);

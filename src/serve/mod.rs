@@ -911,7 +911,7 @@ fn side_sentences(
     })
 }
 
-/// `POST /v1/align`: `{source, target, mt?: true, translation?: [string], min_score?}` → `{pairs:
+/// `POST /v1/align`: `{source, target, mt?: true, translation?: [string], min_score?: 0.5}` → `{pairs:
 /// [{src_ids, tgt_ids, src, tgt, score}]}`; with `mt`, the source is translated by the server's
 /// engine (sharing its batches with other requests).
 async fn v1_align(
@@ -926,7 +926,7 @@ async fn v1_align(
     let tgt = side_sentences(&state, &fields, "target")?;
     let all: Vec<String> = src.iter().chain(&tgt).cloned().collect();
     check_size(&state, &all, "source and target")?;
-    let min_score = number_field(&fields, "min_score")?;
+    let min_score = number_field(&fields, "min_score")?.unwrap_or(crate::align::DEFAULT_MIN_SCORE);
     let mt: Option<Vec<String>> = if fields.contains_key("translation") {
         let (lines, _) = texts_field(&fields, "translation")?;
         if lines.len() != src.len() {
@@ -973,9 +973,7 @@ async fn v1_align(
         };
         Ok(links
             .into_iter()
-            .filter(|l| {
-                l.src.is_empty() || l.tgt.is_empty() || min_score.is_none_or(|m| l.score >= m)
-            })
+            .filter(|l| l.src.is_empty() || l.tgt.is_empty() || l.score >= min_score)
             .map(|l| {
                 json!({
                     "src_ids": l.src, "tgt_ids": l.tgt,
