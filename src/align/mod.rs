@@ -644,68 +644,74 @@ fn search(
         };
         (score * SCORE_GRID).round() / SCORE_GRID
     };
+    let t = config.temperature.max(1e-9);
+    let logsumexp = |acc: f64, x: f64| {
+        if acc == f64::NEG_INFINITY {
+            x
+        } else if x == f64::NEG_INFINITY {
+            acc
+        } else {
+            acc.max(x) + (-(acc - x).abs()).exp().ln_1p()
+        }
+    };
+    let types = LINK_TYPES.len();
     let mut best = vec![f64::NEG_INFINITY; band.cells()];
     let mut back = vec![(0u8, 0u8); band.cells()];
+    // The exact pass also sums over paths (the forward half of forward–backward, in log
+    // space) and keeps each link's score for the backward half.
+    let mut forward = if exact {
+        vec![f64::NEG_INFINITY; band.cells()]
+    } else {
+        Vec::new()
+    };
+    let mut scores = if exact {
+        vec![f64::NAN; band.cells() * types]
+    } else {
+        Vec::new()
+    };
     best[0] = 0.0;
+    if exact {
+        forward[0] = 0.0;
+    }
     for i in 0..=n {
         for j in band.row(i) {
             if i == 0 && j == 0 {
                 continue;
             }
+            let at = band.cell(i, j).expect("inside the band");
             let mut score = f64::NEG_INFINITY;
             let mut from = (0u8, 0u8);
-            for &(a, b) in &LINK_TYPES {
+            let mut sum = f64::NEG_INFINITY;
+            for (k, &(a, b)) in LINK_TYPES.iter().enumerate() {
                 if a > i || b > j {
                     continue;
                 }
-                let Some(prev) = band.cell(i - a, j - b).map(|c| best[c]) else {
+                let Some(prev_at) = band.cell(i - a, j - b) else {
                     continue;
                 };
+                let prev = best[prev_at];
                 if prev == f64::NEG_INFINITY {
                     continue;
                 }
-                let s = prev + score_of(i, j, a, b);
-                if s > score {
-                    score = s;
+                let link = score_of(i, j, a, b);
+                if exact {
+                    scores[at * types + k] = link;
+                    sum = logsumexp(sum, forward[prev_at] + link / t);
+                }
+                if prev + link > score {
+                    score = prev + link;
                     from = (a as u8, b as u8);
                 }
             }
-            let at = band.cell(i, j).expect("inside the band");
             best[at] = score;
             back[at] = from;
+            if exact {
+                forward[at] = sum;
+            }
         }
     }
-    // Forward–backward in log space: the probability of each link of the best path.
+    // The backward half: the probability of each link of the best path.
     let probability = if exact {
-        let t = config.temperature.max(1e-9);
-        let logsumexp = |acc: f64, x: f64| {
-            if acc == f64::NEG_INFINITY {
-                x
-            } else if x == f64::NEG_INFINITY {
-                acc
-            } else {
-                acc.max(x) + (-(acc - x).abs()).exp().ln_1p()
-            }
-        };
-        let mut forward = vec![f64::NEG_INFINITY; band.cells()];
-        forward[0] = 0.0;
-        for i in 0..=n {
-            for j in band.row(i) {
-                if i == 0 && j == 0 {
-                    continue;
-                }
-                let mut acc = f64::NEG_INFINITY;
-                for &(a, b) in &LINK_TYPES {
-                    if a > i || b > j {
-                        continue;
-                    }
-                    if let Some(c) = band.cell(i - a, j - b) {
-                        acc = logsumexp(acc, forward[c] + score_of(i, j, a, b) / t);
-                    }
-                }
-                forward[band.cell(i, j).expect("inside the band")] = acc;
-            }
-        }
         let mut backward = vec![f64::NEG_INFINITY; band.cells()];
         if let Some(c) = band.cell(n, m) {
             backward[c] = 0.0;
@@ -716,12 +722,15 @@ fn search(
                     continue;
                 }
                 let mut acc = f64::NEG_INFINITY;
-                for &(a, b) in &LINK_TYPES {
+                for (k, &(a, b)) in LINK_TYPES.iter().enumerate() {
                     if i + a > n || j + b > m {
                         continue;
                     }
                     if let Some(c) = band.cell(i + a, j + b) {
-                        acc = logsumexp(acc, backward[c] + score_of(i + a, j + b, a, b) / t);
+                        let link = scores[c * types + k];
+                        if !link.is_nan() {
+                            acc = logsumexp(acc, backward[c] + link / t);
+                        }
                     }
                 }
                 backward[band.cell(i, j).expect("inside the band")] = acc;
