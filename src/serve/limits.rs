@@ -15,7 +15,7 @@ const MAX_TRACKED: usize = 100_000;
 /// A key file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum KeysError {
-    #[error("{path}: {source}")]
+    #[error("reading API keys from {path}")]
     Read {
         path: String,
         source: std::io::Error,
