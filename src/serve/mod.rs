@@ -463,6 +463,17 @@ fn bool_field(fields: &Map<String, Value>, name: &str, default: bool) -> Result<
     }
 }
 
+/// The `format` field of the translation endpoints: whether the text is HTML.
+fn html_format(fields: &Map<String, Value>) -> Result<bool, ApiError> {
+    match str_field(fields, "format")?.unwrap_or("text") {
+        "text" => Ok(false),
+        "html" => Ok(true),
+        other => Err(ApiError::bad(format!(
+            "format {other:?} is not supported: use \"text\" or \"html\""
+        ))),
+    }
+}
+
 /// Refuse text beyond the character limit, and an empty request.
 fn check_size(state: &AppState, texts: &[String], name: &str) -> Result<(), ApiError> {
     let chars: usize = texts.iter().map(|t| t.chars().count()).sum();
@@ -495,6 +506,34 @@ enum Mode {
     Article,
     /// Each line on its own (`translate --input lines`).
     Lines,
+}
+
+/// Translate `sentences` through the shared queue, all admitted at once; in order.
+async fn translate_sentences(
+    state: &AppState,
+    sentences: Vec<String>,
+    config: Arc<GenerationConfig>,
+) -> Result<Vec<Translation>, ApiError> {
+    let receivers = state.batcher.submit(sentences, config)?;
+    let mut translations = Vec::with_capacity(receivers.len());
+    for r in receivers {
+        let t = r
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the server is shutting down",
+                )
+            })?
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("translation failed: {e}"),
+                )
+            })?;
+        translations.push(t);
+    }
+    Ok(translations)
 }
 
 /// Translate `units` (articles or line lists) through the shared queue, all of a request's
@@ -532,26 +571,9 @@ async fn translate_units(
         .zip(&cut)
         .flat_map(|(u, spans)| spans.iter().map(|(_, _, r)| u[r.clone()].to_string()))
         .collect();
-    let receivers = state.batcher.submit(sources, config)?;
-    let mut translations = Vec::with_capacity(receivers.len());
-    for r in receivers {
-        let t = r
-            .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the server is shutting down",
-                )
-            })?
-            .map_err(|e| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("translation failed: {e}"),
-                )
-            })?;
-        translations.push(t);
-    }
-    let mut translations = translations.into_iter();
+    let mut translations = translate_sentences(state, sources, config)
+        .await?
+        .into_iter();
     let mut out = Vec::with_capacity(units.len());
     for (unit, spans) in units.iter().zip(cut) {
         let segments: Vec<SegmentOut> = spans
@@ -644,15 +666,7 @@ async fn lt_translate(
         .ok_or_else(|| ApiError::bad("Invalid request: missing source parameter"))?;
     let target = str_field(&fields, "target")?
         .ok_or_else(|| ApiError::bad("Invalid request: missing target parameter"))?;
-    let html = match str_field(&fields, "format")?.unwrap_or("text") {
-        "text" => false,
-        "html" => true,
-        other => {
-            return Err(ApiError::bad(format!(
-                "format {other:?} is not supported: use \"text\" or \"html\""
-            )))
-        }
-    };
+    let html = html_format(&fields)?;
     if target != TARGET_LANG || !(source == SOURCE_LANG || source == "auto") {
         return Err(ApiError::bad(format!(
             "{source} → {target} is not supported: this server translates \
@@ -804,15 +818,7 @@ async fn v1_translate(
             )))
         }
     };
-    let html = match str_field(&fields, "format")?.unwrap_or("text") {
-        "text" => false,
-        "html" => true,
-        other => {
-            return Err(ApiError::bad(format!(
-                "format {other:?} is not supported: use \"text\" or \"html\""
-            )))
-        }
-    };
+    let html = html_format(&fields)?;
     check_size(&state, &texts, "text")?;
     let (config, notes) = request_config(&state, &fields)?;
     let translated = translate_texts(&state, &texts, html, Arc::clone(&config), mode).await?;
@@ -938,28 +944,9 @@ async fn v1_align(
         }
         Some(lines)
     } else if bool_field(&fields, "mt", true)? {
-        let receivers = state
-            .batcher
-            .submit(src.clone(), Arc::clone(&state.defaults))?;
-        let mut mt = Vec::with_capacity(src.len());
-        for r in receivers {
-            let t = r
-                .await
-                .map_err(|_| {
-                    ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "the server is shutting down",
-                    )
-                })?
-                .map_err(|e| {
-                    ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        format!("translation failed: {e}"),
-                    )
-                })?;
-            mt.push(t.text);
-        }
-        Some(mt)
+        let translations =
+            translate_sentences(&state, src.clone(), Arc::clone(&state.defaults)).await?;
+        Some(translations.into_iter().map(|t| t.text).collect())
     } else {
         None
     };
