@@ -414,16 +414,14 @@ impl Band {
     fn around_blocks(n: usize, m: usize, blocks: &[Link], k: usize, width: usize) -> Self {
         let mut lo = vec![usize::MAX; n + 1];
         let mut hi = vec![0; n + 1];
+        // Where each side stands after the links so far: an empty side sits there.
+        let (mut s_at, mut t_at) = (0, 0);
         for link in blocks {
-            let s0 = link.src.first().map_or(0, |&b| b * k).min(n);
+            let s0 = link.src.first().map_or(s_at, |&b| b * k).min(n);
             let s1 = link.src.last().map_or(s0, |&b| ((b + 1) * k).min(n));
-            let t0 = link
-                .tgt
-                .first()
-                .map(|&b| b * k)
-                .unwrap_or_else(|| target_before(blocks, link, k))
-                .min(m);
+            let t0 = link.tgt.first().map_or(t_at, |&b| b * k).min(m);
             let t1 = link.tgt.last().map_or(t0, |&b| ((b + 1) * k).min(m));
+            (s_at, t_at) = (s1, t1);
             for i in s0..=s1 {
                 lo[i] = lo[i].min(t0.saturating_sub(width));
                 hi[i] = hi[i].max((t1 + width).min(m));
@@ -455,17 +453,6 @@ impl Band {
         let lo = self.lo[i];
         (j >= lo && self.at[i] + (j - lo) < self.at[i + 1]).then(|| self.at[i] + j - lo)
     }
-}
-
-/// Where the target side stands before a link with no target blocks: the end of the last
-/// target block of the links before it.
-fn target_before(blocks: &[Link], link: &Link, k: usize) -> usize {
-    blocks
-        .iter()
-        .take_while(|l| !std::ptr::eq(*l, link))
-        .filter_map(|l| l.tgt.last())
-        .last()
-        .map_or(0, |&b| (b + 1) * k)
 }
 
 /// Align sentences of a document with those of its translation: through `mt` (a machine
