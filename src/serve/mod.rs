@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -32,7 +32,7 @@ use crate::align::align_sentences;
 use crate::generate::GenerationConfig;
 use crate::metrics::report::{ScoreFormat, Scoring, Test};
 use crate::metrics::{Bleu, Chrf, Ter};
-use crate::segment::{SegmentOptions, Segmenter};
+use crate::segment::{SegmentOptions, Segmenter, Sentence};
 use crate::translate::{join_article, Translation, Translator};
 use batcher::{Batcher, BatcherSettings, QueueError};
 use limits::{ApiKeys, RateLimiter};
@@ -336,6 +336,33 @@ fn parse_form(body: &str) -> Result<Vec<(String, String)>, ApiError> {
         .collect()
 }
 
+/// A request's fields (see [`parse_fields`]), from a client [`admit`] let in: the extractor
+/// every endpoint that takes a body starts with.
+struct Admitted(Map<String, Value>);
+
+impl FromRequest<Arc<AppState>> for Admitted {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the client's address is unknown: serve the router with connect info",
+                )
+            })?;
+        let headers = parts.headers.clone();
+        let body = Bytes::from_request(Request::from_parts(parts, body), state).await;
+        let fields = parse_fields(&headers, body)?;
+        admit(state, &fields, addr)?;
+        Ok(Admitted(fields))
+    }
+}
+
 /// The API key check and the rate limit, keyed by API key, else by the client's address.
 fn admit(state: &AppState, fields: &Map<String, Value>, addr: SocketAddr) -> Result<(), ApiError> {
     let key = fields.get("api_key").and_then(Value::as_str);
@@ -544,23 +571,24 @@ async fn translate_units(
     config: Arc<GenerationConfig>,
     mode: Mode,
 ) -> Result<Vec<(String, Vec<SegmentOut>)>, ApiError> {
-    let cut: Vec<Vec<(usize, usize, std::ops::Range<usize>)>> = units
+    // Segment each unit once; the spans serve both the queue and the reassembly.
+    let cut: Vec<Vec<Sentence>> = units
         .iter()
         .map(|u| match mode {
-            Mode::Article => state
-                .segmenter
-                .segment(u)
-                .into_iter()
-                .map(|s| (s.para, s.sent, s.start..s.end))
-                .collect(),
+            Mode::Article => state.segmenter.segment(u),
             Mode::Lines => {
                 let mut at = 0;
                 u.split('\n')
                     .enumerate()
                     .map(|(i, line)| {
-                        let range = at..at + line.len();
+                        let span = Sentence {
+                            para: i,
+                            sent: 0,
+                            start: at,
+                            end: at + line.len(),
+                        };
                         at += line.len() + 1;
-                        (i, 0, range)
+                        span
                     })
                     .collect()
             }
@@ -569,7 +597,7 @@ async fn translate_units(
     let sources: Vec<String> = units
         .iter()
         .zip(&cut)
-        .flat_map(|(u, spans)| spans.iter().map(|(_, _, r)| u[r.clone()].to_string()))
+        .flat_map(|(u, spans)| spans.iter().map(|s| s.text(u).to_string()))
         .collect();
     let mut translations = translate_sentences(state, sources, config)
         .await?
@@ -577,11 +605,11 @@ async fn translate_units(
     let mut out = Vec::with_capacity(units.len());
     for (unit, spans) in units.iter().zip(cut) {
         let segments: Vec<SegmentOut> = spans
-            .into_iter()
-            .map(|(para, sent, range)| SegmentOut {
-                para,
-                sent,
-                src: unit[range].to_string(),
+            .iter()
+            .map(|s| SegmentOut {
+                para: s.para,
+                sent: s.sent,
+                src: s.text(unit).to_string(),
                 translation: translations.next().expect("one translation per segment"),
             })
             .collect();
@@ -590,10 +618,7 @@ async fn translate_units(
             .map(|s| s.translation.text.as_str())
             .collect();
         let text = match mode {
-            Mode::Article => {
-                let sentences: Vec<crate::segment::Sentence> = state.segmenter.segment(unit);
-                join_article(unit, &sentences, &english)
-            }
+            Mode::Article => join_article(unit, &spans, &english),
             Mode::Lines => english.join("\n"),
         };
         out.push((text, segments));
@@ -653,14 +678,7 @@ fn detect_language(text: &str) -> (&'static str, f64) {
 }
 
 /// `POST /translate`, LibreTranslate's.
-async fn lt_translate(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult {
-    let fields = parse_fields(&headers, body)?;
-    admit(&state, &fields, addr)?;
+async fn lt_translate(State(state): State<Arc<AppState>>, Admitted(fields): Admitted) -> ApiResult {
     let (texts, is_list) = texts_field(&fields, "q")?;
     let source = str_field(&fields, "source")?
         .ok_or_else(|| ApiError::bad("Invalid request: missing source parameter"))?;
@@ -730,14 +748,7 @@ async fn lt_translate(
 }
 
 /// `POST /detect`, LibreTranslate's: `[{confidence, language}]`.
-async fn lt_detect(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult {
-    let fields = parse_fields(&headers, body)?;
-    admit(&state, &fields, addr)?;
+async fn lt_detect(State(state): State<Arc<AppState>>, Admitted(fields): Admitted) -> ApiResult {
     let (texts, _) = texts_field(&fields, "q")?;
     check_size(&state, &texts, "q")?;
     let (lang, confidence) = detect_language(&texts.join("\n"));
@@ -800,14 +811,7 @@ fn request_config(
 
 /// `POST /v1/translate`: `{text: string | [string], mode?, format?, beams?, …}` →
 /// `{translations: [{text, segments: [{id, para, sent, src, text, ids, logprob}]}], settings}`.
-async fn v1_translate(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult {
-    let fields = parse_fields(&headers, body)?;
-    admit(&state, &fields, addr)?;
+async fn v1_translate(State(state): State<Arc<AppState>>, Admitted(fields): Admitted) -> ApiResult {
     let (texts, _) = texts_field(&fields, "text")?;
     let mode = match str_field(&fields, "mode")?.unwrap_or("article") {
         "article" => Mode::Article,
@@ -868,14 +872,7 @@ async fn blocking<T: Send + 'static>(
 
 /// `POST /v1/segment`: `{text, join_lines?}` → `{sentences: [{text, para, sent, start, end}]}`
 /// (byte offsets into `text`).
-async fn v1_segment(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult {
-    let fields = parse_fields(&headers, body)?;
-    admit(&state, &fields, addr)?;
+async fn v1_segment(Admitted(fields): Admitted) -> ApiResult {
     let text = str_field(&fields, "text")?
         .ok_or_else(|| ApiError::bad("Invalid request: missing text parameter"))?
         .to_string();
@@ -920,14 +917,7 @@ fn side_sentences(
 /// `POST /v1/align`: `{source, target, mt?: true, translation?: [string], min_score?: 0.5}` → `{pairs:
 /// [{src_ids, tgt_ids, src, tgt, score}]}`; with `mt`, the source is translated by the server's
 /// engine (sharing its batches with other requests).
-async fn v1_align(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult {
-    let fields = parse_fields(&headers, body)?;
-    admit(&state, &fields, addr)?;
+async fn v1_align(State(state): State<Arc<AppState>>, Admitted(fields): Admitted) -> ApiResult {
     let src = side_sentences(&state, &fields, "source")?;
     let tgt = side_sentences(&state, &fields, "target")?;
     let all: Vec<String> = src.iter().chain(&tgt).cloned().collect();
@@ -979,14 +969,7 @@ const MAX_SERVER_RESAMPLES: u64 = 10_000;
 /// `POST /v1/bleu`: `{hypotheses: [string] | [[string]], references: [string] | [[string]],
 /// metrics?: ["bleu", "chrf", "ter"], …sacreBLEU options}` → `{output}`, the text `entente bleu`
 /// prints (`format: "json"` adds the parsed `scores`).
-async fn v1_bleu(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult {
-    let fields = parse_fields(&headers, body)?;
-    admit(&state, &fields, addr)?;
+async fn v1_bleu(Admitted(fields): Admitted) -> ApiResult {
     let systems = nested_texts(&fields, "hypotheses")?;
     let refs = nested_texts(&fields, "references")?;
     let names: Vec<String> = match fields.get("names") {
