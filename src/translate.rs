@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use candle_core::{DType, Device};
+use candle_core::Device;
 
 use crate::generate::{self, GenerationConfig, Hypothesis, StepModel};
 use crate::hub::ModelFiles;
@@ -268,21 +268,10 @@ impl StepModel for MarianModel {
     }
 
     fn step(&self, state: &mut Self::State, tokens: &[u32]) -> candle_core::Result<Vec<f32>> {
-        let data = MarianModel::step(self, &mut state.0, tokens)?;
-        // (vocab, rows) → (rows, vocab), adding the bias, in cache-friendly blocks.
-        let rows = tokens.len();
+        let mut logits = MarianModel::step(self, &mut state.0, tokens)?;
         let bias = &state.1;
-        let vocab = bias.len();
-        let mut logits = vec![0f32; rows * vocab];
-        const BLOCK: usize = 256;
-        for v0 in (0..vocab).step_by(BLOCK) {
-            let v1 = (v0 + BLOCK).min(vocab);
-            for r in 0..rows {
-                let out = &mut logits[r * vocab + v0..r * vocab + v1];
-                for (o, v) in out.iter_mut().zip(v0..v1) {
-                    *o = data[v * rows + r] + bias[v];
-                }
-            }
+        for row in logits.chunks_mut(bias.len()) {
+            row.iter_mut().zip(bias).for_each(|(l, b)| *l += b);
         }
         Ok(logits)
     }
@@ -297,16 +286,17 @@ impl StepModel for MarianModel {
 }
 
 impl Translator {
-    /// Load a model from resolved files (weights included) onto `device` in `dtype`.
+    /// Load a model from resolved files (weights included) onto `device`, computing in
+    /// `precision` (a Candle `DType`, or [`marian::Precision`] for int8).
     pub fn load(
         files: &ModelFiles,
         tokenizer_dir: &Path,
         device: &Device,
-        dtype: DType,
+        precision: impl Into<marian::Precision>,
     ) -> Result<Self, TranslateError> {
         let config: MarianConfig = marian::read_config(&files.config)?;
         let weights = files.weights.as_ref().ok_or(TranslateError::NoWeights)?;
-        let model = marian::load_model(&config, weights, device, dtype)?;
+        let model = marian::load_model(&config, weights, device, precision)?;
         let tokenizer = MarianTokenizer::from_dir(tokenizer_dir)?;
         let model_json =
             std::fs::read_to_string(&files.config).map_err(|source| MarianError::Io {
@@ -470,6 +460,26 @@ impl Translator {
         Ok(out)
     }
 
+    /// Teacher forcing of `targets` (generated ids, EOS optional) for `sources`, as one padded
+    /// batch: per source, each target token's log-probability and the model's top choice at
+    /// that step. Used to measure how far a quantized model drifts from float32.
+    pub fn teacher_force(
+        &self,
+        sources: &[&str],
+        targets: &[Vec<u32>],
+        config: &GenerationConfig,
+    ) -> Result<Vec<Vec<generate::ForcedStep>>, TranslateError> {
+        let batch = self.tokenizer.encode_batch(sources);
+        Ok(generate::teacher_force(
+            &self.model,
+            &batch.ids,
+            &batch.attention_mask,
+            targets,
+            config.decoder_start_token_id,
+            config.pad_token_id,
+        )?)
+    }
+
     /// Split a source whose encoding exceeds the model's positions at clause boundaries (then
     /// at spaces, then anywhere), so that nothing is truncated. Each piece is the longest prefix
     /// that fits, found by binary search inside a window that grows geometrically, so the work
@@ -588,6 +598,7 @@ mod tests {
     }
 
     use super::*;
+    use candle_core::DType;
 
     #[test]
     fn long_sources_split_at_clause_marks_within_the_limit() {

@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use candle_core::{DType, Device};
+use candle_core::Device;
 use entente::hub;
+use entente::marian::Precision;
 use entente::translate::Translator;
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
@@ -46,9 +47,9 @@ fn sources() -> Vec<String> {
 }
 
 /// Run entente in this process and print its JSON line.
-fn worker(model_dir: &Path, beams: usize) {
+fn worker(model_dir: &Path, beams: usize, precision: Precision) {
     let files = hub::resolve(model_dir.to_str().unwrap(), None, true).expect("benchmark model");
-    let translator = Translator::load(&files, &files.dir, &Device::Cpu, DType::F32).expect("load");
+    let translator = Translator::load(&files, &files.dir, &Device::Cpu, precision).expect("load");
     let mut config = translator.generation.clone();
     config.num_beams = beams;
     config.set_max_new_tokens(NEW_TOKENS);
@@ -64,6 +65,9 @@ fn worker(model_dir: &Path, beams: usize) {
             .map(|t| t.ids.len())
             .sum();
     let seconds = start.elapsed().as_secs_f64();
+    if std::env::var_os("BENCH_STATUS").is_some() {
+        eprintln!("{}", std::fs::read_to_string("/proc/self/status").unwrap());
+    }
     assert_eq!(
         generated,
         N_SENT * NEW_TOKENS,
@@ -80,7 +84,11 @@ fn main() {
     let arg = |name: &str| common::arg(&args, name);
     let model_dir = PathBuf::from(arg("--model-dir").unwrap_or_else(|| "/work/bench-model".into()));
     if let Some(mode) = arg("--worker") {
-        worker(&model_dir, if mode == "greedy" { 1 } else { 4 });
+        let precision = match arg("--precision").as_deref() {
+            Some("int8") => Precision::Int8,
+            _ => Precision::F32,
+        };
+        worker(&model_dir, if mode == "greedy" { 1 } else { 4 }, precision);
         return;
     }
     let python = common::python(&args);
@@ -101,13 +109,27 @@ fn main() {
     println!("| engine | greedy (tok/s) | beam 4 (tok/s) | peak RSS greedy / beam (MB) |");
     println!("|---|---:|---:|---:|");
     let me = std::env::current_exe().unwrap();
-    for engine in ["entente", "transformers", "ct2-float32", "ct2-int8"] {
+    let engines = match arg("--engines") {
+        Some(list) => list.split(',').map(str::to_string).collect(),
+        None => [
+            "entente",
+            "entente-int8",
+            "transformers",
+            "ct2-float32",
+            "ct2-int8",
+        ]
+        .map(String::from)
+        .to_vec(),
+    };
+    for engine in engines.iter().map(String::as_str) {
         let mut cells = Vec::new();
         let mut rss = Vec::new();
         for mode in ["greedy", "beam4"] {
-            let out = if engine == "entente" {
+            let out = if let Some(precision) = engine.strip_prefix("entente") {
+                let precision = precision.strip_prefix('-').unwrap_or("f32");
                 Command::new(&me)
-                    .args(["--worker", mode, "--model-dir", model_dir.to_str().unwrap()])
+                    .args(["--worker", mode, "--precision", precision])
+                    .args(["--model-dir", model_dir.to_str().unwrap()])
                     .env("RAYON_NUM_THREADS", "1")
                     .output()
             } else {
@@ -141,6 +163,7 @@ fn main() {
         }
         let name = match engine {
             "entente" => "entente (Candle, f32)",
+            "entente-int8" => "entente int8",
             "transformers" => "transformers (PyTorch, f32)",
             "ct2-float32" => "CTranslate2 float32",
             _ => "CTranslate2 int8",

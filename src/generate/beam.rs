@@ -35,6 +35,25 @@ fn top_k(values: &[f32], k: usize) -> Vec<usize> {
     top_k_by(values.len(), k, |i| values[i])
 }
 
+/// [`top_k`] over the accumulated scores `rows[c] + running[c / vocab].score` of the k rows,
+/// walked beam by beam (the same order as `c`, so ties resolve alike, without a division per
+/// candidate).
+fn top_k_of_beams(rows: &[f32], vocab: usize, running: &[Beam], k: usize) -> Vec<usize> {
+    let mut best: Vec<(usize, f32)> = Vec::with_capacity(k + 1);
+    for (j, (row, beam)) in rows.chunks(vocab).zip(running).enumerate() {
+        for (i, &logprob) in row.iter().enumerate() {
+            let v = logprob + beam.score;
+            if best.len() == k && v <= best[k - 1].1 {
+                continue;
+            }
+            let at = best.partition_point(|&(_, w)| w >= v);
+            best.insert(at, (j * vocab + i, v));
+            best.truncate(k);
+        }
+    }
+    best.into_iter().map(|(i, _)| i).collect()
+}
+
 /// [`top_k`] over `n` values given by `value(i)`.
 fn top_k_by(n: usize, k: usize, value: impl Fn(usize) -> f32) -> Vec<usize> {
     let mut best: Vec<(usize, f32)> = Vec::with_capacity(k + 1);
@@ -102,7 +121,7 @@ pub(super) fn search<M: StepModel>(
             // Accumulated scores of every continuation, in float32 (computed on the fly).
             let running = &sentence.running;
             let accumulated = |c: usize| rows[c] + running[c / vocab].score;
-            let candidates = top_k_by(rows.len(), keep, accumulated);
+            let candidates = top_k_of_beams(rows, vocab, running, keep);
             let hits: Vec<bool> = candidates
                 .iter()
                 .map(|&c| reached_max || (c % vocab) as u32 == config.eos_token_id)

@@ -54,6 +54,58 @@ pub fn generate<M: StepModel>(
     }
 }
 
+/// One step of a forced target (see [`teacher_force`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ForcedStep {
+    /// Log-probability of the target token (plain log-softmax of the logits, no processors).
+    pub logprob: f32,
+    /// The model's own best token at this step (first index on ties).
+    pub top: u32,
+}
+
+/// Teacher forcing: feed each row the decoder start and then its `targets`, and report for
+/// every target token its log-probability and the model's own top choice at that step. Rows
+/// whose target is shorter are fed `pad` once it ends (nothing is reported for them).
+pub fn teacher_force<M: StepModel>(
+    model: &M,
+    ids: &[Vec<u32>],
+    mask: &[Vec<u32>],
+    targets: &[Vec<u32>],
+    decoder_start: u32,
+    pad: u32,
+) -> Result<Vec<Vec<ForcedStep>>, M::Error> {
+    let vocab = model.vocab_size();
+    let mut state = model.start(ids, mask, 1)?;
+    let steps = targets.iter().map(Vec::len).max().unwrap_or(0);
+    let mut out: Vec<Vec<ForcedStep>> = targets
+        .iter()
+        .map(|t| Vec::with_capacity(t.len()))
+        .collect();
+    let mut tokens = vec![decoder_start; targets.len()];
+    for step in 0..steps {
+        let mut logits = model.step(&mut state, &tokens)?;
+        for (row, scores) in logits.chunks_mut(vocab).enumerate() {
+            let Some(&target) = targets[row].get(step) else {
+                tokens[row] = pad;
+                continue;
+            };
+            log_softmax(scores);
+            let mut top = 0;
+            for (i, &x) in scores.iter().enumerate() {
+                if x > scores[top] {
+                    top = i;
+                }
+            }
+            out[row].push(ForcedStep {
+                logprob: scores.get(target as usize).copied().unwrap_or(f32::NAN),
+                top: top as u32,
+            });
+            tokens[row] = target;
+        }
+    }
+    Ok(out)
+}
+
 /// `log_softmax` of one row, in f32 as torch computes it (max-shifted, log of the sum of exps).
 pub(crate) fn log_softmax(row: &mut [f32]) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -61,8 +113,21 @@ pub(crate) fn log_softmax(row: &mut [f32]) {
         return;
     }
     // The sum of ~60,000 terms is accumulated in f64: a plain f32 sum drifts by ~1e-5, while
-    // torch's vectorized sum stays within ~1e-6 of the exact value.
-    let sum: f64 = row.iter().map(|&x| f64::from((x - max).exp())).sum();
+    // torch's vectorized sum stays within ~1e-6 of the exact value. Four partial sums break
+    // the chain of dependent additions (the order changes the f64 sum by ~1e-16 relative).
+    let mut partial = [0f64; 4];
+    let chunks = row.chunks_exact(4);
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&x| f64::from((x - max).exp()))
+        .sum();
+    for chunk in chunks {
+        for (p, &x) in partial.iter_mut().zip(chunk) {
+            *p += f64::from((x - max).exp());
+        }
+    }
+    let sum = (partial[0] + partial[1]) + (partial[2] + partial[3]) + tail;
     let log_sum = sum.ln() as f32;
     for x in row.iter_mut() {
         *x = *x - max - log_sum;

@@ -1,19 +1,58 @@
 //! Marian (opus-mt) translation models on Candle: the configuration read from `config.json`, the
 //! encoder-decoder itself, and loading weights from `model.safetensors` or `pytorch_model.bin`.
 //! Search lives in [`crate::generate`]; this module exposes `encode`, one decoder `step` with an
-//! explicit state, and `reorder` of that state.
+//! explicit state, and `reorder` of that state. The model ([`model`]) owns the weights; the
+//! backends ([`backend`]) own how a decoder step is computed.
 
+pub mod backend;
 pub mod config;
-mod host;
+mod layers;
 pub mod model;
+pub mod weights;
 
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 
+pub use backend::int8::Int8Kernel;
 pub use config::{Activation, MarianConfig};
 pub use model::{DecoderState, MarianModel};
+
+/// The precision a model computes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// Float32: the exact default, token-identical to transformers.
+    F32,
+    /// Float16 weights and activations (GPUs).
+    F16,
+    /// BFloat16 weights and activations (GPUs).
+    Bf16,
+    /// CPU: int8 decoder and output projection (weights per output row, activations per row),
+    /// float32 encoder, attention, layer norms and softmax.
+    Int8,
+}
+
+impl Precision {
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F16 => "f16",
+            Precision::Bf16 => "bf16",
+            Precision::Int8 => "int8",
+        }
+    }
+}
+
+impl From<DType> for Precision {
+    fn from(dtype: DType) -> Self {
+        match dtype {
+            DType::F16 => Precision::F16,
+            DType::BF16 => Precision::Bf16,
+            _ => Precision::F32,
+        }
+    }
+}
 
 /// Errors loading a model; each names the file.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +67,8 @@ pub enum MarianError {
     Config { path: PathBuf, reason: String },
     #[error("{path}: cannot load the weights: {reason}")]
     Weights { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// Read and check `config.json`.
@@ -47,18 +88,41 @@ pub fn read_config(path: &Path) -> Result<MarianConfig, MarianError> {
     Ok(config)
 }
 
-/// Load weights (`.safetensors`, memory-mapped, or a PyTorch `.bin`) into a model.
+/// Load weights (`.safetensors`, memory-mapped, or a PyTorch `.bin`) into a model computing in
+/// `precision` (a Candle `DType` converts into one).
 pub fn load_model(
     config: &MarianConfig,
     weights: &Path,
     device: &Device,
-    dtype: DType,
+    precision: impl Into<Precision>,
 ) -> Result<MarianModel, MarianError> {
     let err = |e: candle_core::Error| MarianError::Weights {
         path: weights.to_path_buf(),
         reason: e.to_string(),
     };
     let is_safetensors = weights.extension().is_some_and(|e| e == "safetensors");
+    let dtype = match precision.into() {
+        Precision::F32 => DType::F32,
+        Precision::F16 => DType::F16,
+        Precision::Bf16 => DType::BF16,
+        Precision::Int8 => {
+            if !device.is_cpu() {
+                return Err(MarianError::Unsupported(
+                    "int8 runs on the CPU; on a GPU use --dtype f16 or bf16".into(),
+                ));
+            }
+            if !is_safetensors {
+                return Err(MarianError::Unsupported(format!(
+                    "int8 reads model.safetensors, and {} is a PyTorch checkpoint; convert it \
+                     once (transformers: model.save_pretrained(dir, safe_serialization=True)) \
+                     or use --dtype f32",
+                    weights.display()
+                )));
+            }
+            let file = weights::MappedSafetensors::open(weights)?;
+            return MarianModel::new_int8(config, file, Int8Kernel::detect()).map_err(err);
+        }
+    };
     let vb = if is_safetensors {
         // SAFETY: the file is memory-mapped read-only; entente never writes model files, and a
         // file changed by another process while mapped is outside what any loader can guard.

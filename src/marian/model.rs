@@ -1,205 +1,32 @@
-//! The Marian encoder-decoder on Candle, following transformers' `MarianMTModel` operation by
-//! operation (post-norm layers, sinusoidal positions computed as transformers does, attention
-//! scores scaled after the product), with what translation needs for speed: padding masks in
-//! encoder self-attention and cross-attention, a self-attention key/value cache, cross-attention
-//! keys/values computed once per batch, and reordering of the cache by row for beam search.
+//! The Marian encoder-decoder, following transformers' `MarianMTModel` operation by operation
+//! (post-norm layers, sinusoidal positions computed as transformers does, attention scores scaled
+//! after the product), with padding masks in encoder self-attention and cross-attention. The
+//! model owns the configuration, the encoder (a Candle graph) and the weights as loaded; how a
+//! decoder step is computed belongs to a backend ([`super::backend`]): the Candle graph on any
+//! device and dtype, or the host step on the CPU in float32 or int8.
+
+use std::sync::Arc;
 
 use candle_core::{DType, Device, IndexOp, Module, Tensor};
-use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
+use candle_nn::{Embedding, VarBuilder};
 
-use super::config::{Activation, MarianConfig};
-use super::host::{self, HostState};
+use super::backend::graph::GraphDecoder;
+use super::backend::host::{first_present, EmbeddingTable, HostDecoder, Loader};
+use super::backend::int8::Int8Kernel;
+use super::backend::matrix::HostProducts;
+use super::backend::{BackendState, DecoderBackend};
+use super::config::MarianConfig;
+use super::layers::{get_first, mask_value, sinusoidal_positions, DecoderLayer, EncoderLayer};
+use super::weights::{MappedSafetensors, ReleasingBackend};
 
 type Result<T> = candle_core::Result<T>;
 
-/// The additive mask value for padding: the most negative finite value of the dtype, as torch's
-/// `finfo(dtype).min`.
-fn mask_value(dtype: DType) -> f64 {
-    match dtype {
-        DType::F16 => -65504.0,
-        DType::BF16 => -3.3895e38,
-        _ => f64::from(f32::MIN),
-    }
-}
-
-/// The first tensor found under one of `names` (checkpoints name shared weights differently).
-fn get_first(vb: &VarBuilder, shape: (usize, usize), names: &[&str]) -> Result<Tensor> {
-    for name in names {
-        if vb.contains_tensor(name) {
-            return vb.get(shape, name);
-        }
-    }
-    Err(candle_core::Error::Msg(format!(
-        "none of the tensors {} is in the checkpoint",
-        names.join(", ")
-    )))
-}
-
-fn linear(d_in: usize, d_out: usize, vb: VarBuilder) -> Result<Linear> {
-    candle_nn::linear(d_in, d_out, vb)
-}
-
-fn layer_norm(d: usize, vb: VarBuilder) -> Result<LayerNorm> {
-    candle_nn::layer_norm(d, 1e-5, vb)
-}
-
-/// transformers' `MarianSinusoidalPositionalEmbedding.create_weight`: computed in f64, sines in
-/// the first half of each vector and cosines in the second.
-pub fn sinusoidal_positions(n_positions: usize, dim: usize) -> Vec<f32> {
-    let sentinel = dim.div_ceil(2);
-    let mut table = vec![0f32; n_positions * dim];
-    for pos in 0..n_positions {
-        for j in 0..dim {
-            let angle = pos as f64 / 10000f64.powf(2.0 * (j / 2) as f64 / dim as f64);
-            let (column, value) = if j % 2 == 0 {
-                (j / 2, angle.sin())
-            } else {
-                (sentinel + j / 2, angle.cos())
-            };
-            if column < dim {
-                table[pos * dim + column] = value as f32;
-            }
-        }
-    }
-    table
-}
-
-pub(super) struct Attention {
-    pub(super) q: Linear,
-    pub(super) k: Linear,
-    pub(super) v: Linear,
-    pub(super) out: Linear,
-    pub(super) heads: usize,
-    pub(super) head_dim: usize,
-    pub(super) scaling: f64,
-}
-
-impl Attention {
-    fn new(d: usize, heads: usize, vb: VarBuilder) -> Result<Self> {
-        let head_dim = d / heads;
-        Ok(Attention {
-            q: linear(d, d, vb.pp("q_proj"))?,
-            k: linear(d, d, vb.pp("k_proj"))?,
-            v: linear(d, d, vb.pp("v_proj"))?,
-            out: linear(d, d, vb.pp("out_proj"))?,
-            heads,
-            head_dim,
-            scaling: (head_dim as f64).powf(-0.5),
-        })
-    }
-
-    /// (b, t, d) → (b, heads, t, head_dim)
-    fn split_heads(&self, x: &Tensor) -> Result<Tensor> {
-        let (b, t, _) = x.dims3()?;
-        x.reshape((b, t, self.heads, self.head_dim))?
-            .transpose(1, 2)?
-            .contiguous()
-    }
-
-    fn keys_values(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
-        Ok((
-            self.split_heads(&self.k.forward(x)?)?,
-            self.split_heads(&self.v.forward(x)?)?,
-        ))
-    }
-
-    /// Attention of queries from `x` over `k`, `v` with an additive `mask` (b, 1, 1|t, s).
-    fn attend(&self, x: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
-        let (b, t, d) = x.dims3()?;
-        let q = self.split_heads(&self.q.forward(x)?)?;
-        let mut scores = (q.matmul(&k.t()?)? * self.scaling)?;
-        if let Some(mask) = mask {
-            scores = scores.broadcast_add(mask)?;
-        }
-        let weights = candle_nn::ops::softmax_last_dim(&scores)?;
-        let context = weights.matmul(v)?.transpose(1, 2)?.reshape((b, t, d))?;
-        self.out.forward(&context)
-    }
-}
-
-pub(super) struct FeedForward {
-    pub(super) fc1: Linear,
-    pub(super) fc2: Linear,
-    pub(super) activation: Activation,
-}
-
-impl FeedForward {
-    fn new(d: usize, ffn: usize, activation: Activation, vb: &VarBuilder) -> Result<Self> {
-        Ok(FeedForward {
-            fc1: linear(d, ffn, vb.pp("fc1"))?,
-            fc2: linear(ffn, d, vb.pp("fc2"))?,
-            activation,
-        })
-    }
-
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.fc2
-            .forward(&activate(&self.fc1.forward(x)?, self.activation)?)
-    }
-}
-
-/// The feed-forward activation.
-pub(super) fn activate(h: &Tensor, activation: Activation) -> Result<Tensor> {
-    match activation {
-        Activation::Relu => h.relu(),
-        Activation::Swish => h.silu(),
-        // Through f64: candle's f32 erf is an approximation that shifts log-probabilities by
-        // ~1e-5 per token against torch; the f64 one is accurate.
-        Activation::Gelu => h.to_dtype(DType::F64)?.gelu_erf()?.to_dtype(h.dtype()),
-        Activation::GeluTanh => h.gelu(),
-    }
-}
-
-struct EncoderLayer {
-    self_attn: Attention,
-    self_attn_norm: LayerNorm,
-    ffn: FeedForward,
-    final_norm: LayerNorm,
-}
-
-impl EncoderLayer {
-    fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        let (k, v) = self.self_attn.keys_values(x)?;
-        let h = (x + self.self_attn.attend(x, &k, &v, Some(mask))?)?;
-        let h = self.self_attn_norm.forward(&h)?;
-        let out = (&h + self.ffn.forward(&h)?)?;
-        self.final_norm.forward(&out)
-    }
-}
-
-pub(super) struct DecoderLayer {
-    pub(super) self_attn: Attention,
-    pub(super) self_attn_norm: LayerNorm,
-    pub(super) cross_attn: Attention,
-    pub(super) cross_attn_norm: LayerNorm,
-    pub(super) ffn: FeedForward,
-    pub(super) final_norm: LayerNorm,
-}
-
-/// Per-layer decoder cache: self-attention keys/values so far, and the cross-attention
-/// keys/values of the encoder output (computed once).
-struct LayerCache {
-    self_kv: Option<(Tensor, Tensor)>,
-    cross_kv: (Tensor, Tensor),
-}
-
 /// The decoding state of a batch: one row per sentence (greedy) or per beam.
 pub struct DecoderState {
-    cache: Cache,
+    backend: BackendState,
     /// Number of target positions already decoded.
     position: usize,
     rows: usize,
-}
-
-enum Cache {
-    /// The Candle graph's caches (any device and dtype).
-    Graph {
-        layers: Vec<LayerCache>,
-        /// Additive encoder padding mask, (rows, 1, 1, src_len).
-        encoder_mask: Tensor,
-    },
-    /// The host step's (CPU, f32).
-    Host(HostState),
 }
 
 impl DecoderState {
@@ -208,26 +35,33 @@ impl DecoderState {
     }
 }
 
-/// The host decoder step runs on CPU float32 only.
+/// The host decoder step runs on the CPU only.
 fn host_decoder_supported(device: &Device, dtype: DType) -> bool {
     device.is_cpu() && dtype == DType::F32
+}
+
+/// How the encoder's tokens are embedded: Candle's embedding, or rows of the mapped checkpoint.
+enum EncoderEmbedding {
+    Graph(Embedding),
+    Host(EmbeddingTable),
 }
 
 /// A Marian translation model.
 pub struct MarianModel {
     config: MarianConfig,
-    encoder_embed: Embedding,
-    decoder_embed: Embedding,
+    encoder_embed: EncoderEmbedding,
     positions: Tensor,
     embed_scale: f64,
     encoder: Vec<EncoderLayer>,
-    decoder: Vec<DecoderLayer>,
-    lm_head: Tensor,
     final_logits_bias: Tensor,
     device: Device,
     dtype: DType,
-    /// Decode with [`super::host`] (CPU float32 only).
-    host_decoder: bool,
+    /// The Candle graph decoder (absent for int8, which keeps no float copy of the decoder).
+    graph: Option<GraphDecoder>,
+    /// The host decoder (CPU only).
+    host: Option<HostDecoder>,
+    /// Whether steps run on `host` rather than `graph`.
+    use_host: bool,
 }
 
 impl MarianModel {
@@ -261,60 +95,135 @@ impl MarianModel {
         } else {
             get_first(&vb, (target_vocab, d), &["lm_head.weight"])?
         };
-        let final_logits_bias = if vb.contains_tensor("final_logits_bias") {
-            vb.get((1, target_vocab), "final_logits_bias")?
-        } else {
-            Tensor::zeros((1, target_vocab), vb.dtype(), vb.device())?
-        };
         let positions = Tensor::from_vec(
             sinusoidal_positions(config.max_position_embeddings, d),
             (config.max_position_embeddings, d),
             vb.device(),
         )?
         .to_dtype(vb.dtype())?;
+        let mut model = Self::with_encoder(
+            config,
+            &vb,
+            EncoderEmbedding::Graph(Embedding::new(encoder_embed, d)),
+            positions.clone(),
+            None,
+        )?;
+        let dec = vb.pp("model.decoder.layers");
+        let layers = (0..config.decoder_layers)
+            .map(|i| {
+                DecoderLayer::new(
+                    d,
+                    config.decoder_attention_heads,
+                    config.decoder_ffn_dim,
+                    activation,
+                    &dec.pp(i),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if host_decoder_supported(vb.device(), vb.dtype()) {
+            model.host = Some(HostDecoder::from_candle(
+                &layers,
+                &decoder_embed,
+                &positions,
+                model.embed_scale,
+                &lm_head,
+            )?);
+            model.use_host = true;
+        }
+        model.graph = Some(GraphDecoder {
+            layers,
+            embed: Embedding::new(decoder_embed, d),
+            positions,
+            embed_scale: model.embed_scale,
+            lm_head,
+            device: vb.device().clone(),
+        });
+        Ok(model)
+    }
 
+    /// The model on the CPU with int8 products (`kernel`), read from a mapped safetensors
+    /// checkpoint: every linear layer and the output projection quantized row by row without a
+    /// float copy, the embedding tables left mapped; attention, layer norms and softmax stay
+    /// float32.
+    pub fn new_int8(
+        config: &MarianConfig,
+        file: Arc<MappedSafetensors>,
+        kernel: Int8Kernel,
+    ) -> Result<Self> {
+        config.check().map_err(candle_core::Error::Msg)?;
+        if !kernel.available() {
+            candle_core::bail!("this CPU cannot run the {} int8 kernel", kernel.name());
+        }
+        let d = config.d_model;
+        let device = Device::Cpu;
+        let vb = VarBuilder::from_backend(
+            Box::new(ReleasingBackend(file.clone())),
+            DType::F32,
+            device.clone(),
+        );
+        let embed_name = first_present(
+            &file,
+            &["model.encoder.embed_tokens.weight", "model.shared.weight"],
+        )?;
+        let encoder_embed = EncoderEmbedding::Host(EmbeddingTable::Mapped {
+            file: file.clone(),
+            name: embed_name.to_string(),
+            shape: [config.vocab_size, d],
+        });
+        let positions = Tensor::from_vec(
+            sinusoidal_positions(config.max_position_embeddings, d),
+            (config.max_position_embeddings, d),
+            &device,
+        )?;
+        let products = HostProducts::Int8(kernel);
+        let loader = Loader {
+            file: &file,
+            products,
+        };
+        let mut model = Self::with_encoder(config, &vb, encoder_embed, positions, Some(&loader))?;
+        model.host = Some(HostDecoder::load(config, &file, products)?);
+        model.use_host = true;
+        Ok(model)
+    }
+
+    /// The model without a decoder yet: encoder, positions, logits bias. With `quantized`, the
+    /// encoder's products run on the host in its precision.
+    fn with_encoder(
+        config: &MarianConfig,
+        vb: &VarBuilder,
+        encoder_embed: EncoderEmbedding,
+        positions: Tensor,
+        quantized: Option<&Loader>,
+    ) -> Result<Self> {
+        let d = config.d_model;
+        let activation = config.activation().map_err(candle_core::Error::Msg)?;
+        let target_vocab = config.target_vocab_size();
+        let final_logits_bias = if vb.contains_tensor("final_logits_bias") {
+            vb.get((1, target_vocab), "final_logits_bias")?
+        } else {
+            Tensor::zeros((1, target_vocab), vb.dtype(), vb.device())?
+        };
         let enc = vb.pp("model.encoder.layers");
         let encoder = (0..config.encoder_layers)
             .map(|i| {
-                let vb = enc.pp(i);
-                Ok(EncoderLayer {
-                    self_attn: Attention::new(
+                let (heads, ffn) = (config.encoder_attention_heads, config.encoder_ffn_dim);
+                match quantized {
+                    Some(loader) => EncoderLayer::quantized(
                         d,
-                        config.encoder_attention_heads,
-                        vb.pp("self_attn"),
-                    )?,
-                    self_attn_norm: layer_norm(d, vb.pp("self_attn_layer_norm"))?,
-                    ffn: FeedForward::new(d, config.encoder_ffn_dim, activation, &vb)?,
-                    final_norm: layer_norm(d, vb.pp("final_layer_norm"))?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let dec = vb.pp("model.decoder.layers");
-        let decoder = (0..config.decoder_layers)
-            .map(|i| {
-                let vb = dec.pp(i);
-                Ok(DecoderLayer {
-                    self_attn: Attention::new(
-                        d,
-                        config.decoder_attention_heads,
-                        vb.pp("self_attn"),
-                    )?,
-                    self_attn_norm: layer_norm(d, vb.pp("self_attn_layer_norm"))?,
-                    cross_attn: Attention::new(
-                        d,
-                        config.decoder_attention_heads,
-                        vb.pp("encoder_attn"),
-                    )?,
-                    cross_attn_norm: layer_norm(d, vb.pp("encoder_attn_layer_norm"))?,
-                    ffn: FeedForward::new(d, config.decoder_ffn_dim, activation, &vb)?,
-                    final_norm: layer_norm(d, vb.pp("final_layer_norm"))?,
-                })
+                        heads,
+                        ffn,
+                        activation,
+                        &enc.pp(i),
+                        &format!("model.encoder.layers.{i}"),
+                        loader,
+                    ),
+                    None => EncoderLayer::new(d, heads, ffn, activation, &enc.pp(i)),
+                }
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(MarianModel {
             config: config.clone(),
-            encoder_embed: Embedding::new(encoder_embed, d),
-            decoder_embed: Embedding::new(decoder_embed, d),
+            encoder_embed,
             positions,
             embed_scale: if config.scale_embedding {
                 (d as f64).sqrt()
@@ -322,12 +231,12 @@ impl MarianModel {
                 1.0
             },
             encoder,
-            decoder,
-            lm_head,
             final_logits_bias,
             device: vb.device().clone(),
             dtype: vb.dtype(),
-            host_decoder: host_decoder_supported(vb.device(), vb.dtype()),
+            graph: None,
+            host: None,
+            use_host: false,
         })
     }
 
@@ -339,14 +248,32 @@ impl MarianModel {
         &self.device
     }
 
-    /// Whether decoding steps run on the host path (the default for CPU float32) rather than
-    /// through the Candle graph; `false` forces the graph, `true` is honoured only on CPU f32.
+    /// Whether decoding steps run on the host path (the default on the CPU) rather than
+    /// through the Candle graph; `false` forces the graph where the model has one (not int8),
+    /// `true` is honoured only where a host decoder exists (CPU f32, int8).
     pub fn set_host_decoder(&mut self, on: bool) {
-        self.host_decoder = on && host_decoder_supported(&self.device, self.dtype);
+        self.use_host = (on && self.host.is_some()) || self.graph.is_none();
     }
 
     pub fn host_decoder(&self) -> bool {
-        self.host_decoder
+        self.use_host
+    }
+
+    /// Bytes held by the host decoder's matrices, when it has its own (int8); `None` when it
+    /// shares the float32 tensors or there is none.
+    pub fn quantized_bytes(&self) -> Option<usize> {
+        match (&self.host, &self.graph) {
+            (Some(host), None) => Some(host.weight_bytes()),
+            _ => None,
+        }
+    }
+
+    fn backend(&self) -> Result<&dyn DecoderBackend> {
+        match (self.use_host, &self.host, &self.graph) {
+            (true, Some(host), _) => Ok(host),
+            (false, _, Some(graph)) => Ok(graph),
+            _ => candle_core::bail!("the model has no decoder"),
+        }
     }
 
     pub fn target_vocab_size(&self) -> usize {
@@ -358,6 +285,7 @@ impl MarianModel {
     pub fn encode(&self, ids: &[Vec<u32>], mask: &[Vec<u32>]) -> Result<(Tensor, Tensor)> {
         let b = ids.len();
         let s = ids.first().map_or(0, Vec::len);
+        let d = self.config.d_model;
         if s > self.config.max_position_embeddings {
             candle_core::bail!(
                 "source of {s} tokens is longer than the model's {} positions",
@@ -365,7 +293,6 @@ impl MarianModel {
             );
         }
         let flat: Vec<u32> = ids.iter().flatten().copied().collect();
-        let ids = Tensor::from_vec(flat, (b, s), &self.device)?;
         let additive: Vec<f32> = mask
             .iter()
             .flatten()
@@ -378,8 +305,27 @@ impl MarianModel {
             })
             .collect();
         let mask = Tensor::from_vec(additive, (b, 1, 1, s), &self.device)?.to_dtype(self.dtype)?;
-        let embedded = (self.encoder_embed.forward(&ids)? * self.embed_scale)?;
-        let mut h = embedded.broadcast_add(&self.positions.i(0..s)?)?;
+        let mut h = match &self.encoder_embed {
+            EncoderEmbedding::Graph(embed) => {
+                let ids = Tensor::from_vec(flat, (b, s), &self.device)?;
+                let embedded = (embed.forward(&ids)? * self.embed_scale)?;
+                embedded.broadcast_add(&self.positions.i(0..s)?)?
+            }
+            EncoderEmbedding::Host(table) => {
+                if let Some(&bad) = flat.iter().find(|&&t| t as usize >= table.rows()) {
+                    candle_core::bail!("token id {bad} is outside the vocabulary");
+                }
+                let positions = self.positions.i(0..s)?.flatten_all()?.to_vec1::<f32>()?;
+                let mut out = vec![0f32; b * s * d];
+                table.embed(
+                    &flat,
+                    self.embed_scale as f32,
+                    &positions.repeat(b),
+                    &mut out,
+                )?;
+                Tensor::from_vec(out, (b, s, d), &self.device)?
+            }
+        };
         for layer in &self.encoder {
             h = layer.forward(&h, &mask)?;
         }
@@ -395,55 +341,15 @@ impl MarianModel {
         rows_per_sentence: usize,
     ) -> Result<DecoderState> {
         let b = encoded.dim(0)?;
-        if self.host_decoder {
-            let cross = self
-                .decoder
-                .iter()
-                .map(|layer| layer.cross_attn.keys_values(encoded))
-                .collect::<Result<Vec<_>>>()?;
-            return Ok(DecoderState {
-                cache: Cache::Host(HostState::new(cross, mask, rows_per_sentence)?),
-                position: 0,
-                rows: b * rows_per_sentence,
-            });
-        }
-        let repeat: Vec<u32> = (0..b as u32)
-            .flat_map(|i| std::iter::repeat_n(i, rows_per_sentence))
-            .collect();
-        let index = Tensor::new(repeat.as_slice(), &self.device)?;
-        let layers = self
-            .decoder
-            .iter()
-            .map(|layer| {
-                let (k, v) = layer.cross_attn.keys_values(encoded)?;
-                let (k, v) = if rows_per_sentence > 1 {
-                    (k.index_select(&index, 0)?, v.index_select(&index, 0)?)
-                } else {
-                    (k, v)
-                };
-                Ok(LayerCache {
-                    self_kv: None,
-                    cross_kv: (k, v),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let encoder_mask = if rows_per_sentence > 1 {
-            mask.index_select(&index, 0)?
-        } else {
-            mask.clone()
-        };
         Ok(DecoderState {
-            cache: Cache::Graph {
-                layers,
-                encoder_mask,
-            },
+            backend: self.backend()?.start(encoded, mask, rows_per_sentence)?,
             position: 0,
             rows: b * rows_per_sentence,
         })
     }
 
     /// One decoding step: the next token of every row in; out, the logits without
-    /// `final_logits_bias`, transposed: vocab × rows, row-major, in f32.
+    /// `final_logits_bias`, rows × vocab, row-major, in f32.
     pub fn step(&self, state: &mut DecoderState, tokens: &[u32]) -> Result<Vec<f32>> {
         let rows = tokens.len();
         if state.position >= self.config.max_position_embeddings {
@@ -457,83 +363,7 @@ impl MarianModel {
         }
         let position = state.position;
         state.position += 1;
-        match &mut state.cache {
-            Cache::Graph {
-                layers,
-                encoder_mask,
-            } => self.graph_step(layers, encoder_mask, position, tokens),
-            Cache::Host(host) => self.host_step(host, position, tokens),
-        }
-    }
-
-    fn graph_step(
-        &self,
-        caches: &mut [LayerCache],
-        encoder_mask: &Tensor,
-        position: usize,
-        tokens: &[u32],
-    ) -> Result<Vec<f32>> {
-        let rows = tokens.len();
-        let ids = Tensor::new(tokens, &self.device)?.reshape((rows, 1))?;
-        let embedded = (self.decoder_embed.forward(&ids)? * self.embed_scale)?;
-        let position = self.positions.i(position..position + 1)?;
-        let mut h = embedded.broadcast_add(&position)?;
-        for (layer, cache) in self.decoder.iter().zip(caches.iter_mut()) {
-            let (k_new, v_new) = layer.self_attn.keys_values(&h)?;
-            let (k, v) = match cache.self_kv.take() {
-                Some((k, v)) => (
-                    Tensor::cat(&[&k, &k_new], 2)?,
-                    Tensor::cat(&[&v, &v_new], 2)?,
-                ),
-                None => (k_new, v_new),
-            };
-            let attended = layer.self_attn.attend(&h, &k, &v, None)?;
-            cache.self_kv = Some((k, v));
-            h = layer.self_attn_norm.forward(&(&h + attended)?)?;
-            let (ck, cv) = &cache.cross_kv;
-            let crossed = layer.cross_attn.attend(&h, ck, cv, Some(encoder_mask))?;
-            h = layer.cross_attn_norm.forward(&(&h + crossed)?)?;
-            h = layer.final_norm.forward(&(&h + layer.ffn.forward(&h)?)?)?;
-        }
-        let h = h.squeeze(1)?;
-        // (vocab, d) · (d, rows): the large weight is the row-major left operand, which the
-        // matrix product streams without repacking. The bias is added by the caller.
-        self.lm_head
-            .matmul(&h.t()?.contiguous()?)?
-            .to_dtype(DType::F32)?
-            .flatten_all()?
-            .to_vec1()
-    }
-
-    fn host_step(
-        &self,
-        state: &mut HostState,
-        position: usize,
-        tokens: &[u32],
-    ) -> Result<Vec<f32>> {
-        let rows = tokens.len();
-        let d = self.config.d_model;
-        let vocab = self.target_vocab_size();
-        let scale = self.embed_scale as f32;
-        let mut h = vec![0f32; rows * d];
-        host::with_slice(self.decoder_embed.embeddings(), |table| {
-            host::with_slice(&self.positions, |positions| {
-                let position = &positions[position * d..(position + 1) * d];
-                for (row, &token) in h.chunks_mut(d).zip(tokens) {
-                    let token = token as usize;
-                    let embedding = &table[token * d..(token + 1) * d];
-                    for ((x, e), p) in row.iter_mut().zip(embedding).zip(position) {
-                        *x = e * scale + p;
-                    }
-                }
-            })
-        })??;
-        let h = host::decoder_step(&self.decoder, state, h, rows)?;
-        let mut logits = vec![0f32; vocab * rows];
-        host::with_slice(&self.lm_head, |w| {
-            host::matmul_transposed(w, vocab, d, &h, rows, &mut logits)
-        })?;
-        Ok(logits)
+        self.backend()?.step(&mut state.backend, position, tokens)
     }
 
     /// `final_logits_bias`, in f32 on the host.
@@ -547,34 +377,6 @@ impl MarianModel {
     /// Keep rows `rows` of the cache, in that order (beam search reordering).
     pub fn reorder(&self, state: &mut DecoderState, rows: &[u32]) -> Result<()> {
         state.rows = rows.len();
-        match &mut state.cache {
-            Cache::Host(host) => host.reorder(rows),
-            Cache::Graph { layers, .. } => {
-                let index = Tensor::new(rows, &self.device)?;
-                for cache in layers {
-                    if let Some((k, v)) = cache.self_kv.take() {
-                        cache.self_kv =
-                            Some((k.index_select(&index, 0)?, v.index_select(&index, 0)?));
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sinusoidal_positions;
-
-    #[test]
-    fn positions_are_sines_then_cosines() {
-        let t = sinusoidal_positions(3, 4);
-        // position 0: sin(0)=0, sin(0)=0, cos(0)=1, cos(0)=1
-        assert_eq!(&t[0..4], &[0.0, 0.0, 1.0, 1.0]);
-        // position 1, j=0: sin(1); j=2 (second sine): sin(1/100)
-        assert_eq!(t[4], 1f64.sin() as f32);
-        assert_eq!(t[5], (1.0f64 / 100.0).sin() as f32);
-        assert_eq!(t[6], 1f64.cos() as f32);
+        self.backend()?.reorder(&mut state.backend, rows)
     }
 }

@@ -1,0 +1,130 @@
+//! The decoder step as a Candle graph: runs on any device and dtype. Self-attention keys/values
+//! are cached by concatenation, cross-attention keys/values are computed once per batch and
+//! repeated per beam, and beam reordering selects cache rows.
+
+use candle_core::{DType, Device, IndexOp, Module, Tensor};
+use candle_nn::Embedding;
+
+use super::{BackendState, DecoderBackend};
+use crate::marian::layers::DecoderLayer;
+
+type Result<T> = candle_core::Result<T>;
+
+/// The decoder's weights as Candle tensors.
+pub(in crate::marian) struct GraphDecoder {
+    pub(in crate::marian) layers: Vec<DecoderLayer>,
+    pub(in crate::marian) embed: Embedding,
+    /// Sinusoidal positions, (max_positions, d).
+    pub(in crate::marian) positions: Tensor,
+    pub(in crate::marian) embed_scale: f64,
+    /// (vocab, d).
+    pub(in crate::marian) lm_head: Tensor,
+    pub(in crate::marian) device: Device,
+}
+
+/// Per-layer cache: self-attention keys/values so far, and the cross-attention keys/values of
+/// the encoder output (computed once).
+struct LayerCache {
+    self_kv: Option<(Tensor, Tensor)>,
+    cross_kv: (Tensor, Tensor),
+}
+
+pub(in crate::marian) struct GraphState {
+    layers: Vec<LayerCache>,
+    /// Additive encoder padding mask, (rows, 1, 1, src_len).
+    encoder_mask: Tensor,
+}
+
+impl DecoderBackend for GraphDecoder {
+    fn start(
+        &self,
+        encoded: &Tensor,
+        mask: &Tensor,
+        rows_per_sentence: usize,
+    ) -> Result<BackendState> {
+        let b = encoded.dim(0)?;
+        let repeat: Vec<u32> = (0..b as u32)
+            .flat_map(|i| std::iter::repeat_n(i, rows_per_sentence))
+            .collect();
+        let index = Tensor::new(repeat.as_slice(), &self.device)?;
+        let layers = self
+            .layers
+            .iter()
+            .map(|layer| {
+                let (k, v) = layer.cross_attn.keys_values(encoded)?;
+                let (k, v) = if rows_per_sentence > 1 {
+                    (k.index_select(&index, 0)?, v.index_select(&index, 0)?)
+                } else {
+                    (k, v)
+                };
+                Ok(LayerCache {
+                    self_kv: None,
+                    cross_kv: (k, v),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let encoder_mask = if rows_per_sentence > 1 {
+            mask.index_select(&index, 0)?
+        } else {
+            mask.clone()
+        };
+        Ok(BackendState::Graph(GraphState {
+            layers,
+            encoder_mask,
+        }))
+    }
+
+    fn step(&self, state: &mut BackendState, position: usize, tokens: &[u32]) -> Result<Vec<f32>> {
+        let BackendState::Graph(state) = state else {
+            return Err(super::wrong_state());
+        };
+        let rows = tokens.len();
+        let ids = Tensor::new(tokens, &self.device)?.reshape((rows, 1))?;
+        let embedded = (self.embed.forward(&ids)? * self.embed_scale)?;
+        let position = self.positions.i(position..position + 1)?;
+        let mut h = embedded.broadcast_add(&position)?;
+        for (layer, cache) in self.layers.iter().zip(state.layers.iter_mut()) {
+            let (k_new, v_new) = layer.self_attn.keys_values(&h)?;
+            let (k, v) = match cache.self_kv.take() {
+                Some((k, v)) => (
+                    Tensor::cat(&[&k, &k_new], 2)?,
+                    Tensor::cat(&[&v, &v_new], 2)?,
+                ),
+                None => (k_new, v_new),
+            };
+            let attended = layer.self_attn.attend(&h, &k, &v, None)?;
+            cache.self_kv = Some((k, v));
+            h = layer.self_attn_norm.forward(&(&h + attended)?)?;
+            let (ck, cv) = &cache.cross_kv;
+            let crossed = layer
+                .cross_attn
+                .attend(&h, ck, cv, Some(&state.encoder_mask))?;
+            h = layer.cross_attn_norm.forward(&(&h + crossed)?)?;
+            h = layer.final_norm.forward(&(&h + layer.ffn.forward(&h)?)?)?;
+        }
+        let h = h.squeeze(1)?;
+        // (vocab, d) · (d, rows): the large weight is the row-major left operand, which the
+        // matrix product streams without repacking; then transposed to rows × vocab. The bias
+        // is added by the caller.
+        self.lm_head
+            .matmul(&h.t()?.contiguous()?)?
+            .to_dtype(DType::F32)?
+            .t()?
+            .contiguous()?
+            .flatten_all()?
+            .to_vec1()
+    }
+
+    fn reorder(&self, state: &mut BackendState, rows: &[u32]) -> Result<()> {
+        let BackendState::Graph(state) = state else {
+            return Err(super::wrong_state());
+        };
+        let index = Tensor::new(rows, &self.device)?;
+        for cache in &mut state.layers {
+            if let Some((k, v)) = cache.self_kv.take() {
+                cache.self_kv = Some((k.index_select(&index, 0)?, v.index_select(&index, 0)?));
+            }
+        }
+        Ok(())
+    }
+}

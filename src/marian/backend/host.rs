@@ -1,0 +1,610 @@
+//! The decoder step for the CPU on plain slices: the same operations as the Candle graph
+//! ([`super::graph`]), arranged for a one-token step, with its matrix products in the
+//! precision of its [`Matrix`]es (float32 or int8).
+//!
+//! Why a second implementation: in a decoding step every product is a skinny one (a few dozen
+//! rows against a whole weight matrix), and the layout Candle's `Linear` hands to the `gemm`
+//! crate, `x · Wᵀ`, makes it repack every weight matrix at every step; `W · xᵀ` streams the
+//! row-major weights as they are and runs 2–3× faster. Around the products, the step here keeps
+//! its buffers, attends with one query per row without batched tiny matrix products, reads the
+//! cross-attention keys/values once per sentence instead of once per beam, and reorders beams by
+//! index bookkeeping (`ancestry`) instead of copying the key/value cache.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use candle_core::{DType, Device, Tensor};
+
+use super::matrix::{with_slice, HostLinear, HostNorm, HostProducts, Matrix, Scratch};
+use super::{BackendState, DecoderBackend};
+use crate::marian::config::{Activation, MarianConfig};
+use crate::marian::layers::{Attention, DecoderLayer};
+use crate::marian::weights::MappedSafetensors;
+
+type Result<T> = candle_core::Result<T>;
+
+/// Dot product with eight independent accumulators (so that it vectorizes).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = a.len() / 8 * 8;
+    for (x, y) in a[..chunks].chunks_exact(8).zip(b[..chunks].chunks_exact(8)) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    let mut sum = acc.iter().sum::<f32>();
+    for (x, y) in a[chunks..].iter().zip(&b[chunks..]) {
+        sum += x * y;
+    }
+    sum
+}
+
+/// Softmax of `scores` in place (max-shifted), then `out += Σ weight · value(i)`.
+fn softmax_weighted_sum<'a>(
+    scores: &mut [f32],
+    value: impl Fn(usize) -> &'a [f32],
+    out: &mut [f32],
+) {
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0f32;
+    for s in scores.iter_mut() {
+        *s = (*s - max).exp();
+        sum += *s;
+    }
+    out.fill(0.0);
+    for (i, s) in scores.iter().enumerate() {
+        let w = s / sum;
+        for (o, v) in out.iter_mut().zip(value(i)) {
+            *o += w * v;
+        }
+    }
+}
+
+/// An embedding table read row by row: a Candle tensor, or rows read from the checkpoint file
+/// as they are looked up (none of the table stays resident).
+pub(in crate::marian) enum EmbeddingTable {
+    Tensor(Tensor),
+    Mapped {
+        file: Arc<MappedSafetensors>,
+        name: String,
+        shape: [usize; 2],
+    },
+}
+
+impl EmbeddingTable {
+    /// `scale × table[token] + position` for each token, rows × d.
+    pub(in crate::marian) fn embed(
+        &self,
+        tokens: &[u32],
+        scale: f32,
+        positions: &[f32],
+        out: &mut [f32],
+    ) -> Result<()> {
+        let d = positions.len() / tokens.len().max(1);
+        let write = |row: &mut [f32], embedding: &[f32], position: &[f32]| {
+            for ((x, e), p) in row.iter_mut().zip(embedding).zip(position) {
+                *x = e * scale + p;
+            }
+        };
+        match self {
+            EmbeddingTable::Tensor(table) => with_slice(table, |table| {
+                for ((row, &token), position) in
+                    out.chunks_mut(d).zip(tokens).zip(positions.chunks(d))
+                {
+                    let token = token as usize;
+                    write(row, &table[token * d..(token + 1) * d], position);
+                }
+            }),
+            EmbeddingTable::Mapped { file, name, shape } => {
+                let mut values = vec![0f32; d];
+                for ((row, &token), position) in
+                    out.chunks_mut(d).zip(tokens).zip(positions.chunks(d))
+                {
+                    file.read_range(name, shape, token as usize * d, d, &mut values)?;
+                    write(row, &values, position);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub(in crate::marian) fn rows(&self) -> usize {
+        match self {
+            EmbeddingTable::Tensor(t) => t.dim(0).unwrap_or(0),
+            EmbeddingTable::Mapped { shape, .. } => shape[0],
+        }
+    }
+}
+
+pub(in crate::marian) struct HostAttention {
+    q: HostLinear,
+    k: HostLinear,
+    v: HostLinear,
+    out: HostLinear,
+    heads: usize,
+    head_dim: usize,
+    scaling: f32,
+}
+
+impl HostAttention {
+    fn from_candle(attention: &Attention) -> Result<Self> {
+        Ok(HostAttention {
+            q: HostLinear::from_candle(attention.q.candle()?)?,
+            k: HostLinear::from_candle(attention.k.candle()?)?,
+            v: HostLinear::from_candle(attention.v.candle()?)?,
+            out: HostLinear::from_candle(attention.out.candle()?)?,
+            heads: attention.heads,
+            head_dim: attention.head_dim,
+            scaling: attention.scaling as f32,
+        })
+    }
+}
+
+pub(in crate::marian) struct HostLayer {
+    self_attn: HostAttention,
+    self_attn_norm: HostNorm,
+    cross_attn: HostAttention,
+    cross_attn_norm: HostNorm,
+    fc1: HostLinear,
+    fc2: HostLinear,
+    activation: Activation,
+    final_norm: HostNorm,
+}
+
+impl HostLayer {
+    fn from_candle(layer: &DecoderLayer) -> Result<Self> {
+        Ok(HostLayer {
+            self_attn: HostAttention::from_candle(&layer.self_attn)?,
+            self_attn_norm: HostNorm::from_candle(&layer.self_attn_norm)?,
+            cross_attn: HostAttention::from_candle(&layer.cross_attn)?,
+            cross_attn_norm: HostNorm::from_candle(&layer.cross_attn_norm)?,
+            fc1: HostLinear::from_candle(layer.ffn.fc1.candle()?)?,
+            fc2: HostLinear::from_candle(layer.ffn.fc2.candle()?)?,
+            activation: layer.ffn.activation,
+            final_norm: HostNorm::from_candle(&layer.final_norm)?,
+        })
+    }
+}
+
+/// The decoder's weights for the host step.
+pub(in crate::marian) struct HostDecoder {
+    layers: Vec<HostLayer>,
+    embed: EmbeddingTable,
+    /// Sinusoidal positions, (max_positions × d).
+    positions: Vec<f32>,
+    embed_scale: f32,
+    /// (vocab × d).
+    lm_head: Matrix,
+    d: usize,
+}
+
+/// Reads the decoder's weights from the mapped checkpoint, releasing each tensor's pages once
+/// it is converted.
+pub(in crate::marian) struct Loader<'a> {
+    pub(in crate::marian) file: &'a MappedSafetensors,
+    pub(in crate::marian) products: HostProducts,
+}
+
+impl Loader<'_> {
+    fn vector(&self, name: &str, n: usize) -> Result<Vec<f32>> {
+        let values = self.file.f32_all(name, &[n])?.into_owned();
+        self.file.release(name);
+        Ok(values)
+    }
+
+    pub(in crate::marian) fn linear(
+        &self,
+        prefix: &str,
+        n_in: usize,
+        n_out: usize,
+    ) -> Result<HostLinear> {
+        let name = format!("{prefix}.weight");
+        let shape = [n_out, n_in];
+        let mut failure = None;
+        let matrix = Matrix::from_rows(n_out, n_in, self.products, |o| {
+            match self.file.f32_range(&name, &shape, o * n_in, n_in) {
+                Ok(row) => row,
+                Err(e) => {
+                    failure.get_or_insert(e);
+                    Cow::Owned(vec![0.0; n_in])
+                }
+            }
+        })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        self.file.release(&name);
+        let bias = format!("{prefix}.bias");
+        let bias = if self.file.contains(&bias) {
+            Some(self.vector(&bias, n_out)?)
+        } else {
+            None
+        };
+        Ok(HostLinear { matrix, bias })
+    }
+
+    fn norm(&self, prefix: &str, d: usize) -> Result<HostNorm> {
+        Ok(HostNorm {
+            alpha: self.vector(&format!("{prefix}.weight"), d)?,
+            beta: self.vector(&format!("{prefix}.bias"), d)?,
+        })
+    }
+
+    fn attention(&self, prefix: &str, d: usize, heads: usize) -> Result<HostAttention> {
+        let head_dim = d / heads;
+        Ok(HostAttention {
+            q: self.linear(&format!("{prefix}.q_proj"), d, d)?,
+            k: self.linear(&format!("{prefix}.k_proj"), d, d)?,
+            v: self.linear(&format!("{prefix}.v_proj"), d, d)?,
+            out: self.linear(&format!("{prefix}.out_proj"), d, d)?,
+            heads,
+            head_dim,
+            scaling: (head_dim as f64).powf(-0.5) as f32,
+        })
+    }
+}
+
+/// The first of `names` the checkpoint holds.
+pub(in crate::marian) fn first_present<'a>(
+    file: &MappedSafetensors,
+    names: &[&'a str],
+) -> Result<&'a str> {
+    names
+        .iter()
+        .copied()
+        .find(|n| file.contains(n))
+        .ok_or_else(|| {
+            candle_core::Error::Msg(format!(
+                "none of the tensors {} is in the checkpoint",
+                names.join(", ")
+            ))
+        })
+}
+
+impl HostDecoder {
+    /// The float32 host step over the Candle graph's own weights (shared, not copied).
+    pub(in crate::marian) fn from_candle(
+        layers: &[DecoderLayer],
+        embed: &Tensor,
+        positions: &Tensor,
+        embed_scale: f64,
+        lm_head: &Tensor,
+    ) -> Result<Self> {
+        Ok(HostDecoder {
+            layers: layers
+                .iter()
+                .map(HostLayer::from_candle)
+                .collect::<Result<_>>()?,
+            embed: EmbeddingTable::Tensor(embed.clone()),
+            positions: positions.flatten_all()?.to_vec1()?,
+            embed_scale: embed_scale as f32,
+            lm_head: Matrix::f32(lm_head)?,
+            d: embed.dim(1)?,
+        })
+    }
+
+    /// The decoder read straight from the mapped checkpoint into `products`' precision: the
+    /// embedding table stays mapped, every matrix is converted and its float pages released.
+    pub(in crate::marian) fn load(
+        config: &MarianConfig,
+        file: &Arc<MappedSafetensors>,
+        products: HostProducts,
+    ) -> Result<Self> {
+        let d = config.d_model;
+        let activation = config.activation().map_err(candle_core::Error::Msg)?;
+        let loader = Loader {
+            file: file.as_ref(),
+            products,
+        };
+        let target_vocab = config.target_vocab_size();
+        let embed_name = if config.share_encoder_decoder_embeddings {
+            first_present(
+                file,
+                &["model.shared.weight", "model.decoder.embed_tokens.weight"],
+            )?
+        } else {
+            first_present(file, &["model.decoder.embed_tokens.weight"])?
+        };
+        let embed_rows = if config.share_encoder_decoder_embeddings {
+            config.vocab_size
+        } else {
+            target_vocab
+        };
+        let lm_head_name = if config.tie_word_embeddings {
+            embed_name
+        } else {
+            first_present(file, &["lm_head.weight"])?
+        };
+        let heads = config.decoder_attention_heads;
+        let layers = (0..config.decoder_layers)
+            .map(|i| {
+                let p = format!("model.decoder.layers.{i}");
+                Ok(HostLayer {
+                    self_attn: loader.attention(&format!("{p}.self_attn"), d, heads)?,
+                    self_attn_norm: loader.norm(&format!("{p}.self_attn_layer_norm"), d)?,
+                    cross_attn: loader.attention(&format!("{p}.encoder_attn"), d, heads)?,
+                    cross_attn_norm: loader.norm(&format!("{p}.encoder_attn_layer_norm"), d)?,
+                    fc1: loader.linear(&format!("{p}.fc1"), d, config.decoder_ffn_dim)?,
+                    fc2: loader.linear(&format!("{p}.fc2"), config.decoder_ffn_dim, d)?,
+                    activation,
+                    final_norm: loader.norm(&format!("{p}.final_layer_norm"), d)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // The tied head reads the first `target_vocab` rows of the table.
+        let lm_head = loader.lm_head_rows(lm_head_name, embed_rows, target_vocab, d)?;
+        Ok(HostDecoder {
+            layers,
+            embed: EmbeddingTable::Mapped {
+                file: file.clone(),
+                name: embed_name.to_string(),
+                shape: [embed_rows, d],
+            },
+            positions: crate::marian::layers::sinusoidal_positions(
+                config.max_position_embeddings,
+                d,
+            ),
+            embed_scale: if config.scale_embedding {
+                (d as f64).sqrt() as f32
+            } else {
+                1.0
+            },
+            lm_head,
+            d,
+        })
+    }
+
+    /// Bytes held by the matrices (the mapped embedding table not counted).
+    pub(in crate::marian) fn weight_bytes(&self) -> usize {
+        let linear = |l: &HostLinear| l.matrix.bytes();
+        let attention =
+            |a: &HostAttention| linear(&a.q) + linear(&a.k) + linear(&a.v) + linear(&a.out);
+        self.layers
+            .iter()
+            .map(|l| {
+                attention(&l.self_attn) + attention(&l.cross_attn) + linear(&l.fc1) + linear(&l.fc2)
+            })
+            .sum::<usize>()
+            + self.lm_head.bytes()
+    }
+}
+
+impl Loader<'_> {
+    /// The output projection: the first `vocab` rows of the table `name` (table_rows × d),
+    /// read row by row; the pages are released in chunks so that the float table is never
+    /// resident as a whole.
+    fn lm_head_rows(
+        &self,
+        name: &str,
+        table_rows: usize,
+        vocab: usize,
+        d: usize,
+    ) -> Result<Matrix> {
+        const CHUNK: usize = 2048;
+        let shape = [table_rows, d];
+        let mut failure = None;
+        let matrix = Matrix::from_rows(vocab, d, self.products, |o| {
+            if o % CHUNK == 0 && o > 0 {
+                self.file.release_range(name, (o - CHUNK) * d, CHUNK * d);
+            }
+            self.file
+                .f32_range(name, &shape, o * d, d)
+                .unwrap_or_else(|e| {
+                    failure.get_or_insert(e);
+                    Cow::Owned(vec![0.0; d])
+                })
+        })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        self.file.release(name);
+        Ok(matrix)
+    }
+}
+
+/// Decoding state of the host step.
+pub(in crate::marian) struct HostState {
+    rows_per_sentence: usize,
+    /// Where each sentence's source tokens start in `cross` (and, last, their total).
+    sentence_start: Vec<usize>,
+    /// Per layer: cross-attention keys and values of the source tokens (padding left out),
+    /// (tokens, d).
+    cross: Vec<(Vec<f32>, Vec<f32>)>,
+    /// Per layer, per decoded position: self-attention keys and values, (rows, d) as the rows
+    /// were at that position.
+    self_kv: Vec<Vec<(Vec<f32>, Vec<f32>)>>,
+    /// Per decoded position: for each current row, the row it descends from at that position.
+    ancestry: Vec<Vec<u32>>,
+}
+
+thread_local! {
+    /// Product buffers, one set per decoding thread.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Run `f` with this thread's product buffers.
+pub(in crate::marian) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|scratch| f(&mut scratch.borrow_mut()))
+}
+
+impl DecoderBackend for HostDecoder {
+    fn start(
+        &self,
+        encoded: &Tensor,
+        mask: &Tensor,
+        rows_per_sentence: usize,
+    ) -> Result<BackendState> {
+        let (_, src_len, d) = encoded.dims3()?;
+        debug_assert_eq!(d, self.d);
+        let encoded = encoded
+            .flatten_all()?
+            .to_dtype(DType::F32)?
+            .to_vec1::<f32>()?;
+        let mask = mask.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+        // Only the source tokens get keys and values (padding would get zero weight): the
+        // encoder rows at unmasked positions, sentence after sentence.
+        let mut tokens = Vec::new();
+        let mut sentence_start = Vec::new();
+        for (sentence, row) in mask.chunks(src_len.max(1)).enumerate() {
+            sentence_start.push(tokens.len() / d);
+            for (s, &m) in row.iter().enumerate() {
+                if m == 0.0 {
+                    let at = (sentence * src_len + s) * d;
+                    tokens.extend_from_slice(&encoded[at..at + d]);
+                }
+            }
+        }
+        sentence_start.push(tokens.len() / d);
+        let total = tokens.len() / d;
+        let cross = with_scratch(|scratch| {
+            self.layers
+                .iter()
+                .map(|layer| {
+                    let attention = &layer.cross_attn;
+                    Ok((
+                        attention.k.forward(&tokens, total, scratch)?,
+                        attention.v.forward(&tokens, total, scratch)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()
+        })?;
+        Ok(BackendState::Host(HostState {
+            rows_per_sentence,
+            sentence_start,
+            self_kv: vec![Vec::new(); cross.len()],
+            cross,
+            ancestry: Vec::new(),
+        }))
+    }
+
+    fn step(&self, state: &mut BackendState, position: usize, tokens: &[u32]) -> Result<Vec<f32>> {
+        let BackendState::Host(state) = state else {
+            return Err(super::wrong_state());
+        };
+        let rows = tokens.len();
+        let d = self.d;
+        if let Some(&bad) = tokens.iter().find(|&&t| t as usize >= self.embed.rows()) {
+            candle_core::bail!("token id {bad} is outside the vocabulary");
+        }
+        let mut h = vec![0f32; rows * d];
+        let position = self.positions[position * d..(position + 1) * d].repeat(rows);
+        self.embed
+            .embed(tokens, self.embed_scale, &position, &mut h)?;
+        SCRATCH.with(|scratch| {
+            let scratch = &mut scratch.borrow_mut();
+            let h = self.layers_step(state, h, rows, scratch)?;
+            let vocab = self.lm_head.dims().0;
+            let mut logits = vec![0f32; rows * vocab];
+            self.lm_head.product(&h, rows, None, &mut logits, scratch)?;
+            Ok(logits)
+        })
+    }
+
+    fn reorder(&self, state: &mut BackendState, rows: &[u32]) -> Result<()> {
+        let BackendState::Host(state) = state else {
+            return Err(super::wrong_state());
+        };
+        for line in &mut state.ancestry {
+            *line = rows.iter().map(|&r| line[r as usize]).collect();
+        }
+        Ok(())
+    }
+}
+
+impl HostDecoder {
+    /// The decoder layers for one step: `h` (rows × d) holds the embedded tokens; returns the
+    /// final hidden states (rows × d).
+    fn layers_step(
+        &self,
+        state: &mut HostState,
+        mut h: Vec<f32>,
+        rows: usize,
+        scratch: &mut Scratch,
+    ) -> Result<Vec<f32>> {
+        let d = self.d;
+        state.ancestry.push((0..rows as u32).collect());
+        let steps = state.ancestry.len();
+        let mut scores = Vec::new();
+        let mut context = vec![0f32; rows * d];
+        for (l, layer) in self.layers.iter().enumerate() {
+            // Self-attention over every position so far, following each row's ancestry.
+            let attention = &layer.self_attn;
+            let (heads, head_dim, scaling) =
+                (attention.heads, attention.head_dim, attention.scaling);
+            let q = attention.q.forward(&h, rows, scratch)?;
+            let k = attention.k.forward(&h, rows, scratch)?;
+            let v = attention.v.forward(&h, rows, scratch)?;
+            state.self_kv[l].push((k, v));
+            let cache = &state.self_kv[l];
+            for r in 0..rows {
+                for head in 0..heads {
+                    let span = head * head_dim..(head + 1) * head_dim;
+                    let query = &q[r * d..][span.clone()];
+                    let at = |t: usize| state.ancestry[t][r] as usize * d + head * head_dim;
+                    scores.clear();
+                    scores.extend((0..steps).map(|t| {
+                        let key = &cache[t].0[at(t)..at(t) + head_dim];
+                        dot(query, key) * scaling
+                    }));
+                    softmax_weighted_sum(
+                        &mut scores,
+                        |t| &cache[t].1[at(t)..at(t) + head_dim],
+                        &mut context[r * d..][span],
+                    );
+                }
+            }
+            let attended = attention.out.forward(&context, rows, scratch)?;
+            layer.self_attn_norm.add_and_norm(&mut h, &attended);
+
+            // Cross-attention over the sentence's source tokens (padding skipped: its additive
+            // mask makes its weight exactly zero).
+            let attention = &layer.cross_attn;
+            let (heads, head_dim, scaling) =
+                (attention.heads, attention.head_dim, attention.scaling);
+            let q = attention.q.forward(&h, rows, scratch)?;
+            let (ck, cv) = &state.cross[l];
+            for r in 0..rows {
+                let sentence = r / state.rows_per_sentence;
+                let tokens = state.sentence_start[sentence]..state.sentence_start[sentence + 1];
+                for head in 0..heads {
+                    let span = head * head_dim..(head + 1) * head_dim;
+                    let query = &q[r * d..][span.clone()];
+                    let at = |t: usize| t * d + head * head_dim;
+                    scores.clear();
+                    scores.extend(
+                        tokens
+                            .clone()
+                            .map(|t| dot(query, &ck[at(t)..at(t) + head_dim]) * scaling),
+                    );
+                    softmax_weighted_sum(
+                        &mut scores,
+                        |i| {
+                            let t = tokens.start + i;
+                            &cv[at(t)..at(t) + head_dim]
+                        },
+                        &mut context[r * d..][span],
+                    );
+                }
+            }
+            let crossed = attention.out.forward(&context, rows, scratch)?;
+            layer.cross_attn_norm.add_and_norm(&mut h, &crossed);
+
+            // Feed-forward.
+            let mut inner = layer.fc1.forward(&h, rows, scratch)?;
+            match layer.activation {
+                Activation::Relu => inner.iter_mut().for_each(|x| *x = x.max(0.0)),
+                Activation::Swish => inner.iter_mut().for_each(|x| *x = *x / (1.0 + (-*x).exp())),
+                // The GELUs go through Candle, exactly as the graph computes them.
+                Activation::Gelu | Activation::GeluTanh => {
+                    let n = inner.len();
+                    let t = Tensor::from_vec(inner, n, &Device::Cpu)?;
+                    inner = super::activate(&t, layer.activation)?.to_vec1()?;
+                }
+            }
+            let out = layer.fc2.forward(&inner, rows, scratch)?;
+            layer.final_norm.add_and_norm(&mut h, &out);
+        }
+        Ok(h)
+    }
+}

@@ -1,0 +1,249 @@
+//! The host step's weights: each product's matrix in the precision chosen at load (float32
+//! sharing Candle's tensor, or int8 packed for its kernel), biases and layer norms as plain
+//! vectors.
+
+use std::borrow::Cow;
+
+use candle_core::{Storage, Tensor};
+use candle_nn::{LayerNorm, Linear};
+
+use super::int8::{Int8Kernel, Int8Matrix, Int8Rows};
+
+type Result<T> = candle_core::Result<T>;
+
+/// How the host step computes the matrix products of weights read from the mapped file (the
+/// float32 host step shares Candle's tensors instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostProducts {
+    /// Int8 weights and activations, with the given kernel.
+    Int8(Int8Kernel),
+}
+
+/// Run `f` on the data of a contiguous CPU f32 tensor.
+pub(in crate::marian) fn with_slice<R>(tensor: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
+    let (storage, layout) = tensor.storage_and_layout();
+    let Storage::Cpu(cpu) = &*storage else {
+        candle_core::bail!("the host decoder needs tensors on the CPU");
+    };
+    let data = cpu.as_slice::<f32>()?;
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        candle_core::bail!("the host decoder needs contiguous weights");
+    };
+    Ok(f(&data[start..end]))
+}
+
+/// `out` (n_out × rows, row-major) = `w` (n_out × n_in, row-major) · `x`ᵀ, `x` rows × n_in.
+///
+/// `W · xᵀ` streams the row-major weights as they are; Candle's `x · Wᵀ` would make `gemm`
+/// repack the whole weight matrix at every step.
+pub(in crate::marian) fn matmul_transposed(
+    w: &[f32],
+    n_out: usize,
+    n_in: usize,
+    x: &[f32],
+    rows: usize,
+    out: &mut [f32],
+) {
+    assert!(w.len() >= n_out * n_in && x.len() >= rows * n_in && out.len() >= n_out * rows);
+    // SAFETY: the three slices hold at least the elements the strides below address, as
+    // asserted; `out` does not alias the inputs (it is a distinct `&mut`).
+    unsafe {
+        gemm::gemm(
+            n_out,
+            rows,
+            n_in,
+            out.as_mut_ptr(),
+            1,
+            rows as isize,
+            false,
+            w.as_ptr(),
+            1,
+            n_in as isize,
+            x.as_ptr(),
+            n_in as isize,
+            1,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// A weight matrix, n_out × n_in.
+pub(in crate::marian) enum Matrix {
+    /// Float32, row-major, on the CPU (shared with the Candle graph).
+    F32 {
+        weight: Tensor,
+        n_out: usize,
+        n_in: usize,
+    },
+    Int8 {
+        matrix: Int8Matrix,
+        kernel: Int8Kernel,
+    },
+}
+
+/// Buffers a thread reuses across products.
+#[derive(Default)]
+pub(in crate::marian) struct Scratch {
+    transposed: Vec<f32>,
+    int8_rows: Int8Rows,
+    int8_sums: Vec<i32>,
+}
+
+impl Matrix {
+    pub(in crate::marian) fn f32(weight: &Tensor) -> Result<Self> {
+        let (n_out, n_in) = weight.dims2()?;
+        Ok(Matrix::F32 {
+            weight: weight.clone(),
+            n_out,
+            n_in,
+        })
+    }
+
+    /// The matrix whose row `o` is `row(o)`, in `products`' precision.
+    pub(in crate::marian) fn from_rows<'a>(
+        n_out: usize,
+        n_in: usize,
+        products: HostProducts,
+        row: impl FnMut(usize) -> Cow<'a, [f32]>,
+    ) -> Result<Self> {
+        Ok(match products {
+            HostProducts::Int8(kernel) => Matrix::Int8 {
+                matrix: Int8Matrix::from_rows(n_out, n_in, row),
+                kernel,
+            },
+        })
+    }
+
+    pub(in crate::marian) fn dims(&self) -> (usize, usize) {
+        match self {
+            Matrix::F32 { n_out, n_in, .. } => (*n_out, *n_in),
+            Matrix::Int8 { matrix, .. } => (matrix.n_out(), matrix.n_in()),
+        }
+    }
+
+    /// `x · Wᵀ + bias` for rows × n_in `x`, into `out`, rows × n_out.
+    pub(in crate::marian) fn product(
+        &self,
+        x: &[f32],
+        rows: usize,
+        bias: Option<&[f32]>,
+        out: &mut [f32],
+        scratch: &mut Scratch,
+    ) -> Result<()> {
+        let (n_out, n_in) = self.dims();
+        match self {
+            Matrix::F32 { weight, .. } => {
+                scratch.transposed.resize(n_out * rows, 0.0);
+                with_slice(weight, |w| {
+                    matmul_transposed(w, n_out, n_in, x, rows, &mut scratch.transposed)
+                })?;
+                // (n_out × rows) → (rows × n_out), adding the bias, in cache-friendly blocks.
+                const BLOCK: usize = 256;
+                let columns = &scratch.transposed;
+                for o0 in (0..n_out).step_by(BLOCK) {
+                    let o1 = (o0 + BLOCK).min(n_out);
+                    for r in 0..rows {
+                        let row = &mut out[r * n_out + o0..r * n_out + o1];
+                        for (value, o) in row.iter_mut().zip(o0..o1) {
+                            *value = columns[o * rows + r] + bias.map_or(0.0, |b| b[o]);
+                        }
+                    }
+                }
+            }
+            Matrix::Int8 { matrix, kernel } => {
+                scratch.int8_rows.quantize(x, rows, n_in, *kernel);
+                matrix.matmul(
+                    &scratch.int8_rows,
+                    bias,
+                    *kernel,
+                    &mut scratch.int8_sums,
+                    out,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes held by the weights.
+    pub(in crate::marian) fn bytes(&self) -> usize {
+        match self {
+            Matrix::F32 { n_out, n_in, .. } => 4 * n_out * n_in,
+            Matrix::Int8 { matrix, .. } => matrix.bytes(),
+        }
+    }
+}
+
+/// A linear layer of the host step.
+pub(in crate::marian) struct HostLinear {
+    pub(in crate::marian) matrix: Matrix,
+    pub(in crate::marian) bias: Option<Vec<f32>>,
+}
+
+impl HostLinear {
+    /// The float32 layer sharing Candle's weight.
+    pub(in crate::marian) fn from_candle(layer: &Linear) -> Result<Self> {
+        Ok(HostLinear {
+            matrix: Matrix::f32(layer.weight())?,
+            bias: layer
+                .bias()
+                .map(|b| b.flatten_all()?.to_vec1::<f32>())
+                .transpose()?,
+        })
+    }
+
+    /// `x · Wᵀ + b`, rows × n_out.
+    pub(in crate::marian) fn forward(
+        &self,
+        x: &[f32],
+        rows: usize,
+        scratch: &mut Scratch,
+    ) -> Result<Vec<f32>> {
+        let mut out = vec![0f32; rows * self.matrix.dims().0];
+        self.matrix
+            .product(x, rows, self.bias.as_deref(), &mut out, scratch)?;
+        Ok(out)
+    }
+}
+
+/// A layer norm's scale and shift.
+pub(in crate::marian) struct HostNorm {
+    pub(in crate::marian) alpha: Vec<f32>,
+    pub(in crate::marian) beta: Vec<f32>,
+}
+
+impl HostNorm {
+    pub(in crate::marian) fn from_candle(norm: &LayerNorm) -> Result<Self> {
+        let Some(bias) = norm.bias() else {
+            candle_core::bail!("Marian layer norms have a bias");
+        };
+        Ok(HostNorm {
+            alpha: norm.weight().flatten_all()?.to_vec1()?,
+            beta: bias.flatten_all()?.to_vec1()?,
+        })
+    }
+
+    /// `norm(x + residual)` in place in `x`, as Candle's fused f32 layer norm computes it.
+    pub(in crate::marian) fn add_and_norm(&self, x: &mut [f32], residual: &[f32]) {
+        const EPS: f32 = 1e-5;
+        let d = self.alpha.len();
+        for (row, res) in x.chunks_mut(d).zip(residual.chunks(d)) {
+            let (mut sum, mut sum2) = (0f32, 0f32);
+            for (v, r) in row.iter_mut().zip(res) {
+                *v += r;
+                sum += *v;
+                sum2 += *v * *v;
+            }
+            let mean = sum / d as f32;
+            let var = sum2 / d as f32 - mean * mean;
+            let inv_std = (var + EPS).sqrt().recip();
+            for ((v, a), b) in row.iter_mut().zip(&self.alpha).zip(&self.beta) {
+                *v = (*v - mean) * inv_std * a + b;
+            }
+        }
+    }
+}
