@@ -95,12 +95,19 @@ impl Engine for TranslatorEngine {
     }
 
     fn identity(&self) -> String {
-        format!(
+        let mut identity = format!(
             "{}|{:?}|{:?}",
             self.model_name,
             self.config,
             self.translator.model.config()
-        )
+        );
+        // Other precisions translate differently; f32 keeps the keys it always had.
+        let precision = self.translator.model.precision();
+        if precision != crate::marian::Precision::F32 {
+            identity.push('|');
+            identity.push_str(precision.name());
+        }
+        identity
     }
 }
 

@@ -315,7 +315,9 @@ fn main() {
 
     println!("{N_SENT} newstest2014 sentences × {NEW_TOKENS} new tokens, batch {BATCH}, 2 threads, random opus-mt-fr-en-shaped model");
     println!();
-    println!("| engine | greedy (tok/s) | beam 4 (tok/s) | peak RSS greedy / beam (MB) | load (s) |");
+    println!(
+        "| engine | greedy (tok/s) | beam 4 (tok/s) | peak RSS greedy / beam (MB) | load (s) |"
+    );
     println!("|---|---:|---:|---:|---:|");
     let mut speed = std::collections::BTreeMap::new();
     for engine in engines.iter().map(String::as_str) {

@@ -40,15 +40,29 @@ fn top_k(values: &[f32], k: usize) -> Vec<usize> {
 /// candidate).
 fn top_k_of_beams(rows: &[f32], vocab: usize, running: &[Beam], k: usize) -> Vec<usize> {
     let mut best: Vec<(usize, f32)> = Vec::with_capacity(k + 1);
+    const CHUNK: usize = 16;
     for (j, (row, beam)) in rows.chunks(vocab).zip(running).enumerate() {
-        for (i, &logprob) in row.iter().enumerate() {
-            let v = logprob + beam.score;
-            if best.len() == k && v <= best[k - 1].1 {
-                continue;
+        for (c, chunk) in row.chunks(CHUNK).enumerate() {
+            // Once the list is full, a chunk none of whose values beats its last entry changes
+            // nothing: skipped after one vectorizable pass (most of the vocabulary).
+            if best.len() == k {
+                let threshold = best[k - 1].1;
+                if chunk
+                    .iter()
+                    .all(|&logprob| logprob + beam.score <= threshold)
+                {
+                    continue;
+                }
             }
-            let at = best.partition_point(|&(_, w)| w >= v);
-            best.insert(at, (j * vocab + i, v));
-            best.truncate(k);
+            for (i, &logprob) in chunk.iter().enumerate() {
+                let v = logprob + beam.score;
+                if best.len() == k && v <= best[k - 1].1 {
+                    continue;
+                }
+                let at = best.partition_point(|&(_, w)| w >= v);
+                best.insert(at, (j * vocab + c * CHUNK + i, v));
+                best.truncate(k);
+            }
         }
     }
     best.into_iter().map(|(i, _)| i).collect()

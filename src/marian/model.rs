@@ -18,6 +18,7 @@ use super::backend::{BackendState, DecoderBackend};
 use super::config::MarianConfig;
 use super::layers::{get_first, mask_value, sinusoidal_positions, DecoderLayer, EncoderLayer};
 use super::weights::{MappedSafetensors, ReleasingBackend};
+use super::Precision;
 
 type Result<T> = candle_core::Result<T>;
 
@@ -62,6 +63,7 @@ pub struct MarianModel {
     host: Option<HostDecoder>,
     /// Whether steps run on `host` rather than `graph`.
     use_host: bool,
+    precision: Precision,
 }
 
 impl MarianModel {
@@ -183,6 +185,7 @@ impl MarianModel {
         let mut model = Self::with_encoder(config, &vb, encoder_embed, positions, Some(&loader))?;
         model.host = Some(HostDecoder::load(config, &file, products)?);
         model.use_host = true;
+        model.precision = Precision::Int8;
         Ok(model)
     }
 
@@ -237,6 +240,7 @@ impl MarianModel {
             graph: None,
             host: None,
             use_host: false,
+            precision: Precision::from(vb.dtype()),
         })
     }
 
@@ -246,6 +250,11 @@ impl MarianModel {
 
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// The precision the model computes in.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// Whether decoding steps run on the host path (the default on the CPU) rather than

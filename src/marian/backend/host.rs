@@ -333,7 +333,12 @@ impl HostDecoder {
             })
             .collect::<Result<Vec<_>>>()?;
         // The tied head reads the first `target_vocab` rows of the table.
-        let lm_head = loader.lm_head_rows(lm_head_name, embed_rows, target_vocab, d)?;
+        // Its activations keep their residual: measured on the benchmark model, the output
+        // projection's activation rounding is most of the int8 drift (teacher-forced mean
+        // |Δ log-prob| 0.0044 → 0.0035), for one pass over the weights.
+        let lm_head = loader
+            .lm_head_rows(lm_head_name, embed_rows, target_vocab, d)?
+            .with_residual();
         Ok(HostDecoder {
             layers,
             embed: EmbeddingTable::Mapped {

@@ -83,6 +83,9 @@ pub(in crate::marian) enum Matrix {
     Int8 {
         matrix: Int8Matrix,
         kernel: Int8Kernel,
+        /// Quantize the activations with their residual (about 15 bits): for the output
+        /// projection, where the activations' rounding is most of the int8 drift.
+        residual: bool,
     },
 }
 
@@ -115,6 +118,7 @@ impl Matrix {
             HostProducts::Int8(kernel) => Matrix::Int8 {
                 matrix: Int8Matrix::from_rows(n_out, n_in, row),
                 kernel,
+                residual: false,
             },
         })
     }
@@ -155,8 +159,18 @@ impl Matrix {
                     }
                 }
             }
-            Matrix::Int8 { matrix, kernel } => {
-                scratch.int8_rows.quantize(x, rows, n_in, *kernel);
+            Matrix::Int8 {
+                matrix,
+                kernel,
+                residual,
+            } => {
+                if *residual {
+                    scratch
+                        .int8_rows
+                        .quantize_with_residual(x, rows, n_in, *kernel);
+                } else {
+                    scratch.int8_rows.quantize(x, rows, n_in, *kernel);
+                }
                 matrix.matmul(
                     &scratch.int8_rows,
                     bias,
@@ -167,6 +181,18 @@ impl Matrix {
             }
         }
         Ok(())
+    }
+
+    /// This matrix with its activations quantized with their residual (int8 only).
+    pub(in crate::marian) fn with_residual(self) -> Self {
+        match self {
+            Matrix::Int8 { matrix, kernel, .. } => Matrix::Int8 {
+                matrix,
+                kernel,
+                residual: true,
+            },
+            other => other,
+        }
     }
 
     /// Bytes held by the weights.
