@@ -124,9 +124,14 @@ pub fn load_model(
         }
     };
     let vb = if is_safetensors {
-        // SAFETY: the file is memory-mapped read-only; entente never writes model files, and a
-        // file changed by another process while mapped is outside what any loader can guard.
-        unsafe { VarBuilder::from_mmaped_safetensors(&[weights], dtype, device) }.map_err(err)?
+        // Mapped, each tensor's pages released once copied (Candle's own mapped loader keeps
+        // the whole file resident until the model is built).
+        let file = weights::MappedSafetensors::open(weights)?;
+        VarBuilder::from_backend(
+            Box::new(weights::ReleasingBackend(file)),
+            dtype,
+            device.clone(),
+        )
     } else {
         VarBuilder::from_pth(weights, dtype, device).map_err(err)?
     };

@@ -74,12 +74,15 @@ impl MarianModel {
         let activation = config.activation().map_err(candle_core::Error::Msg)?;
         let target_vocab = config.target_vocab_size();
         let shared_names = ["model.shared.weight"];
-        let encoder_embed = get_first(
-            &vb,
-            (config.vocab_size, d),
-            &["model.encoder.embed_tokens.weight", shared_names[0]],
-        )?;
-        let decoder_embed = if config.share_encoder_decoder_embeddings {
+        let encoder_names = ["model.encoder.embed_tokens.weight", shared_names[0]];
+        let encoder_embed = get_first(&vb, (config.vocab_size, d), &encoder_names)?;
+        let encoder_source = encoder_names.iter().find(|n| vb.contains_tensor(n));
+        let decoder_embed = if config.share_encoder_decoder_embeddings
+            && encoder_source == Some(&shared_names[0])
+        {
+            // The same tensor: one copy in memory, not two.
+            encoder_embed.clone()
+        } else if config.share_encoder_decoder_embeddings {
             get_first(
                 &vb,
                 (config.vocab_size, d),
