@@ -7,14 +7,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::Device;
 use entente::hub;
 use entente::marian::{self, Precision};
 use entente::translate::Translator;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Bounds on the teacher-forced drift of int8 from f32, per checkpoint: the mean and the largest
 /// absolute difference of the reference token's log-probability, and the share of steps whose
@@ -25,18 +23,6 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const MAX_MEAN_DRIFT: f64 = 0.05;
 const MAX_DRIFT: f64 = 0.2;
 const MAX_TOP1_CHANGED: f64 = 0.15;
-
-fn model_dir(name: &str, tokenizer: &str) -> Option<(Option<tempfile::TempDir>, PathBuf)> {
-    if name == tokenizer {
-        return Some((None, PathBuf::from(ROOT).join("models/test").join(name)));
-    }
-    let dir = tempfile::tempdir().unwrap();
-    common::fill_model_dir(dir.path(), name, tokenizer, |from, to| {
-        std::os::unix::fs::symlink(from, to)
-    })?;
-    let path = dir.path().to_path_buf();
-    Some((Some(dir), path))
-}
 
 fn load(dir: &Path, precision: Precision) -> Translator {
     let files = hub::resolve(dir.to_str().unwrap(), None, true).unwrap();
@@ -53,7 +39,7 @@ const SOURCES: [&str; 6] = [
 ];
 
 fn check(name: &str, tokenizer: &str) {
-    let Some((_keep, dir)) = model_dir(name, tokenizer) else {
+    let Some((_keep, dir)) = common::model_dir(name, tokenizer) else {
         return;
     };
     let exact = load(&dir, Precision::F32);

@@ -19,21 +19,6 @@ use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// A model directory: the checkpoint's files beside links to the real tokenizer files (None,
-/// and the test skipped, when the reference data is absent). The self-contained checkpoint is
-/// complete as it is.
-fn assemble(name: &str, tokenizer: &str) -> Option<(Option<tempfile::TempDir>, PathBuf)> {
-    if name == tokenizer {
-        return Some((None, PathBuf::from(ROOT).join("models/test").join(name)));
-    }
-    let dir = tempfile::tempdir().unwrap();
-    common::fill_model_dir(dir.path(), name, tokenizer, |from, to| {
-        std::os::unix::fs::symlink(from, to)
-    })?;
-    let path = dir.path().to_path_buf();
-    Some((Some(dir), path))
-}
-
 /// The generation options a fixture record was made with (repetition controls).
 fn apply_options(config: &mut entente::generate::GenerationConfig, record: &Value) {
     if let Some(n) = record["options"]["no_repeat_ngram_size"].as_u64() {
@@ -63,7 +48,7 @@ fn check(name: &str, step: Step) {
     let meta = &records[0];
     let tokenizer = meta["spec"]["tokenizer"].as_str().unwrap();
     let max_new = meta["max_new_tokens"].as_u64().unwrap() as usize;
-    let Some((_keep, dir)) = assemble(name, tokenizer) else {
+    let Some((_keep, dir)) = common::model_dir(name, tokenizer) else {
         return;
     };
     let files = hub::resolve(dir.to_str().unwrap(), None, true).unwrap();
@@ -201,7 +186,7 @@ fn tiny_fr_en_gelu_separate_graph() {
 
 #[test]
 fn parallel_batches_equal_sequential_batches() {
-    let Some((_keep, dir)) = assemble("tiny-tc-big-relu", "opus-mt-tc-big-fr-en") else {
+    let Some((_keep, dir)) = common::model_dir("tiny-tc-big-relu", "opus-mt-tc-big-fr-en") else {
         return;
     };
     let Some(newstest) = entente::testdata::require("eval/mt/newstest2014-fr-en") else {

@@ -67,3 +67,27 @@ pub fn copy_selfcontained(dir: &Path) {
         std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
     }
 }
+
+/// A model directory for test checkpoint `name`: its files beside links to the real tokenizer
+/// files of `tokenizer` (None, and the test skipped, when the reference data is absent), kept
+/// alive by the returned temporary directory. The self-contained checkpoint is complete as it is.
+#[allow(dead_code)]
+pub fn model_dir(
+    name: &str,
+    tokenizer: &str,
+) -> Option<(Option<tempfile::TempDir>, std::path::PathBuf)> {
+    if name == tokenizer {
+        return Some((
+            None,
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("models/test")
+                .join(name),
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    fill_model_dir(dir.path(), name, tokenizer, |from, to| {
+        std::os::unix::fs::symlink(from, to)
+    })?;
+    let path = dir.path().to_path_buf();
+    Some((Some(dir), path))
+}
