@@ -348,6 +348,7 @@ fn v1_endpoints_match_the_cli() {
         (Some(1), Some(0))
     );
     assert_eq!(answer["settings"]["beams"], 3);
+    assert_eq!(answer["settings"]["precision"], "f32");
     // Options are checked: a clear 400.
     let (status, answer) = server.post_json("/v1/translate", &json!({"text": "Oui.", "beams": 0}));
     assert_eq!(status, 400);

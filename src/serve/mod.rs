@@ -847,6 +847,7 @@ async fn v1_translate(State(state): State<Arc<AppState>>, Admitted(fields): Admi
         "translations": translations,
         "settings": {
             "model": state.settings.model_name,
+            "precision": state.translator.model.precision().name(),
             "beams": config.num_beams,
             "max_new_tokens": config.max_length.saturating_sub(1),
             "length_penalty": config.length_penalty,
