@@ -119,8 +119,9 @@ pub fn load_model(
                     weights.display()
                 )));
             }
+            let kernel = Int8Kernel::chosen().map_err(MarianError::Unsupported)?;
             let file = weights::MappedSafetensors::open(weights)?;
-            return MarianModel::new_int8(config, file, Int8Kernel::detect()).map_err(err);
+            return MarianModel::new_int8(config, file, kernel).map_err(err);
         }
     };
     let vb = if is_safetensors {

@@ -53,6 +53,35 @@ impl Int8Kernel {
         }
     }
 
+    /// The kernel to run: [`Int8Kernel::detect`]'s, or the one `ENTENTE_INT8_KERNEL` names
+    /// (`vnni`, `avx2`, `scalar`: for benchmarks and for ruling a kernel out); an unknown name,
+    /// or one this CPU cannot run, is an error that says which it can.
+    pub fn chosen() -> Result<Self, String> {
+        let Some(name) = std::env::var_os("ENTENTE_INT8_KERNEL") else {
+            return Ok(Self::detect());
+        };
+        let kernel = match name.to_string_lossy().to_ascii_lowercase().as_str() {
+            "vnni" => Int8Kernel::Vnni,
+            "avx2" => Int8Kernel::Avx2,
+            "scalar" => Int8Kernel::Scalar,
+            other => {
+                return Err(format!(
+                    "ENTENTE_INT8_KERNEL={other}: expected vnni, avx2 or scalar"
+                ))
+            }
+        };
+        if kernel.available() {
+            Ok(kernel)
+        } else {
+            Err(format!(
+                "ENTENTE_INT8_KERNEL asks for the {} kernel, which this CPU cannot run (its best \
+                 is {})",
+                kernel.name(),
+                Self::detect().name()
+            ))
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Int8Kernel::Vnni => "AVX-512 VNNI",
