@@ -11,6 +11,7 @@ use std::time::Instant;
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
 use entente::marian::backend::int8::{Int8Kernel, Int8Matrix, Int8Rows};
+use entente::marian::backend::matrix::matmul_transposed;
 
 fn values(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
@@ -40,33 +41,6 @@ fn time(mut f: impl FnMut()) -> f64 {
         .collect();
     samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
     samples[reps / 2]
-}
-
-fn f32_product(w: &[f32], n_out: usize, n_in: usize, x: &[f32], rows: usize, out: &mut [f32]) {
-    // SAFETY: the slices hold n_out × n_in, rows × n_in and n_out × rows values.
-    unsafe {
-        gemm::gemm(
-            n_out,
-            rows,
-            n_in,
-            out.as_mut_ptr(),
-            1,
-            rows as isize,
-            false,
-            w.as_ptr(),
-            1,
-            n_in as isize,
-            x.as_ptr(),
-            n_in as isize,
-            1,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
 }
 
 fn main() {
@@ -103,7 +77,7 @@ fn main() {
             let macs = (rows * n_out * n_in) as f64;
             let cell = |s: f64| format!("{:.0} ({:.0})", s * 1e6, macs / s / 1e9);
             let mut out = vec![0f32; rows * n_out];
-            let f32_s = time(|| f32_product(&w, n_out, n_in, &x, rows, &mut out));
+            let f32_s = time(|| matmul_transposed(&w, n_out, n_in, &x, rows, &mut out));
             let xt = Tensor::from_slice(&x, (rows, n_in), &Device::Cpu).unwrap();
             let q8_s = time(|| {
                 q8.forward(&xt).unwrap();

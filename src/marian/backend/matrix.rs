@@ -36,7 +36,7 @@ pub(in crate::marian) fn with_slice<R>(tensor: &Tensor, f: impl FnOnce(&[f32]) -
 ///
 /// `W · xᵀ` streams the row-major weights as they are; Candle's `x · Wᵀ` would make `gemm`
 /// repack the whole weight matrix at every step.
-pub(in crate::marian) fn matmul_transposed(
+pub fn matmul_transposed(
     w: &[f32],
     n_out: usize,
     n_in: usize,

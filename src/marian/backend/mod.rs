@@ -9,7 +9,7 @@
 pub(super) mod graph;
 pub(super) mod host;
 pub mod int8;
-pub(super) mod matrix;
+pub mod matrix;
 
 use candle_core::{DType, Tensor};
 
