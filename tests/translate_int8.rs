@@ -147,24 +147,23 @@ fn tc_big_relu_int8() {
     check("tiny-tc-big-relu", "opus-mt-tc-big-fr-en");
 }
 
+/// `entente translate --model <self-contained> --dtype int8 ARGS` on `stdin`, with `env`.
+fn translate_int8(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> std::process::Output {
+    let model = common::selfcontained();
+    let mut all = vec![
+        "translate",
+        "--model",
+        model.to_str().unwrap(),
+        "--dtype",
+        "int8",
+    ];
+    all.extend_from_slice(args);
+    common::entente_in(None, &all, stdin, env)
+}
+
 #[test]
 fn cli_translates_with_int8_and_refuses_it_where_it_cannot_run() {
-    let model = common::selfcontained();
-    let model = model.to_str().unwrap();
-    let out = common::entente_in(
-        None,
-        &[
-            "translate",
-            "--model",
-            model,
-            "--dtype",
-            "int8",
-            "--beams",
-            "2",
-        ],
-        "Le chat dort.\nIl pleut.\n".as_bytes(),
-        &[],
-    );
+    let out = translate_int8(&["--beams", "2"], b"Le chat dort.\nIl pleut.\n", &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -172,20 +171,32 @@ fn cli_translates_with_int8_and_refuses_it_where_it_cannot_run() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
 
-    let out = common::entente_in(
-        None,
-        &[
-            "translate",
-            "--model",
-            model,
-            "--dtype",
-            "int8",
-            "--device",
-            "cuda",
-        ],
-        b"Il pleut.\n",
-        &[],
-    );
+    // Every kernel gives the same bits, so the same ids and log-probabilities end to end (for
+    // the kernels this CPU runs; the others are refused, naming the CPU's best).
+    let jsonl = |kernel: &str| {
+        translate_int8(
+            &["--beams", "2", "--format", "jsonl"],
+            b"Le chat dort.\nIl pleut.\n",
+            &[("ENTENTE_INT8_KERNEL", kernel)],
+        )
+    };
+    let reference = jsonl("scalar");
+    assert!(reference.status.success());
+    for kernel in ["avx2", "vnni"] {
+        let out = jsonl(kernel);
+        if out.status.success() {
+            assert_eq!(out.stdout, reference.stdout, "{kernel} against scalar");
+        } else {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("cannot run"), "{err}");
+        }
+    }
+    let out = jsonl("sse9");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("expected vnni, avx2 or scalar"), "{err}");
+
+    let out = translate_int8(&["--device", "cuda"], b"Il pleut.\n", &[]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
