@@ -193,28 +193,39 @@ impl Loader<'_> {
         Ok(values)
     }
 
+    /// The first `n_out` rows of tensor `name` (table_rows × n_in) in this loader's precision,
+    /// read row by row; the float pages are released in chunks as they are converted, so that
+    /// not even the largest table (the output projection) is ever resident as a whole.
+    fn matrix(&self, name: &str, table_rows: usize, n_out: usize, n_in: usize) -> Result<Matrix> {
+        const CHUNK: usize = 2048;
+        let shape = [table_rows, n_in];
+        let mut failure = None;
+        let matrix = Matrix::from_rows(n_out, n_in, self.products, |o| {
+            if o % CHUNK == 0 && o > 0 {
+                self.file
+                    .release_range(name, (o - CHUNK) * n_in, CHUNK * n_in);
+            }
+            self.file
+                .f32_range(name, &shape, o * n_in, n_in)
+                .unwrap_or_else(|e| {
+                    failure.get_or_insert(e);
+                    Cow::Owned(vec![0.0; n_in])
+                })
+        })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        self.file.release(name);
+        Ok(matrix)
+    }
+
     pub(in crate::marian) fn linear(
         &self,
         prefix: &str,
         n_in: usize,
         n_out: usize,
     ) -> Result<HostLinear> {
-        let name = format!("{prefix}.weight");
-        let shape = [n_out, n_in];
-        let mut failure = None;
-        let matrix = Matrix::from_rows(n_out, n_in, self.products, |o| {
-            match self.file.f32_range(&name, &shape, o * n_in, n_in) {
-                Ok(row) => row,
-                Err(e) => {
-                    failure.get_or_insert(e);
-                    Cow::Owned(vec![0.0; n_in])
-                }
-            }
-        })?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        self.file.release(&name);
+        let matrix = self.matrix(&format!("{prefix}.weight"), n_out, n_out, n_in)?;
         let bias = format!("{prefix}.bias");
         let bias = if self.file.contains(&bias) {
             Some(self.vector(&bias, n_out)?)
@@ -337,7 +348,7 @@ impl HostDecoder {
         // projection's activation rounding is most of the int8 drift (teacher-forced mean
         // |Δ log-prob| 0.0044 → 0.0035), for one pass over the weights.
         let lm_head = loader
-            .lm_head_rows(lm_head_name, embed_rows, target_vocab, d)?
+            .matrix(lm_head_name, embed_rows, target_vocab, d)?
             .with_residual();
         Ok(HostDecoder {
             layers,
@@ -372,39 +383,6 @@ impl HostDecoder {
             })
             .sum::<usize>()
             + self.lm_head.bytes()
-    }
-}
-
-impl Loader<'_> {
-    /// The output projection: the first `vocab` rows of the table `name` (table_rows × d),
-    /// read row by row; the pages are released in chunks so that the float table is never
-    /// resident as a whole.
-    fn lm_head_rows(
-        &self,
-        name: &str,
-        table_rows: usize,
-        vocab: usize,
-        d: usize,
-    ) -> Result<Matrix> {
-        const CHUNK: usize = 2048;
-        let shape = [table_rows, d];
-        let mut failure = None;
-        let matrix = Matrix::from_rows(vocab, d, self.products, |o| {
-            if o % CHUNK == 0 && o > 0 {
-                self.file.release_range(name, (o - CHUNK) * d, CHUNK * d);
-            }
-            self.file
-                .f32_range(name, &shape, o * d, d)
-                .unwrap_or_else(|e| {
-                    failure.get_or_insert(e);
-                    Cow::Owned(vec![0.0; d])
-                })
-        })?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        self.file.release(name);
-        Ok(matrix)
     }
 }
 
