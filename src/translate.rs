@@ -249,9 +249,9 @@ pub struct Translator {
     max_source_tokens: usize,
 }
 
-/// The model seen by search: the decoder state, plus the output bias on the host.
+/// The model seen by search.
 impl StepModel for MarianModel {
-    type State = (DecoderState, Vec<f32>);
+    type State = DecoderState;
     type Error = candle_core::Error;
 
     fn start(
@@ -261,23 +261,15 @@ impl StepModel for MarianModel {
         per: usize,
     ) -> candle_core::Result<Self::State> {
         let (encoded, mask) = self.encode(ids, mask)?;
-        Ok((
-            MarianModel::start(self, &encoded, &mask, per)?,
-            self.final_logits_bias()?,
-        ))
+        MarianModel::start(self, &encoded, &mask, per)
     }
 
     fn step(&self, state: &mut Self::State, tokens: &[u32]) -> candle_core::Result<Vec<f32>> {
-        let mut logits = MarianModel::step(self, &mut state.0, tokens)?;
-        let bias = &state.1;
-        for row in logits.chunks_mut(bias.len()) {
-            row.iter_mut().zip(bias).for_each(|(l, b)| *l += b);
-        }
-        Ok(logits)
+        MarianModel::step(self, state, tokens)
     }
 
     fn reorder(&self, state: &mut Self::State, rows: &[u32]) -> candle_core::Result<()> {
-        MarianModel::reorder(self, &mut state.0, rows)
+        MarianModel::reorder(self, state, rows)
     }
 
     fn vocab_size(&self) -> usize {

@@ -41,6 +41,18 @@ fn host_decoder_supported(device: &Device, dtype: DType) -> bool {
     device.is_cpu() && dtype == DType::F32
 }
 
+/// `final_logits_bias` (zeros where the checkpoint has none), in f32: the backends add it in
+/// their output projection.
+fn final_logits_bias(vb: &VarBuilder, target_vocab: usize) -> Result<Vec<f32>> {
+    if !vb.contains_tensor("final_logits_bias") {
+        return Ok(vec![0.0; target_vocab]);
+    }
+    vb.get((1, target_vocab), "final_logits_bias")?
+        .flatten_all()?
+        .to_dtype(DType::F32)?
+        .to_vec1()
+}
+
 /// How the encoder's tokens are embedded: Candle's embedding, or rows of the mapped checkpoint.
 enum EncoderEmbedding {
     Graph(Embedding),
@@ -54,7 +66,6 @@ pub struct MarianModel {
     positions: Tensor,
     embed_scale: f64,
     encoder: Vec<EncoderLayer>,
-    final_logits_bias: Tensor,
     device: Device,
     dtype: DType,
     /// The Candle graph decoder (absent for int8, which keeps no float copy of the decoder).
@@ -125,6 +136,7 @@ impl MarianModel {
                 )
             })
             .collect::<Result<Vec<_>>>()?;
+        let bias = final_logits_bias(&vb, target_vocab)?;
         if host_decoder_supported(vb.device(), vb.dtype()) {
             model.host = Some(HostDecoder::from_candle(
                 &layers,
@@ -132,6 +144,7 @@ impl MarianModel {
                 &positions,
                 model.embed_scale,
                 &lm_head,
+                bias.clone(),
             )?);
             model.use_host = true;
         }
@@ -141,6 +154,7 @@ impl MarianModel {
             positions,
             embed_scale: model.embed_scale,
             lm_head,
+            final_logits_bias: Tensor::from_vec(bias, (1, target_vocab), vb.device())?,
             device: vb.device().clone(),
         });
         Ok(model)
@@ -186,13 +200,14 @@ impl MarianModel {
             products,
         };
         let mut model = Self::with_encoder(config, &vb, encoder_embed, positions, Some(&loader))?;
-        model.host = Some(HostDecoder::load(config, &file, products)?);
+        let bias = final_logits_bias(&vb, config.target_vocab_size())?;
+        model.host = Some(HostDecoder::load(config, &file, products, bias)?);
         model.use_host = true;
         model.precision = Precision::Int8;
         Ok(model)
     }
 
-    /// The model without a decoder yet: encoder, positions, logits bias. With `quantized`, the
+    /// The model without a decoder yet: encoder and positions. With `quantized`, the
     /// encoder's products run on the host in its precision.
     fn with_encoder(
         config: &MarianConfig,
@@ -203,12 +218,6 @@ impl MarianModel {
     ) -> Result<Self> {
         let d = config.d_model;
         let activation = config.activation().map_err(candle_core::Error::Msg)?;
-        let target_vocab = config.target_vocab_size();
-        let final_logits_bias = if vb.contains_tensor("final_logits_bias") {
-            vb.get((1, target_vocab), "final_logits_bias")?
-        } else {
-            Tensor::zeros((1, target_vocab), vb.dtype(), vb.device())?
-        };
         let enc = vb.pp("model.encoder.layers");
         let encoder = (0..config.encoder_layers)
             .map(|i| {
@@ -237,7 +246,6 @@ impl MarianModel {
                 1.0
             },
             encoder,
-            final_logits_bias,
             device: vb.device().clone(),
             dtype: vb.dtype(),
             graph: None,
@@ -360,8 +368,8 @@ impl MarianModel {
         })
     }
 
-    /// One decoding step: the next token of every row in; out, the logits without
-    /// `final_logits_bias`, rows × vocab, row-major, in f32.
+    /// One decoding step: the next token of every row in; out, the logits (`final_logits_bias`
+    /// included), rows × vocab, row-major, in f32.
     pub fn step(&self, state: &mut DecoderState, tokens: &[u32]) -> Result<Vec<f32>> {
         let rows = tokens.len();
         if state.position >= self.config.max_position_embeddings {
@@ -376,14 +384,6 @@ impl MarianModel {
         let position = state.position;
         state.position += 1;
         self.backend()?.step(&mut state.backend, position, tokens)
-    }
-
-    /// `final_logits_bias`, in f32 on the host.
-    pub fn final_logits_bias(&self) -> Result<Vec<f32>> {
-        self.final_logits_bias
-            .flatten_all()?
-            .to_dtype(DType::F32)?
-            .to_vec1()
     }
 
     /// Keep rows `rows` of the cache, in that order (beam search reordering).

@@ -19,6 +19,8 @@ pub(in crate::marian) struct GraphDecoder {
     pub(in crate::marian) embed_scale: f64,
     /// (vocab, d).
     pub(in crate::marian) lm_head: Tensor,
+    /// (1, vocab), in f32.
+    pub(in crate::marian) final_logits_bias: Tensor,
     pub(in crate::marian) device: Device,
 }
 
@@ -104,13 +106,13 @@ impl DecoderBackend for GraphDecoder {
         }
         let h = h.squeeze(1)?;
         // (vocab, d) · (d, rows): the large weight is the row-major left operand, which the
-        // matrix product streams without repacking; then transposed to rows × vocab. The bias
-        // is added by the caller.
+        // matrix product streams without repacking; then transposed to rows × vocab, with the
+        // bias added in f32.
         self.lm_head
             .matmul(&h.t()?.contiguous()?)?
             .to_dtype(DType::F32)?
             .t()?
-            .contiguous()?
+            .broadcast_add(&self.final_logits_bias)?
             .flatten_all()?
             .to_vec1()
     }

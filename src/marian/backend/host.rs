@@ -176,6 +176,8 @@ pub(in crate::marian) struct HostDecoder {
     embed_scale: f32,
     /// (vocab × d).
     lm_head: Matrix,
+    /// Added by the output projection's epilogue.
+    final_logits_bias: Vec<f32>,
     d: usize,
 }
 
@@ -281,6 +283,7 @@ impl HostDecoder {
         positions: &Tensor,
         embed_scale: f64,
         lm_head: &Tensor,
+        final_logits_bias: Vec<f32>,
     ) -> Result<Self> {
         Ok(HostDecoder {
             layers: layers
@@ -291,6 +294,7 @@ impl HostDecoder {
             positions: positions.flatten_all()?.to_vec1()?,
             embed_scale: embed_scale as f32,
             lm_head: Matrix::f32(lm_head)?,
+            final_logits_bias,
             d: embed.dim(1)?,
         })
     }
@@ -301,6 +305,7 @@ impl HostDecoder {
         config: &MarianConfig,
         file: &Arc<MappedSafetensors>,
         products: HostProducts,
+        final_logits_bias: Vec<f32>,
     ) -> Result<Self> {
         let d = config.d_model;
         let activation = config.activation().map_err(candle_core::Error::Msg)?;
@@ -367,6 +372,7 @@ impl HostDecoder {
                 1.0
             },
             lm_head,
+            final_logits_bias,
             d,
         })
     }
@@ -479,7 +485,13 @@ impl DecoderBackend for HostDecoder {
             let h = self.layers_step(state, h, rows, scratch)?;
             let vocab = self.lm_head.dims().0;
             let mut logits = vec![0f32; rows * vocab];
-            self.lm_head.product(&h, rows, None, &mut logits, scratch)?;
+            self.lm_head.product(
+                &h,
+                rows,
+                Some(&self.final_logits_bias),
+                &mut logits,
+                scratch,
+            )?;
             Ok(logits)
         })
     }

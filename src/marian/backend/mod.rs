@@ -34,8 +34,8 @@ pub(super) trait DecoderBackend: Send + Sync {
         rows_per_sentence: usize,
     ) -> Result<BackendState>;
 
-    /// Feed one token per row at target `position`; returns the logits without
-    /// `final_logits_bias`, rows × vocab, row-major, in f32.
+    /// Feed one token per row at target `position`; returns the logits (`final_logits_bias`
+    /// added in the output projection), rows × vocab, row-major, in f32.
     fn step(&self, state: &mut BackendState, position: usize, tokens: &[u32]) -> Result<Vec<f32>>;
 
     /// Keep rows `rows` of the state, in that order.
