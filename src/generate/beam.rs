@@ -30,23 +30,60 @@ struct Sentence {
     improvable: bool,
 }
 
+/// The `k` largest values offered so far with their indices, largest first; of equal values the
+/// one offered first ranks first.
+struct TopK {
+    k: usize,
+    best: Vec<(usize, f32)>,
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        TopK {
+            k,
+            best: Vec::with_capacity(k + 1),
+        }
+    }
+
+    /// The value an offer must beat to enter, once the list is full.
+    fn threshold(&self) -> Option<f32> {
+        (self.k > 0 && self.best.len() == self.k).then(|| self.best[self.k - 1].1)
+    }
+
+    fn offer(&mut self, index: usize, value: f32) {
+        if self.threshold().is_some_and(|t| value <= t) {
+            return;
+        }
+        let at = self.best.partition_point(|&(_, w)| w >= value);
+        self.best.insert(at, (index, value));
+        self.best.truncate(self.k);
+    }
+
+    fn indices(self) -> Vec<usize> {
+        self.best.into_iter().map(|(i, _)| i).collect()
+    }
+}
+
 /// Indices of the `k` largest values, largest first; ties keep the lower index first.
 fn top_k(values: &[f32], k: usize) -> Vec<usize> {
-    top_k_by(values.len(), k, |i| values[i])
+    let mut top = TopK::new(k);
+    for (i, &v) in values.iter().enumerate() {
+        top.offer(i, v);
+    }
+    top.indices()
 }
 
 /// [`top_k`] over the accumulated scores `rows[c] + running[c / vocab].score` of the k rows,
 /// walked beam by beam (the same order as `c`, so ties resolve alike, without a division per
 /// candidate).
 fn top_k_of_beams(rows: &[f32], vocab: usize, running: &[Beam], k: usize) -> Vec<usize> {
-    let mut best: Vec<(usize, f32)> = Vec::with_capacity(k + 1);
     const CHUNK: usize = 16;
+    let mut top = TopK::new(k);
     for (j, (row, beam)) in rows.chunks(vocab).zip(running).enumerate() {
         for (c, chunk) in row.chunks(CHUNK).enumerate() {
             // Once the list is full, a chunk none of whose values beats its last entry changes
             // nothing: skipped after one vectorizable pass (most of the vocabulary).
-            if best.len() == k {
-                let threshold = best[k - 1].1;
+            if let Some(threshold) = top.threshold() {
                 if chunk
                     .iter()
                     .all(|&logprob| logprob + beam.score <= threshold)
@@ -55,32 +92,11 @@ fn top_k_of_beams(rows: &[f32], vocab: usize, running: &[Beam], k: usize) -> Vec
                 }
             }
             for (i, &logprob) in chunk.iter().enumerate() {
-                let v = logprob + beam.score;
-                if best.len() == k && v <= best[k - 1].1 {
-                    continue;
-                }
-                let at = best.partition_point(|&(_, w)| w >= v);
-                best.insert(at, (j * vocab + c * CHUNK + i, v));
-                best.truncate(k);
+                top.offer(j * vocab + c * CHUNK + i, logprob + beam.score);
             }
         }
     }
-    best.into_iter().map(|(i, _)| i).collect()
-}
-
-/// [`top_k`] over `n` values given by `value(i)`.
-fn top_k_by(n: usize, k: usize, value: impl Fn(usize) -> f32) -> Vec<usize> {
-    let mut best: Vec<(usize, f32)> = Vec::with_capacity(k + 1);
-    for i in 0..n {
-        let v = value(i);
-        if best.len() == k && v <= best[k - 1].1 {
-            continue;
-        }
-        let at = best.partition_point(|&(_, w)| w >= v);
-        best.insert(at, (i, v));
-        best.truncate(k);
-    }
-    best.into_iter().map(|(i, _)| i).collect()
+    top.indices()
 }
 
 pub(super) fn search<M: StepModel>(
