@@ -36,8 +36,8 @@ pub enum Precision {
     F16,
     /// BFloat16 (GPUs).
     Bf16,
-    /// Int8 products on the CPU (AVX-512 VNNI, else AVX2): about 2× faster and a third of the
-    /// memory, with a small measured drift from f32 (see the README).
+    /// Int8 products on the CPU (AVX-512 VNNI, else AVX2): about 2× faster with VNNI and half
+    /// the memory, with a small measured drift from f32 (see the README).
     Int8,
 }
 

@@ -28,8 +28,8 @@ pub enum Precision {
     F16,
     /// BFloat16 weights and activations (GPUs).
     Bf16,
-    /// CPU: int8 decoder and output projection (weights per output row, activations per row),
-    /// float32 encoder, attention, layer norms and softmax.
+    /// CPU: int8 products in every linear layer and the output projection (weights per output
+    /// row, activations per row); float32 attention, layer norms and softmax.
     Int8,
 }
 

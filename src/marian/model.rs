@@ -162,8 +162,8 @@ impl MarianModel {
 
     /// The model on the CPU with int8 products (`kernel`), read from a mapped safetensors
     /// checkpoint: every linear layer and the output projection quantized row by row without a
-    /// float copy, the embedding tables left mapped; attention, layer norms and softmax stay
-    /// float32.
+    /// float copy, the embedding tables left in the file (rows read as looked up); attention,
+    /// layer norms and softmax stay float32.
     pub fn new_int8(
         config: &MarianConfig,
         file: Arc<MappedSafetensors>,

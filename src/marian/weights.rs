@@ -3,8 +3,9 @@
 //! Candle's own mapped loader keeps every page it has read mapped until the model is built, so
 //! loading costs the file's size in resident memory on top of the copies. Here each tensor's
 //! pages are handed back to the kernel (`madvise(MADV_DONTNEED)`, the page cache keeps them)
-//! as soon as the tensor is copied or quantized, and tables read row by row (the embeddings)
-//! stay mapped, so only the rows looked up become resident.
+//! as soon as the tensor is copied or quantized; tables read row by row (the embeddings) are
+//! read with `pread` as rows are looked up ([`MappedSafetensors::read_range`]), so none of
+//! them stays resident.
 
 use std::borrow::Cow;
 use std::collections::HashMap;

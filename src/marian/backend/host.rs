@@ -300,7 +300,8 @@ impl HostDecoder {
     }
 
     /// The decoder read straight from the mapped checkpoint into `products`' precision: the
-    /// embedding table stays mapped, every matrix is converted and its float pages released.
+    /// embedding table stays in the file (rows read as looked up), every matrix is converted
+    /// and its float pages released.
     pub(in crate::marian) fn load(
         config: &MarianConfig,
         file: &Arc<MappedSafetensors>,
