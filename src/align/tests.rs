@@ -144,8 +144,10 @@ fn known_document(n: usize) -> (Vec<Features>, Vec<Features>, crate::align::eval
     let (mut src, mut tgt, mut gold) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..n {
         let s = src.len();
+        // Some sentences end a clause, or in an initial: cheaper merges, on both sides.
+        let end = ["", " :", " B.M."][i % 3];
         src.push(Features::anchors(&format!(
-            "phrase {i} numero {} ville{} texte",
+            "phrase {i} numero {} ville{} texte{end}",
             i * 7 % 1009,
             i % 50
         )));
@@ -153,7 +155,7 @@ fn known_document(n: usize) -> (Vec<Features>, Vec<Features>, crate::align::eval
             gold.push((vec![s], vec![]));
         } else if i % 13 == 0 {
             let t = tgt.len();
-            tgt.push(Features::anchors(&format!("sentence {i} ville{}", i % 50)));
+            tgt.push(Features::anchors(&format!("sentence {i} ville{} ;", i % 50)));
             tgt.push(Features::anchors(&format!("number {} text", i * 7 % 1009)));
             gold.push((vec![s], vec![t, t + 1]));
         } else {
@@ -255,32 +257,43 @@ fn backgrounds_are_the_mean_of_the_best_candidates() {
     assert_eq!(wt[2].background, 0.0);
 }
 
-#[test]
-fn link_probabilities_equal_a_brute_force_sum_over_every_path() {
-    let src = doc(&["alpha 101 montagne", "bravo 202", "charlie 303 glacier"]);
-    let tgt = doc(&["alpha 101", "mountain bravo 202", "photo", "charlie 303"]);
-    let config = AlignConfig::with_mt();
-    let links = align(&src, &tgt, &config);
-    // Every path's weight, exp(sum of its link scores / T), with the scores `search` uses.
-    let (mut ws, mut wt, unit) = weigh(&src, &tgt);
-    let band = Band::diagonal(3, 4, &config);
+/// A link as (end in the source, end in the target, source sentences, target sentences).
+type LinkEnd = (usize, usize, usize, usize);
+type Path = Vec<LinkEnd>;
+
+/// Every link's probability by enumerating every path through a small document (all of it
+/// inside the band), with the link scores `search` uses: link (end i, end j, a, b) → share of
+/// the paths' weight exp(sum of scores / T) on the paths through it.
+fn enumerated_probabilities(
+    src: &[Features],
+    tgt: &[Features],
+    config: &AlignConfig,
+) -> Vec<(Path, f64)> {
+    let (n, m) = (src.len(), tgt.len());
+    let (mut ws, mut wt, unit) = weigh(src, tgt);
+    let band = Band::diagonal(n, m, config);
+    assert_eq!(
+        band.cells(),
+        (n + 1) * (m + 1),
+        "the band covers the document"
+    );
     let pair = pair_weights(&ws, &wt, &band);
     set_backgrounds(&mut ws, &mut wt, &band, &pair);
     let score = |i: usize, j: usize, a: usize, b: usize| -> f64 {
         let s = if a == 0 || b == 0 {
             config.skip_score
         } else {
-            let (mut x, mut y) = (Vec::new(), Vec::new());
-            let mut shared = group_shared(&ws[i - a..i], &wt[j - b..j], &mut x, &mut y);
+            let (mut shared, mut coverage) = group_shared(&ws[i - a..i], &wt[j - b..j]);
             if (a, b) == (1, 1) {
                 // One pair: the search keeps pair weights as f32.
                 shared = shared as f32 as f64;
+                coverage = coverage_share(shared, ws[i - 1].weight)
+                    + coverage_share(shared, wt[j - 1].weight);
             }
-            link_score(&ws[i - a..i], &wt[j - b..j], shared, unit, &config)
+            link_score(&ws[i - a..i], &wt[j - b..j], shared, coverage, unit, config)
         };
         (s * SCORE_GRID).round() / SCORE_GRID
     };
-    type Path = Vec<(usize, usize, usize, usize)>;
     fn paths(i: usize, j: usize, n: usize, m: usize, path: &mut Path, all: &mut Vec<Path>) {
         if (i, j) == (n, m) {
             all.push(path.clone());
@@ -295,18 +308,59 @@ fn link_probabilities_equal_a_brute_force_sum_over_every_path() {
         }
     }
     let mut all = Vec::new();
-    paths(0, 0, 3, 4, &mut Vec::new(), &mut all);
+    paths(0, 0, n, m, &mut Vec::new(), &mut all);
     let weight = |p: &Path| {
         (p.iter().map(|&(i, j, a, b)| score(i, j, a, b)).sum::<f64>() / config.temperature).exp()
     };
     let total: f64 = all.iter().map(weight).sum();
+    all.into_iter()
+        .map(|p| {
+            let w = weight(&p);
+            (p, w / total)
+        })
+        .collect()
+}
+
+/// The probability of the link ending at (i, j) with shape (a, b), from enumerated paths.
+fn through(
+    paths: &[(Path, f64)],
+    key: LinkEnd,
+) -> f64 {
+    paths
+        .iter()
+        .filter(|(p, _)| p.contains(&key))
+        .map(|(_, w)| w)
+        .sum()
+}
+
+/// The links as (end i, end j, a, b).
+fn ends(links: &[Link]) -> Path {
     let mut end = (0, 0);
-    for link in &links {
-        let (a, b) = (link.src.len(), link.tgt.len());
-        end = (end.0 + a, end.1 + b);
-        let key = (end.0, end.1, a, b);
-        let through: f64 = all.iter().filter(|p| p.contains(&key)).map(weight).sum();
-        let want = through / total;
+    links
+        .iter()
+        .map(|link| {
+            let (a, b) = (link.src.len(), link.tgt.len());
+            end = (end.0 + a, end.1 + b);
+            (end.0, end.1, a, b)
+        })
+        .collect()
+}
+
+/// A small document with a clause ending (joins cost less) and an inserted caption.
+fn small_document() -> (Vec<Features>, Vec<Features>) {
+    let src = doc(&["alpha 101 montagne :", "bravo 202.", "charlie 303 glacier."]);
+    let tgt = doc(&["alpha 101", "mountain bravo 202.", "photo", "charlie 303."]);
+    (src, tgt)
+}
+
+#[test]
+fn link_probabilities_equal_a_brute_force_sum_over_every_path() {
+    let (src, tgt) = small_document();
+    let config = AlignConfig::with_mt();
+    let links = align(&src, &tgt, &config);
+    let paths = enumerated_probabilities(&src, &tgt, &config);
+    for (link, key) in links.iter().zip(ends(&links)) {
+        let want = through(&paths, key);
         assert!(
             (link.score - want).abs() < 1e-9,
             "{link:?}: probability {} vs {want} by enumeration",
@@ -314,4 +368,81 @@ fn link_probabilities_equal_a_brute_force_sum_over_every_path() {
         );
     }
     assert!(links.iter().all(|l| (0.0..=1.0).contains(&l.score)));
+}
+
+#[test]
+fn sentence_endings() {
+    for (text, want) in [
+        ("Il part demain.", Ending::Closed),
+        ("Quoi ?", Ending::Closed),
+        ("Titre sans point", Ending::Closed),
+        ("", Ending::Closed),
+        ("Ils durent rentrer ; ", Ending::Clause),
+        ("Die erfolgreichen Bergsteiger waren :", Ending::Clause),
+        ("« Il a dit oui, »", Ending::Clause),
+        ("(voir p. 3 :)", Ending::Clause),
+        ("Erstersteigung 1933 durch B.M .", Ending::Initial),
+        ("Erstersteigung 1933 durch B.M.", Ending::Initial),
+        ("Leiter Ch.", Ending::Initial),
+        ("de l' H .", Ending::Initial),
+        ("Tome II.", Ending::Closed),
+        ("Le Tag.", Ending::Closed),
+        ("en 1933.", Ending::Closed),
+    ] {
+        assert_eq!(ending(text), want, "{text:?}");
+    }
+}
+
+/// A sentence with the given features (all of weight 1) and ending.
+fn weighted(features: &[u64], ending: Ending) -> Weighted {
+    let mut bag: Vec<(u64, f64)> = features.iter().map(|&h| (h, 1.0)).collect();
+    bag.sort_by_key(|x| x.0);
+    Weighted {
+        weight: bag.len() as f64,
+        bag,
+        chars: 10,
+        ending,
+        background: 0.0,
+    }
+}
+
+#[test]
+fn coverage_credits_each_shared_feature_once_to_the_sentence_it_came_from() {
+    // Source sentences {1, 2} and {3}; target {1, 3, 4}: 1 of 2 covered, 1 of 1, 2 of 3.
+    let src = [
+        weighted(&[1, 2], Ending::Closed),
+        weighted(&[3], Ending::Closed),
+    ];
+    let tgt = [weighted(&[1, 3, 4], Ending::Closed)];
+    let (shared, coverage) = group_shared(&src, &tgt);
+    assert_eq!(shared, 2.0);
+    assert!((coverage - (0.5 + 1.0 + 2.0 / 3.0)).abs() < 1e-12);
+    // Feature 5 in both source sentences but once in the target: matched, and credited, once.
+    let src = [
+        weighted(&[5], Ending::Closed),
+        weighted(&[5], Ending::Closed),
+    ];
+    let tgt = [weighted(&[5], Ending::Closed)];
+    let (shared, coverage) = group_shared(&src, &tgt);
+    assert_eq!(shared, 1.0);
+    assert_eq!(coverage, 2.0);
+}
+
+#[test]
+fn a_clause_or_initial_ending_inside_a_link_lowers_the_price_of_the_merge() {
+    let config = AlignConfig {
+        clause_join_bonus: 0.1,
+        initial_join_bonus: 0.3,
+        ..AlignConfig::with_mt()
+    };
+    let tgt = [weighted(&[1, 2], Ending::Closed)];
+    let score = |first: Ending, second: Ending| {
+        let src = [weighted(&[1], first), weighted(&[2], second)];
+        link_score(&src, &tgt, 2.0, 3.0, 4.0, &config)
+    };
+    let closed = score(Ending::Closed, Ending::Closed);
+    assert!((score(Ending::Clause, Ending::Closed) - closed - 0.1).abs() < 1e-12);
+    assert!((score(Ending::Initial, Ending::Closed) - closed - 0.3).abs() < 1e-12);
+    // The link's last sentence joins nothing.
+    assert_eq!(score(Ending::Closed, Ending::Initial), closed);
 }
