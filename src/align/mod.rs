@@ -53,6 +53,9 @@ pub const LINK_TYPES: [(usize, usize); 17] = [
     (5, 1),
 ];
 
+/// The first [`LINK_TYPES`] that the first pass searches: up to two sentences a side.
+const ROUGH_LINK_TYPES: usize = 6;
+
 /// The most sentences on one side of a link.
 const MAX_GROUP: usize = 5;
 
@@ -114,15 +117,15 @@ impl AlignConfig {
     /// For [`Features::lexical`] of a machine translation against the target.
     pub fn with_mt() -> Self {
         AlignConfig {
-            dice_weight: 0.2,
+            dice_weight: 0.0,
             length_weight: 0.2,
             skip_score: -0.05,
             merge_penalty: 0.1,
             min_band: 60,
             refine_band: 5,
-            margin_weight: 0.5,
+            margin_weight: 0.0,
             temperature: 0.05,
-            coverage_weight: 0.1,
+            coverage_weight: 0.2,
             clause_join_bonus: 0.1,
             initial_join_bonus: 0.3,
         }
@@ -133,14 +136,14 @@ impl AlignConfig {
         AlignConfig {
             dice_weight: 0.0,
             length_weight: 0.1,
-            skip_score: -0.05,
-            merge_penalty: 0.02,
+            skip_score: -0.1,
+            merge_penalty: 0.1,
             min_band: 60,
             refine_band: 5,
-            margin_weight: 1.0,
+            margin_weight: 0.5,
             temperature: 0.02,
-            coverage_weight: 0.0,
-            clause_join_bonus: 0.0,
+            coverage_weight: 0.2,
+            clause_join_bonus: 0.1,
             initial_join_bonus: 0.0,
         }
     }
@@ -871,7 +874,13 @@ fn search(
             let mut score = f64::NEG_INFINITY;
             let mut from = (0u8, 0u8);
             let mut sum = f64::NEG_INFINITY;
-            for (k, &(a, b)) in LINK_TYPES.iter().enumerate() {
+            // The first pass, which only centres the exact one, tries the smaller shapes.
+            let shapes = if exact {
+                &LINK_TYPES[..]
+            } else {
+                &LINK_TYPES[..ROUGH_LINK_TYPES]
+            };
+            for (k, &(a, b)) in shapes.iter().enumerate() {
                 if a > i || b > j {
                     continue;
                 }

@@ -155,7 +155,10 @@ fn known_document(n: usize) -> (Vec<Features>, Vec<Features>, crate::align::eval
             gold.push((vec![s], vec![]));
         } else if i % 13 == 0 {
             let t = tgt.len();
-            tgt.push(Features::anchors(&format!("sentence {i} ville{} ;", i % 50)));
+            tgt.push(Features::anchors(&format!(
+                "sentence {i} ville{} ;",
+                i % 50
+            )));
             tgt.push(Features::anchors(&format!("number {} text", i * 7 % 1009)));
             gold.push((vec![s], vec![t, t + 1]));
         } else {
@@ -322,10 +325,7 @@ fn enumerated_probabilities(
 }
 
 /// The probability of the link ending at (i, j) with shape (a, b), from enumerated paths.
-fn through(
-    paths: &[(Path, f64)],
-    key: LinkEnd,
-) -> f64 {
+fn through(paths: &[(Path, f64)], key: LinkEnd) -> f64 {
     paths
         .iter()
         .filter(|(p, _)| p.contains(&key))
