@@ -1,5 +1,5 @@
 //! Sentence alignment of a document and its translation written separately: which source
-//! sentences (0 to 4) correspond to which target sentences (0 to 4).
+//! sentences (0 to 5) correspond to which target sentences (0 to 5).
 //!
 //! Each sentence gets a bag of features: with a machine translation of the source side (entente's
 //! own, or one supplied line-aligned as Bleualign takes), the words and character 4-grams of the
@@ -9,9 +9,12 @@
 //! and a target group scores the weight of the features the two sides share (normalized by an
 //! average sentence's weight: merging sentences pays only when it gathers more shared content,
 //! which is what text that was split or merged differently does), a smaller share of their Dice
-//! overlap (so that of two ways to cover the same content, the tighter wins), a Gale-Church length
-//! term, and a penalty per merged sentence. Dynamic programming finds the best-scoring ladder,
-//! inside a band around the length-ratio diagonal so that long documents align in linear time.
+//! overlap (so that of two ways to cover the same content, the tighter wins), each sentence's
+//! coverage (the share of its own weight the other side matches: a split-off clause counts as
+//! much as a long sentence), a Gale-Church length term, and a penalty per merged sentence, lower
+//! where a sentence ends a clause or in an initial's period (where the other side often goes
+//! on). Dynamic programming finds the best-scoring ladder, inside a band around the length-ratio
+//! diagonal so that long documents align in linear time.
 
 pub mod eval;
 
