@@ -32,7 +32,7 @@ pub struct Link {
 }
 
 /// The probability below which `entente align` drops a link by default: on the dev set, links
-/// under it are as often wrong as right (eval/align's calibration table).
+/// under it are mostly wrong (eval/align's calibration table; the README gives it).
 pub const DEFAULT_MIN_SCORE: f64 = 0.5;
 
 /// Link shapes searched: (source sentences, target sentences).
