@@ -302,20 +302,33 @@ impl Features {
     }
 }
 
-/// Total weight of the multiset intersection of two bags sorted by feature.
-fn shared_weight(a: &[(u64, f64)], b: &[(u64, f64)]) -> f64 {
-    let (mut i, mut j, mut shared) = (0, 0, 0.0);
+/// Walk two lists sorted by feature, calling `matched` on each pair of equal features, matched
+/// one to one (the multiset intersection).
+fn intersect<A, B>(
+    a: &[A],
+    b: &[B],
+    key_a: impl Fn(&A) -> u64,
+    key_b: impl Fn(&B) -> u64,
+    mut matched: impl FnMut(&A, &B),
+) {
+    let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
+        match key_a(&a[i]).cmp(&key_b(&b[j])) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                shared += a[i].1;
+                matched(&a[i], &b[j]);
                 i += 1;
                 j += 1;
             }
         }
     }
+}
+
+/// Total weight of the multiset intersection of two bags sorted by feature.
+fn shared_weight(a: &[(u64, f64)], b: &[(u64, f64)]) -> f64 {
+    let mut shared = 0.0;
+    intersect(a, b, |x| x.0, |y| y.0, |x, _| shared += x.1);
     shared
 }
 
@@ -405,20 +418,18 @@ fn merge_group(side: &[Weighted]) -> GroupBag {
 fn matched(src: &[Weighted], s: &GroupBag, tgt: &[Weighted], t: &GroupBag) -> (f64, f64) {
     let mut covered_src = [0.0; MAX_GROUP];
     let mut covered_tgt = [0.0; MAX_GROUP];
-    let (mut i, mut j, mut shared) = (0, 0, 0.0);
-    while i < s.len() && j < t.len() {
-        match s[i].0.cmp(&t[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                shared += s[i].1;
-                covered_src[s[i].2 as usize] += s[i].1;
-                covered_tgt[t[j].2 as usize] += t[j].1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
+    let mut shared = 0.0;
+    intersect(
+        s,
+        t,
+        |x| x.0,
+        |y| y.0,
+        |x, y| {
+            shared += x.1;
+            covered_src[x.2 as usize] += x.1;
+            covered_tgt[y.2 as usize] += y.1;
+        },
+    );
     let coverage = |side: &[Weighted], covered: &[f64]| -> f64 {
         side.iter()
             .zip(covered)
