@@ -791,8 +791,8 @@ fn search(
     exact: bool,
 ) -> Vec<Link> {
     let (n, m) = (src.len(), tgt.len());
-    // The shared weight of sentences i-a..i and j-b..j: the sum of their pairs in the band.
-    // Merged groups: the rows advance through the source, and the band through the target,
+    // The shared weight and coverage of sentences i-a..i and j-b..j: from their merged
+    // features in the exact pass, else from the sums of their pairs in the band. Merged groups: the rows advance through the source, and the band through the target,
     // so each group is merged once and kept only while the band can reach it.
     let src_groups = std::cell::RefCell::new(GroupCache::default());
     let tgt_groups = std::cell::RefCell::new(GroupCache::default());
@@ -875,6 +875,12 @@ fn search(
     if exact {
         forward[0] = 0.0;
     }
+    // The first pass, which only centres the exact one, tries the smaller shapes.
+    let shapes = if exact {
+        &LINK_TYPES[..]
+    } else {
+        &LINK_TYPES[..ROUGH_LINK_TYPES]
+    };
     for i in 0..=n {
         if exact {
             src_groups.borrow_mut().forget_before(i);
@@ -888,12 +894,6 @@ fn search(
             let mut score = f64::NEG_INFINITY;
             let mut from = (0u8, 0u8);
             let mut sum = f64::NEG_INFINITY;
-            // The first pass, which only centres the exact one, tries the smaller shapes.
-            let shapes = if exact {
-                &LINK_TYPES[..]
-            } else {
-                &LINK_TYPES[..ROUGH_LINK_TYPES]
-            };
             for (k, &(a, b)) in shapes.iter().enumerate() {
                 if a > i || b > j {
                     continue;
