@@ -895,7 +895,7 @@ fn finish(
                 .iter()
                 .map(|(_, _, s)| {
                     if use_mt {
-                        Features::lexical(&mt(s).text)
+                        Features::translated(&mt(s).text, s)
                     } else {
                         Features::anchors(s)
                     }

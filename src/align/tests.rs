@@ -446,3 +446,87 @@ fn a_clause_or_initial_ending_inside_a_link_lowers_the_price_of_the_merge() {
     // The link's last sentence joins nothing.
     assert_eq!(score(Ending::Closed, Ending::Initial), closed);
 }
+
+#[test]
+fn a_translated_sentence_keeps_the_source_spelling_of_names_and_numbers() {
+    // The translation respells the city; the target keeps the source's spelling.
+    let source = "Benno Schwabe, Basel 1935.";
+    let mt = "Benno Schwabe, Bâle 1935.";
+    let target = Features::lexical("Benno Schwabe, Basel 1935.");
+    let shared = |f: &Features| {
+        let a: std::collections::BTreeSet<u64> = f.bag.iter().copied().collect();
+        target.bag.iter().filter(|h| a.contains(h)).count()
+    };
+    let translated = Features::translated(mt, source);
+    assert!(shared(&translated) > shared(&Features::lexical(mt)));
+    // Every feature of the translation and of the source, nothing else.
+    let mut both = Features::lexical(mt).bag;
+    both.extend(Features::lexical(source).bag);
+    both.sort_unstable();
+    assert_eq!(translated.bag, both);
+    assert_eq!(translated.chars, mt.chars().count());
+}
+
+#[test]
+fn a_sentence_whose_translation_came_back_empty_still_aligns_by_its_source() {
+    let source = [
+        "Der Name Austria-Peak ist einzuziehen, auch wenn Iskander Mirza 1956 zustimmte.",
+        "Das Wetter war schlecht.",
+        "Sie kehrten am 12. Juli zurück.",
+    ];
+    let mt = [
+        "",
+        "Le temps était mauvais.",
+        "Ils sont revenus le 12 juillet.",
+    ];
+    // A caption the source does not have comes first.
+    let target = [
+        "Avec 3 photos",
+        "Le nom Austria-Peak doit disparaître, même si Iskander Mirza l'a confirmé en 1956.",
+        "Le temps était mauvais.",
+        "Ils rentrèrent le 12 juillet.",
+    ];
+    let src: Vec<Features> = mt
+        .iter()
+        .zip(source)
+        .map(|(t, s)| Features::translated(t, s))
+        .collect();
+    assert_eq!(src[0].chars, source[0].chars().count());
+    let tgt: Vec<Features> = target.iter().map(|t| Features::lexical(t)).collect();
+    let config = AlignConfig::with_mt();
+    let with_source = ladder(&align(&src, &tgt, &config));
+    assert!(with_source.contains(&(vec![0], vec![1])), "{with_source:?}");
+    // The translation's features alone leave the first sentence nothing to go by.
+    let mt_only: Vec<Features> = mt.iter().map(|t| Features::lexical(t)).collect();
+    let without = ladder(&align(&mt_only, &tgt, &config));
+    assert!(!without.contains(&(vec![0], vec![1])), "{without:?}");
+}
+
+#[test]
+fn features_only_one_side_uses_weigh_nothing_but_still_set_the_scale() {
+    // Feature 1 on both sides; 2 only in the source, 3 only in the target.
+    let src = [Features::from_bag(vec![1, 2], "source")];
+    let tgt = [Features::from_bag(vec![1, 3], "target")];
+    let (ws, wt, unit) = weigh(&src, &tgt);
+    // Two sentences: a feature in both weighs ln(2/2) = 0, one in a single sentence ln(2).
+    let once = 2f64.ln();
+    assert_eq!(ws[0].bag, vec![(1, 0.0)]);
+    assert_eq!(wt[0].bag, vec![(1, 0.0)]);
+    assert_eq!(ws[0].weight, 0.0);
+    // The scale counts every feature: twice the mean sentence weight, 2 · (2 · ln 2) / 2.
+    assert!((unit - 2.0 * once).abs() < 1e-12);
+    // A one-sided feature no longer lowers coverage: the shared feature covers all of each
+    // sentence's (non-zero) weight once a third sentence makes feature 1 informative.
+    let src = [
+        Features::from_bag(vec![1, 2], "a"),
+        Features::from_bag(vec![4], "b"),
+    ];
+    let tgt = [
+        Features::from_bag(vec![1, 3], "c"),
+        Features::from_bag(vec![4], "d"),
+    ];
+    let (ws, wt, _) = weigh(&src, &tgt);
+    let (shared, coverage) = group_shared(&ws[..1], &wt[..1]);
+    assert_eq!(shared, ws[0].weight);
+    assert_eq!(coverage, 2.0);
+}
