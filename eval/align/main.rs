@@ -122,13 +122,12 @@ impl Folds {
     }
 }
 
-/// The whole dev document aligned with every setting of `grid` (two threads).
-fn align_all(src: &[Features], tgt: &[Features], grid: &[AlignConfig]) -> Vec<Ladder> {
-    let run = |c: &AlignConfig| ladder(&align(src, tgt, c));
+/// `f` of every setting of `grid`, in order, on two threads.
+fn for_each_setting<R: Send>(grid: &[AlignConfig], f: impl Fn(&AlignConfig) -> R + Sync) -> Vec<R> {
     let half = grid.len() / 2;
     std::thread::scope(|scope| {
-        let first = scope.spawn(|| grid[..half].iter().map(run).collect::<Vec<_>>());
-        let second: Vec<Ladder> = grid[half..].iter().map(run).collect();
+        let first = scope.spawn(|| grid[..half].iter().map(&f).collect::<Vec<_>>());
+        let second: Vec<R> = grid[half..].iter().map(&f).collect();
         first.join().unwrap().into_iter().chain(second).collect()
     })
 }
@@ -148,7 +147,7 @@ fn cross_validate(
     news: Option<&Newstest>,
 ) -> String {
     let grid = grid();
-    let aligned = align_all(src, tgt, &grid);
+    let aligned = for_each_setting(&grid, |c| ladder(&align(src, tgt, c)));
     // The setting with the best F1 on the gold links that `keep` accepts, and that F1.
     let best_on = |cut: &Folds, keep: &dyn Fn(usize) -> bool| -> (usize, f64) {
         let gold = cut.select(gold, keep);
@@ -189,12 +188,8 @@ fn cross_validate(
             .iter()
             .map(|l| score_vecalign(l, gold).strict.2)
             .collect();
-        let half = grid.len() / 2;
-        let news_f1 = |c: &AlignConfig| score_vecalign(&news.align(c), &news.gold).strict.2;
-        let on_news: Vec<f64> = std::thread::scope(|scope| {
-            let first = scope.spawn(|| grid[..half].iter().map(news_f1).collect::<Vec<_>>());
-            let second: Vec<f64> = grid[half..].iter().map(news_f1).collect();
-            first.join().unwrap().into_iter().chain(second).collect()
+        let on_news = for_each_setting(&grid, |c| {
+            score_vecalign(&news.align(c), &news.gold).strict.2
         });
         let mean = |x: usize| (dev[x] + on_news[x]) / 2.0;
         let both = (0..grid.len())
