@@ -127,7 +127,7 @@ impl AlignConfig {
             refine_band: 5,
             margin_weight: 0.0,
             temperature: 0.05,
-            coverage_weight: 0.4,
+            coverage_weight: 0.3,
             clause_join_bonus: 0.1,
             initial_join_bonus: 0.3,
         }
@@ -271,15 +271,15 @@ impl Features {
     }
 
     /// A source sentence seen through its machine translation: the [`Features::lexical`]
-    /// features of the translation and of the source itself. Names, numbers and loanwords
+    /// features of the translation and of the source itself (their multiset union: what both
+    /// have counts once). Names, numbers and loanwords
     /// pass through translation unchanged, in the source's spelling where the translation may
     /// change them ("Basel" in both texts, "Bâle" in the translation), and a sentence whose
     /// translation failed or came back empty still has them. Source words that the target
     /// never uses (most German words against French) are left out when the features are
     /// weighed, so they cost nothing.
     pub fn translated(mt: &str, source: &str) -> Self {
-        let mut bag = Features::lexical(mt).bag;
-        bag.extend(Features::lexical(source).bag);
+        let bag = multiset_union(&Features::lexical(mt).bag, &Features::lexical(source).bag);
         // The length term compares the translation's length with the target's; a failed
         // translation's is unknown, and the source's is the best guess.
         Features::from_bag(bag, if mt.trim().is_empty() { source } else { mt })
@@ -313,6 +313,34 @@ impl Features {
             ending: ending(text),
         }
     }
+}
+
+/// The union of two sorted multisets: each element as often as in the one that has it more.
+/// A name the translation kept unchanged is then one feature of the sentence, not two (a sum
+/// would count it twice against the target's once, halving its coverage).
+fn multiset_union(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut union = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                union.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                union.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                union.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    union.extend_from_slice(&a[i..]);
+    union.extend_from_slice(&b[j..]);
+    union
 }
 
 /// Walk two lists sorted by feature, calling `matched` on each pair of equal features, matched

@@ -459,12 +459,31 @@ fn a_translated_sentence_keeps_the_source_spelling_of_names_and_numbers() {
     };
     let translated = Features::translated(mt, source);
     assert!(shared(&translated) > shared(&Features::lexical(mt)));
-    // Every feature of the translation and of the source, nothing else.
-    let mut both = Features::lexical(mt).bag;
-    both.extend(Features::lexical(source).bag);
-    both.sort_unstable();
-    assert_eq!(translated.bag, both);
+    // Every feature of the translation and of the source, nothing else; what both have (the
+    // name, the year) counts once.
+    let mut either = Features::lexical(mt).bag;
+    either.extend(Features::lexical(source).bag);
+    either.sort_unstable();
+    either.dedup();
+    let mut distinct = translated.bag.clone();
+    distinct.dedup();
+    assert_eq!(distinct, either);
+    let name = Features::lexical("Benno Schwabe 1935");
+    assert_eq!(
+        Features::translated("Benno Schwabe 1935", "Benno Schwabe 1935").bag,
+        name.bag
+    );
     assert_eq!(translated.chars, mt.chars().count());
+}
+
+#[test]
+fn a_multiset_union_keeps_each_element_as_often_as_the_larger_count() {
+    assert_eq!(
+        multiset_union(&[1, 1, 2, 5, 5, 5], &[1, 3, 5, 5, 7]),
+        vec![1, 1, 2, 3, 5, 5, 5, 7]
+    );
+    assert_eq!(multiset_union(&[], &[4, 4]), vec![4, 4]);
+    assert_eq!(multiset_union(&[4], &[]), vec![4]);
 }
 
 #[test]
