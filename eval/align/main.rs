@@ -148,24 +148,25 @@ fn cross_validate(
 ) -> String {
     let grid = grid();
     let aligned = for_each_setting(&grid, |c| ladder(&align(src, tgt, c)));
-    // The setting with the best F1 on the gold links that `keep` accepts, and that F1.
-    let best_on = |cut: &Folds, keep: &dyn Fn(usize) -> bool| -> (usize, f64) {
+    // Each setting's F1 on the gold links that `keep` accepts.
+    let f1_on = |cut: &Folds, keep: &dyn Fn(usize) -> bool| -> Vec<f64> {
         let gold = cut.select(gold, keep);
-        let f1: Vec<f64> = aligned
+        aligned
             .iter()
             .map(|l| score_vecalign(&cut.select(l, keep), &gold).strict.2)
-            .collect();
-        // Ties go to the earlier setting.
-        let best = (0..grid.len())
-            .max_by(|&x, &y| f1[x].total_cmp(&f1[y]).then(y.cmp(&x)))
-            .expect("a grid");
-        (best, f1[best])
+            .collect()
+    };
+    // The setting with the highest figure; ties go to the earlier setting.
+    let best = |figure: &[f64]| -> usize {
+        (0..figure.len())
+            .max_by(|&x, &y| figure[x].total_cmp(&figure[y]).then(y.cmp(&x)))
+            .expect("a grid")
     };
     for &k in folds {
         let cut = Folds::new(gold, k);
         let mut proposed = Ladder::new();
         for held in 0..k {
-            let (chosen, _) = best_on(&cut, &|f| f != held);
+            let chosen = best(&f1_on(&cut, &|f| f != held));
             proposed.extend(cut.select(&aligned[chosen], |f| f == held));
             eprintln!(
                 "  {name}: {k} folds, fold {held} aligned with {:?}",
@@ -178,23 +179,22 @@ fn cross_validate(
             gold,
         );
     }
-    let (best, f1) = best_on(&Folds::new(gold, 1), &|_| true);
+    let dev = f1_on(&Folds::new(gold, 1), &|_| true);
+    let in_sample = best(&dev);
     let mut lines = format!(
-        "best on the whole dev set, {name} (Vecalign strict F1 {f1:.3}, in-sample): {:?}",
-        grid[best]
+        "best on the whole dev set, {name} (Vecalign strict F1 {:.3}, in-sample): {:?}",
+        dev[in_sample], grid[in_sample]
     );
     if let Some(news) = news {
-        let dev: Vec<f64> = aligned
-            .iter()
-            .map(|l| score_vecalign(l, gold).strict.2)
-            .collect();
         let on_news = for_each_setting(&grid, |c| {
             score_vecalign(&news.align(c), &news.gold).strict.2
         });
-        let mean = |x: usize| (dev[x] + on_news[x]) / 2.0;
-        let both = (0..grid.len())
-            .max_by(|&x, &y| mean(x).total_cmp(&mean(y)).then(y.cmp(&x)))
-            .expect("a grid");
+        let mean: Vec<f64> = dev
+            .iter()
+            .zip(&on_news)
+            .map(|(d, n)| (d + n) / 2.0)
+            .collect();
+        let both = best(&mean);
         lines += &format!(
             "\nbest on the mean of the dev set's and newstest2014's F1, {name} (dev {:.3}, newstest2014 {:.3}): {:?}",
             dev[both], on_news[both], grid[both]
