@@ -843,8 +843,9 @@ fn search(
 ) -> Vec<Link> {
     let (n, m) = (src.len(), tgt.len());
     // The shared weight and coverage of sentences i-a..i and j-b..j: from their merged
-    // features in the exact pass, else from the sums of their pairs in the band. Merged groups: the rows advance through the source, and the band through the target,
-    // so each group is merged once and kept only while the band can reach it.
+    // features in the exact pass, else from the sums of their pairs in the band. Merged groups:
+    // the rows advance through the source, and the band through the target, so each group is
+    // merged once and kept only while the band can reach it.
     let src_groups = std::cell::RefCell::new(GroupCache::default());
     let tgt_groups = std::cell::RefCell::new(GroupCache::default());
     let group = |i: usize, j: usize, a: usize, b: usize| -> (f64, f64) {
@@ -1010,7 +1011,12 @@ fn search(
         };
         match (band.cell(i - a, j - b), band.cell(i, j)) {
             (Some(from), Some(to)) if total.is_finite() => {
-                (forward[from] + score_of(i, j, a, b) / t + backward[to] - total)
+                // The exact pass kept the link's score at its end cell: no group to merge again.
+                let k = LINK_TYPES
+                    .iter()
+                    .position(|&shape| shape == (a, b))
+                    .expect("a searched shape");
+                (forward[from] + scores[to * types + k] / t + backward[to] - total)
                     .exp()
                     .clamp(0.0, 1.0)
             }
