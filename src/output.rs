@@ -8,7 +8,8 @@
 //!   permissions (and, where the process may, its owner);
 //! - a symbolic link is followed: the file it points to is replaced, the link stays;
 //! - a FIFO, a character or block device (`/dev/null`, `/dev/stdout`) is written directly:
-//!   renaming over it would replace it with a regular file;
+//!   renaming over it would replace it with a regular file. A FIFO waits a bounded time
+//!   ([`FIFO_READER_WAIT`]) for a process to read it, then fails instead of hanging;
 //! - the temporary file is removed on error, when the writer is dropped unfinished, and on
 //!   Ctrl-C / SIGTERM ([`remove_unfinished`], called by the binary's signal handler);
 //! - several files that belong together (a Moses pair, shards) are committed all or nothing
@@ -17,10 +18,17 @@
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a FIFO output waits for a process to open it for reading: long enough for a reader
+/// started just after entente (`entente … -o pipe & cat pipe`), short enough that a FIFO nobody
+/// reads ends in an error rather than a process blocked for ever in `open`.
+pub const FIFO_READER_WAIT: Duration = Duration::from_secs(10);
 
 /// Errors preparing or writing an output.
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +113,7 @@ enum Kind {
         target: PathBuf,
     },
     /// A FIFO or device: opened and written in place.
-    Special,
+    Special { fifo: bool },
 }
 
 /// A checked output path.
@@ -138,7 +146,7 @@ impl Destination {
                 if ft.is_fifo() || ft.is_char_device() || ft.is_block_device() {
                     return Ok(Destination {
                         path: path.to_path_buf(),
-                        kind: Kind::Special,
+                        kind: Kind::Special { fifo: ft.is_fifo() },
                     });
                 }
                 if ft.is_socket() {
@@ -177,11 +185,15 @@ impl Destination {
     /// device.
     pub fn create(&self) -> Result<OutputWriter, OutputError> {
         match &self.kind {
-            Kind::Special => {
-                let file = OpenOptions::new()
-                    .write(true)
-                    .open(&self.path)
-                    .map_err(io_error(&self.path))?;
+            Kind::Special { fifo } => {
+                let file = if *fifo {
+                    open_fifo(&self.path, FIFO_READER_WAIT)?
+                } else {
+                    OpenOptions::new()
+                        .write(true)
+                        .open(&self.path)
+                        .map_err(io_error(&self.path))?
+                };
                 Ok(OutputWriter {
                     file: Some(BufWriter::new(file)),
                     tmp: None,
@@ -212,6 +224,56 @@ impl Destination {
             }
         }
     }
+}
+
+/// Open a FIFO for writing once a process has opened it for reading, waiting at most `wait`.
+/// A plain `open` would block until then, for ever if no reader comes; a non-blocking one fails
+/// with ENXIO while there is none, so it is retried until the deadline.
+pub(crate) fn open_fifo(path: &Path, wait: Duration) -> Result<File, OutputError> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let opened = OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path);
+        match opened {
+            Ok(file) => {
+                set_blocking(&file).map_err(io_error(path))?;
+                return Ok(file);
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+                if Instant::now() >= deadline {
+                    return Err(OutputError::Invalid {
+                        path: path.to_path_buf(),
+                        reason: format!(
+                            "it is a FIFO and no process opened it for reading within {} s; \
+                             start the reader first (for example `cat {} &`)",
+                            wait.as_secs_f64(),
+                            path.display()
+                        ),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(io_error(path)(e)),
+        }
+    }
+}
+
+/// Clear O_NONBLOCK: once a reader is there, writes wait for it rather than failing with EAGAIN
+/// whenever the pipe is full.
+fn set_blocking(file: &File) -> io::Result<()> {
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor this `File` owns and keeps open; no memory is passed.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 fn parent_dir(path: &Path) -> PathBuf {

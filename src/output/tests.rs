@@ -58,15 +58,58 @@ fn a_device_is_written_in_place_not_replaced() {
         .is_char_device());
 }
 
+fn make_fifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_fifo_nobody_reads_fails_after_the_wait_instead_of_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    make_fifo(&fifo);
+    let started = std::time::Instant::now();
+    let err = open_fifo(&fifo, Duration::from_millis(300)).unwrap_err();
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(300), "{waited:?}");
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains("no process opened it for reading"),
+        "{message}"
+    );
+    assert!(message.contains("pipe"), "{message}");
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+#[test]
+fn a_fifo_whose_reader_comes_late_is_written_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    make_fifo(&fifo);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            fs::read(fifo).unwrap()
+        })
+    };
+    // More than a pipe holds (64 KiB), so the writes must wait for the reader, not fail EAGAIN.
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let mut file = open_fifo(&fifo, Duration::from_secs(10)).unwrap();
+    file.write_all(&data).unwrap();
+    drop(file);
+    assert_eq!(reader.join().unwrap(), data);
+}
+
 #[test]
 fn a_fifo_is_written_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("pipe");
-    let status = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    make_fifo(&fifo);
     let reader = {
         let fifo = fifo.clone();
         std::thread::spawn(move || fs::read(fifo).unwrap())
