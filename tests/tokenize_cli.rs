@@ -155,3 +155,41 @@ fn hub_model_from_a_prepared_cache() {
     let direct = entente(&["tokenize", "--model", model.as_str()], b"Bonjour\n", &[]);
     assert_eq!(out.stdout, direct.stdout);
 }
+
+#[test]
+fn a_whole_file_streams_out_line_for_line() {
+    let Some(model) = model_path() else { return };
+    let Some(shared) =
+        entente::testdata::require("eval/mt/newstest2014-fr-en/newstest2014.fr-en.fr")
+    else {
+        return;
+    };
+    // All of newstest2014 (fr) in one file: the output is sent in chunks as it grows (about
+    // 250 KB here), and each line must still be MarianTokenizer's ids from the fixture.
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tokenizer/opus-mt-fr-en.jsonl"
+    ))
+    .unwrap();
+    let mut expected: Vec<(u64, String)> = Vec::new();
+    for line in fixture.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["kind"] != "encode" || v["corpus"] != "newstest2014.fr" {
+            continue;
+        }
+        let ids: Vec<u64> = serde_json::from_value(v["ids"].clone()).unwrap();
+        let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+        expected.push((v["line"].as_u64().unwrap(), ids.join(" ") + "\n"));
+    }
+    expected.sort();
+    let expected: String = expected.into_iter().map(|(_, ids)| ids).collect();
+    assert!(expected.len() > 4 << 16, "{} bytes", expected.len());
+    let input = std::fs::read(&shared).unwrap();
+    let out = entente(&["tokenize", "--model", model.as_str()], &input, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
+}

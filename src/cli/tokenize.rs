@@ -63,8 +63,18 @@ pub fn run(args: TokenizeArgs) -> anyhow::Result<()> {
     let tok = MarianTokenizer::from_dir(files.tokenizer_dir())?;
     let text = input::read_text(&args.input, args.lossy)?;
     let name = input::display_name(&args.input);
+    let mut sink = sink;
     let mut out = String::new();
     for (n, line) in text.lines().enumerate() {
+        // Stream in chunks: the output of a large file need not be held whole, and a reader of
+        // standard output sees lines as they come.
+        if out.len() >= 1 << 16 {
+            sink.send(out.as_bytes())?;
+            out.clear();
+            if sink.closed() {
+                return Ok(());
+            }
+        }
         if args.decode {
             let ids = line
                 .split_whitespace()
@@ -89,8 +99,10 @@ pub fn run(args: TokenizeArgs) -> anyhow::Result<()> {
         };
         match args.format {
             TokenFormat::Ids => {
-                let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
-                out.push_str(&ids.join(" "));
+                for (i, id) in ids.iter().enumerate() {
+                    let gap = if i == 0 { "" } else { " " };
+                    write!(out, "{gap}{id}").expect("writing to a String cannot fail");
+                }
             }
             TokenFormat::Pieces => out.push_str(&tok.tokenize(line, args.target).join(" ")),
             TokenFormat::Jsonl => {

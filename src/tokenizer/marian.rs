@@ -189,23 +189,30 @@ impl MarianTokenizer {
     /// `<pad>`) written in the text are kept whole, a leading `>>xx<<` language code is one token,
     /// the rest is SentencePiece pieces.
     pub fn tokenize(&self, text: &str, target: bool) -> Vec<String> {
-        let spm = self.spm(target);
         let mut tokens = Vec::new();
+        self.tokenize_with(text, target, |token| tokens.push(token.to_string()));
+        tokens
+    }
+
+    /// [`tokenize`](Self::tokenize)'s tokens handed to `each` in order, without a `String` per
+    /// token: ids are looked up from these (a 50 MB line took 80 bytes per byte of text as
+    /// strings).
+    fn tokenize_with(&self, text: &str, target: bool, mut each: impl FnMut(&str)) {
+        let spm = self.spm(target);
         for (chunk, is_special) in split_special(text) {
             if is_special {
-                tokens.push(chunk.to_string());
+                each(chunk);
                 continue;
             }
             let mut rest = chunk;
             // remove_language_code: ">>" at the start up to the first "<<".
             if let Some(end) = rest.strip_prefix(">>").and_then(|r| r.find("<<")) {
                 let code_len = 2 + end + 2;
-                tokens.push(rest[..code_len].to_string());
+                each(&rest[..code_len]);
                 rest = &rest[code_len..];
             }
-            tokens.extend(spm.encode(rest));
+            spm.encode_with(rest, &mut each);
         }
-        tokens
     }
 
     fn token_id(&self, token: &str, target: bool) -> u32 {
@@ -227,11 +234,8 @@ impl MarianTokenizer {
     }
 
     fn encode_side(&self, text: &str, target: bool) -> Vec<u32> {
-        let mut ids: Vec<u32> = self
-            .tokenize(text, target)
-            .iter()
-            .map(|t| self.token_id(t, target))
-            .collect();
+        let mut ids = Vec::new();
+        self.tokenize_with(text, target, |token| ids.push(self.token_id(token, target)));
         ids.push(self.eos_id);
         ids
     }
