@@ -66,6 +66,23 @@ fn make_fifo(path: &Path) {
     assert!(status.success());
 }
 
+/// A FIFO in a fresh directory, and a thread that reads it whole after `delay`.
+fn fifo_with_reader(
+    delay: Duration,
+) -> (tempfile::TempDir, PathBuf, std::thread::JoinHandle<Vec<u8>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    make_fifo(&fifo);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(delay);
+            fs::read(fifo).unwrap()
+        })
+    };
+    (dir, fifo, reader)
+}
+
 #[test]
 fn a_fifo_nobody_reads_fails_after_the_wait_instead_of_blocking() {
     let dir = tempfile::tempdir().unwrap();
@@ -87,16 +104,7 @@ fn a_fifo_nobody_reads_fails_after_the_wait_instead_of_blocking() {
 
 #[test]
 fn a_fifo_whose_reader_comes_late_is_written_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("pipe");
-    make_fifo(&fifo);
-    let reader = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(200));
-            fs::read(fifo).unwrap()
-        })
-    };
+    let (_dir, fifo, reader) = fifo_with_reader(Duration::from_millis(200));
     // More than a pipe holds (64 KiB), so the writes must wait for the reader, not fail EAGAIN.
     let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
     let mut file = open_fifo(&fifo, Duration::from_secs(10)).unwrap();
@@ -107,13 +115,7 @@ fn a_fifo_whose_reader_comes_late_is_written_whole() {
 
 #[test]
 fn a_fifo_is_written_in_place() {
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("pipe");
-    make_fifo(&fifo);
-    let reader = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || fs::read(fifo).unwrap())
-    };
+    let (dir, fifo, reader) = fifo_with_reader(Duration::ZERO);
     write_file(&fifo, b"through the pipe").unwrap();
     assert_eq!(reader.join().unwrap(), b"through the pipe");
     assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
