@@ -57,13 +57,12 @@ pub fn run(args: TokenizeArgs) -> anyhow::Result<()> {
     if args.decode && args.format != TokenFormat::Ids {
         bail!("--decode prints text; --format does not apply");
     }
-    let sink = super::Out::open(args.output.as_deref())?;
+    let mut sink = super::Out::open(args.output.as_deref())?;
     let files = hub::resolve(&args.model.model, args.model.revision.as_deref(), false)
         .with_context(|| format!("finding the tokenizer files of {}", args.model.model))?;
     let tok = MarianTokenizer::from_dir(files.tokenizer_dir())?;
     let text = input::read_text(&args.input, args.lossy)?;
     let name = input::display_name(&args.input);
-    let mut sink = sink;
     let mut out = String::new();
     for (n, line) in text.lines().enumerate() {
         // Stream in chunks: the output of a large file need not be held whole, and a reader of
@@ -92,14 +91,17 @@ pub fn run(args: TokenizeArgs) -> anyhow::Result<()> {
             out.push('\n');
             continue;
         }
-        let ids = if args.target {
-            tok.encode_target(line)
-        } else {
-            tok.encode(line)
+        // Pieces alone need no ids: each format segments the line only for what it prints.
+        let ids = || {
+            if args.target {
+                tok.encode_target(line)
+            } else {
+                tok.encode(line)
+            }
         };
         match args.format {
             TokenFormat::Ids => {
-                for (i, id) in ids.iter().enumerate() {
+                for (i, id) in ids().iter().enumerate() {
                     let gap = if i == 0 { "" } else { " " };
                     write!(out, "{gap}{id}").expect("writing to a String cannot fail");
                 }
@@ -107,7 +109,7 @@ pub fn run(args: TokenizeArgs) -> anyhow::Result<()> {
             TokenFormat::Pieces => out.push_str(&tok.tokenize(line, args.target).join(" ")),
             TokenFormat::Jsonl => {
                 let record = serde_json::json!({
-                    "text": line, "ids": ids, "pieces": tok.tokenize(line, args.target),
+                    "text": line, "ids": ids(), "pieces": tok.tokenize(line, args.target),
                 });
                 write!(out, "{record}").expect("writing to a String cannot fail");
             }
