@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
-use entente::marian::backend::int8::{Int8Kernel, Int8Matrix, Int8Rows};
-use entente::marian::backend::matrix::matmul_transposed;
+use entente::marian::ops::int8::{Int8Kernel, Int8Matrix, Int8Rows};
+use entente::marian::ops::matrix::matmul_transposed;
 
 fn values(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1);

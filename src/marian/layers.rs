@@ -5,10 +5,10 @@
 use candle_core::{DType, Module, Tensor};
 use candle_nn::{LayerNorm, Linear, VarBuilder};
 
-use super::backend::activate;
-use super::backend::host::{with_scratch, Loader};
-use super::backend::matrix::HostLinear;
 use super::config::Activation;
+use super::ops::loader::Loader;
+use super::ops::matrix::HostLinear;
+use super::ops::{activate, with_scratch};
 
 type Result<T> = candle_core::Result<T>;
 

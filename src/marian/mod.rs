@@ -8,6 +8,7 @@ pub mod backend;
 pub mod config;
 mod layers;
 pub mod model;
+pub mod ops;
 pub mod weights;
 
 use std::path::{Path, PathBuf};
@@ -15,9 +16,9 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 
-pub use backend::int8::Int8Kernel;
 pub use config::{Activation, MarianConfig};
 pub use model::{DecoderState, MarianModel};
+pub use ops::int8::Int8Kernel;
 
 /// The precision a model computes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,12 +11,13 @@ use candle_core::{DType, Device, IndexOp, Module, Tensor};
 use candle_nn::{Embedding, VarBuilder};
 
 use super::backend::graph::GraphDecoder;
-use super::backend::host::{first_present, EmbeddingTable, HostDecoder, Loader};
-use super::backend::int8::Int8Kernel;
-use super::backend::matrix::HostProducts;
+use super::backend::host::{EmbeddingTable, HostDecoder};
 use super::backend::{BackendState, DecoderBackend};
 use super::config::MarianConfig;
 use super::layers::{get_first, mask_value, sinusoidal_positions, DecoderLayer, EncoderLayer};
+use super::ops::int8::Int8Kernel;
+use super::ops::loader::{first_present, Loader};
+use super::ops::matrix::HostProducts;
 use super::weights::{MappedSafetensors, ReleasingBackend};
 use super::Precision;
 

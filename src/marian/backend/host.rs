@@ -10,16 +10,16 @@
 //! cross-attention keys/values once per sentence instead of once per beam, and reorders beams by
 //! index bookkeeping (`ancestry`) instead of copying the key/value cache.
 
-use std::borrow::Cow;
-use std::cell::RefCell;
 use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor};
 
-use super::matrix::{with_slice, HostLinear, HostNorm, HostProducts, Matrix, Scratch};
 use super::{BackendState, DecoderBackend};
 use crate::marian::config::{Activation, MarianConfig};
-use crate::marian::layers::{Attention, DecoderLayer};
+use crate::marian::layers::{sinusoidal_positions, Attention, DecoderLayer};
+use crate::marian::ops::loader::{first_present, Loader};
+use crate::marian::ops::matrix::{with_slice, HostLinear, HostNorm, HostProducts, Matrix, Scratch};
+use crate::marian::ops::{activate, with_scratch};
 use crate::marian::weights::MappedSafetensors;
 
 type Result<T> = candle_core::Result<T>;
@@ -181,98 +181,18 @@ pub(in crate::marian) struct HostDecoder {
     d: usize,
 }
 
-/// Reads the decoder's weights from the mapped checkpoint, releasing each tensor's pages once
-/// it is converted.
-pub(in crate::marian) struct Loader<'a> {
-    pub(in crate::marian) file: &'a MappedSafetensors,
-    pub(in crate::marian) products: HostProducts,
-}
-
-impl Loader<'_> {
-    fn vector(&self, name: &str, n: usize) -> Result<Vec<f32>> {
-        let values = self.file.f32_all(name, &[n])?.into_owned();
-        self.file.release(name);
-        Ok(values)
-    }
-
-    /// The first `n_out` rows of tensor `name` (table_rows × n_in) in this loader's precision,
-    /// read row by row; the float pages are released in chunks as they are converted, so that
-    /// not even the largest table (the output projection) is ever resident as a whole.
-    fn matrix(&self, name: &str, table_rows: usize, n_out: usize, n_in: usize) -> Result<Matrix> {
-        const CHUNK: usize = 2048;
-        let shape = [table_rows, n_in];
-        let mut failure = None;
-        let matrix = Matrix::from_rows(n_out, n_in, self.products, |o| {
-            if o % CHUNK == 0 && o > 0 {
-                self.file
-                    .release_range(name, (o - CHUNK) * n_in, CHUNK * n_in);
-            }
-            self.file
-                .f32_range(name, &shape, o * n_in, n_in)
-                .unwrap_or_else(|e| {
-                    failure.get_or_insert(e);
-                    Cow::Owned(vec![0.0; n_in])
-                })
-        })?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        self.file.release(name);
-        Ok(matrix)
-    }
-
-    pub(in crate::marian) fn linear(
-        &self,
-        prefix: &str,
-        n_in: usize,
-        n_out: usize,
-    ) -> Result<HostLinear> {
-        let matrix = self.matrix(&format!("{prefix}.weight"), n_out, n_out, n_in)?;
-        let bias = format!("{prefix}.bias");
-        let bias = if self.file.contains(&bias) {
-            Some(self.vector(&bias, n_out)?)
-        } else {
-            None
-        };
-        Ok(HostLinear { matrix, bias })
-    }
-
-    fn norm(&self, prefix: &str, d: usize) -> Result<HostNorm> {
-        Ok(HostNorm {
-            alpha: self.vector(&format!("{prefix}.weight"), d)?,
-            beta: self.vector(&format!("{prefix}.bias"), d)?,
-        })
-    }
-
-    fn attention(&self, prefix: &str, d: usize, heads: usize) -> Result<HostAttention> {
-        let head_dim = d / heads;
-        Ok(HostAttention {
-            q: self.linear(&format!("{prefix}.q_proj"), d, d)?,
-            k: self.linear(&format!("{prefix}.k_proj"), d, d)?,
-            v: self.linear(&format!("{prefix}.v_proj"), d, d)?,
-            out: self.linear(&format!("{prefix}.out_proj"), d, d)?,
-            heads,
-            head_dim,
-            scaling: (head_dim as f64).powf(-0.5) as f32,
-        })
-    }
-}
-
-/// The first of `names` the checkpoint holds.
-pub(in crate::marian) fn first_present<'a>(
-    file: &MappedSafetensors,
-    names: &[&'a str],
-) -> Result<&'a str> {
-    names
-        .iter()
-        .copied()
-        .find(|n| file.contains(n))
-        .ok_or_else(|| {
-            candle_core::Error::Msg(format!(
-                "none of the tensors {} is in the checkpoint",
-                names.join(", ")
-            ))
-        })
+/// The attention weights under `prefix`, read by `loader`.
+fn load_attention(loader: &Loader, prefix: &str, d: usize, heads: usize) -> Result<HostAttention> {
+    let head_dim = d / heads;
+    Ok(HostAttention {
+        q: loader.linear(&format!("{prefix}.q_proj"), d, d)?,
+        k: loader.linear(&format!("{prefix}.k_proj"), d, d)?,
+        v: loader.linear(&format!("{prefix}.v_proj"), d, d)?,
+        out: loader.linear(&format!("{prefix}.out_proj"), d, d)?,
+        heads,
+        head_dim,
+        scaling: (head_dim as f64).powf(-0.5) as f32,
+    })
 }
 
 impl HostDecoder {
@@ -338,9 +258,9 @@ impl HostDecoder {
             .map(|i| {
                 let p = format!("model.decoder.layers.{i}");
                 Ok(HostLayer {
-                    self_attn: loader.attention(&format!("{p}.self_attn"), d, heads)?,
+                    self_attn: load_attention(&loader, &format!("{p}.self_attn"), d, heads)?,
                     self_attn_norm: loader.norm(&format!("{p}.self_attn_layer_norm"), d)?,
-                    cross_attn: loader.attention(&format!("{p}.encoder_attn"), d, heads)?,
+                    cross_attn: load_attention(&loader, &format!("{p}.encoder_attn"), d, heads)?,
                     cross_attn_norm: loader.norm(&format!("{p}.encoder_attn_layer_norm"), d)?,
                     fc1: loader.linear(&format!("{p}.fc1"), d, config.decoder_ffn_dim)?,
                     fc2: loader.linear(&format!("{p}.fc2"), config.decoder_ffn_dim, d)?,
@@ -363,10 +283,7 @@ impl HostDecoder {
                 name: embed_name.to_string(),
                 shape: [embed_rows, d],
             },
-            positions: crate::marian::layers::sinusoidal_positions(
-                config.max_position_embeddings,
-                d,
-            ),
+            positions: sinusoidal_positions(config.max_position_embeddings, d),
             embed_scale: if config.scale_embedding {
                 (d as f64).sqrt() as f32
             } else {
@@ -406,16 +323,6 @@ pub(in crate::marian) struct HostState {
     self_kv: Vec<Vec<(Vec<f32>, Vec<f32>)>>,
     /// Per decoded position: for each current row, the row it descends from at that position.
     ancestry: Vec<Vec<u32>>,
-}
-
-thread_local! {
-    /// Product buffers, one set per decoding thread.
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-}
-
-/// Run `f` with this thread's product buffers.
-pub(in crate::marian) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
-    SCRATCH.with(|scratch| f(&mut scratch.borrow_mut()))
 }
 
 impl DecoderBackend for HostDecoder {
@@ -481,8 +388,7 @@ impl DecoderBackend for HostDecoder {
         let position = self.positions[position * d..(position + 1) * d].repeat(rows);
         self.embed
             .embed(tokens, self.embed_scale, &position, &mut h)?;
-        SCRATCH.with(|scratch| {
-            let scratch = &mut scratch.borrow_mut();
+        with_scratch(|scratch| {
             let h = self.layers_step(state, h, rows, scratch)?;
             let vocab = self.lm_head.dims().0;
             let mut logits = vec![0f32; rows * vocab];
@@ -595,7 +501,7 @@ impl HostDecoder {
                 Activation::Gelu | Activation::GeluTanh => {
                     let n = inner.len();
                     let t = Tensor::from_vec(inner, n, &Device::Cpu)?;
-                    inner = super::activate(&t, layer.activation)?.to_vec1()?;
+                    inner = activate(&t, layer.activation)?.to_vec1()?;
                 }
             }
             let out = layer.fc2.forward(&inner, rows, scratch)?;

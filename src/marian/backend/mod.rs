@@ -4,16 +4,15 @@
 //!
 //! - [`graph`]: the Candle graph, any device and dtype (CUDA, Metal, f16, bf16);
 //! - [`host`]: a one-token step on plain slices for the CPU, with its matrix products in
-//!   float32 (the exact default) or int8 ([`int8`]); see [`matrix`].
+//!   float32 (the exact default) or int8, from [`super::ops`].
+//!
+//! The backends read the model's layers ([`super::layers`]) and the operations below them
+//! ([`super::ops`]); neither of those may import a backend.
 
 pub(super) mod graph;
 pub(super) mod host;
-pub mod int8;
-pub mod matrix;
 
-use candle_core::{DType, Tensor};
-
-use super::config::Activation;
+use candle_core::Tensor;
 
 type Result<T> = candle_core::Result<T>;
 
@@ -40,18 +39,6 @@ pub(super) trait DecoderBackend: Send + Sync {
 
     /// Keep rows `rows` of the state, in that order.
     fn reorder(&self, state: &mut BackendState, rows: &[u32]) -> Result<()>;
-}
-
-/// The feed-forward activation on a tensor.
-pub(super) fn activate(h: &Tensor, activation: Activation) -> Result<Tensor> {
-    match activation {
-        Activation::Relu => h.relu(),
-        Activation::Swish => h.silu(),
-        // Through f64: candle's f32 erf is an approximation that shifts log-probabilities by
-        // ~1e-5 per token against torch; the f64 one is accurate.
-        Activation::Gelu => h.to_dtype(DType::F64)?.gelu_erf()?.to_dtype(h.dtype()),
-        Activation::GeluTanh => h.gelu(),
-    }
 }
 
 fn wrong_state() -> candle_core::Error {
