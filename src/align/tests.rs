@@ -1,5 +1,9 @@
 //! Alignment on synthetic documents whose correct ladder is known by construction.
 
+use super::band::*;
+use super::features::*;
+use super::search::*;
+use super::similarity::*;
 use super::*;
 
 /// Source sentences and a "translation" that shares their anchors: numbers and long words.

@@ -1,0 +1,117 @@
+//! From the dynamic programme's lattice to the links: the backward half of forward–backward
+//! (each link's probability: the share of the paths' weight that goes through it) and the
+//! backtrack from the corner along the best path, never losing a sentence.
+
+use super::band::Band;
+use super::config::LINK_TYPES;
+use super::search::{logsumexp, Lattice};
+use super::Link;
+
+/// The backward sums over paths from each cell to the corner, and the total over all paths.
+pub(super) struct Posterior {
+    backward: Vec<f64>,
+    total: f64,
+}
+
+impl Posterior {
+    /// The backward half over the exact pass's `lattice`.
+    pub(super) fn new(band: &Band, lattice: &Lattice, n: usize, m: usize) -> Self {
+        let (types, t) = (LINK_TYPES.len(), lattice.temperature);
+        let mut backward = vec![f64::NEG_INFINITY; band.cells()];
+        if let Some(c) = band.cell(n, m) {
+            backward[c] = 0.0;
+        }
+        for i in (0..=n).rev() {
+            for j in band.row(i).rev() {
+                if i == n && j == m {
+                    continue;
+                }
+                let mut acc = f64::NEG_INFINITY;
+                for (k, &(a, b)) in LINK_TYPES.iter().enumerate() {
+                    if i + a > n || j + b > m {
+                        continue;
+                    }
+                    if let Some(c) = band.cell(i + a, j + b) {
+                        let link = lattice.scores[c * types + k];
+                        if !link.is_nan() {
+                            acc = logsumexp(acc, backward[c] + link / t);
+                        }
+                    }
+                }
+                backward[band.cell(i, j).expect("inside the band")] = acc;
+            }
+        }
+        let total = band
+            .cell(n, m)
+            .map_or(f64::NEG_INFINITY, |c| lattice.forward[c]);
+        Posterior { backward, total }
+    }
+
+    /// The probability of the link ending at (i, j) with `a` × `b` sentences.
+    pub(super) fn probability(
+        &self,
+        band: &Band,
+        lattice: &Lattice,
+        i: usize,
+        j: usize,
+        a: usize,
+        b: usize,
+    ) -> f64 {
+        let types = LINK_TYPES.len();
+        match (band.cell(i - a, j - b), band.cell(i, j)) {
+            (Some(from), Some(to)) if self.total.is_finite() => {
+                // The exact pass kept the link's score at its end cell: no group to merge again.
+                let k = LINK_TYPES
+                    .iter()
+                    .position(|&shape| shape == (a, b))
+                    .expect("a searched shape");
+                (lattice.forward[from]
+                    + lattice.scores[to * types + k] / lattice.temperature
+                    + self.backward[to]
+                    - self.total)
+                    .exp()
+                    .clamp(0.0, 1.0)
+            }
+            _ => 0.0,
+        }
+    }
+}
+
+/// The links of the best path, from the back pointers `back`, each scored by `score_of`.
+pub(super) fn backtrack(
+    band: &Band,
+    back: &[(u8, u8)],
+    n: usize,
+    m: usize,
+    score_of: impl Fn(usize, usize, usize, usize) -> f64,
+) -> Vec<Link> {
+    let mut links = Vec::new();
+    let (mut i, mut j) = (n, m);
+    while i > 0 || j > 0 {
+        let (a, b) = band.cell(i, j).map_or((0, 0), |c| back[c]);
+        let (a, b) = (a as usize, b as usize);
+        if a == 0 && b == 0 {
+            break; // unreachable corner (outside the band): should not happen
+        }
+        links.push(Link {
+            src: (i - a..i).collect(),
+            tgt: (j - b..j).collect(),
+            score: score_of(i, j, a, b),
+        });
+        i -= a;
+        j -= b;
+    }
+    // Never lose a sentence, even if the band could not reach the origin.
+    links.extend((0..j).rev().map(|j| Link {
+        src: vec![],
+        tgt: vec![j],
+        score: 0.0,
+    }));
+    links.extend((0..i).rev().map(|i| Link {
+        src: vec![i],
+        tgt: vec![],
+        score: 0.0,
+    }));
+    links.reverse();
+    links
+}

@@ -1,0 +1,229 @@
+//! The dynamic programme: the best-scoring path of links through a band of cells, and (in the
+//! exact pass) the forward sums over every path that [`super::ladder`] turns into each link's
+//! probability. The first pass scores merges by the sums of their sentence pairs (cheap: its
+//! path only centres the exact pass); the exact pass scores them from merged features.
+
+use std::cell::RefCell;
+
+use super::band::Band;
+use super::config::{AlignConfig, LINK_TYPES, MAX_GROUP, ROUGH_LINK_TYPES};
+use super::ladder;
+use super::similarity::{coverage_share, link_score, matched, GroupCache, Weighted};
+use super::Link;
+
+/// Link scores are rounded to multiples of 1/SCORE_GRID: path sums are then exact, so a path
+/// and its mirror image (sides swapped, terms added in another order) tie exactly instead of by
+/// rounding noise.
+pub(super) const SCORE_GRID: f64 = (1u64 << 30) as f64;
+
+/// log(e^acc + e^x), exact at −∞.
+pub(super) fn logsumexp(acc: f64, x: f64) -> f64 {
+    if acc == f64::NEG_INFINITY {
+        x
+    } else if x == f64::NEG_INFINITY {
+        acc
+    } else {
+        acc.max(x) + (-(acc - x).abs()).exp().ln_1p()
+    }
+}
+
+/// Scores the link ending at cell (i, j) with `a` source and `b` target sentences.
+struct LinkScorer<'a> {
+    src: &'a [Weighted],
+    tgt: &'a [Weighted],
+    unit: f64,
+    band: &'a Band,
+    pair: &'a [f32],
+    config: &'a AlignConfig,
+    exact: bool,
+    // Merged groups: the rows advance through the source, and the band through the target, so
+    // each group is merged once and kept only while the band can reach it.
+    src_groups: RefCell<GroupCache>,
+    tgt_groups: RefCell<GroupCache>,
+}
+
+impl LinkScorer<'_> {
+    /// The shared weight and coverage of sentences i-a..i and j-b..j: from their merged
+    /// features in the exact pass, else from the sums of their pairs in the band.
+    fn group(&self, i: usize, j: usize, a: usize, b: usize) -> (f64, f64) {
+        let (src, tgt) = (self.src, self.tgt);
+        if a == 1 && b == 1 {
+            let p = self.band.cell(i, j).map_or(0.0, |c| self.pair[c] as f64);
+            return (
+                p,
+                coverage_share(p, src[i - 1].weight) + coverage_share(p, tgt[j - 1].weight),
+            );
+        }
+        if self.exact {
+            let s = self.src_groups.borrow_mut().get(src, i, a);
+            let t = self.tgt_groups.borrow_mut().get(tgt, j, b);
+            return matched(&src[i - a..i], &s, &tgt[j - b..j], &t);
+        }
+        self.summed_pairs(i, j, a, b)
+    }
+
+    /// The first pass's estimate of a group: the sums of its sentence pairs' weights.
+    fn summed_pairs(&self, i: usize, j: usize, a: usize, b: usize) -> (f64, f64) {
+        let mut shared = 0.0;
+        let mut row_sums = [0.0; MAX_GROUP];
+        let mut col_sums = [0.0; MAX_GROUP];
+        for (r, x) in (i + 1 - a..=i).enumerate() {
+            for (c, y) in (j + 1 - b..=j).enumerate() {
+                if let Some(cell) = self.band.cell(x, y) {
+                    let p = self.pair[cell] as f64;
+                    shared += p;
+                    row_sums[r] += p;
+                    col_sums[c] += p;
+                }
+            }
+        }
+        let coverage = (0..a)
+            .map(|r| coverage_share(row_sums[r], self.src[i - a + r].weight))
+            .chain((0..b).map(|c| coverage_share(col_sums[c], self.tgt[j - b + c].weight)))
+            .sum();
+        (shared, coverage)
+    }
+
+    /// The link's score, on the grid of [`SCORE_GRID`].
+    fn score(&self, i: usize, j: usize, a: usize, b: usize) -> f64 {
+        let score = if a == 0 || b == 0 {
+            self.config.skip_score
+        } else {
+            let (shared, coverage) = self.group(i, j, a, b);
+            link_score(
+                &self.src[i - a..i],
+                &self.tgt[j - b..j],
+                shared,
+                coverage,
+                self.unit,
+                self.config,
+            )
+        };
+        (score * SCORE_GRID).round() / SCORE_GRID
+    }
+}
+
+/// What the forward pass leaves, per cell of the band: the best path's last link shape; in
+/// the exact pass also the log-sum over every path reaching the cell (scaled by the
+/// temperature) and each link's score, kept for the backward half.
+pub(super) struct Lattice {
+    pub(super) back: Vec<(u8, u8)>,
+    pub(super) forward: Vec<f64>,
+    /// Cell × [`LINK_TYPES`] index: the score of that link ending there (NaN where none).
+    pub(super) scores: Vec<f64>,
+    pub(super) temperature: f64,
+}
+
+/// The best path through `band`. With `exact`, a link of several sentences scores the shared
+/// weight of their merged features; without, the sum of its sentence pairs' shared weights (an
+/// overestimate for merges, cheap: the first pass, whose path only centres the exact pass).
+pub(super) fn search(
+    src: &[Weighted],
+    tgt: &[Weighted],
+    unit: f64,
+    band: &Band,
+    pair: &[f32],
+    config: &AlignConfig,
+    exact: bool,
+) -> Vec<Link> {
+    let scorer = LinkScorer {
+        src,
+        tgt,
+        unit,
+        band,
+        pair,
+        config,
+        exact,
+        src_groups: RefCell::new(GroupCache::default()),
+        tgt_groups: RefCell::new(GroupCache::default()),
+    };
+    let lattice = forward_pass(&scorer);
+    let (n, m) = (src.len(), tgt.len());
+    if exact {
+        let posterior = ladder::Posterior::new(band, &lattice, n, m);
+        ladder::backtrack(band, &lattice.back, n, m, |i, j, a, b| {
+            posterior.probability(band, &lattice, i, j, a, b)
+        })
+    } else {
+        ladder::backtrack(band, &lattice.back, n, m, |i, j, a, b| {
+            scorer.score(i, j, a, b)
+        })
+    }
+}
+
+/// Every cell of the band in order: its best incoming link, and in the exact pass the forward
+/// sum over paths.
+fn forward_pass(scorer: &LinkScorer) -> Lattice {
+    let (band, exact) = (scorer.band, scorer.exact);
+    let (n, types) = (scorer.src.len(), LINK_TYPES.len());
+    let t = scorer.config.temperature.max(1e-9);
+    let mut best = vec![f64::NEG_INFINITY; band.cells()];
+    let mut back = vec![(0u8, 0u8); band.cells()];
+    let mut forward = if exact {
+        vec![f64::NEG_INFINITY; band.cells()]
+    } else {
+        Vec::new()
+    };
+    let mut scores = if exact {
+        vec![f64::NAN; band.cells() * types]
+    } else {
+        Vec::new()
+    };
+    best[0] = 0.0;
+    if exact {
+        forward[0] = 0.0;
+    }
+    // The first pass, which only centres the exact one, tries the smaller shapes.
+    let shapes = if exact {
+        &LINK_TYPES[..]
+    } else {
+        &LINK_TYPES[..ROUGH_LINK_TYPES]
+    };
+    for i in 0..=n {
+        if exact {
+            scorer.src_groups.borrow_mut().forget_before(i);
+            scorer.tgt_groups.borrow_mut().forget_before(band.lo[i]);
+        }
+        for j in band.row(i) {
+            if i == 0 && j == 0 {
+                continue;
+            }
+            let at = band.cell(i, j).expect("inside the band");
+            let mut score = f64::NEG_INFINITY;
+            let mut from = (0u8, 0u8);
+            let mut sum = f64::NEG_INFINITY;
+            for (k, &(a, b)) in shapes.iter().enumerate() {
+                if a > i || b > j {
+                    continue;
+                }
+                let Some(prev_at) = band.cell(i - a, j - b) else {
+                    continue;
+                };
+                let prev = best[prev_at];
+                if prev == f64::NEG_INFINITY {
+                    continue;
+                }
+                let link = scorer.score(i, j, a, b);
+                if exact {
+                    scores[at * types + k] = link;
+                    sum = logsumexp(sum, forward[prev_at] + link / t);
+                }
+                if prev + link > score {
+                    score = prev + link;
+                    from = (a as u8, b as u8);
+                }
+            }
+            best[at] = score;
+            back[at] = from;
+            if exact {
+                forward[at] = sum;
+            }
+        }
+    }
+    Lattice {
+        back,
+        forward,
+        scores,
+        temperature: t,
+    }
+}
