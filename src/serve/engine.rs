@@ -1,0 +1,174 @@
+//! Requests' text through the shared engine: units (articles or line lists) segmented, their
+//! sentences admitted to the batching queue together, and the English reassembled as
+//! `entente translate` would write it (HTML fragments keep their markup); CPU-bound work off the
+//! async threads.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+
+use crate::generate::GenerationConfig;
+use crate::segment::Sentence;
+use crate::translate::{join_article, Translation};
+
+use super::error::ApiError;
+use super::{html, AppState};
+
+/// One translated sentence, as `/v1/translate` reports it.
+pub(super) struct SegmentOut {
+    pub(super) para: usize,
+    pub(super) sent: usize,
+    pub(super) src: String,
+    pub(super) translation: Translation,
+}
+
+/// How the units of a request are cut into segments.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// Sentences by the segmenter, paragraphs and line breaks kept (`translate --input article`).
+    Article,
+    /// Each line on its own (`translate --input lines`).
+    Lines,
+}
+
+/// Translate `sentences` through the shared queue, all admitted at once; in order.
+pub(super) async fn translate_sentences(
+    state: &AppState,
+    sentences: Vec<String>,
+    config: Arc<GenerationConfig>,
+) -> Result<Vec<Translation>, ApiError> {
+    let receivers = state.batcher.submit(sentences, config)?;
+    let mut translations = Vec::with_capacity(receivers.len());
+    for r in receivers {
+        let t = r
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the server is shutting down",
+                )
+            })?
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("translation failed: {e}"),
+                )
+            })?;
+        translations.push(t);
+    }
+    Ok(translations)
+}
+
+/// Translate `units` (articles or line lists) through the shared queue, all of a request's
+/// sentences admitted at once: the English of each, and its segments.
+pub(super) async fn translate_units(
+    state: &AppState,
+    units: &[String],
+    config: Arc<GenerationConfig>,
+    mode: Mode,
+) -> Result<Vec<(String, Vec<SegmentOut>)>, ApiError> {
+    // Segment each unit once; the spans serve both the queue and the reassembly.
+    let cut: Vec<Vec<Sentence>> = units
+        .iter()
+        .map(|u| match mode {
+            Mode::Article => state.segmenter.segment(u),
+            Mode::Lines => {
+                let mut at = 0;
+                u.split('\n')
+                    .enumerate()
+                    .map(|(i, line)| {
+                        let span = Sentence {
+                            para: i,
+                            sent: 0,
+                            start: at,
+                            end: at + line.len(),
+                        };
+                        at += line.len() + 1;
+                        span
+                    })
+                    .collect()
+            }
+        })
+        .collect();
+    let sources: Vec<String> = units
+        .iter()
+        .zip(&cut)
+        .flat_map(|(u, spans)| spans.iter().map(|s| s.text(u).to_string()))
+        .collect();
+    let mut translations = translate_sentences(state, sources, config)
+        .await?
+        .into_iter();
+    let mut out = Vec::with_capacity(units.len());
+    for (unit, spans) in units.iter().zip(cut) {
+        let segments: Vec<SegmentOut> = spans
+            .iter()
+            .map(|s| SegmentOut {
+                para: s.para,
+                sent: s.sent,
+                src: s.text(unit).to_string(),
+                translation: translations.next().expect("one translation per segment"),
+            })
+            .collect();
+        let english: Vec<&str> = segments
+            .iter()
+            .map(|s| s.translation.text.as_str())
+            .collect();
+        let text = match mode {
+            Mode::Article => join_article(unit, &spans, &english),
+            Mode::Lines => english.join("\n"),
+        };
+        out.push((text, segments));
+    }
+    Ok(out)
+}
+
+/// Translate texts, or the text nodes of HTML fragments; one English text per input.
+pub(super) async fn translate_texts(
+    state: &AppState,
+    texts: &[String],
+    html: bool,
+    config: Arc<GenerationConfig>,
+    mode: Mode,
+) -> Result<Vec<(String, Vec<SegmentOut>)>, ApiError> {
+    if !html {
+        return translate_units(state, texts, config, mode).await;
+    }
+    // Parsed twice (the tree cannot be held across the wait): the same input gives the same
+    // nodes.
+    let per_doc: Vec<Vec<String>> = texts
+        .iter()
+        .map(|t| html::HtmlDocument::parse(t).texts)
+        .collect();
+    let flat: Vec<String> = per_doc.iter().flatten().cloned().collect();
+    let mut translated = translate_units(state, &flat, config, mode)
+        .await?
+        .into_iter();
+    Ok(texts
+        .iter()
+        .zip(&per_doc)
+        .map(|(t, nodes)| {
+            let mut segments = Vec::new();
+            let english: Vec<String> = nodes
+                .iter()
+                .map(|_| {
+                    let (text, segs) = translated.next().expect("one result per text node");
+                    segments.extend(segs);
+                    text
+                })
+                .collect();
+            (html::HtmlDocument::parse(t).render(&english), segments)
+        })
+        .collect())
+}
+
+/// Run CPU-bound work off the async threads.
+pub(super) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the request failed inside the server",
+        )
+    })?
+}
