@@ -1,0 +1,324 @@
+//! One document's outputs: read and segmented (or found done under its key), its pairs (the
+//! translation, or the alignment with its English version), its English article, side-by-side
+//! page and report, each written atomically, the report last.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::engine::Translated;
+use super::keys::{doc_path, hex};
+use super::quality::quality_flags;
+use super::sources::{read_origin, DocSpec};
+use super::{Options, PipelineError};
+use crate::align::{self, AlignConfig, Features};
+use crate::formats;
+use crate::metrics::{self, Bleu, Chrf, Metric};
+use crate::output;
+use crate::segment::Segmenter;
+
+/// A document read and segmented, waiting for its translations.
+pub(super) struct Prepared {
+    pub(super) spec: DocSpec,
+    pub(super) key: String,
+    /// (paragraph, sentence, text) of each French sentence.
+    pub(super) sentences: Vec<(usize, usize, String)>,
+    pub(super) english: Option<Vec<(usize, usize, String)>>,
+}
+
+pub(super) fn segment(text: &str) -> Vec<(usize, usize, String)> {
+    Segmenter::default()
+        .segment(text)
+        .iter()
+        .map(|s| {
+            let one_line = crate::segment::single_line(s.text(text)).into_owned();
+            (s.para, s.sent, one_line)
+        })
+        .collect()
+}
+
+/// Read and segment a document; None when its outputs are already there for the same key.
+pub(super) fn prepare(
+    spec: &DocSpec,
+    identity: &str,
+    options: &Options,
+) -> Result<Option<Prepared>, String> {
+    if spec.id.is_empty()
+        || spec
+            .id
+            .split('/')
+            .any(|p| p.is_empty() || p == "." || p == "..")
+        || spec.id.starts_with('/')
+    {
+        return Err(format!(
+            "document id {:?} cannot name a file under docs/",
+            spec.id
+        ));
+    }
+    let french = read_origin(&spec.french, options.lossy)?;
+    let english = spec
+        .english
+        .as_ref()
+        .map(|o| read_origin(o, options.lossy).map_err(|e| format!("English version: {e}")))
+        .transpose()?;
+    let mut hasher = Sha256::new();
+    for part in [
+        french.as_str(),
+        english.as_deref().unwrap_or(""),
+        identity,
+        &format!("no_mt={} mix={}", options.no_mt, options.mix_documents),
+        &serde_json::to_string(&spec.meta).unwrap_or_default(),
+        env!("CARGO_PKG_VERSION"),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let key = hex(&hasher.finalize());
+    if !options.force {
+        let report = doc_path(&options.out_dir, &spec.id, ".report.json");
+        if let Ok(text) = std::fs::read_to_string(&report) {
+            if serde_json::from_str::<Value>(&text)
+                .is_ok_and(|v| v["key"] == key.as_str() && v["status"] == "ok")
+            {
+                return Ok(None);
+            }
+        }
+    }
+    let sentences = segment(&french);
+    let english = english.as_deref().map(segment);
+    Ok(Some(Prepared {
+        spec: spec.clone(),
+        key,
+        sentences,
+        english,
+    }))
+}
+
+/// One pair of a document, as written to `pairs.jsonl`.
+pub(super) fn pair_record(
+    spec: &DocSpec,
+    para: usize,
+    sent: usize,
+    fr: &str,
+    en: &str,
+    score: f64,
+    mode: &str,
+) -> Value {
+    // Four decimals: the digits beyond carry no information, and under --mix-documents a
+    // translation's log-probability varies in its last bits with the batch it was computed in.
+    let score = (score * 1e4).round() / 1e4;
+    let mut record = json!({
+        "doc": spec.id, "para": para, "sent": sent, "fr": fr, "en": en, "score": score,
+        "mode": mode, "flags": quality_flags(fr, en),
+    });
+    let map = record.as_object_mut().expect("an object");
+    for (k, v) in &spec.meta {
+        map.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    record
+}
+
+/// Produce and write a document's outputs; returns its number of pairs.
+pub(super) fn finish(
+    p: Prepared,
+    translations: [&HashMap<String, Translated>; 2],
+    with_mt: bool,
+    options: &Options,
+) -> Result<usize, PipelineError> {
+    let none = Translated::default();
+    let mt = |s: &str| {
+        translations
+            .iter()
+            .find_map(|done| done.get(s))
+            .unwrap_or(&none)
+    };
+    let mut records = Vec::new();
+    let mut report = json!({
+        "id": p.spec.id, "source": p.spec.source, "key": p.key, "status": "ok",
+        "sentences": p.sentences.len(),
+    });
+    let mut en_article = None;
+    match &p.english {
+        None => {
+            if !with_mt {
+                return Err(PipelineError::Engine(
+                    "a document without an English version needs translation (drop --no-mt)".into(),
+                ));
+            }
+            report["mode"] = json!("translate");
+            let mut article = String::new();
+            let mut para = None;
+            for (pa, se, fr) in &p.sentences {
+                let Translated {
+                    text: en, logprob, ..
+                } = mt(fr);
+                if para == Some(*pa) {
+                    article.push(' ');
+                } else if para.is_some() {
+                    article.push_str("\n\n");
+                }
+                article.push_str(en);
+                para = Some(*pa);
+                records.push(pair_record(
+                    &p.spec,
+                    *pa,
+                    *se,
+                    fr,
+                    en,
+                    *logprob,
+                    "translate",
+                ));
+            }
+            article.push('\n');
+            en_article = Some(article);
+        }
+        Some(english) => {
+            report["mode"] = json!("parallel");
+            report["english_sentences"] = json!(english.len());
+            let use_mt = with_mt && !options.no_mt;
+            let src: Vec<Features> = p
+                .sentences
+                .iter()
+                .map(|(_, _, s)| {
+                    if use_mt {
+                        Features::translated(&mt(s).text, s)
+                    } else {
+                        Features::anchors(s)
+                    }
+                })
+                .collect();
+            let tgt: Vec<Features> = english
+                .iter()
+                .map(|(_, _, s)| {
+                    if use_mt {
+                        Features::lexical(s)
+                    } else {
+                        Features::anchors(s)
+                    }
+                })
+                .collect();
+            let config = if use_mt {
+                AlignConfig::with_mt()
+            } else {
+                AlignConfig::without_mt()
+            };
+            let links = align::align(&src, &tgt, &config);
+            let (mut hyps, mut refs) = (Vec::new(), Vec::new());
+            for link in links
+                .iter()
+                .filter(|l| !l.src.is_empty() && !l.tgt.is_empty())
+            {
+                let join = |ids: &[usize], side: &[(usize, usize, String)]| {
+                    ids.iter()
+                        .map(|&i| side[i].2.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                let fr = join(&link.src, &p.sentences);
+                let en = join(&link.tgt, english);
+                let (para, sent) = (p.sentences[link.src[0]].0, p.sentences[link.src[0]].1);
+                records.push(pair_record(
+                    &p.spec, para, sent, &fr, &en, link.score, "parallel",
+                ));
+                if use_mt {
+                    let hyp: Vec<&str> = link
+                        .src
+                        .iter()
+                        .map(|&i| mt(&p.sentences[i].2).text.as_str())
+                        .collect();
+                    hyps.push(hyp.join(" "));
+                    refs.push(en);
+                }
+            }
+            if use_mt && !hyps.is_empty() {
+                let (bleu, chrf) = metric_stats(&hyps, &refs);
+                report["scores"] = scores(&bleu, &chrf);
+                // Sufficient statistics: the corpus scores are computed from their sums.
+                report["stats"] = json!({"bleu": bleu, "chrf": chrf});
+            }
+        }
+    }
+    report["pairs"] = json!(records.len());
+    let html = page(&p.spec, &records, report["mode"].as_str().unwrap_or(""));
+    let mut pairs = Vec::new();
+    for r in &records {
+        writeln!(pairs, "{r}").expect("writing to memory");
+    }
+    let id = &p.spec.id;
+    if let Some(parent) = doc_path(&options.out_dir, id, "").parent() {
+        std::fs::create_dir_all(parent).map_err(|source| PipelineError::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    if let Some(article) = en_article {
+        output::write_file(
+            &doc_path(&options.out_dir, id, ".en.txt"),
+            article.as_bytes(),
+        )?;
+    }
+    output::write_file(&doc_path(&options.out_dir, id, ".pairs.jsonl"), &pairs)?;
+    output::write_file(&doc_path(&options.out_dir, id, ".html"), &html)?;
+    // The report last: its presence with this key marks the document done.
+    let report = serde_json::to_string_pretty(&report).expect("JSON") + "\n";
+    output::write_file(
+        &doc_path(&options.out_dir, id, ".report.json"),
+        report.as_bytes(),
+    )?;
+    Ok(records.len())
+}
+
+/// The document's bilingual side-by-side page, paragraph by paragraph of the French.
+pub(super) fn page(spec: &DocSpec, records: &[Value], mode: &str) -> Vec<u8> {
+    let mut paragraphs: Vec<formats::HtmlParagraph> = Vec::new();
+    let mut last_para = None;
+    for (n, r) in records.iter().enumerate() {
+        let para = r["para"].as_u64();
+        if last_para != Some(para) {
+            paragraphs.push(formats::HtmlParagraph { pairs: Vec::new() });
+            last_para = Some(para);
+        }
+        let text = |k: &str| r[k].as_str().unwrap_or_default();
+        paragraphs
+            .last_mut()
+            .expect("pushed above")
+            .pairs
+            .push((n, text("fr"), text("en")));
+    }
+    let title = spec
+        .meta
+        .get("title")
+        .and_then(Value::as_str)
+        .unwrap_or(&spec.id);
+    let mut subtitle = format!("{} · {} pairs · {mode} mode", spec.id, records.len());
+    for key in ["outlet", "date", "url"] {
+        if let Some(v) = spec.meta.get(key).and_then(Value::as_str) {
+            subtitle.push_str(" · ");
+            subtitle.push_str(v);
+        }
+    }
+    let mut html = Vec::new();
+    formats::write_html(&mut html, title, &subtitle, &paragraphs).expect("writing to memory");
+    html
+}
+
+/// Summed BLEU and chrF statistics of `hyps` against `refs` (integer counts: sums of them
+/// across documents give exactly the corpus statistics).
+pub(super) fn metric_stats(hyps: &[String], refs: &[String]) -> (Vec<f64>, Vec<f64>) {
+    let refs = vec![refs.to_vec()];
+    let (bleu, chrf) = (Bleu::default(), Chrf::default());
+    let b = metrics::corpus_stats(&bleu, hyps, &metrics::prepare_refs(&bleu, &refs)).sum();
+    let c = metrics::corpus_stats(&chrf, hyps, &metrics::prepare_refs(&chrf, &refs)).sum();
+    (b, c)
+}
+
+/// BLEU and chrF from summed statistics, with sacreBLEU's signatures.
+pub(super) fn scores(bleu_stats: &[f64], chrf_stats: &[f64]) -> Value {
+    let (bleu, chrf) = (Bleu::default(), Chrf::default());
+    json!({
+        "bleu": bleu.compute(bleu_stats).score, "bleu_signature": bleu.signature(1).format(false),
+        "chrf": chrf.compute(chrf_stats).score, "chrf_signature": chrf.signature(1).format(false),
+    })
+}
