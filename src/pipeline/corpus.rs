@@ -93,47 +93,96 @@ pub(super) fn assemble(
     summary: &mut Summary,
 ) -> Result<(), PipelineError> {
     let out = &options.out_dir;
-    let filters = &options.filters;
-    let mut removed: BTreeMap<&'static str, usize> = BTreeMap::new();
-    // Dedup: the first occurrence of each pair (its position among the pairs that pass the
-    // filters) and the other documents it occurs in.
-    let mut first: HashMap<u128, (usize, Vec<Value>)> = HashMap::new();
-    if filters.dedup {
-        let mut position = 0;
-        for_each_pair(out, ids, |r| {
-            if filtered_by(&r, filters).is_none() {
-                let entry = first.entry(pair_key(&r)).or_insert((position, Vec::new()));
-                if entry.0 != position {
-                    let doc = r["doc"].clone();
-                    if !entry.1.contains(&doc) {
-                        entry.1.push(doc);
-                    }
-                }
-                position += 1;
-            }
-            Ok(())
-        })?;
-    }
+    let first = if options.filters.dedup {
+        first_occurrences(out, ids, &options.filters)?
+    } else {
+        HashMap::new()
+    };
+    let (corpus, counts) = write_corpus(out, ids, &options.filters, &first)?;
+    summary.pairs = counts.kept;
+    let mut failed: Vec<&Failure> = failures.iter().collect();
+    failed.sort_by(|a, b| (&a.id, &a.source).cmp(&(&b.id, &b.source)));
+    summary.failures = failed.iter().map(|&f| f.clone()).collect();
+    let report = corpus_report(out, ids, &failed, &options.filters, &counts, summary)?;
+    let mut report_out = writer(out, "report.json")?;
+    report_out
+        .write_all((serde_json::to_string_pretty(&report).expect("JSON") + "\n").as_bytes())
+        .map_err(io(out, "report.json"))?;
+    // The corpus files together, all or nothing.
+    let mut all = corpus;
+    all.push(report_out);
+    output::commit_all(all)?;
+    Ok(())
+}
 
-    let writer = |name: &str| -> Result<output::OutputWriter, PipelineError> {
-        Ok(output::Destination::check(&out.join(name))?.create()?)
-    };
-    let io = |name: &str| {
-        let path = out.join(name);
-        move |source| PipelineError::Io { path, source }
-    };
+/// A corpus file under `out`, written to a temporary sibling until committed.
+fn writer(out: &Path, name: &str) -> Result<output::OutputWriter, PipelineError> {
+    Ok(output::Destination::check(&out.join(name))?.create()?)
+}
+
+/// The error of writing corpus file `name`.
+fn io(out: &Path, name: &str) -> impl Fn(std::io::Error) -> PipelineError {
+    let path = out.join(name);
+    move |source| PipelineError::Io {
+        path: path.clone(),
+        source,
+    }
+}
+
+/// Dedup's first pass: the first occurrence of each pair (its position among the pairs that
+/// pass the filters) and the other documents it occurs in.
+fn first_occurrences(
+    out: &Path,
+    ids: &[String],
+    filters: &Filters,
+) -> Result<HashMap<u128, (usize, Vec<Value>)>, PipelineError> {
+    let mut first: HashMap<u128, (usize, Vec<Value>)> = HashMap::new();
+    let mut position = 0;
+    for_each_pair(out, ids, |r| {
+        if filtered_by(&r, filters).is_none() {
+            let entry = first.entry(pair_key(&r)).or_insert((position, Vec::new()));
+            if entry.0 != position {
+                let doc = r["doc"].clone();
+                if !entry.1.contains(&doc) {
+                    entry.1.push(doc);
+                }
+            }
+            position += 1;
+        }
+        Ok(())
+    })?;
+    Ok(first)
+}
+
+/// What the filters and dedup did to the corpus.
+#[derive(Default)]
+struct Counts {
+    kept: usize,
+    duplicates: usize,
+    /// Pairs each stateless filter removed.
+    removed: BTreeMap<&'static str, usize>,
+}
+
+/// The second pass: `pairs.jsonl`, `corpus.fr`, `corpus.en` and `corpus.tmx`, uncommitted.
+fn write_corpus(
+    out: &Path,
+    ids: &[String],
+    filters: &Filters,
+    first: &HashMap<u128, (usize, Vec<Value>)>,
+) -> Result<(Vec<output::OutputWriter>, Counts), PipelineError> {
     let (mut pairs_out, mut fr_out, mut en_out) = (
-        writer("pairs.jsonl")?,
-        writer("corpus.fr")?,
-        writer("corpus.en")?,
+        writer(out, "pairs.jsonl")?,
+        writer(out, "corpus.fr")?,
+        writer(out, "corpus.en")?,
     );
     let header = formats::TmxHeader::default();
-    let mut tmx =
-        formats::TmxWriter::new(writer("corpus.tmx")?, &header).map_err(io("corpus.tmx"))?;
-    let (mut position, mut kept, mut duplicates) = (0usize, 0usize, 0usize);
+    let mut tmx = formats::TmxWriter::new(writer(out, "corpus.tmx")?, &header)
+        .map_err(io(out, "corpus.tmx"))?;
+    let mut counts = Counts::default();
+    let mut position = 0usize;
     for_each_pair(out, ids, |mut r| {
         if let Some(name) = filtered_by(&r, filters) {
-            *removed.entry(name).or_default() += 1;
+            *counts.removed.entry(name).or_default() += 1;
             return Ok(());
         }
         let here = position;
@@ -141,7 +190,7 @@ pub(super) fn assemble(
         if filters.dedup {
             let (at, also) = &first[&pair_key(&r)];
             if *at != here {
-                duplicates += 1;
+                counts.duplicates += 1;
                 return Ok(());
             }
             let also: Vec<&Value> = also.iter().filter(|d| **d != r["doc"]).collect();
@@ -149,11 +198,11 @@ pub(super) fn assemble(
                 r["also_in"] = json!(also);
             }
         }
-        kept += 1;
-        writeln!(pairs_out, "{r}").map_err(io("pairs.jsonl"))?;
+        counts.kept += 1;
+        writeln!(pairs_out, "{r}").map_err(io(out, "pairs.jsonl"))?;
         let text = |k: &str| r[k].as_str().unwrap_or_default();
-        writeln!(fr_out, "{}", formats::moses_line(text("fr"))).map_err(io("corpus.fr"))?;
-        writeln!(en_out, "{}", formats::moses_line(text("en"))).map_err(io("corpus.en"))?;
+        writeln!(fr_out, "{}", formats::moses_line(text("fr"))).map_err(io(out, "corpus.fr"))?;
+        writeln!(en_out, "{}", formats::moses_line(text("en"))).map_err(io(out, "corpus.en"))?;
         let one = [0usize];
         tmx.pair(&Pair {
             src_ids: &one,
@@ -164,12 +213,22 @@ pub(super) fn assemble(
             doc: r["doc"].as_str(),
             url: r["url"].as_str(),
         })
-        .map_err(io("corpus.tmx"))
+        .map_err(io(out, "corpus.tmx"))
     })?;
-    let (tmx_out, _) = tmx.finish().map_err(io("corpus.tmx"))?;
-    summary.pairs = kept;
+    let (tmx_out, _) = tmx.finish().map_err(io(out, "corpus.tmx"))?;
+    Ok((vec![pairs_out, fr_out, en_out, tmx_out], counts))
+}
 
-    // The report: each document's own report (small), the failures, totals, filters, scores.
+/// `report.json`: each document's own report (small), the failures, totals, filters, and the
+/// corpus scores from the documents' summed statistics.
+fn corpus_report(
+    out: &Path,
+    ids: &[String],
+    failed: &[&Failure],
+    filters: &Filters,
+    counts: &Counts,
+    summary: &Summary,
+) -> Result<Value, PipelineError> {
     let (mut docs_report, mut bleu_sum, mut chrf_sum) =
         (Vec::new(), Vec::<f64>::new(), Vec::<f64>::new());
     for id in ids {
@@ -196,9 +255,24 @@ pub(super) fn assemble(
         }
         docs_report.push(report);
     }
-    let mut failed: Vec<&Failure> = failures.iter().collect();
-    failed.sort_by(|a, b| (&a.id, &a.source).cmp(&(&b.id, &b.source)));
-    summary.failures = failed.iter().map(|&f| f.clone()).collect();
+    let mut report = json!({
+        "documents": docs_report,
+        "failed": failed.iter().map(|f| json!({"id": f.id, "source": f.source, "status": "failed", "error": f.error})).collect::<Vec<_>>(),
+        "totals": {
+            "documents": summary.documents, "ok": ids.len(), "failed": failed.len(),
+            "pairs": counts.kept,
+        },
+        "filters": filter_report(filters, counts),
+        "options": filters_json(filters),
+    });
+    if !bleu_sum.is_empty() {
+        report["scores"] = scores(&bleu_sum, &chrf_sum);
+    }
+    Ok(report)
+}
+
+/// Each filter in use, its value and what it removed.
+fn filter_report(filters: &Filters, counts: &Counts) -> Value {
     let mut filter_report = Map::new();
     for (name, value) in [
         ("min_chars", filters.min_chars.map(|v| json!(v))),
@@ -211,31 +285,12 @@ pub(super) fn assemble(
         if let Some(value) = value {
             filter_report.insert(
                 name.into(),
-                json!({"value": value, "removed": removed.get(name).copied().unwrap_or(0)}),
+                json!({"value": value, "removed": counts.removed.get(name).copied().unwrap_or(0)}),
             );
         }
     }
     if filters.dedup {
-        filter_report.insert("dedup".into(), json!({"removed": duplicates}));
+        filter_report.insert("dedup".into(), json!({"removed": counts.duplicates}));
     }
-    let mut report = json!({
-        "documents": docs_report,
-        "failed": failed.iter().map(|f| json!({"id": f.id, "source": f.source, "status": "failed", "error": f.error})).collect::<Vec<_>>(),
-        "totals": {
-            "documents": summary.documents, "ok": ids.len(), "failed": failed.len(),
-            "pairs": kept,
-        },
-        "filters": Value::Object(filter_report),
-        "options": filters_json(filters),
-    });
-    if !bleu_sum.is_empty() {
-        report["scores"] = scores(&bleu_sum, &chrf_sum);
-    }
-    let mut report_out = writer("report.json")?;
-    report_out
-        .write_all((serde_json::to_string_pretty(&report).expect("JSON") + "\n").as_bytes())
-        .map_err(io("report.json"))?;
-    // The corpus files together, all or nothing.
-    output::commit_all(vec![pairs_out, fr_out, en_out, tmx_out, report_out])?;
-    Ok(())
+    Value::Object(filter_report)
 }

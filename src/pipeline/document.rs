@@ -134,13 +134,11 @@ pub(super) fn finish(
             .find_map(|done| done.get(s))
             .unwrap_or(&none)
     };
-    let mut records = Vec::new();
     let mut report = json!({
         "id": p.spec.id, "source": p.spec.source, "key": p.key, "status": "ok",
         "sentences": p.sentences.len(),
     });
-    let mut en_article = None;
-    match &p.english {
+    let (records, en_article) = match &p.english {
         None => {
             if !with_mt {
                 return Err(PipelineError::Engine(
@@ -148,105 +146,145 @@ pub(super) fn finish(
                 ));
             }
             report["mode"] = json!("translate");
-            let mut article = String::new();
-            let mut para = None;
-            for (pa, se, fr) in &p.sentences {
-                let Translated {
-                    text: en, logprob, ..
-                } = mt(fr);
-                if para == Some(*pa) {
-                    article.push(' ');
-                } else if para.is_some() {
-                    article.push_str("\n\n");
-                }
-                article.push_str(en);
-                para = Some(*pa);
-                records.push(pair_record(
-                    &p.spec,
-                    *pa,
-                    *se,
-                    fr,
-                    en,
-                    *logprob,
-                    "translate",
-                ));
-            }
-            article.push('\n');
-            en_article = Some(article);
+            let (records, article) = translated_pairs(&p, &mt);
+            (records, Some(article))
         }
         Some(english) => {
             report["mode"] = json!("parallel");
             report["english_sentences"] = json!(english.len());
             let use_mt = with_mt && !options.no_mt;
-            let src: Vec<Features> = p
-                .sentences
-                .iter()
-                .map(|(_, _, s)| {
-                    if use_mt {
-                        Features::translated(&mt(s).text, s)
-                    } else {
-                        Features::anchors(s)
-                    }
-                })
-                .collect();
-            let tgt: Vec<Features> = english
-                .iter()
-                .map(|(_, _, s)| {
-                    if use_mt {
-                        Features::lexical(s)
-                    } else {
-                        Features::anchors(s)
-                    }
-                })
-                .collect();
-            let config = if use_mt {
-                AlignConfig::with_mt()
-            } else {
-                AlignConfig::without_mt()
-            };
-            let links = align::align(&src, &tgt, &config);
-            let (mut hyps, mut refs) = (Vec::new(), Vec::new());
-            for link in links
-                .iter()
-                .filter(|l| !l.src.is_empty() && !l.tgt.is_empty())
-            {
-                let join = |ids: &[usize], side: &[(usize, usize, String)]| {
-                    ids.iter()
-                        .map(|&i| side[i].2.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                };
-                let fr = join(&link.src, &p.sentences);
-                let en = join(&link.tgt, english);
-                let (para, sent) = (p.sentences[link.src[0]].0, p.sentences[link.src[0]].1);
-                records.push(pair_record(
-                    &p.spec, para, sent, &fr, &en, link.score, "parallel",
-                ));
-                if use_mt {
-                    let hyp: Vec<&str> = link
-                        .src
-                        .iter()
-                        .map(|&i| mt(&p.sentences[i].2).text.as_str())
-                        .collect();
-                    hyps.push(hyp.join(" "));
-                    refs.push(en);
-                }
-            }
-            if use_mt && !hyps.is_empty() {
-                let (bleu, chrf) = metric_stats(&hyps, &refs);
+            let (records, stats) = aligned_pairs(&p, english, use_mt, &mt);
+            if let Some((bleu, chrf)) = stats {
                 report["scores"] = scores(&bleu, &chrf);
                 // Sufficient statistics: the corpus scores are computed from their sums.
                 report["stats"] = json!({"bleu": bleu, "chrf": chrf});
             }
+            (records, None)
+        }
+    };
+    report["pairs"] = json!(records.len());
+    write_outputs(&p.spec, options, &records, en_article, &report)?;
+    Ok(records.len())
+}
+
+/// Translate mode: a pair per French sentence, and the English article (paragraphs as in the
+/// French).
+fn translated_pairs<'t>(
+    p: &Prepared,
+    mt: &impl Fn(&str) -> &'t Translated,
+) -> (Vec<Value>, String) {
+    let mut records = Vec::new();
+    let mut article = String::new();
+    let mut para = None;
+    for (pa, se, fr) in &p.sentences {
+        let Translated {
+            text: en, logprob, ..
+        } = mt(fr);
+        if para == Some(*pa) {
+            article.push(' ');
+        } else if para.is_some() {
+            article.push_str("\n\n");
+        }
+        article.push_str(en);
+        para = Some(*pa);
+        records.push(pair_record(
+            &p.spec,
+            *pa,
+            *se,
+            fr,
+            en,
+            *logprob,
+            "translate",
+        ));
+    }
+    article.push('\n');
+    (records, article)
+}
+
+/// Summed BLEU and chrF statistics.
+type MetricStats = (Vec<f64>, Vec<f64>);
+
+/// Parallel mode: the French aligned with its English version (through the MT with `use_mt`);
+/// the pairs, and with MT the BLEU and chrF statistics of the MT against the aligned English.
+fn aligned_pairs<'t>(
+    p: &Prepared,
+    english: &[(usize, usize, String)],
+    use_mt: bool,
+    mt: &impl Fn(&str) -> &'t Translated,
+) -> (Vec<Value>, Option<MetricStats>) {
+    let src: Vec<Features> = p
+        .sentences
+        .iter()
+        .map(|(_, _, s)| {
+            if use_mt {
+                Features::translated(&mt(s).text, s)
+            } else {
+                Features::anchors(s)
+            }
+        })
+        .collect();
+    let tgt: Vec<Features> = english
+        .iter()
+        .map(|(_, _, s)| {
+            if use_mt {
+                Features::lexical(s)
+            } else {
+                Features::anchors(s)
+            }
+        })
+        .collect();
+    let config = if use_mt {
+        AlignConfig::with_mt()
+    } else {
+        AlignConfig::without_mt()
+    };
+    let links = align::align(&src, &tgt, &config);
+    let join = |ids: &[usize], side: &[(usize, usize, String)]| {
+        ids.iter()
+            .map(|&i| side[i].2.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (mut records, mut hyps, mut refs) = (Vec::new(), Vec::new(), Vec::new());
+    for link in links
+        .iter()
+        .filter(|l| !l.src.is_empty() && !l.tgt.is_empty())
+    {
+        let fr = join(&link.src, &p.sentences);
+        let en = join(&link.tgt, english);
+        let (para, sent) = (p.sentences[link.src[0]].0, p.sentences[link.src[0]].1);
+        records.push(pair_record(
+            &p.spec, para, sent, &fr, &en, link.score, "parallel",
+        ));
+        if use_mt {
+            let hyp: Vec<&str> = link
+                .src
+                .iter()
+                .map(|&i| mt(&p.sentences[i].2).text.as_str())
+                .collect();
+            hyps.push(hyp.join(" "));
+            refs.push(en);
         }
     }
-    report["pairs"] = json!(records.len());
-    let html = page(&p.spec, &records, report["mode"].as_str().unwrap_or(""));
+    let stats = (use_mt && !hyps.is_empty()).then(|| metric_stats(&hyps, &refs));
+    (records, stats)
+}
+
+/// Write a document's files atomically, the report last: its presence with this key marks the
+/// document done.
+fn write_outputs(
+    spec: &DocSpec,
+    options: &Options,
+    records: &[Value],
+    en_article: Option<String>,
+    report: &Value,
+) -> Result<(), PipelineError> {
+    let html = page(spec, records, report["mode"].as_str().unwrap_or(""));
     let mut pairs = Vec::new();
-    for r in &records {
+    for r in records {
         writeln!(pairs, "{r}").expect("writing to memory");
     }
-    let id = &p.spec.id;
+    let id = &spec.id;
     if let Some(parent) = doc_path(&options.out_dir, id, "").parent() {
         std::fs::create_dir_all(parent).map_err(|source| PipelineError::Io {
             path: parent.to_path_buf(),
@@ -261,13 +299,12 @@ pub(super) fn finish(
     }
     output::write_file(&doc_path(&options.out_dir, id, ".pairs.jsonl"), &pairs)?;
     output::write_file(&doc_path(&options.out_dir, id, ".html"), &html)?;
-    // The report last: its presence with this key marks the document done.
-    let report = serde_json::to_string_pretty(&report).expect("JSON") + "\n";
+    let report = serde_json::to_string_pretty(report).expect("JSON") + "\n";
     output::write_file(
         &doc_path(&options.out_dir, id, ".report.json"),
         report.as_bytes(),
     )?;
-    Ok(records.len())
+    Ok(())
 }
 
 /// The document's bilingual side-by-side page, paragraph by paragraph of the French.
@@ -306,7 +343,7 @@ pub(super) fn page(spec: &DocSpec, records: &[Value], mode: &str) -> Vec<u8> {
 
 /// Summed BLEU and chrF statistics of `hyps` against `refs` (integer counts: sums of them
 /// across documents give exactly the corpus statistics).
-pub(super) fn metric_stats(hyps: &[String], refs: &[String]) -> (Vec<f64>, Vec<f64>) {
+pub(super) fn metric_stats(hyps: &[String], refs: &[String]) -> MetricStats {
     let refs = vec![refs.to_vec()];
     let (bleu, chrf) = (Bleu::default(), Chrf::default());
     let b = metrics::corpus_stats(&bleu, hyps, &metrics::prepare_refs(&bleu, &refs)).sum();

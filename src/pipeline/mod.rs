@@ -37,6 +37,7 @@ use serde_json::json;
 use crate::output;
 use corpus::assemble;
 use document::{finish, prepare};
+use engine::translate_chunk;
 
 /// Errors of the run as a whole (a single document's problems are reported, not raised).
 #[derive(Debug, thiserror::Error)]
@@ -113,139 +114,160 @@ pub struct Summary {
 /// Run the pipeline over `docs` (failures of discovery included in the report).
 pub fn run(
     docs: Vec<DocSpec>,
-    mut failures: Vec<Failure>,
+    failures: Vec<Failure>,
     engine: Option<&dyn Engine>,
     shared: &HashSet<u128>,
     options: &Options,
     progress: &dyn Fn(&Summary),
 ) -> Result<Summary, PipelineError> {
-    let docs_dir = options.out_dir.join("docs");
-    std::fs::create_dir_all(&docs_dir).map_err(|source| PipelineError::Io {
-        path: docs_dir.clone(),
-        source,
-    })?;
-    remove_stale_temporaries(&docs_dir);
-    let identity = engine.map_or_else(|| "no-mt".to_string(), Engine::identity);
-    let mut summary = Summary {
-        documents: docs.len() + failures.len(),
-        ..Summary::default()
-    };
-    // Translations of shared sentences, reused by later documents for the whole run; those of a
-    // chunk's own sentences, dropped with the chunk.
-    let mut shared_done: HashMap<String, Translated> = HashMap::new();
-    let mut done_ids: Vec<String> = Vec::new();
     let run_start = std::time::Instant::now();
-    // Seconds per processed document: its share (by sentences) of its chunk's time.
-    let mut seconds: BTreeMap<String, f64> = BTreeMap::new();
+    open_docs_dir(options)?;
+    let identity = engine.map_or_else(|| "no-mt".to_string(), Engine::identity);
+    let mut run = RunState {
+        summary: Summary {
+            documents: docs.len() + failures.len(),
+            ..Summary::default()
+        },
+        failures,
+        ..RunState::default()
+    };
     for chunk in docs.chunks(options.docs_per_batch.max(1)) {
         let chunk_start = std::time::Instant::now();
-        let mut chunk_docs: Vec<(String, usize)> = Vec::new();
+        let prepared = run.prepare_chunk(chunk, &identity, options);
+        let chunk_done = match engine {
+            Some(engine) => translate_chunk(
+                engine,
+                &prepared,
+                shared,
+                &mut run.shared_done,
+                options,
+                &mut run.summary,
+            )?,
+            None => HashMap::new(),
+        };
+        let finished = run.finish_chunk(prepared, &chunk_done, engine.is_some(), options);
+        run.record_seconds(&finished, chunk_start.elapsed().as_secs_f64());
+        run.summary.failed = run.failures.len();
+        progress(&run.summary);
+    }
+    let RunState {
+        mut summary,
+        failures,
+        mut done_ids,
+        seconds,
+        ..
+    } = run;
+    summary.failed = failures.len();
+    done_ids.sort();
+    assemble(&done_ids, &failures, options, &mut summary)?;
+    write_timings(
+        options,
+        &summary,
+        run_start.elapsed().as_secs_f64(),
+        &seconds,
+    )?;
+    Ok(summary)
+}
+
+/// What a run accumulates while its chunks go through.
+#[derive(Default)]
+struct RunState {
+    summary: Summary,
+    failures: Vec<Failure>,
+    /// Documents done, by this run or an earlier one.
+    done_ids: Vec<String>,
+    /// Translations of shared sentences, reused by later chunks for the whole run (those of a
+    /// chunk's own sentences are dropped with the chunk).
+    shared_done: HashMap<String, Translated>,
+    /// Seconds per processed document: its share (by sentences) of its chunk's time.
+    seconds: BTreeMap<String, f64>,
+}
+
+impl RunState {
+    /// Read and segment a chunk's documents; those already done are counted as resumed, those
+    /// that cannot be read as failures.
+    fn prepare_chunk(
+        &mut self,
+        chunk: &[DocSpec],
+        identity: &str,
+        options: &Options,
+    ) -> Vec<document::Prepared> {
         let mut prepared = Vec::new();
         for spec in chunk {
-            match prepare(spec, &identity, options) {
+            match prepare(spec, identity, options) {
                 Ok(Some(p)) => prepared.push(p),
                 Ok(None) => {
-                    summary.resumed += 1;
-                    done_ids.push(spec.id.clone());
+                    self.summary.resumed += 1;
+                    self.done_ids.push(spec.id.clone());
                 }
-                Err(error) => failures.push(Failure {
+                Err(error) => self.failures.push(Failure {
                     id: spec.id.clone(),
                     source: spec.source.clone(),
                     error,
                 }),
             }
         }
-        // Batches that make every translation reproducible, whatever the chunking, the shards
-        // or the documents already done: a document's own sentences are batched only with each
-        // other (sorted by length, then text), and sentences that occur in several documents of
-        // the corpus (`shared`: boilerplate) are translated alone, once per run.
-        let mut chunk_done: HashMap<String, Translated> = HashMap::new();
-        if let Some(engine) = engine {
-            let mut batches: Vec<Vec<&str>> = Vec::new();
-            let mut alone: Vec<&str> = Vec::new();
-            for p in &prepared {
-                if options.no_mt && p.english.is_some() {
-                    continue;
-                }
-                let mut own: Vec<&str> = Vec::new();
-                for (_, _, s) in &p.sentences {
-                    if s.trim().is_empty() || shared_done.contains_key(s) {
-                        continue;
-                    }
-                    if shared.contains(&sentence_key(s)) {
-                        alone.push(s);
-                    } else {
-                        own.push(s);
-                    }
-                }
-                own.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-                own.dedup();
-                batches.extend(own.chunks(engine.batch_size().max(1)).map(<[&str]>::to_vec));
-            }
-            alone.sort_unstable();
-            alone.dedup();
-            if options.mix_documents {
-                // Throughput over reproducibility: one sorted list, full batches.
-                let mut all: Vec<&str> = batches
-                    .drain(..)
-                    .flatten()
-                    .chain(alone.iter().copied())
-                    .collect();
-                all.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-                all.dedup();
-                batches = all
-                    .chunks(engine.batch_size().max(1))
-                    .map(<[&str]>::to_vec)
-                    .collect();
-            } else {
-                batches.extend(alone.iter().map(|s| vec![*s]));
-            }
-            let translated = engine
-                .translate_batches(&batches)
-                .map_err(PipelineError::Engine)?;
-            for (batch, results) in batches.iter().zip(translated) {
-                summary.sentences_translated += batch.len();
-                summary.tokens_generated += results.iter().map(|t| t.tokens).sum::<usize>();
-                for (s, t) in batch.iter().zip(results) {
-                    let done = if alone.binary_search(s).is_ok() {
-                        &mut shared_done
-                    } else {
-                        &mut chunk_done
-                    };
-                    done.insert(s.to_string(), t);
-                }
-            }
-        }
+        prepared
+    }
+
+    /// Write each prepared document's outputs; returns the ids done and their sentence counts.
+    fn finish_chunk(
+        &mut self,
+        prepared: Vec<document::Prepared>,
+        chunk_done: &HashMap<String, Translated>,
+        with_mt: bool,
+        options: &Options,
+    ) -> Vec<(String, usize)> {
+        let mut finished = Vec::new();
         for p in prepared {
             let (id, source, sentences) =
                 (p.spec.id.clone(), p.spec.source.clone(), p.sentences.len());
-            match finish(p, [&chunk_done, &shared_done], engine.is_some(), options) {
+            match finish(p, [chunk_done, &self.shared_done], with_mt, options) {
                 Ok(pairs) => {
-                    summary.processed += 1;
-                    summary.pairs += pairs;
-                    chunk_docs.push((id.clone(), sentences.max(1)));
-                    done_ids.push(id);
+                    self.summary.processed += 1;
+                    self.summary.pairs += pairs;
+                    finished.push((id.clone(), sentences.max(1)));
+                    self.done_ids.push(id);
                 }
-                Err(e) => failures.push(Failure {
+                Err(e) => self.failures.push(Failure {
                     id,
                     source,
                     error: e.to_string(),
                 }),
             }
         }
-        let total: usize = chunk_docs.iter().map(|d| d.1).sum();
-        let elapsed = chunk_start.elapsed().as_secs_f64();
-        for (id, n) in chunk_docs {
-            seconds.insert(id, elapsed * n as f64 / total.max(1) as f64);
-        }
-        summary.failed = failures.len();
-        progress(&summary);
+        finished
     }
-    summary.failed = failures.len();
-    done_ids.sort();
-    assemble(&done_ids, &failures, options, &mut summary)?;
-    // This run's timings: not part of the corpus files, which must not depend on the run.
-    let total = run_start.elapsed().as_secs_f64();
+
+    /// Share a chunk's `elapsed` seconds among its documents by their sentences.
+    fn record_seconds(&mut self, finished: &[(String, usize)], elapsed: f64) {
+        let total: usize = finished.iter().map(|d| d.1).sum();
+        for (id, n) in finished {
+            self.seconds
+                .insert(id.clone(), elapsed * *n as f64 / total.max(1) as f64);
+        }
+    }
+}
+
+/// Create `docs/` under the output folder and clear what a killed run left in it.
+fn open_docs_dir(options: &Options) -> Result<(), PipelineError> {
+    let docs_dir = options.out_dir.join("docs");
+    std::fs::create_dir_all(&docs_dir).map_err(|source| PipelineError::Io {
+        path: docs_dir.clone(),
+        source,
+    })?;
+    remove_stale_temporaries(&docs_dir);
+    Ok(())
+}
+
+/// `run.json`: this run's timings, kept out of the corpus files, which must not depend on the
+/// run.
+fn write_timings(
+    options: &Options,
+    summary: &Summary,
+    total: f64,
+    seconds: &BTreeMap<String, f64>,
+) -> Result<(), PipelineError> {
     let timings = json!({
         "seconds": total,
         "processed": summary.processed, "resumed": summary.resumed, "failed": summary.failed,
@@ -259,7 +281,7 @@ pub fn run(
         &options.out_dir.join("run.json"),
         (serde_json::to_string_pretty(&timings).expect("JSON") + "\n").as_bytes(),
     )?;
-    Ok(summary)
+    Ok(())
 }
 
 /// Remove the hidden temporary files a killed run left under `docs/` (`.NAME.PID.N.tmp`).

@@ -80,49 +80,65 @@ pub fn discover(
     glob: &str,
     manifest: Option<&Path>,
 ) -> Result<(Vec<DocSpec>, Vec<Failure>), PipelineError> {
-    let mut docs: BTreeMap<String, DocSpec> = BTreeMap::new();
-    let mut english: BTreeMap<String, PathBuf> = BTreeMap::new();
-    let mut failures = Vec::new();
-    let mut add = |doc: DocSpec, failures: &mut Vec<Failure>| {
-        if let Some(first) = docs.get(&doc.id) {
-            failures.push(Failure {
+    let mut found = Found::default();
+    for input in inputs {
+        found.input(input, glob)?;
+    }
+    if let Some(manifest) = manifest {
+        found.manifest(manifest)?;
+    }
+    Ok(found.paired())
+}
+
+/// The documents found so far, by id; English versions waiting for their French article.
+#[derive(Default)]
+struct Found {
+    docs: BTreeMap<String, DocSpec>,
+    english: BTreeMap<String, PathBuf>,
+    failures: Vec<Failure>,
+}
+
+impl Found {
+    /// Add a document, or a failure when its id is taken.
+    fn add(&mut self, doc: DocSpec) {
+        if let Some(first) = self.docs.get(&doc.id) {
+            self.failures.push(Failure {
                 id: doc.id.clone(),
                 source: doc.source.clone(),
                 error: format!("duplicate document id (first from {})", first.source),
             });
         } else {
-            docs.insert(doc.id.clone(), doc);
+            self.docs.insert(doc.id.clone(), doc);
         }
-    };
-    for input in inputs {
+    }
+
+    /// One command-line input: `-`, a file or a folder.
+    fn input(&mut self, input: &str, glob: &str) -> Result<(), PipelineError> {
         if input == "-" {
             let bytes = crate::input::read_bytes("-").map_err(|e| PipelineError::Input {
                 path: "<stdin>".into(),
                 reason: e.to_string(),
             })?;
-            add(
-                DocSpec {
-                    id: "stdin".into(),
-                    source: "<stdin>".into(),
-                    french: Origin::Bytes {
-                        name: "<stdin>".into(),
-                        bytes,
-                    },
-                    english: None,
-                    meta: Map::new(),
+            self.add(DocSpec {
+                id: "stdin".into(),
+                source: "<stdin>".into(),
+                french: Origin::Bytes {
+                    name: "<stdin>".into(),
+                    bytes,
                 },
-                &mut failures,
-            );
-            continue;
+                english: None,
+                meta: Map::new(),
+            });
+            return Ok(());
         }
         let path = Path::new(input);
         let meta = std::fs::metadata(path).map_err(|e| PipelineError::Input {
-            path: input.clone(),
+            path: input.to_string(),
             reason: e.to_string(),
         })?;
         let mut files = Vec::new();
         if meta.is_dir() {
-            walk(path, path, glob, &mut files, &mut failures);
+            walk(path, path, glob, &mut files, &mut self.failures);
         } else {
             let name = path.file_name().map(PathBuf::from).unwrap_or_default();
             files.push((path.to_path_buf(), name));
@@ -130,23 +146,23 @@ pub fn discover(
         for (file, relative) in files {
             let (id, is_english) = id_and_side(&relative);
             if is_english {
-                english.insert(id, file);
+                self.english.insert(id, file);
             } else {
                 let source = file.display().to_string();
-                add(
-                    DocSpec {
-                        id,
-                        source,
-                        french: Origin::File(file),
-                        english: None,
-                        meta: Map::new(),
-                    },
-                    &mut failures,
-                );
+                self.add(DocSpec {
+                    id,
+                    source,
+                    french: Origin::File(file),
+                    english: None,
+                    meta: Map::new(),
+                });
             }
         }
+        Ok(())
     }
-    if let Some(manifest) = manifest {
+
+    /// Every record of a JSONL manifest; a record that is not a usable document is a failure.
+    fn manifest(&mut self, manifest: &Path) -> Result<(), PipelineError> {
         let text =
             crate::input::read_text(&manifest.display().to_string(), false).map_err(|e| {
                 PipelineError::Input {
@@ -160,69 +176,69 @@ pub fn discover(
             .filter(|(_, l)| !l.trim().is_empty())
         {
             let source = format!("{}:{}", manifest.display(), n + 1);
-            let record: Map<String, Value> = match serde_json::from_str(line) {
-                Ok(Value::Object(map)) => map,
-                Ok(_) => {
-                    failures.push(Failure {
-                        id: format!("line {}", n + 1),
-                        source,
-                        error: "a manifest record must be a JSON object".into(),
-                    });
-                    continue;
+            match manifest_record(line) {
+                Ok(mut doc) => {
+                    doc.source = source;
+                    self.add(doc);
                 }
-                Err(e) => {
-                    failures.push(Failure {
-                        id: format!("line {}", n + 1),
-                        source,
-                        error: format!("not JSON: {e}"),
-                    });
-                    continue;
-                }
-            };
-            let id = record.get("id").and_then(Value::as_str).map(str::to_string);
-            let text = record
-                .get("text")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let (Some(id), Some(text)) = (id, text) else {
-                failures.push(Failure {
+                Err(error) => self.failures.push(Failure {
                     id: format!("line {}", n + 1),
                     source,
-                    error: "a manifest record needs string fields \"id\" and \"text\"".into(),
-                });
-                continue;
-            };
-            let english = record
-                .get("en")
-                .and_then(Value::as_str)
-                .map(|s| Origin::Inline(s.to_string()));
-            let meta: Map<String, Value> = record
-                .into_iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "id" | "text" | "en"))
-                .collect();
-            add(
-                DocSpec {
+                    error,
+                }),
+            }
+        }
+        Ok(())
+    }
+
+    /// The documents with their English versions; an English version without its French
+    /// article is a failure.
+    fn paired(mut self) -> (Vec<DocSpec>, Vec<Failure>) {
+        for (id, file) in std::mem::take(&mut self.english) {
+            match self.docs.get_mut(&id) {
+                Some(doc) => doc.english = Some(Origin::File(file)),
+                None => self.failures.push(Failure {
                     id,
-                    source,
-                    french: Origin::Inline(text),
-                    english,
-                    meta,
-                },
-                &mut failures,
-            );
+                    source: file.display().to_string(),
+                    error: "an English version without its French article".into(),
+                }),
+            }
         }
+        (self.docs.into_values().collect(), self.failures)
     }
-    for (id, file) in english {
-        match docs.get_mut(&id) {
-            Some(doc) => doc.english = Some(Origin::File(file)),
-            None => failures.push(Failure {
-                id,
-                source: file.display().to_string(),
-                error: "an English version without its French article".into(),
-            }),
-        }
-    }
-    Ok((docs.into_values().collect(), failures))
+}
+
+/// A manifest line as a document (its `source` left for the caller): `id` and `text` strings,
+/// `en` the English version, any other field metadata.
+fn manifest_record(line: &str) -> Result<DocSpec, String> {
+    let record: Map<String, Value> = match serde_json::from_str(line) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => return Err("a manifest record must be a JSON object".into()),
+        Err(e) => return Err(format!("not JSON: {e}")),
+    };
+    let id = record.get("id").and_then(Value::as_str).map(str::to_string);
+    let text = record
+        .get("text")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let (Some(id), Some(text)) = (id, text) else {
+        return Err("a manifest record needs string fields \"id\" and \"text\"".into());
+    };
+    let english = record
+        .get("en")
+        .and_then(Value::as_str)
+        .map(|s| Origin::Inline(s.to_string()));
+    let meta: Map<String, Value> = record
+        .into_iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "id" | "text" | "en"))
+        .collect();
+    Ok(DocSpec {
+        id,
+        source: String::new(),
+        french: Origin::Inline(text),
+        english,
+        meta,
+    })
 }
 
 /// Files under `dir` whose names match `glob`, with their paths relative to `root`, in sorted
