@@ -106,12 +106,96 @@ pub(super) fn search<M: StepModel>(
     config: &GenerationConfig,
 ) -> Result<Vec<Hypothesis>, M::Error> {
     let k = config.num_beams;
-    let keep = 2 * k; // max(2, 1 + one EOS token) · k
     let vocab = model.vocab_size();
     let batch = ids.len();
     let mut state = model.start(ids, mask, k)?;
-    let mut sentences: Vec<Sentence> = (0..batch)
-        .map(|_| Sentence {
+    let mut sentences: Vec<Sentence> = (0..batch).map(|_| Sentence::new(k)).collect();
+    let mut cur_len = 1;
+    let mut tokens = vec![config.decoder_start_token_id; batch * k];
+    loop {
+        let mut log_probs = model.step(&mut state, &tokens)?;
+        process_rows(&mut log_probs, vocab, &sentences, cur_len, config);
+        let step = Step {
+            k,
+            vocab,
+            config,
+            reached_max: cur_len + 1 >= config.max_length,
+            divisor: length_divisor(config, cur_len),
+        };
+        let mut all_hit = true;
+        let mut parents: Vec<u32> = Vec::with_capacity(batch * k);
+        for (b, sentence) in sentences.iter_mut().enumerate() {
+            let rows = &log_probs[b * k * vocab..(b + 1) * k * vocab];
+            let (next, hit) = sentence.advance(rows, &step);
+            all_hit &= hit;
+            parents.extend(next.iter().map(|&beam| (b * k + beam) as u32));
+        }
+        model.reorder(&mut state, &parents)?;
+        cur_len += 1;
+        tokens = sentences
+            .iter()
+            .flat_map(|s| s.running.iter().map(|b| b.tokens.last().map_or(0, |t| t.0)))
+            .collect();
+        let divisor = length_divisor(config, cur_len - 1);
+        for sentence in &mut sentences {
+            sentence.check_improvable(divisor);
+        }
+        if !keep_searching(&sentences, config, all_hit) {
+            break;
+        }
+    }
+    Ok(sentences.iter().map(Sentence::best).collect())
+}
+
+/// A finished hypothesis's score divisor at generated length `len`: len^length_penalty.
+fn length_divisor(config: &GenerationConfig, len: usize) -> f32 {
+    (len as f64).powf(f64::from(config.length_penalty)) as f32
+}
+
+/// Each row of `log_probs` (one per running beam) as log-probabilities, then the logits
+/// processors over the beam's sequence so far.
+fn process_rows(
+    log_probs: &mut [f32],
+    vocab: usize,
+    sentences: &[Sentence],
+    cur_len: usize,
+    config: &GenerationConfig,
+) {
+    let mut sequence = Vec::with_capacity(cur_len);
+    let beams = sentences.iter().flat_map(|s| &s.running);
+    for (row, beam) in log_probs.chunks_mut(vocab).zip(beams) {
+        super::log_softmax(row);
+        sequence.clear();
+        sequence.push(config.decoder_start_token_id);
+        sequence.extend(beam.tokens.iter().map(|t| t.0));
+        process(row, &sequence, config, true);
+    }
+}
+
+/// Whether any sentence can still improve, some beam is open, and not every candidate finished.
+fn keep_searching(sentences: &[Sentence], config: &GenerationConfig, all_hit: bool) -> bool {
+    let improvement_possible = sentences.iter().any(|s| s.improvable);
+    let open_beam = !(config.early_stopping
+        && sentences
+            .iter()
+            .all(|s| s.finished.iter().all(|f| f.finished)));
+    improvement_possible && open_beam && !all_hit
+}
+
+/// What every sentence's step shares.
+struct Step<'a> {
+    k: usize,
+    vocab: usize,
+    config: &'a GenerationConfig,
+    /// This step's tokens end every hypothesis (the maximum length).
+    reached_max: bool,
+    /// The length divisor of hypotheses finishing at this step.
+    divisor: f32,
+}
+
+impl Sentence {
+    fn new(k: usize) -> Self {
+        Sentence {
             running: (0..k)
                 .map(|j| Beam {
                     tokens: Vec::new(),
@@ -127,130 +211,100 @@ pub(super) fn search<M: StepModel>(
                 k
             ],
             improvable: true,
-        })
-        .collect();
-    let length_divisor = |len: usize| (len as f64).powf(f64::from(config.length_penalty)) as f32;
-    let mut cur_len = 1;
-    let mut tokens = vec![config.decoder_start_token_id; batch * k];
-    loop {
-        let mut log_probs = model.step(&mut state, &tokens)?;
-        let mut sequence = Vec::with_capacity(cur_len);
-        let beams = sentences.iter().flat_map(|s| &s.running);
-        for (row, beam) in log_probs.chunks_mut(vocab).zip(beams) {
-            super::log_softmax(row);
-            sequence.clear();
-            sequence.push(config.decoder_start_token_id);
-            sequence.extend(beam.tokens.iter().map(|t| t.0));
-            process(row, &sequence, config, true);
-        }
-        let reached_max = cur_len + 1 >= config.max_length;
-        let mut all_hit = true;
-        let mut parents: Vec<u32> = Vec::with_capacity(batch * k);
-        for (b, sentence) in sentences.iter_mut().enumerate() {
-            let rows = &log_probs[b * k * vocab..(b + 1) * k * vocab];
-            // Accumulated scores of every continuation, in float32 (computed on the fly).
-            let running = &sentence.running;
-            let accumulated = |c: usize| rows[c] + running[c / vocab].score;
-            let candidates = top_k_of_beams(rows, vocab, running, keep);
-            let hits: Vec<bool> = candidates
-                .iter()
-                .map(|&c| reached_max || (c % vocab) as u32 == config.eos_token_id)
-                .collect();
-            all_hit &= hits.iter().all(|&h| h);
-            let extend = |c: usize| {
-                let beam = &sentence.running[c / vocab];
-                let mut t = beam.tokens.clone();
-                t.push(((c % vocab) as u32, rows[c]));
-                t
-            };
-
-            // The beams that keep running.
-            let running_scores: Vec<f32> = candidates
-                .iter()
-                .zip(&hits)
-                .map(|(&c, &hit)| accumulated(c) + if hit { NEG_BIG } else { -0.0 })
-                .collect();
-            let next = top_k(&running_scores, k);
-            let new_running: Vec<Beam> = next
-                .iter()
-                .map(|&n| Beam {
-                    tokens: extend(candidates[n]),
-                    score: running_scores[n],
-                })
-                .collect();
-            parents.extend(next.iter().map(|&n| (b * k + candidates[n] / vocab) as u32));
-
-            // Finished hypotheses compete for the k slots.
-            let all_finished = sentence.finished.iter().all(|s| s.finished);
-            let divisor = length_divisor(cur_len + 1 - 1);
-            let mut merged: Vec<Slot> = sentence.finished.clone();
-            for (rank, (&c, &hit)) in candidates.iter().zip(&hits).enumerate() {
-                let just_finished = hit && rank < k;
-                let mut score = accumulated(c) / divisor;
-                if config.early_stopping && all_finished {
-                    score += NEG_BIG;
-                }
-                if !sentence.improvable {
-                    score += NEG_BIG;
-                }
-                if !just_finished {
-                    score += NEG_BIG;
-                }
-                merged.push(Slot {
-                    tokens: extend(c),
-                    score,
-                    finished: just_finished,
-                });
-            }
-            let merged_scores: Vec<f32> = merged.iter().map(|s| s.score).collect();
-            sentence.finished = top_k(&merged_scores, k)
-                .into_iter()
-                .map(|i| merged[i].clone())
-                .collect();
-            sentence.running = new_running;
-        }
-        model.reorder(&mut state, &parents)?;
-        cur_len += 1;
-        tokens = sentences
-            .iter()
-            .flat_map(|s| s.running.iter().map(|b| b.tokens.last().map_or(0, |t| t.0)))
-            .collect();
-
-        // The early-stopping heuristic (early_stopping=False): the best running score at the
-        // current length against the worst finished one.
-        let divisor = length_divisor(cur_len - 1);
-        for sentence in &mut sentences {
-            let best_possible = sentence.running[0].score / divisor;
-            let min_finished = sentence
-                .finished
-                .iter()
-                .map(|s| s.score)
-                .fold(f32::INFINITY, f32::min);
-            let beatable = sentence.finished.iter().any(|s| {
-                let worst = if s.finished { min_finished } else { NEG_BIG };
-                best_possible > worst
-            });
-            sentence.improvable = sentence.improvable && beatable;
-        }
-        let improvement_possible = sentences.iter().any(|s| s.improvable);
-        let open_beam = !(config.early_stopping
-            && sentences
-                .iter()
-                .all(|s| s.finished.iter().all(|f| f.finished)));
-        if !(improvement_possible && open_beam && !all_hit) {
-            break;
         }
     }
-    Ok(sentences
-        .into_iter()
-        .map(|s| {
-            let best = &s.finished[0];
-            Hypothesis {
-                ids: best.tokens.iter().map(|t| t.0).collect(),
-                logprob: best.tokens.iter().map(|t| f64::from(t.1)).sum::<f64>(),
+
+    /// One step from the processed log-probabilities `rows` of this sentence's beams: the new
+    /// running beams and finished slots. Returns the beam each new running beam extends, and
+    /// whether every candidate finished.
+    fn advance(&mut self, rows: &[f32], step: &Step) -> (Vec<usize>, bool) {
+        let (k, vocab, config) = (step.k, step.vocab, step.config);
+        // Accumulated scores of every continuation, in float32 (computed on the fly).
+        let running = &self.running;
+        let accumulated = |c: usize| rows[c] + running[c / vocab].score;
+        // max(2, 1 + one EOS token) · k candidates.
+        let candidates = top_k_of_beams(rows, vocab, running, 2 * k);
+        let hits: Vec<bool> = candidates
+            .iter()
+            .map(|&c| step.reached_max || (c % vocab) as u32 == config.eos_token_id)
+            .collect();
+        let all_hit = hits.iter().all(|&h| h);
+        let extend = |c: usize| {
+            let mut t = running[c / vocab].tokens.clone();
+            t.push(((c % vocab) as u32, rows[c]));
+            t
+        };
+
+        // The beams that keep running.
+        let running_scores: Vec<f32> = candidates
+            .iter()
+            .zip(&hits)
+            .map(|(&c, &hit)| accumulated(c) + if hit { NEG_BIG } else { -0.0 })
+            .collect();
+        let next = top_k(&running_scores, k);
+        let new_running: Vec<Beam> = next
+            .iter()
+            .map(|&n| Beam {
+                tokens: extend(candidates[n]),
+                score: running_scores[n],
+            })
+            .collect();
+        let parents = next.iter().map(|&n| candidates[n] / vocab).collect();
+
+        // Finished hypotheses compete for the k slots.
+        let all_finished = self.finished.iter().all(|s| s.finished);
+        let mut merged: Vec<Slot> = self.finished.clone();
+        for (rank, (&c, &hit)) in candidates.iter().zip(&hits).enumerate() {
+            let just_finished = hit && rank < k;
+            let mut score = accumulated(c) / step.divisor;
+            if config.early_stopping && all_finished {
+                score += NEG_BIG;
             }
-        })
-        .collect())
+            if !self.improvable {
+                score += NEG_BIG;
+            }
+            if !just_finished {
+                score += NEG_BIG;
+            }
+            merged.push(Slot {
+                tokens: extend(c),
+                score,
+                finished: just_finished,
+            });
+        }
+        let merged_scores: Vec<f32> = merged.iter().map(|s| s.score).collect();
+        self.finished = top_k(&merged_scores, k)
+            .into_iter()
+            .map(|i| merged[i].clone())
+            .collect();
+        self.running = new_running;
+        (parents, all_hit)
+    }
+
+    /// The early-stopping heuristic (early_stopping=False): the best running score at the
+    /// current length against the worst finished one.
+    fn check_improvable(&mut self, divisor: f32) {
+        let best_possible = self.running[0].score / divisor;
+        let min_finished = self
+            .finished
+            .iter()
+            .map(|s| s.score)
+            .fold(f32::INFINITY, f32::min);
+        let beatable = self.finished.iter().any(|s| {
+            let worst = if s.finished { min_finished } else { NEG_BIG };
+            best_possible > worst
+        });
+        self.improvable = self.improvable && beatable;
+    }
+
+    /// The best finished hypothesis.
+    fn best(&self) -> Hypothesis {
+        let best = &self.finished[0];
+        Hypothesis {
+            ids: best.tokens.iter().map(|t| t.0).collect(),
+            logprob: best.tokens.iter().map(|t| f64::from(t.1)).sum::<f64>(),
+        }
+    }
 }
 
 #[cfg(test)]
