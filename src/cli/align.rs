@@ -126,68 +126,13 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
         .with_context(|| format!("reading {}", args.src))?;
     let tgt = sentences(&args.tgt, args.presegmented, args.lossy)
         .with_context(|| format!("reading {}", args.tgt))?;
-    let mt: Option<Vec<String>> = if args.no_mt {
+    let mt = if args.no_mt {
         None
     } else {
-        Some(match &args.translation {
-            Some(path) => {
-                let lines = sentences(path, true, args.lossy)?;
-                if lines.len() != src.len() {
-                    bail!(
-                        "{path} has {} lines but the source has {} sentences: the translation must be line-aligned with the source{}",
-                        lines.len(),
-                        src.len(),
-                        if args.presegmented { "" } else { " (segment it the same way, or use --presegmented)" }
-                    );
-                }
-                lines
-            }
-            None => {
-                let files = hub::resolve(&args.model, None, true)
-                    .with_context(|| format!("finding model {} to translate the source (or pass --translation FILE / --no-mt)", args.model))?;
-                let translator =
-                    Translator::load(&files, files.tokenizer_dir(), &Device::Cpu, DType::F32)?;
-                let refs: Vec<&str> = src.iter().map(String::as_str).collect();
-                super::translate::translate_all(
-                    &translator,
-                    &refs,
-                    &translator.generation,
-                    16,
-                    &|_| {},
-                )?
-                .into_iter()
-                .map(|t| t.text)
-                .collect()
-            }
-        })
+        Some(translation(&args, &src)?)
     };
     let links = align_sentences(&src, &tgt, mt.as_deref());
-    let (mut kept, mut dropped): (Vec<Link>, usize) = (Vec::new(), 0);
-    for link in links {
-        let both = !link.src.is_empty() && !link.tgt.is_empty();
-        if both && link.score < args.min_score {
-            dropped += 1;
-        } else {
-            kept.push(link);
-        }
-    }
-    let unaligned_src: usize = kept
-        .iter()
-        .filter(|l| l.tgt.is_empty())
-        .map(|l| l.src.len())
-        .sum();
-    let unaligned_tgt: usize = kept
-        .iter()
-        .filter(|l| l.src.is_empty())
-        .map(|l| l.tgt.len())
-        .sum();
-    eprintln!(
-        "aligned {} source and {} target sentences: {} links, {unaligned_src} source and {unaligned_tgt} target sentences unaligned{}",
-        src.len(),
-        tgt.len(),
-        kept.len(),
-        if dropped > 0 { format!(", {dropped} links below --min-score dropped") } else { String::new() }
-    );
+    let kept = keep_probable(links, args.min_score, src.len(), tgt.len());
     let join = |ids: &[usize], side: &[String]| {
         ids.iter()
             .map(|&i| side[i].as_str())
@@ -211,10 +156,76 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
             url: None,
         })
         .collect();
+    write_links(&args, sink, &kept, &pairs)
+}
+
+/// The machine translation of the source: the `--translation` file (line-aligned with the
+/// source), or entente's own with `--model`.
+fn translation(args: &AlignArgs, src: &[String]) -> anyhow::Result<Vec<String>> {
+    if let Some(path) = &args.translation {
+        let lines = sentences(path, true, args.lossy)?;
+        if lines.len() != src.len() {
+            bail!(
+                "{path} has {} lines but the source has {} sentences: the translation must be line-aligned with the source{}",
+                lines.len(),
+                src.len(),
+                if args.presegmented { "" } else { " (segment it the same way, or use --presegmented)" }
+            );
+        }
+        return Ok(lines);
+    }
+    let files = hub::resolve(&args.model, None, true).with_context(|| {
+        format!(
+            "finding model {} to translate the source (or pass --translation FILE / --no-mt)",
+            args.model
+        )
+    })?;
+    let translator = Translator::load(&files, files.tokenizer_dir(), &Device::Cpu, DType::F32)?;
+    let refs: Vec<&str> = src.iter().map(String::as_str).collect();
+    Ok(
+        super::translate::translate_all(&translator, &refs, &translator.generation, 16, &|_| {})?
+            .into_iter()
+            .map(|t| t.text)
+            .collect(),
+    )
+}
+
+/// The links at or above `min_score` (unaligned sentences always kept), with a summary on
+/// standard error.
+fn keep_probable(links: Vec<Link>, min_score: f64, n_src: usize, n_tgt: usize) -> Vec<Link> {
+    let (mut kept, mut dropped): (Vec<Link>, usize) = (Vec::new(), 0);
+    for link in links {
+        let both = !link.src.is_empty() && !link.tgt.is_empty();
+        if both && link.score < min_score {
+            dropped += 1;
+        } else {
+            kept.push(link);
+        }
+    }
+    let unaligned_src: usize = kept
+        .iter()
+        .filter(|l| l.tgt.is_empty())
+        .map(|l| l.src.len())
+        .sum();
+    let unaligned_tgt: usize = kept
+        .iter()
+        .filter(|l| l.src.is_empty())
+        .map(|l| l.tgt.len())
+        .sum();
+    eprintln!(
+        "aligned {n_src} source and {n_tgt} target sentences: {} links, {unaligned_src} source and {unaligned_tgt} target sentences unaligned{}",
+        kept.len(),
+        if dropped > 0 { format!(", {dropped} links below --min-score dropped") } else { String::new() }
+    );
+    kept
+}
+
+/// Write the pairs in the chosen format to the sink.
+fn write_links(args: &AlignArgs, sink: Sink, kept: &[Link], pairs: &[Pair]) -> anyhow::Result<()> {
     let mut out: Vec<u8> = Vec::new();
     match args.format {
-        AlignFormat::Tsv => formats::write_tsv(&mut out, &pairs)?,
-        AlignFormat::Jsonl => formats::write_jsonl(&mut out, &pairs)?,
+        AlignFormat::Tsv => formats::write_tsv(&mut out, pairs)?,
+        AlignFormat::Jsonl => formats::write_jsonl(&mut out, pairs)?,
         AlignFormat::Ladder => {
             let ladder: Vec<_> = kept
                 .iter()
@@ -228,7 +239,7 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
                 tgtlang: &args.tgt_lang,
                 ..formats::TmxHeader::default()
             };
-            let dropped = formats::write_tmx(&mut out, &header, &pairs)?;
+            let dropped = formats::write_tmx(&mut out, &header, pairs)?;
             if dropped > 0 {
                 eprintln!("note: {dropped} control characters that XML cannot hold were left out of the TMX");
             }
@@ -238,7 +249,7 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
     match sink {
         Sink::One(one) => super::emit(one, &out),
         Sink::Moses(mut src_file, mut tgt_file) => {
-            let (src_text, tgt_text) = formats::moses_sides(&pairs);
+            let (src_text, tgt_text) = formats::moses_sides(pairs);
             src_file.write_all(src_text.as_bytes())?;
             tgt_file.write_all(tgt_text.as_bytes())?;
             // Both files appear, or neither changes.

@@ -192,19 +192,7 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
     let needs_mt = !args.no_mt || docs.iter().any(|d| d.english.is_none());
     // A model that cannot load fails the run before any document is touched.
     let engine = if needs_mt {
-        let (translator, config, batch_size) =
-            super::translate::prepare_engine(&args.model, &args.search)?;
-        Some(TranslatorEngine {
-            translator,
-            config,
-            batch_size,
-            workers: super::translate::workers(),
-            model_name: format!(
-                "{}@{}",
-                args.model.model,
-                args.model.revision.as_deref().unwrap_or("default")
-            ),
-        })
+        Some(load_engine(&args)?)
     } else {
         None
     };
@@ -212,23 +200,51 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
     let start = std::time::Instant::now();
     let progress = |s: &Summary| {
         if show {
-            let done = s.processed + s.resumed + s.failed;
-            let elapsed = start.elapsed().as_secs_f64().max(1e-3);
-            let rate = s.sentences_translated as f64 / elapsed;
-            let tokens = s.tokens_generated as f64 / elapsed;
-            let eta = if done > 0 {
-                let left = elapsed * (s.documents.saturating_sub(done)) as f64 / done as f64;
-                format!("{}m{:02}s", (left / 60.0) as u64, left as u64 % 60)
-            } else {
-                "?".into()
-            };
             eprint!(
-                "\r\x1b[K{done}/{} documents ({} resumed, {} failed) · {} sentences · {rate:.1} sent/s · {tokens:.0} tok/s · ETA {eta}",
-                s.documents, s.resumed, s.failed, s.sentences_translated
+                "\r\x1b[K{}",
+                progress_line(s, start.elapsed().as_secs_f64())
             );
         }
     };
-    let options = Options {
+    let summary = pipeline::run(
+        docs,
+        failures,
+        engine.as_ref().map(|e| e as &dyn Engine),
+        &shared,
+        &options(&args),
+        &progress,
+    )?;
+    if show {
+        eprintln!();
+    }
+    print_summary(&summary, &args.output);
+    Ok(if summary.failed > 0 {
+        ExitCode::from(EXIT_SOME_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The model and search settings of the run, loaded (and checked) before any document.
+fn load_engine(args: &PipelineArgs) -> anyhow::Result<TranslatorEngine> {
+    let (translator, config, batch_size) =
+        super::translate::prepare_engine(&args.model, &args.search)?;
+    Ok(TranslatorEngine {
+        translator,
+        config,
+        batch_size,
+        workers: super::translate::workers(),
+        model_name: format!(
+            "{}@{}",
+            args.model.model,
+            args.model.revision.as_deref().unwrap_or("default")
+        ),
+    })
+}
+
+/// The run's options from the command line.
+fn options(args: &PipelineArgs) -> Options {
+    Options {
         out_dir: args.output.clone(),
         no_mt: args.no_mt,
         force: args.force,
@@ -241,18 +257,29 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
             max_chars: args.max_chars,
             max_length_ratio: args.max_length_ratio.map(f64::from),
         },
-    };
-    let summary = pipeline::run(
-        docs,
-        failures,
-        engine.as_ref().map(|e| e as &dyn Engine),
-        &shared,
-        &options,
-        &progress,
-    )?;
-    if show {
-        eprintln!();
     }
+}
+
+/// The terminal's progress line: documents, sentences, rates and ETA after `elapsed` seconds.
+fn progress_line(s: &Summary, elapsed: f64) -> String {
+    let done = s.processed + s.resumed + s.failed;
+    let elapsed = elapsed.max(1e-3);
+    let rate = s.sentences_translated as f64 / elapsed;
+    let tokens = s.tokens_generated as f64 / elapsed;
+    let eta = if done > 0 {
+        let left = elapsed * (s.documents.saturating_sub(done)) as f64 / done as f64;
+        format!("{}m{:02}s", (left / 60.0) as u64, left as u64 % 60)
+    } else {
+        "?".into()
+    };
+    format!(
+        "{done}/{} documents ({} resumed, {} failed) · {} sentences · {rate:.1} sent/s · {tokens:.0} tok/s · ETA {eta}",
+        s.documents, s.resumed, s.failed, s.sentences_translated
+    )
+}
+
+/// The failures, then the totals, on standard error.
+fn print_summary(summary: &Summary, output: &std::path::Path) {
     for failed in &summary.failures {
         eprintln!(
             "skipped {} ({}): {}",
@@ -267,11 +294,6 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
         summary.failed,
         summary.sentences_translated,
         summary.pairs,
-        args.output.display()
+        output.display()
     );
-    Ok(if summary.failed > 0 {
-        ExitCode::from(EXIT_SOME_FAILED)
-    } else {
-        ExitCode::SUCCESS
-    })
 }

@@ -85,14 +85,14 @@ pub enum ScoringError {
 }
 
 impl Scoring {
-    /// Check `systems` (named by `names`, for messages and tables) against `refs` and render
-    /// their scores as sacreBLEU would.
-    pub fn render(
+    /// The shapes `render` accepts: a metric, references of equal lengths, systems as long as
+    /// them, and a test that fits the number of systems. Returns the number of metrics.
+    fn check(
         &self,
         names: &[String],
         systems: &[Vec<String>],
         refs: &[Vec<String>],
-    ) -> Result<String, ScoringError> {
+    ) -> Result<usize, ScoringError> {
         let n_metrics = [self.bleu.is_some(), self.chrf.is_some(), self.ter.is_some()]
             .iter()
             .filter(|&&m| m)
@@ -133,33 +133,55 @@ impl Scoring {
         if matches!(self.test, Test::Confidence(_)) && systems.len() > 1 {
             return Err(ScoringError::ConfidenceNeedsOne);
         }
+        Ok(n_metrics)
+    }
+
+    /// Sentence-level scores: one system, one metric, a line per segment.
+    fn render_sentences(
+        &self,
+        run: &Run,
+        n_systems: usize,
+        n_metrics: usize,
+    ) -> Result<String, ScoringError> {
+        if n_systems > 1 || n_metrics > 1 {
+            return Err(ScoringError::SentenceLevelShape);
+        }
+        if self.test != Test::None {
+            return Err(ScoringError::SentenceLevelTest);
+        }
+        let lines = if let Some(m) = &self.bleu {
+            run.sentence_level(m)
+        } else if let Some(m) = &self.chrf {
+            run.sentence_level(m)
+        } else if let Some(m) = &self.ter {
+            run.sentence_level(m)
+        } else {
+            Vec::new()
+        };
+        let mut out = String::new();
+        for line in lines {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
+    /// Check `systems` (named by `names`, for messages and tables) against `refs` and render
+    /// their scores as sacreBLEU would.
+    pub fn render(
+        &self,
+        names: &[String],
+        systems: &[Vec<String>],
+        refs: &[Vec<String>],
+    ) -> Result<String, ScoringError> {
+        let n_metrics = self.check(names, systems, refs)?;
         let run = Run {
             args: self,
             systems,
             refs,
         };
         if self.sentence_level {
-            if systems.len() > 1 || n_metrics > 1 {
-                return Err(ScoringError::SentenceLevelShape);
-            }
-            if self.test != Test::None {
-                return Err(ScoringError::SentenceLevelTest);
-            }
-            let lines = if let Some(m) = &self.bleu {
-                run.sentence_level(m)
-            } else if let Some(m) = &self.chrf {
-                run.sentence_level(m)
-            } else if let Some(m) = &self.ter {
-                run.sentence_level(m)
-            } else {
-                Vec::new()
-            };
-            let mut out = String::new();
-            for line in lines {
-                out.push_str(&line);
-                out.push('\n');
-            }
-            return Ok(out);
+            return self.render_sentences(&run, systems.len(), n_metrics);
         }
         let mut reports = Vec::new();
         if let Some(m) = &self.bleu {
@@ -353,7 +375,6 @@ fn with_confidence_json(json: String, estimate: Option<Estimate>, width: usize) 
 
 /// Several systems: a table, with p-values and intervals in paired mode, then signatures.
 fn format_systems(args: &Scoring, system_names: &[String], reports: &[Report]) -> String {
-    let w = args.width;
     let paired = args.test.is_paired();
     let names: Vec<String> = system_names
         .iter()
@@ -368,30 +389,62 @@ fn format_systems(args: &Scoring, system_names: &[String], reports: &[Report]) -
         })
         .collect();
     if args.format == ScoreFormat::Json {
-        let rows: Vec<serde_json::Value> = names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let mut row = serde_json::Map::new();
-                row.insert("system".into(), name.clone().into());
-                for r in reports {
-                    let value = if paired || r.estimates[i].is_some() {
-                        serde_json::json!({
-                            "score": r.scores[i].score,
-                            "p_value": r.p_values[i],
-                            "mean": r.estimates[i].map(|e| e.mean),
-                            "ci": r.estimates[i].map(|e| e.ci),
-                        })
-                    } else {
-                        pytext::format_fixed(r.scores[i].score, w).into()
-                    };
-                    row.insert(r.name.clone(), value);
-                }
-                row.into()
-            })
-            .collect();
-        return serde_json::to_string_pretty(&rows).expect("json") + "\n";
+        return systems_json(args, &names, reports);
     }
+    let mut out = aligned_table(&table_rows(args, &names, reports));
+    if paired {
+        let test = match args.test {
+            Test::PairedBootstrap(n) => format!("paired bootstrap resampling, {n} resamples"),
+            Test::PairedRandomization(n) => format!("approximate randomization, {n} trials"),
+            _ => unreachable!("a paired test"),
+        };
+        out.push_str(&format!(
+            "\nSignificance against the baseline by {test}: p is the chance of a difference at least this large \
+             if both systems came from the same process; * marks p <= 0.05.\n"
+        ));
+    }
+    out.push_str("\nMetric signatures:\n");
+    for r in reports {
+        out.push_str(&format!(
+            " - {:<10} {}\n",
+            r.name,
+            r.signature.format(args.short)
+        ));
+    }
+    out
+}
+
+/// The JSON list of systems with each metric's score (and test results).
+fn systems_json(args: &Scoring, names: &[String], reports: &[Report]) -> String {
+    let paired = args.test.is_paired();
+    let rows: Vec<serde_json::Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut row = serde_json::Map::new();
+            row.insert("system".into(), name.clone().into());
+            for r in reports {
+                let value = if paired || r.estimates[i].is_some() {
+                    serde_json::json!({
+                        "score": r.scores[i].score,
+                        "p_value": r.p_values[i],
+                        "mean": r.estimates[i].map(|e| e.mean),
+                        "ci": r.estimates[i].map(|e| e.ci),
+                    })
+                } else {
+                    pytext::format_fixed(r.scores[i].score, args.width).into()
+                };
+                row.insert(r.name.clone(), value);
+            }
+            row.into()
+        })
+        .collect();
+    serde_json::to_string_pretty(&rows).expect("json") + "\n"
+}
+
+/// The text table's cells: a header, then a row per system.
+fn table_rows(args: &Scoring, names: &[String], reports: &[Report]) -> Vec<Vec<String>> {
+    let w = args.width;
     let mut header = vec!["System".to_string()];
     for r in reports {
         let ci = r.estimates.iter().any(Option::is_some);
@@ -423,6 +476,12 @@ fn format_systems(args: &Scoring, system_names: &[String], reports: &[Report]) -
         }
         rows.push(row);
     }
+    rows
+}
+
+/// Rows as sacreBLEU's text table: the first column right-aligned, the others left-aligned, a
+/// rule under the header.
+fn aligned_table(rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
@@ -446,25 +505,6 @@ fn format_systems(args: &Scoring, system_names: &[String], reports: &[Report]) -
             out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
             out.push('\n');
         }
-    }
-    if paired {
-        let test = match args.test {
-            Test::PairedBootstrap(n) => format!("paired bootstrap resampling, {n} resamples"),
-            Test::PairedRandomization(n) => format!("approximate randomization, {n} trials"),
-            _ => unreachable!("a paired test"),
-        };
-        out.push_str(&format!(
-            "\nSignificance against the baseline by {test}: p is the chance of a difference at least this large \
-             if both systems came from the same process; * marks p <= 0.05.\n"
-        ));
-    }
-    out.push_str("\nMetric signatures:\n");
-    for r in reports {
-        out.push_str(&format!(
-            " - {:<10} {}\n",
-            r.name,
-            r.signature.format(args.short)
-        ));
     }
     out
 }

@@ -424,89 +424,140 @@ impl HostDecoder {
         rows: usize,
         scratch: &mut Scratch,
     ) -> Result<Vec<f32>> {
-        let d = self.d;
         state.ancestry.push((0..rows as u32).collect());
-        let steps = state.ancestry.len();
-        let mut scores = Vec::new();
-        let mut context = vec![0f32; rows * d];
+        let mut buffers = AttentionBuffers {
+            scores: Vec::new(),
+            context: vec![0f32; rows * self.d],
+        };
         for (l, layer) in self.layers.iter().enumerate() {
-            // Self-attention over every position so far, following each row's ancestry.
-            let attention = &layer.self_attn;
-            let (heads, head_dim, scaling) =
-                (attention.heads, attention.head_dim, attention.scaling);
-            let q = attention.q.forward(&h, rows, scratch)?;
-            let k = attention.k.forward(&h, rows, scratch)?;
-            let v = attention.v.forward(&h, rows, scratch)?;
-            state.self_kv[l].push((k, v));
-            let cache = &state.self_kv[l];
-            for r in 0..rows {
-                for head in 0..heads {
-                    let span = head * head_dim..(head + 1) * head_dim;
-                    let query = &q[r * d..][span.clone()];
-                    let at = |t: usize| state.ancestry[t][r] as usize * d + head * head_dim;
-                    scores.clear();
-                    scores.extend((0..steps).map(|t| {
-                        let key = &cache[t].0[at(t)..at(t) + head_dim];
-                        dot(query, key) * scaling
-                    }));
-                    softmax_weighted_sum(
-                        &mut scores,
-                        |t| &cache[t].1[at(t)..at(t) + head_dim],
-                        &mut context[r * d..][span],
-                    );
-                }
-            }
-            let attended = attention.out.forward(&context, rows, scratch)?;
+            self.self_attention(state, l, &h, rows, scratch, &mut buffers)?;
+            let attended = layer
+                .self_attn
+                .out
+                .forward(&buffers.context, rows, scratch)?;
             layer.self_attn_norm.add_and_norm(&mut h, &attended);
-
-            // Cross-attention over the sentence's source tokens (padding skipped: its additive
-            // mask makes its weight exactly zero).
-            let attention = &layer.cross_attn;
-            let (heads, head_dim, scaling) =
-                (attention.heads, attention.head_dim, attention.scaling);
-            let q = attention.q.forward(&h, rows, scratch)?;
-            let (ck, cv) = &state.cross[l];
-            for r in 0..rows {
-                let sentence = r / state.rows_per_sentence;
-                let tokens = state.sentence_start[sentence]..state.sentence_start[sentence + 1];
-                for head in 0..heads {
-                    let span = head * head_dim..(head + 1) * head_dim;
-                    let query = &q[r * d..][span.clone()];
-                    let at = |t: usize| t * d + head * head_dim;
-                    scores.clear();
-                    scores.extend(
-                        tokens
-                            .clone()
-                            .map(|t| dot(query, &ck[at(t)..at(t) + head_dim]) * scaling),
-                    );
-                    softmax_weighted_sum(
-                        &mut scores,
-                        |i| {
-                            let t = tokens.start + i;
-                            &cv[at(t)..at(t) + head_dim]
-                        },
-                        &mut context[r * d..][span],
-                    );
-                }
-            }
-            let crossed = attention.out.forward(&context, rows, scratch)?;
+            self.cross_attention(state, l, &h, rows, scratch, &mut buffers)?;
+            let crossed = layer
+                .cross_attn
+                .out
+                .forward(&buffers.context, rows, scratch)?;
             layer.cross_attn_norm.add_and_norm(&mut h, &crossed);
-
-            // Feed-forward.
-            let mut inner = layer.fc1.forward(&h, rows, scratch)?;
-            match layer.activation {
-                Activation::Relu => inner.iter_mut().for_each(|x| *x = x.max(0.0)),
-                Activation::Swish => inner.iter_mut().for_each(|x| *x = *x / (1.0 + (-*x).exp())),
-                // The GELUs go through Candle, exactly as the graph computes them.
-                Activation::Gelu | Activation::GeluTanh => {
-                    let n = inner.len();
-                    let t = Tensor::from_vec(inner, n, &Device::Cpu)?;
-                    inner = activate(&t, layer.activation)?.to_vec1()?;
-                }
-            }
-            let out = layer.fc2.forward(&inner, rows, scratch)?;
+            let out = feed_forward(layer, &h, rows, scratch)?;
             layer.final_norm.add_and_norm(&mut h, &out);
         }
         Ok(h)
     }
+
+    /// Layer `l`'s self-attention over every position so far, following each row's ancestry,
+    /// into `context` (before the output projection); this step's keys and values join the
+    /// cache.
+    fn self_attention(
+        &self,
+        state: &mut HostState,
+        l: usize,
+        h: &[f32],
+        rows: usize,
+        scratch: &mut Scratch,
+        buffers: &mut AttentionBuffers,
+    ) -> Result<()> {
+        let AttentionBuffers { scores, context } = buffers;
+        let d = self.d;
+        let attention = &self.layers[l].self_attn;
+        let (heads, head_dim, scaling) = (attention.heads, attention.head_dim, attention.scaling);
+        let q = attention.q.forward(h, rows, scratch)?;
+        let k = attention.k.forward(h, rows, scratch)?;
+        let v = attention.v.forward(h, rows, scratch)?;
+        state.self_kv[l].push((k, v));
+        let steps = state.ancestry.len();
+        let cache = &state.self_kv[l];
+        for r in 0..rows {
+            for head in 0..heads {
+                let span = head * head_dim..(head + 1) * head_dim;
+                let query = &q[r * d..][span.clone()];
+                let at = |t: usize| state.ancestry[t][r] as usize * d + head * head_dim;
+                scores.clear();
+                scores.extend((0..steps).map(|t| {
+                    let key = &cache[t].0[at(t)..at(t) + head_dim];
+                    dot(query, key) * scaling
+                }));
+                softmax_weighted_sum(
+                    scores,
+                    |t| &cache[t].1[at(t)..at(t) + head_dim],
+                    &mut context[r * d..][span],
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Layer `l`'s cross-attention over each row's sentence's source tokens (padding skipped:
+    /// its additive mask makes its weight exactly zero), into `context`.
+    fn cross_attention(
+        &self,
+        state: &HostState,
+        l: usize,
+        h: &[f32],
+        rows: usize,
+        scratch: &mut Scratch,
+        buffers: &mut AttentionBuffers,
+    ) -> Result<()> {
+        let AttentionBuffers { scores, context } = buffers;
+        let d = self.d;
+        let attention = &self.layers[l].cross_attn;
+        let (heads, head_dim, scaling) = (attention.heads, attention.head_dim, attention.scaling);
+        let q = attention.q.forward(h, rows, scratch)?;
+        let (ck, cv) = &state.cross[l];
+        for r in 0..rows {
+            let sentence = r / state.rows_per_sentence;
+            let tokens = state.sentence_start[sentence]..state.sentence_start[sentence + 1];
+            for head in 0..heads {
+                let span = head * head_dim..(head + 1) * head_dim;
+                let query = &q[r * d..][span.clone()];
+                let at = |t: usize| t * d + head * head_dim;
+                scores.clear();
+                scores.extend(
+                    tokens
+                        .clone()
+                        .map(|t| dot(query, &ck[at(t)..at(t) + head_dim]) * scaling),
+                );
+                softmax_weighted_sum(
+                    scores,
+                    |i| {
+                        let t = tokens.start + i;
+                        &cv[at(t)..at(t) + head_dim]
+                    },
+                    &mut context[r * d..][span],
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The attention step's buffers, reused across layers.
+struct AttentionBuffers {
+    scores: Vec<f32>,
+    /// rows × d: the attended values, before the output projection.
+    context: Vec<f32>,
+}
+
+/// A layer's feed-forward block on `h` (rows × d).
+fn feed_forward(
+    layer: &HostLayer,
+    h: &[f32],
+    rows: usize,
+    scratch: &mut Scratch,
+) -> Result<Vec<f32>> {
+    let mut inner = layer.fc1.forward(h, rows, scratch)?;
+    match layer.activation {
+        Activation::Relu => inner.iter_mut().for_each(|x| *x = x.max(0.0)),
+        Activation::Swish => inner.iter_mut().for_each(|x| *x = *x / (1.0 + (-*x).exp())),
+        // The GELUs go through Candle, exactly as the graph computes them.
+        Activation::Gelu | Activation::GeluTanh => {
+            let n = inner.len();
+            let t = Tensor::from_vec(inner, n, &Device::Cpu)?;
+            inner = activate(&t, layer.activation)?.to_vec1()?;
+        }
+    }
+    layer.fc2.forward(&inner, rows, scratch)
 }
