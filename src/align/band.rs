@@ -3,7 +3,7 @@
 //! band is stored, so memory is linear in the document length.
 
 use super::config::AlignConfig;
-use super::Link;
+use super::link::Link;
 /// Most dynamic-programming cells stored for one alignment (≈14 bytes each: the pair
 /// similarity, the best score and the back pointer), unless the minimum band alone needs more.
 pub(super) const MAX_BAND_CELLS: usize = 40_000_000;

@@ -1,11 +1,40 @@
-//! From the dynamic programme's lattice to the links: the backward half of forward–backward
+//! The best ladder of a band: the dynamic programme ([`super::search`]) run, then its lattice
+//! read back into links: the backward half of forward–backward
 //! (each link's probability: the share of the paths' weight that goes through it) and the
 //! backtrack from the corner along the best path, never losing a sentence.
 
 use super::band::Band;
-use super::config::LINK_TYPES;
-use super::search::{logsumexp, Lattice};
-use super::Link;
+use super::config::{AlignConfig, LINK_TYPES};
+use super::link::Link;
+use super::search::{forward_pass, logsumexp, Lattice, LinkScorer};
+use super::similarity::Weighted;
+
+/// The best path through `band`. With `exact`, a link of several sentences scores the shared
+/// weight of their merged features; without, the sum of its sentence pairs' shared weights (an
+/// overestimate for merges, cheap: the first pass, whose path only centres the exact pass).
+pub(super) fn best_ladder(
+    src: &[Weighted],
+    tgt: &[Weighted],
+    unit: f64,
+    band: &Band,
+    pair: &[f32],
+    config: &AlignConfig,
+    exact: bool,
+) -> Vec<Link> {
+    let scorer = LinkScorer::new(src, tgt, unit, band, pair, config, exact);
+    let lattice = forward_pass(&scorer);
+    let (n, m) = (src.len(), tgt.len());
+    if exact {
+        let posterior = Posterior::new(band, &lattice, n, m);
+        backtrack(band, &lattice.back, n, m, |i, j, a, b| {
+            posterior.probability(band, &lattice, i, j, a, b)
+        })
+    } else {
+        backtrack(band, &lattice.back, n, m, |i, j, a, b| {
+            scorer.score(i, j, a, b)
+        })
+    }
+}
 
 /// The backward sums over paths from each cell to the corner, and the total over all paths.
 pub(super) struct Posterior {

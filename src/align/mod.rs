@@ -27,29 +27,17 @@ pub mod config;
 pub mod eval;
 mod features;
 mod ladder;
+mod link;
 mod search;
 mod similarity;
 
 pub use config::{AlignConfig, LINK_TYPES};
 pub use features::Features;
+pub use link::{Link, DEFAULT_MIN_SCORE};
 
 use band::{block_size, Band, COARSE_ABOVE};
-use search::search;
+use ladder::best_ladder;
 use similarity::{pair_weights, set_backgrounds, weigh};
-
-/// One link: source and target sentence indices (either may be empty), and its score: the
-/// probability that the link belongs to the alignment (see [`AlignConfig::temperature`]), so
-/// that a corpus can be filtered by it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Link {
-    pub src: Vec<usize>,
-    pub tgt: Vec<usize>,
-    pub score: f64,
-}
-
-/// The probability below which `entente align` drops a link by default: on the dev set, links
-/// under it are mostly wrong (eval/align's calibration table; the README gives it).
-pub const DEFAULT_MIN_SCORE: f64 = 0.5;
 
 /// Align sentences of a document with those of its translation: through `mt` (a machine
 /// translation of each source sentence into the target language) when given, else by the
@@ -125,11 +113,11 @@ pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Li
     // the exact one searches a narrow band around it.
     let pair = pair_weights(&src, &tgt, &band);
     set_backgrounds(&mut src, &mut tgt, &band, &pair);
-    let rough = search(&src, &tgt, unit, &band, &pair, config, false);
+    let rough = best_ladder(&src, &tgt, unit, &band, &pair, config, false);
     drop(pair);
     let narrow = Band::around_links(n, m, &rough, config.refine_band);
     let pair = pair_weights(&src, &tgt, &narrow);
-    search(&src, &tgt, unit, &narrow, &pair, config, true)
+    best_ladder(&src, &tgt, unit, &narrow, &pair, config, true)
 }
 
 #[cfg(test)]

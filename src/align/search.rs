@@ -1,15 +1,13 @@
 //! The dynamic programme: the best-scoring path of links through a band of cells, and (in the
-//! exact pass) the forward sums over every path that [`super::ladder`] turns into each link's
-//! probability. The first pass scores merges by the sums of their sentence pairs (cheap: its
+//! exact pass) the forward sums over every path that the ladder (`super::ladder`) turns into
+//! each link's probability. The first pass scores merges by the sums of their sentence pairs (cheap: its
 //! path only centres the exact pass); the exact pass scores them from merged features.
 
 use std::cell::RefCell;
 
 use super::band::Band;
 use super::config::{AlignConfig, LINK_TYPES, MAX_GROUP, ROUGH_LINK_TYPES};
-use super::ladder;
 use super::similarity::{coverage_share, link_score, matched, GroupCache, Weighted};
-use super::Link;
 
 /// Link scores are rounded to multiples of 1/SCORE_GRID: path sums are then exact, so a path
 /// and its mirror image (sides swapped, terms added in another order) tie exactly instead of by
@@ -28,7 +26,7 @@ pub(super) fn logsumexp(acc: f64, x: f64) -> f64 {
 }
 
 /// Scores the link ending at cell (i, j) with `a` source and `b` target sentences.
-struct LinkScorer<'a> {
+pub(super) struct LinkScorer<'a> {
     src: &'a [Weighted],
     tgt: &'a [Weighted],
     unit: f64,
@@ -42,7 +40,29 @@ struct LinkScorer<'a> {
     tgt_groups: RefCell<GroupCache>,
 }
 
-impl LinkScorer<'_> {
+impl<'a> LinkScorer<'a> {
+    pub(super) fn new(
+        src: &'a [Weighted],
+        tgt: &'a [Weighted],
+        unit: f64,
+        band: &'a Band,
+        pair: &'a [f32],
+        config: &'a AlignConfig,
+        exact: bool,
+    ) -> Self {
+        LinkScorer {
+            src,
+            tgt,
+            unit,
+            band,
+            pair,
+            config,
+            exact,
+            src_groups: RefCell::new(GroupCache::default()),
+            tgt_groups: RefCell::new(GroupCache::default()),
+        }
+    }
+
     /// The shared weight and coverage of sentences i-a..i and j-b..j: from their merged
     /// features in the exact pass, else from the sums of their pairs in the band.
     fn group(&self, i: usize, j: usize, a: usize, b: usize) -> (f64, f64) {
@@ -85,7 +105,7 @@ impl LinkScorer<'_> {
     }
 
     /// The link's score, on the grid of [`SCORE_GRID`].
-    fn score(&self, i: usize, j: usize, a: usize, b: usize) -> f64 {
+    pub(super) fn score(&self, i: usize, j: usize, a: usize, b: usize) -> f64 {
         let score = if a == 0 || b == 0 {
             self.config.skip_score
         } else {
@@ -114,46 +134,9 @@ pub(super) struct Lattice {
     pub(super) temperature: f64,
 }
 
-/// The best path through `band`. With `exact`, a link of several sentences scores the shared
-/// weight of their merged features; without, the sum of its sentence pairs' shared weights (an
-/// overestimate for merges, cheap: the first pass, whose path only centres the exact pass).
-pub(super) fn search(
-    src: &[Weighted],
-    tgt: &[Weighted],
-    unit: f64,
-    band: &Band,
-    pair: &[f32],
-    config: &AlignConfig,
-    exact: bool,
-) -> Vec<Link> {
-    let scorer = LinkScorer {
-        src,
-        tgt,
-        unit,
-        band,
-        pair,
-        config,
-        exact,
-        src_groups: RefCell::new(GroupCache::default()),
-        tgt_groups: RefCell::new(GroupCache::default()),
-    };
-    let lattice = forward_pass(&scorer);
-    let (n, m) = (src.len(), tgt.len());
-    if exact {
-        let posterior = ladder::Posterior::new(band, &lattice, n, m);
-        ladder::backtrack(band, &lattice.back, n, m, |i, j, a, b| {
-            posterior.probability(band, &lattice, i, j, a, b)
-        })
-    } else {
-        ladder::backtrack(band, &lattice.back, n, m, |i, j, a, b| {
-            scorer.score(i, j, a, b)
-        })
-    }
-}
-
 /// Every cell of the band in order: its best incoming link, and in the exact pass the forward
 /// sum over paths.
-fn forward_pass(scorer: &LinkScorer) -> Lattice {
+pub(super) fn forward_pass(scorer: &LinkScorer) -> Lattice {
     let (band, exact) = (scorer.band, scorer.exact);
     let (n, types) = (scorer.src.len(), LINK_TYPES.len());
     let t = scorer.config.temperature.max(1e-9);

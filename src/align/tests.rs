@@ -2,6 +2,7 @@
 
 use super::band::*;
 use super::features::*;
+use super::ladder::best_ladder;
 use super::search::*;
 use super::similarity::*;
 use super::*;
@@ -196,7 +197,7 @@ fn the_exact_pass_in_a_narrow_band_finds_the_wide_band_optimum() {
         let band = Band::diagonal(src.len(), tgt.len(), &config);
         let pair = pair_weights(&ws, &wt, &band);
         set_backgrounds(&mut ws, &mut wt, &band, &pair);
-        let one_pass = search(&ws, &wt, unit, &band, &pair, &config, true);
+        let one_pass = best_ladder(&ws, &wt, unit, &band, &pair, &config, true);
         assert_eq!(ladder(&two_pass), ladder(&one_pass), "{n}");
     }
 }
@@ -217,7 +218,7 @@ fn long_documents_are_aligned_coarse_to_fine() {
     let band = Band::diagonal(src.len(), tgt.len(), &config);
     let pair = pair_weights(&ws, &wt, &band);
     set_backgrounds(&mut ws, &mut wt, &band, &pair);
-    let wide = ladder(&search(&ws, &wt, unit, &band, &pair, &config, true));
+    let wide = ladder(&best_ladder(&ws, &wt, unit, &band, &pair, &config, true));
     let differ = wide.iter().filter(|l| !coarse_to_fine.contains(l)).count();
     assert!(
         differ * 500 < wide.len(),

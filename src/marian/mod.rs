@@ -6,71 +6,23 @@
 
 pub mod backend;
 pub mod config;
+mod error;
 mod layers;
 pub mod model;
 pub mod ops;
+mod precision;
 pub mod weights;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 
 pub use config::{Activation, MarianConfig};
+pub use error::MarianError;
 pub use model::{DecoderState, MarianModel};
 pub use ops::int8::Int8Kernel;
-
-/// The precision a model computes in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precision {
-    /// Float32: the exact default, token-identical to transformers.
-    F32,
-    /// Float16 weights and activations (GPUs).
-    F16,
-    /// BFloat16 weights and activations (GPUs).
-    Bf16,
-    /// CPU: int8 products in every linear layer and the output projection (weights per output
-    /// row, activations per row); float32 attention, layer norms and softmax.
-    Int8,
-}
-
-impl Precision {
-    pub fn name(self) -> &'static str {
-        match self {
-            Precision::F32 => "f32",
-            Precision::F16 => "f16",
-            Precision::Bf16 => "bf16",
-            Precision::Int8 => "int8",
-        }
-    }
-}
-
-impl From<DType> for Precision {
-    fn from(dtype: DType) -> Self {
-        match dtype {
-            DType::F16 => Precision::F16,
-            DType::BF16 => Precision::Bf16,
-            _ => Precision::F32,
-        }
-    }
-}
-
-/// Errors loading a model; each names the file.
-#[derive(Debug, thiserror::Error)]
-pub enum MarianError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: {reason}")]
-    Config { path: PathBuf, reason: String },
-    #[error("{path}: cannot load the weights: {reason}")]
-    Weights { path: PathBuf, reason: String },
-    #[error("{0}")]
-    Unsupported(String),
-}
+pub use precision::Precision;
 
 /// Read and check `config.json`.
 pub fn read_config(path: &Path) -> Result<MarianConfig, MarianError> {

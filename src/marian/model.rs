@@ -18,8 +18,8 @@ use super::layers::{get_first, mask_value, sinusoidal_positions, DecoderLayer, E
 use super::ops::int8::Int8Kernel;
 use super::ops::loader::{first_present, Loader};
 use super::ops::matrix::HostProducts;
+use super::precision::Precision;
 use super::weights::{MappedSafetensors, ReleasingBackend};
-use super::Precision;
 
 type Result<T> = candle_core::Result<T>;
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use candle_core::{DType, Device, Shape, Tensor};
 use safetensors::Dtype;
 
-use super::MarianError;
+use super::error::MarianError;
 
 /// One tensor's place in the file.
 #[derive(Debug, Clone)]

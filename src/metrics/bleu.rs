@@ -7,11 +7,12 @@ use std::str::FromStr;
 
 use rustc_hash::FxHashMap;
 
+use super::metric::{Metric, Score};
 use super::ngrams::{self, Clipper, NgramTable, SegmentVocab};
 use super::pytext;
 use super::real::Real;
+use super::signature::Signature;
 use super::tokenizers::Tokenizer;
-use super::{Metric, Score, Signature};
 
 /// How zero n-gram matches are smoothed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

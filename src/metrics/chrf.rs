@@ -5,10 +5,11 @@
 
 use rustc_hash::FxHashMap;
 
+use super::metric::{Metric, Score};
 use super::ngrams::{self, Clipper, NgramTable, SegmentVocab};
 use super::pytext;
 use super::real::Real;
-use super::{Metric, Score, Signature};
+use super::signature::Signature;
 
 /// chrF configuration; defaults are sacreBLEU's (chrF2, char order 6, no word n-grams).
 #[derive(Debug, Clone, PartialEq)]

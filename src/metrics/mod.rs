@@ -18,115 +18,13 @@ pub mod significance;
 pub mod ter;
 pub mod tokenizers;
 
+pub mod metric;
+
 pub use bleu::{Bleu, Smoothing};
 pub use chrf::Chrf;
+pub use metric::{Metric, Score, Stats};
 pub use signature::Signature;
 pub use ter::Ter;
-
-/// A score with its name and, for BLEU, the detail sacreBLEU prints after it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Score {
-    /// `BLEU`, `chrF2`, `chrF2++`, `TER`.
-    pub name: String,
-    pub score: f64,
-    /// BLEU's `59.3/32.3/19.9/12.6 (BP = 1.000 ratio = 1.003 hyp_len = 61450 ref_len = 61287)`.
-    pub verbose: Option<String>,
-}
-
-impl Score {
-    /// sacreBLEU's `Score.format` for text: `NAME|SIGNATURE = SCORE VERBOSE`.
-    pub fn format_text(&self, width: usize, signature: &str, score_only: bool) -> String {
-        let value = pytext::format_fixed(self.score, width);
-        if score_only {
-            return value;
-        }
-        let mut line = if signature.is_empty() {
-            format!("{} = {value}", self.name)
-        } else {
-            format!("{}|{signature} = {value}", self.name)
-        };
-        if let Some(verbose) = &self.verbose {
-            line.push(' ');
-            line.push_str(verbose);
-        }
-        line
-    }
-
-    /// sacreBLEU's `Score.format(is_json=True)`: the same keys in the same order, indented by
-    /// one space as `json.dumps(indent=1)` does.
-    pub fn format_json(&self, width: usize, signature: &Signature) -> String {
-        let rounded: f64 = pytext::format_fixed(self.score, width)
-            .parse()
-            .expect("a formatted float parses");
-        let mut fields: Vec<(String, String)> = vec![
-            ("name".into(), json_string(&self.name)),
-            ("score".into(), pytext::float_repr(rounded)),
-            ("signature".into(), json_string(&signature.format(false))),
-        ];
-        if let Some(verbose) = &self.verbose {
-            fields.push(("verbose_score".into(), json_string(verbose)));
-        }
-        for (key, value) in signature.pairs(false) {
-            fields.push((key, json_string(&value)));
-        }
-        let body: Vec<String> = fields
-            .iter()
-            .map(|(k, v)| format!(" {}: {v}", json_string(k)))
-            .collect();
-        format!("{{\n{}\n}}", body.join(",\n"))
-    }
-}
-
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).expect("strings serialize")
-}
-
-/// A metric as sufficient statistics: what sacreBLEU's `Metric` subclasses compute.
-pub trait Metric: Sync {
-    /// Per-segment reference information, computed once and reused for every system.
-    type Prepared: Send + Sync;
-
-    /// Number of statistics per segment.
-    fn num_stats(&self) -> usize;
-    /// Preprocess the references of one segment.
-    fn prepare(&self, refs: &[&str]) -> Self::Prepared;
-    /// Append the statistics of one hypothesis against its prepared references to `out`.
-    fn segment_stats(&self, hyp: &str, refs: &Self::Prepared, out: &mut Vec<f64>);
-    /// The score value from summed statistics, in the arithmetic of `R` (see [`real`]).
-    fn score_of<R: real::Real>(&self, stats: &[R]) -> R;
-    /// The score from summed statistics.
-    fn compute(&self, stats: &[f64]) -> Score;
-    /// The signature for `nrefs` references per segment.
-    fn signature(&self, nrefs: usize) -> Signature;
-}
-
-/// Segment-level statistics of a corpus: `rows` segments of `width` numbers, row-major.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Stats {
-    pub width: usize,
-    pub data: Vec<f64>,
-}
-
-impl Stats {
-    pub fn rows(&self) -> usize {
-        self.data.len() / self.width.max(1)
-    }
-
-    pub fn row(&self, i: usize) -> &[f64] {
-        &self.data[i * self.width..(i + 1) * self.width]
-    }
-
-    /// Column sums, added in segment order as sacreBLEU's `sum_of_lists` does.
-    pub fn sum(&self) -> Vec<f64> {
-        let mut total = vec![0.0; self.width];
-        for row in self.data.chunks(self.width.max(1)) {
-            for (t, v) in total.iter_mut().zip(row) {
-                *t += v;
-            }
-        }
-        total
-    }
-}
 
 /// References prepared once for a metric, for scoring any number of systems.
 pub struct PreparedRefs<M: Metric> {

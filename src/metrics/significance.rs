@@ -3,9 +3,9 @@
 //! ([`NumpyRng`]), the same `float32` statistics for resamples, numpy's pairwise summation for
 //! means, and the same p-value formula `(c + 1) / (n + 1)`.
 
+use super::metric::{Metric, Stats};
 use super::numpy_rng::NumpyRng;
 use super::real::{Np, Real};
-use super::{Metric, Stats};
 
 /// sacreBLEU's default seed (`SACREBLEU_SEED`).
 pub const DEFAULT_SEED: u64 = 12345;

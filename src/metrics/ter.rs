@@ -4,10 +4,11 @@
 
 use rustc_hash::FxHashMap;
 
+use super::metric::{Metric, Score};
 use super::pytext;
 use super::real::Real;
+use super::signature::Signature;
 use super::tokenizers::Tercom;
-use super::{Metric, Score, Signature};
 
 const MAX_SHIFT_SIZE: usize = 10;
 const MAX_SHIFT_DIST: usize = 50;

@@ -10,8 +10,9 @@ use serde_json::{json, Map, Value};
 
 use super::document::scores;
 use super::keys::{digest128, doc_path};
+use super::options::{Filters, Options};
+use super::outcome::{Failure, PipelineError, Summary};
 use super::quality::length_ratio;
-use super::{Failure, Filters, Options, PipelineError, Summary};
 use crate::formats::{self, Pair};
 use crate::output;
 

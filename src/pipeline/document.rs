@@ -10,9 +10,10 @@ use sha2::{Digest, Sha256};
 
 use super::engine::Translated;
 use super::keys::{doc_path, hex};
+use super::options::Options;
+use super::outcome::PipelineError;
 use super::quality::quality_flags;
 use super::sources::{read_origin, DocSpec};
-use super::{Options, PipelineError};
 use crate::align::{self, AlignConfig, Features};
 use crate::formats;
 use crate::metrics::{self, Bleu, Chrf, Metric};

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use super::corpus::{assemble, filters_from_json};
 use super::keys::doc_path;
-use super::{Failure, Filters, Options, PipelineError, Summary};
+use super::options::{Filters, Options};
+use super::outcome::{Failure, PipelineError, Summary};
 use crate::output;
 
 /// Join the output folders of shard runs into `out`: every document's files, and the corpus

@@ -15,101 +15,35 @@
 //! (shards joined), [`keys`] (digests, shards and paths). This file holds the run: the options,
 //! the summary, and [`run`] as a list of those steps.
 
+mod batches;
 mod corpus;
 mod document;
 mod engine;
 mod keys;
 mod merge;
+mod options;
+mod outcome;
 mod quality;
 mod sources;
 
-pub use engine::{sentence_key, shared_sentences, Engine, Translated, TranslatorEngine};
+pub use batches::{sentence_key, shared_sentences};
+pub use engine::{Engine, Translated, TranslatorEngine};
 pub use keys::shard_of;
 pub use merge::merge;
+pub use options::{Filters, Options};
+pub use outcome::{Failure, PipelineError, Summary};
 pub use quality::quality_flags;
 pub use sources::{discover, glob_match, DocSpec, Origin};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::json;
 
 use crate::output;
+use batches::translate_chunk;
 use corpus::assemble;
 use document::{finish, prepare};
-use engine::translate_chunk;
-
-/// Errors of the run as a whole (a single document's problems are reported, not raised).
-#[derive(Debug, thiserror::Error)]
-pub enum PipelineError {
-    #[error("{path}: {reason}")]
-    Input { path: String, reason: String },
-    #[error(transparent)]
-    Output(#[from] output::OutputError),
-    #[error("cannot write {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("translation failed: {0}")]
-    Engine(String),
-}
-
-/// A document that could not be processed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Failure {
-    pub id: String,
-    pub source: String,
-    pub error: String,
-}
-
-/// Options of a run.
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub out_dir: PathBuf,
-    /// Align parallel documents without translating them.
-    pub no_mt: bool,
-    /// Redo documents whose outputs are already there.
-    pub force: bool,
-    /// Documents sent through the engine together.
-    pub docs_per_batch: usize,
-    /// Replace invalid UTF-8 instead of failing the document.
-    pub lossy: bool,
-    /// Corpus filters (the per-document files keep every pair).
-    pub filters: Filters,
-    /// Batch sentences across documents for throughput (full batches even for short
-    /// documents); the log-probabilities, and in rare near-ties the words, may then differ in
-    /// their last digits between runs that chunk or shard the corpus differently.
-    pub mix_documents: bool,
-}
-
-/// Corpus hygiene applied when the corpus files are assembled; each is counted in the report.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Filters {
-    /// Keep identical (fr, en) pairs once; the kept pair lists the other documents in `also_in`.
-    pub dedup: bool,
-    /// Drop pairs with a side shorter than this many characters.
-    pub min_chars: Option<usize>,
-    /// Drop pairs with a side longer than this many characters.
-    pub max_chars: Option<usize>,
-    /// Drop pairs whose longer side has more than this many times the characters of the other.
-    pub max_length_ratio: Option<f64>,
-}
-
-/// What a run did.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Summary {
-    pub documents: usize,
-    pub processed: usize,
-    pub resumed: usize,
-    pub failed: usize,
-    pub sentences_translated: usize,
-    pub tokens_generated: usize,
-    pub pairs: usize,
-    /// The documents that failed, in report order.
-    pub failures: Vec<Failure>,
-}
 
 /// Run the pipeline over `docs` (failures of discovery included in the report).
 pub fn run(

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::{Failure, PipelineError};
+use super::outcome::{Failure, PipelineError};
 
 /// Where a document's text comes from.
 #[derive(Debug, Clone)]

@@ -12,7 +12,8 @@ use crate::segment::Sentence;
 use crate::translate::{join_article, Translation};
 
 use super::error::ApiError;
-use super::{html, AppState};
+use super::html;
+use super::state::AppState;
 
 /// One translated sentence, as `/v1/translate` reports it.
 pub(super) struct SegmentOut {

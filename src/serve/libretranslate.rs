@@ -13,7 +13,7 @@ use axum::extract::State;
 use super::engine::{translate_texts, Mode};
 use super::error::{ApiError, ApiResult};
 use super::request::{check_size, html_format, str_field, texts_field, Admitted};
-use super::{AppState, SOURCE_LANG, TARGET_LANG};
+use super::state::{AppState, SOURCE_LANG, TARGET_LANG};
 
 /// Language of `text` among the served ones, with a confidence in percent (LibreTranslate's
 /// scale).

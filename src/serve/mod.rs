@@ -23,14 +23,16 @@ mod libretranslate;
 pub mod limits;
 pub mod metrics;
 mod request;
+mod state;
 mod v1;
 
 pub use error::ApiError;
+pub use state::{AppState, ServeSettings, SOURCE_LANG, TARGET_LANG};
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, StatusCode};
@@ -40,82 +42,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::generate::GenerationConfig;
-use crate::segment::Segmenter;
-use crate::translate::Translator;
-use batcher::{Batcher, BatcherSettings};
 use libretranslate::{lt_detect, lt_languages, lt_translate};
-use limits::{ApiKeys, RateLimiter};
-use metrics::ServerMetrics;
 use v1::{v1_align, v1_bleu, v1_segment, v1_translate};
-
-/// The language pair served (opus-mt-fr-en's).
-pub const SOURCE_LANG: &str = "fr";
-pub const TARGET_LANG: &str = "en";
-
-/// Limits and defaults of a server.
-#[derive(Debug, Clone)]
-pub struct ServeSettings {
-    /// Most characters of text in one request (all of `q` together).
-    pub char_limit: usize,
-    /// Largest request body, in bytes.
-    pub body_limit: usize,
-    /// Longest a request may take, queue wait included.
-    pub timeout: Duration,
-    /// Requests per minute per client (API key, or address without keys); `None` is unlimited.
-    pub req_limit: Option<u32>,
-    pub batcher: BatcherSettings,
-    /// The model's name as given, for `/health`.
-    pub model_name: String,
-}
-
-/// What every handler shares.
-pub struct AppState {
-    translator: Arc<Translator>,
-    defaults: Arc<GenerationConfig>,
-    batcher: Batcher,
-    settings: ServeSettings,
-    keys: Option<ApiKeys>,
-    rate: RateLimiter,
-    metrics: Arc<ServerMetrics>,
-    segmenter: Segmenter,
-    started: Instant,
-}
-
-impl AppState {
-    /// Start the engine threads behind `translator`, translating with `defaults` unless a
-    /// request says otherwise.
-    pub fn new(
-        translator: Translator,
-        defaults: GenerationConfig,
-        settings: ServeSettings,
-        keys: Option<ApiKeys>,
-    ) -> Arc<Self> {
-        let translator = Arc::new(translator);
-        let metrics = Arc::new(ServerMetrics::default());
-        let batcher = Batcher::start(
-            Arc::clone(&translator),
-            settings.batcher,
-            Arc::clone(&metrics) as Arc<dyn batcher::BatchObserver>,
-        );
-        Arc::new(AppState {
-            translator,
-            defaults: Arc::new(defaults),
-            batcher,
-            settings,
-            keys,
-            rate: RateLimiter::default(),
-            metrics,
-            segmenter: Segmenter::default(),
-            started: Instant::now(),
-        })
-    }
-
-    /// Finish the queued sentences and stop the engine threads.
-    pub fn shutdown(&self) {
-        self.batcher.shutdown();
-    }
-}
 
 /// Serve on `listener` until `shutdown` resolves; then stop accepting, answer the requests in
 /// flight, and stop the engine.

@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
-use super::AppState;
+use super::state::AppState;
 
 /// A request's fields, from a JSON object or a form body (a repeated form field is a list).
 pub(super) fn parse_fields(

@@ -22,7 +22,7 @@ use super::request::{
     bool_field, check_size, count_field, html_format, number_field, str_field, texts_field,
     Admitted,
 };
-use super::AppState;
+use super::state::AppState;
 
 /// Per-request search options of `/v1/translate`, applied to the server's defaults and checked
 /// against the model.

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::error::TokenizerError;
 use super::spm::SentencePiece;
-use super::TokenizerError;
 
 /// The special tokens MarianTokenizer knows, in the order transformers lists them.
 const SPECIAL_TOKENS: [&str; 3] = ["</s>", "<unk>", "<pad>"];

@@ -6,29 +6,10 @@
 //! - [`marian`]: MarianTokenizer's mapping of pieces to model ids, special tokens, language codes,
 //!   batching with padding, and decoding.
 
+mod error;
 pub mod marian;
 pub mod spm;
 
-use std::path::PathBuf;
-
+pub use error::TokenizerError;
 pub use marian::{Batch, MarianTokenizer};
 pub use spm::SentencePiece;
-
-/// Errors loading tokenizer files; each names the file.
-#[derive(Debug, thiserror::Error)]
-pub enum TokenizerError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path} is not a usable SentencePiece model: {reason}")]
-    BadSpm { path: PathBuf, reason: String },
-    #[error("{path} is not a usable vocabulary: {reason}")]
-    BadVocab { path: PathBuf, reason: String },
-    #[error("{path}: invalid tokenizer configuration: {reason}")]
-    BadConfig { path: PathBuf, reason: String },
-    #[error("{path} has no {token:?} token, which MarianTokenizer requires")]
-    MissingToken { path: PathBuf, token: String },
-}

@@ -19,7 +19,13 @@ fn articles_keep_their_own_line_breaks() {
 
 use super::split::split_to_fit;
 use super::*;
-use candle_core::DType;
+use std::path::Path;
+
+use candle_core::{DType, Device};
+
+use crate::generate::GenerationConfig;
+use crate::marian;
+use crate::tokenizer::MarianTokenizer;
 
 #[test]
 fn long_sources_split_at_clause_marks_within_the_limit() {

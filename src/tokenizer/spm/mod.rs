@@ -18,7 +18,7 @@ mod proto;
 
 pub use proto::{ModelProto, NormalizerSpec, Piece, PieceType};
 
-use super::TokenizerError;
+use crate::tokenizer::error::TokenizerError;
 
 /// SentencePiece's whitespace symbol.
 pub const SPACE_SYMBOL: char = '▁';

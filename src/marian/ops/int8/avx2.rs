@@ -8,7 +8,9 @@
 use std::arch::x86_64::*;
 
 use super::epilogue::Tile;
-use super::{Int8Matrix, Int8Rows, BLOCK, GROUP, GROUP_BYTES};
+use super::layout::{BLOCK, GROUP, GROUP_BYTES};
+use super::pack::Int8Matrix;
+use super::quantize::Int8Rows;
 
 /// Tiles of up to 4 rows × 1 block (two 8-output halves), for every block and row.
 #[target_feature(enable = "avx2")]

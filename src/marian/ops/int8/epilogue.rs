@@ -3,7 +3,9 @@
 //! (with a residual, both terms and then the bias). The vector kernels apply the same operations
 //! in lanes on whole blocks and come here for the last, partial block of a matrix.
 
-use super::{Int8Matrix, Int8Rows, BLOCK};
+use super::layout::BLOCK;
+use super::pack::Int8Matrix;
+use super::quantize::Int8Rows;
 
 /// One output from its integer sum: the same operations, in the same order, on every path
 /// (separate multiply and add: a fused multiply-add would round differently).

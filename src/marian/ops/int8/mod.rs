@@ -23,6 +23,8 @@
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 mod epilogue;
+mod kernel;
+mod layout;
 mod pack;
 mod quantize;
 mod scalar;
@@ -31,97 +33,9 @@ mod tests;
 #[cfg(target_arch = "x86_64")]
 mod vnni;
 
+pub use kernel::Int8Kernel;
 pub use pack::Int8Matrix;
 pub use quantize::{quantize_row, Int8Rows};
-
-/// Which integer kernel runs the products.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Int8Kernel {
-    /// AVX-512 VNNI: unsigned × signed bytes into 32-bit lanes, 64 products per instruction.
-    Vnni,
-    /// AVX2: `vpmaddubsw` on |a| and sign-adjusted weights (no 16-bit saturation, since both
-    /// factors are within ±127), then `vpmaddwd` into 32-bit lanes.
-    Avx2,
-    /// Scalar loop, for CPUs without AVX2 and as the reference.
-    Scalar,
-}
-
-impl Int8Kernel {
-    /// The fastest kernel this CPU runs.
-    pub fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512bw")
-                && std::arch::is_x86_feature_detected!("avx512vnni")
-            {
-                return Int8Kernel::Vnni;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Int8Kernel::Avx2;
-            }
-        }
-        Int8Kernel::Scalar
-    }
-
-    /// Whether this CPU can run `self`.
-    pub fn available(self) -> bool {
-        match self {
-            Int8Kernel::Scalar => true,
-            Int8Kernel::Avx2 => matches!(Self::detect(), Int8Kernel::Avx2 | Int8Kernel::Vnni),
-            Int8Kernel::Vnni => Self::detect() == Int8Kernel::Vnni,
-        }
-    }
-
-    /// The kernel to run: [`Int8Kernel::detect`]'s, or the one `ENTENTE_INT8_KERNEL` names
-    /// (`vnni`, `avx2`, `scalar`: for benchmarks and for ruling a kernel out); an unknown name,
-    /// or one this CPU cannot run, is an error that says which it can.
-    pub fn chosen() -> Result<Self, String> {
-        let Some(name) = std::env::var_os("ENTENTE_INT8_KERNEL") else {
-            return Ok(Self::detect());
-        };
-        let kernel = match name.to_string_lossy().to_ascii_lowercase().as_str() {
-            "vnni" => Int8Kernel::Vnni,
-            "avx2" => Int8Kernel::Avx2,
-            "scalar" => Int8Kernel::Scalar,
-            other => {
-                return Err(format!(
-                    "ENTENTE_INT8_KERNEL={other}: expected vnni, avx2 or scalar"
-                ))
-            }
-        };
-        if kernel.available() {
-            Ok(kernel)
-        } else {
-            Err(format!(
-                "ENTENTE_INT8_KERNEL asks for the {} kernel, which this CPU cannot run (its best \
-                 is {})",
-                kernel.name(),
-                Self::detect().name()
-            ))
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Int8Kernel::Vnni => "AVX-512 VNNI",
-            Int8Kernel::Avx2 => "AVX2",
-            Int8Kernel::Scalar => "scalar",
-        }
-    }
-}
-
-/// Outputs per packed block.
-const BLOCK: usize = 16;
-/// Input columns per group (one 32-bit lane).
-const GROUP: usize = 4;
-/// Bytes of one group of one block.
-const GROUP_BYTES: usize = BLOCK * GROUP;
-/// Rows and blocks per AVX-512 tile: 8 rows × 2 blocks = 16 of the 32 registers as
-/// accumulators. (6 × 4, with fewer loads per product, measured no faster: the weights of a
-/// wider tile crowd the activations out of L1.)
-const TILE_ROWS: usize = 8;
-const TILE_BLOCKS: usize = 2;
 
 impl Int8Matrix {
     /// `x · Wᵀ + bias` for `a`, the quantized rows of x, into `out` (rows × n_out, row-major):

@@ -2,8 +2,8 @@
 //! output rows where each group of 4 input columns holds 16 × 4 bytes (row j's at offset 4j), so
 //! that one 512-bit load is one group for a whole block.
 
+use super::layout::{BLOCK, GROUP, GROUP_BYTES};
 use super::quantize::quantize_row;
-use super::{BLOCK, GROUP, GROUP_BYTES};
 
 /// A weight matrix (n_out × n_in, as `Linear` stores it) quantized to int8 and packed.
 pub struct Int8Matrix {

@@ -2,7 +2,8 @@
 //! from zero), for the weights once at load and for the activations at every product
 //! ([`Int8Rows`], optionally with each row's residual quantized again).
 
-use super::{Int8Kernel, GROUP};
+use super::kernel::Int8Kernel;
+use super::layout::GROUP;
 
 /// Quantize one row symmetrically into `out` (same length): returns the scale, max|x| / 127
 /// (1 for an all-zero row), with `x ≈ q × scale`, q rounded half away from zero.

@@ -2,7 +2,9 @@
 //! reference the tests hold the vector kernels to.
 
 use super::epilogue::{epilogue, epilogue_paired};
-use super::{Int8Matrix, Int8Rows, BLOCK, GROUP, GROUP_BYTES};
+use super::layout::{BLOCK, GROUP, GROUP_BYTES};
+use super::pack::Int8Matrix;
+use super::quantize::Int8Rows;
 
 impl Int8Matrix {
     /// Exact integer products Σ_k a[r][k] · q[o][k] into `acc` (stored rows × n_out, row-major),

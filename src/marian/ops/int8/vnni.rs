@@ -10,7 +10,9 @@
 use std::arch::x86_64::*;
 
 use super::epilogue::Tile;
-use super::{Int8Matrix, Int8Rows, BLOCK, GROUP, GROUP_BYTES, TILE_BLOCKS, TILE_ROWS};
+use super::layout::{BLOCK, GROUP, GROUP_BYTES, TILE_BLOCKS, TILE_ROWS};
+use super::pack::Int8Matrix;
+use super::quantize::Int8Rows;
 
 /// Tiles of up to 8 rows × 2 blocks (32 outputs), for every block and row.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]

@@ -1,0 +1,43 @@
+//! What translation gives (a [`Translation`] per segment) and its errors.
+
+use super::memory::MEMORY_BUDGET_VAR;
+use crate::marian::MarianError;
+use crate::tokenizer::TokenizerError;
+
+/// Errors of translation; loading errors name the file.
+#[derive(Debug, thiserror::Error)]
+pub enum TranslateError {
+    #[error(transparent)]
+    Model(#[from] MarianError),
+    #[error(transparent)]
+    Tokenizer(#[from] TokenizerError),
+    #[error("{path}: {reason}")]
+    GenerationConfig { path: String, reason: String },
+    #[error("the model has no weights file")]
+    NoWeights,
+    #[error("{path}: {reason}")]
+    Mismatch { path: String, reason: String },
+    #[error("invalid generation settings: {0}")]
+    Settings(String),
+    #[error(
+        "{beams} beams need about {need} for one sentence, more than the memory budget of \
+         {budget}: use fewer beams, or raise {MEMORY_BUDGET_VAR} (bytes, or with K/M/G)"
+    )]
+    OverBudget {
+        beams: usize,
+        need: String,
+        budget: String,
+    },
+    #[error("computation failed: {0}")]
+    Compute(#[from] candle_core::Error),
+}
+
+/// One translated segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Translation {
+    pub text: String,
+    /// Generated target ids after the decoder start, EOS included.
+    pub ids: Vec<u32>,
+    /// Sum of the log-probabilities of `ids`.
+    pub logprob: f64,
+}
