@@ -84,7 +84,7 @@ impl Default for AlignConfig {
 // best merges too readily for news text: 0.967 on newstest2014). The figures to expect on new
 // text are the cross-validated ones that eval/align prints.
 impl AlignConfig {
-    /// For [`Features::translated`] sources against [`Features::lexical`] targets.
+    /// For `Features::translated` sources against `Features::lexical` targets.
     pub fn with_mt() -> Self {
         AlignConfig {
             length_weight: 0.2,
@@ -100,7 +100,7 @@ impl AlignConfig {
         }
     }
 
-    /// For [`Features::anchors`] of both sides (no MT).
+    /// For `Features::anchors` of both sides (no MT).
     pub fn without_mt() -> Self {
         AlignConfig {
             length_weight: 0.3,

@@ -16,9 +16,9 @@
 //! on). Dynamic programming finds the best-scoring ladder, inside a band around the length-ratio
 //! diagonal so that long documents align in linear time.
 //!
-//! The rooms: [`features`] turns sentences into bags of features; [`similarity`] weighs them
-//! and scores a candidate link; [`band`] chooses the cells the search may visit; [`search`]
-//! runs the dynamic programme over them; [`ladder`] reads the best path back and gives each of
+//! The rooms: `features` turns sentences into bags of features; `similarity` weighs them
+//! and scores a candidate link; `band` chooses the cells the search may visit; `search`
+//! runs the dynamic programme over them; `ladder` reads the best path back and gives each of
 //! its links its probability; [`config`] holds the settings. Nothing here translates: the
 //! machine translation, when there is one, comes in as text.
 
@@ -68,7 +68,7 @@ pub fn align_sentences(src: &[String], tgt: &[String], mt: Option<&[String]>) ->
 /// link; unaligned sentences get links with an empty side.
 ///
 /// Time and memory are linear in the document length: only a band of cells is searched, around
-/// the diagonal for documents up to [`COARSE_ABOVE`] sentences, and for longer ones around the
+/// the diagonal for documents up to `COARSE_ABOVE` sentences, and for longer ones around the
 /// path found by first aligning blocks of sentences (Vecalign's coarse-to-fine search). Each
 /// sentence pair of the band is compared once; a link of several sentences scores the sum of
 /// its pairs' shared weights.

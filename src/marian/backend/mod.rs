@@ -2,11 +2,11 @@
 //! encoder and the weights as loaded; each backend here owns one way of running the decoder,
 //! behind the interface search already drives (`start`, `step`, `reorder`):
 //!
-//! - [`graph`]: the Candle graph, any device and dtype (CUDA, Metal, f16, bf16);
-//! - [`host`]: a one-token step on plain slices for the CPU, with its matrix products in
+//! - `graph`: the Candle graph, any device and dtype (CUDA, Metal, f16, bf16);
+//! - `host`: a one-token step on plain slices for the CPU, with its matrix products in
 //!   float32 (the exact default) or int8, from [`super::ops`].
 //!
-//! The backends read the model's layers ([`super::layers`]) and the operations below them
+//! The backends read the model's layers (`super::layers`) and the operations below them
 //! ([`super::ops`]); neither of those may import a backend.
 
 pub(super) mod graph;

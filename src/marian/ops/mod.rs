@@ -1,6 +1,6 @@
 //! The operations the model's layers and the decoder backends are built from, below both:
 //! matrix products on plain slices in float32 or int8 ([`matrix`], [`int8`]), the feed-forward
-//! activation on tensors, per-thread product buffers, and the [`loader`] that reads a
+//! activation on tensors, per-thread product buffers, and the `loader` that reads a
 //! checkpoint's tensors into a chosen precision.
 //!
 //! May not touch: layers, backends or the model (they depend on this module, never the

@@ -14,9 +14,9 @@
 //! batch × beams rows, so each block of weights is streamed once per tile of up to 8 rows while
 //! it sits in L1.
 //!
-//! Files: [`quantize`] turns floats into int8 rows (weights once, activations at every
-//! product); [`pack`] lays weights out in blocks; [`scalar`], [`vnni`] and [`avx2`] are the
-//! kernels, one per instruction set; [`epilogue`] is the one conversion from integer sums to
+//! Files: `quantize` turns floats into int8 rows (weights once, activations at every
+//! product); `pack` lays weights out in blocks; `scalar`, `vnni` and `avx2` are the
+//! kernels, one per instruction set; `epilogue` is the one conversion from integer sums to
 //! floats they all share. Nothing here knows about models or layers: the host step's
 //! [`super::matrix`] wraps these products as layers.
 

@@ -7,7 +7,7 @@ use super::pack::Int8Matrix;
 use super::quantize::Int8Rows;
 
 impl Int8Matrix {
-    /// Exact integer products Σ_k a[r][k] · q[o][k] into `acc` (stored rows × n_out, row-major),
+    /// Exact integer products `Σ_k a[r][k] · q[o][k]` into `acc` (stored rows × n_out, row-major),
     /// with the scalar reference loop (the fast kernels fuse these sums into [`Self::matmul`]).
     pub fn integer_products(&self, a: &Int8Rows, acc: &mut Vec<i32>) {
         assert_eq!(a.k_pad, self.k_pad, "activation width");
