@@ -1,6 +1,7 @@
 //! entente: French→English machine translation and bilingual sentence alignment.
 //!
 //! The library is organised by domain; the `entente` binary is a thin layer over it.
+//! - [`article`]: web pages, WARC crawls, URLs and scraped text as typed articles.
 //! - [`segment`]: French sentence segmentation of web press text.
 //! - [`metrics`]: BLEU, chrF and TER identical to sacreBLEU.
 //! - [`tokenizer`]: MarianTokenizer-identical tokenization from the model's own files.
@@ -17,6 +18,7 @@
 //! - [`testdata`]: where tests find reference data that the repository does not ship.
 
 pub mod align;
+pub mod article;
 pub mod formats;
 pub mod generate;
 pub mod hub;

@@ -1,0 +1,282 @@
+//! The article's containers as blocks in reading order: each run of text between block
+//! boundaries is a block, typed by the element that holds it (a heading, a list item, a quote, a
+//! caption, a table row, a paragraph), then by its text where it is the page's furniture
+//! ([`super::kinds`]); runs that are mostly link text are link lists, and a caption's trailing
+//! credit becomes a block of its own.
+
+use super::block::{Block, BlockKind};
+use super::dom::{push_collapsed, push_space, Dom, Kind};
+use super::kinds;
+
+/// Elements that start and end a block.
+fn is_block_tag(tag: &str) -> bool {
+    matches!(
+        tag,
+        "p" | "div"
+            | "section"
+            | "article"
+            | "main"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "ul"
+            | "ol"
+            | "li"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "blockquote"
+            | "figure"
+            | "figcaption"
+            | "table"
+            | "tr"
+            | "pre"
+            | "br"
+            | "hr"
+            | "address"
+            | "center"
+            | "details"
+            | "summary"
+            | "caption"
+    )
+}
+
+/// The kind a block gets from the elements around its text.
+fn kind_of(open: &[&str]) -> BlockKind {
+    if open
+        .iter()
+        .any(|t| matches!(*t, "figcaption" | "caption" | "figure"))
+    {
+        return BlockKind::Caption;
+    }
+    if open.contains(&"blockquote") {
+        return BlockKind::Quote;
+    }
+    match open.iter().rev().find(|t| is_block_tag(t)).copied() {
+        Some("h1" | "h2" | "h3" | "h4" | "h5" | "h6") => BlockKind::Heading,
+        Some("li" | "dd" | "dt") => BlockKind::List,
+        _ => {
+            if open
+                .iter()
+                .any(|t| matches!(*t, "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
+            {
+                BlockKind::Heading
+            } else {
+                BlockKind::Paragraph
+            }
+        }
+    }
+}
+
+/// A block being gathered.
+#[derive(Default)]
+struct Pending {
+    text: String,
+    link_chars: usize,
+    kind: Option<BlockKind>,
+    /// The list (`ul`/`ol`) the text is in.
+    list: Option<u32>,
+}
+
+/// A block with what typing needs to know of it.
+struct Raw {
+    kind: BlockKind,
+    text: String,
+    link_chars: usize,
+    list: Option<u32>,
+}
+
+/// The blocks of `containers` (in document order), skipping `dead` subtrees.
+pub fn blocks_of(dom: &Dom, containers: &[u32], dead: &[bool]) -> Vec<Block> {
+    let mut raw = gather(dom, containers, dead);
+    mark_link_lists(&mut raw);
+    let mut blocks = Vec::with_capacity(raw.len());
+    for r in raw {
+        typed(r, &mut blocks);
+    }
+    blocks
+}
+
+/// The runs of text of `containers` with the kind their elements give them.
+fn gather(dom: &Dom, containers: &[u32], dead: &[bool]) -> Vec<Raw> {
+    let mut blocks = Vec::new();
+    for &container in containers {
+        let mut pending = Pending::default();
+        // Open elements: (tag, the node after its subtree).
+        let mut open: Vec<(&str, u32)> = Vec::new();
+        // Open lists: (node, the node after its subtree).
+        let mut lists: Vec<(u32, u32)> = Vec::new();
+        let mut i = container;
+        let end = dom.nodes[container as usize].end;
+        while i < end {
+            while lists.last().is_some_and(|&(_, until)| until <= i) {
+                lists.pop();
+            }
+            while open.last().is_some_and(|&(_, until)| until <= i) {
+                let (tag, _) = open.pop().expect("an open element");
+                if is_block_tag(tag) {
+                    flush(&mut pending, &mut blocks);
+                }
+            }
+            if dead[i as usize] {
+                i = dom.nodes[i as usize].end;
+                continue;
+            }
+            match &dom.nodes[i as usize].kind {
+                Kind::Element(e) => {
+                    if is_block_tag(&e.tag) {
+                        flush(&mut pending, &mut blocks);
+                    } else if matches!(e.tag.as_str(), "td" | "th") {
+                        push_space(&mut pending.text);
+                    }
+                    if matches!(e.tag.as_str(), "ul" | "ol") {
+                        lists.push((i, dom.nodes[i as usize].end));
+                    }
+                    open.push((e.tag.as_str(), dom.nodes[i as usize].end));
+                }
+                Kind::Text(t) => {
+                    let tags: Vec<&str> = open.iter().map(|(t, _)| *t).collect();
+                    let before = pending.text.chars().count();
+                    push_collapsed(&mut pending.text, t);
+                    if tags.contains(&"a") {
+                        pending.link_chars += pending.text.chars().count() - before;
+                    }
+                    if pending.kind.is_none() && !t.trim().is_empty() {
+                        pending.kind = Some(kind_of(&tags));
+                        pending.list = lists.last().map(|l| l.0);
+                    }
+                }
+            }
+            i += 1;
+        }
+        flush(&mut pending, &mut blocks);
+    }
+    blocks
+}
+
+/// End the pending block.
+fn flush(pending: &mut Pending, blocks: &mut Vec<Raw>) {
+    let Pending {
+        text,
+        link_chars,
+        kind,
+        list,
+    } = std::mem::take(pending);
+    let text = text.trim();
+    if text.is_empty() || !text.chars().any(char::is_alphanumeric) {
+        return;
+    }
+    blocks.push(Raw {
+        kind: kind.unwrap_or(BlockKind::Paragraph),
+        text: text.to_string(),
+        link_chars,
+        list,
+    });
+}
+
+/// Lists of links — three items or more, nearly all with a link, a third of their text linked,
+/// headline-long ("More stories", "Related") — are link lists, and the short line that introduces one is a
+/// teaser.
+fn mark_link_lists(raw: &mut [Raw]) {
+    let mut i = 0;
+    while i < raw.len() {
+        let Some(list) = raw[i].list.filter(|_| raw[i].kind == BlockKind::List) else {
+            i += 1;
+            continue;
+        };
+        let end = raw[i..]
+            .iter()
+            .position(|r| r.list != Some(list))
+            .map_or(raw.len(), |p| i + p);
+        let items = &raw[i..end];
+        let linked = items.iter().filter(|r| r.link_chars > 0).count();
+        let chars: usize = items.iter().map(|r| r.text.chars().count()).sum();
+        let link_chars: usize = items.iter().map(|r| r.link_chars).sum();
+        let headline_length = chars <= 150 * items.len();
+        if items.len() >= 3
+            && headline_length
+            && linked * 10 >= items.len() * 8
+            && link_chars * 3 >= chars
+        {
+            for r in &mut raw[i..end] {
+                r.kind = BlockKind::Links;
+            }
+            if let Some(intro) = i.checked_sub(1).map(|p| &mut raw[p]) {
+                if intro.text.chars().count() <= 80 && !intro.text.ends_with('.') {
+                    intro.kind = BlockKind::Teaser;
+                }
+            }
+        }
+        i = end;
+    }
+}
+
+/// The block typed by its text, and split where a caption ends with a credit.
+fn typed(raw: Raw, blocks: &mut Vec<Block>) {
+    let Raw {
+        kind,
+        text,
+        link_chars,
+        ..
+    } = raw;
+    let chars = text.chars().count();
+    let mut kind = kind;
+    if let Some(furniture) = kinds::furniture_kind(&text) {
+        kind = furniture;
+    } else if kind != BlockKind::Links && link_chars * 2 > chars && chars < 400 {
+        kind = BlockKind::Links;
+    }
+    if kind == BlockKind::Caption {
+        if let Some((caption, credit)) = kinds::split_trailing_credit(&text) {
+            blocks.push(Block::new(BlockKind::Caption, caption));
+            blocks.push(Block::new(BlockKind::Credit, credit));
+            return;
+        }
+    }
+    blocks.push(Block::new(kind, text));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::article::prune::dead_nodes;
+
+    fn blocks(page: &str) -> Vec<(BlockKind, String)> {
+        let dom = Dom::parse(page);
+        let dead = dead_nodes(&dom);
+        let body = dom.find_all("body").next().unwrap();
+        blocks_of(&dom, &[body], &dead)
+            .into_iter()
+            .map(|b| (b.kind, b.text))
+            .collect()
+    }
+
+    #[test]
+    fn blocks_are_typed_by_their_element_and_their_text() {
+        let got = blocks(
+            "<body><h2>Un <em>titre</em></h2><p>Un paragraphe, <a href=x>un lien</a> et la suite.</p>\
+             <ul><li>premier</li><li>second</li></ul><blockquote><p>« Citation. »</p></blockquote>\
+             <figure><img src=a><figcaption>Des manifestants à Paris, samedi. STEPHANE DE SAKUTIN / AFP</figcaption></figure>\
+             <p><a href=1>Autre article</a> <a href=2>Encore un</a></p><p>Lire aussi : la suite</p>\
+             <table><tr><td>a</td><td>b</td></tr></table></body>",
+        );
+        use BlockKind::*;
+        let expected = [
+            (Heading, "Un titre"),
+            (Paragraph, "Un paragraphe, un lien et la suite."),
+            (List, "premier"),
+            (List, "second"),
+            (Quote, "« Citation. »"),
+            (Caption, "Des manifestants à Paris, samedi."),
+            (Credit, "STEPHANE DE SAKUTIN / AFP"),
+            (Links, "Autre article Encore un"),
+            (Teaser, "Lire aussi : la suite"),
+            (Paragraph, "a b"),
+        ];
+        let got: Vec<(BlockKind, &str)> = got.iter().map(|(k, t)| (*k, t.as_str())).collect();
+        assert_eq!(got, expected);
+    }
+}

@@ -1,0 +1,177 @@
+//! A page or a scraped text to an [`Article`]: the page decoded and parsed, its metadata read,
+//! its furniture pruned, its article found and cut into typed blocks; a text typed line by
+//! line. The article's running text, its body and its JSON are read from the blocks.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::block::{Block, BlockKind};
+use super::error::ArticleError;
+use super::{blocks, content, decode, dom, metadata, plain, prune, title};
+
+/// An article with its metadata.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Article {
+    /// Where it came from: a path, a URL, or `path#record=N` in a WARC file.
+    pub source: String,
+    /// The canonical URL, else the URL it was fetched from.
+    pub url: Option<String>,
+    /// The headline as the page shows it.
+    pub title: Option<String>,
+    /// The standfirst.
+    pub lead: Option<String>,
+    pub date: Option<String>,
+    pub authors: Vec<String>,
+    pub site: Option<String>,
+    pub lang: Option<String>,
+    /// The charset the page was decoded from (pages only).
+    pub encoding: Option<String>,
+    /// Every block, in reading order.
+    pub blocks: Vec<Block>,
+}
+
+/// How the article's containers on a page were chosen (for diagnosis).
+#[doc(hidden)]
+pub fn explain(bytes: &[u8]) -> String {
+    let (html, _) = decode::decode_html(bytes, None);
+    let dom = dom::Dom::parse(&html);
+    let dead = prune::dead_nodes(&dom);
+    content::explain(&dom, &dead)
+}
+
+impl Article {
+    /// Parse a page: `content_type` is its HTTP header when it has one, `url` where it came
+    /// from.
+    pub fn from_html(
+        bytes: &[u8],
+        source: &str,
+        content_type: Option<&str>,
+        url: Option<&str>,
+    ) -> Result<Article, ArticleError> {
+        let (html, encoding) = decode::decode_html(bytes, content_type);
+        check_text(&html)?;
+        let dom = dom::Dom::parse(&html);
+        drop(html);
+        let meta = metadata::read(&dom);
+        let dead = prune::dead_nodes(&dom);
+        let containers = content::containers(&dom, &dead);
+        let mut blocks = blocks::blocks_of(&dom, &containers, &dead);
+        let title = title::headline(&dom, &meta);
+        let lead = title::standfirst(&dom, &meta, &containers, &mut blocks);
+        if let Some(title) = &title {
+            title::drop_repeated_headline(title, &mut blocks);
+        }
+        plain::mark_truncation(&mut blocks);
+        if !blocks
+            .iter()
+            .any(|b| b.kind.is_body() && b.text.chars().count() >= 40)
+        {
+            return Err(ArticleError::NoArticle);
+        }
+        Ok(Article {
+            source: source.to_string(),
+            url: meta.url.or(url.map(str::to_string)),
+            title,
+            lead,
+            date: meta.date,
+            authors: meta.authors,
+            site: meta.site,
+            lang: meta.lang,
+            encoding: Some(encoding.to_string()),
+            blocks,
+        })
+    }
+
+    /// Text scraped from a page: each line a block.
+    pub fn from_text(text: &str, source: &str) -> Result<Article, ArticleError> {
+        if text.trim().is_empty() {
+            return Err(ArticleError::Empty);
+        }
+        check_text(text)?;
+        let blocks = plain::blocks_of_text(text);
+        let find = |kind| {
+            blocks
+                .iter()
+                .find(|b| b.kind == kind)
+                .map(|b| b.text.clone())
+        };
+        Ok(Article {
+            source: source.to_string(),
+            title: find(BlockKind::Title),
+            lead: find(BlockKind::Lead),
+            date: find(BlockKind::Dateline),
+            blocks,
+            ..Article::default()
+        })
+    }
+
+    /// The running text without the title: the standfirst, headings, paragraphs, list items and
+    /// quotes, one block per line.
+    pub fn text(&self) -> String {
+        let mut lines: Vec<&str> = Vec::new();
+        let lead_in_blocks = self.blocks.iter().any(|b| b.kind == BlockKind::Lead);
+        if let (Some(lead), false) = (&self.lead, lead_in_blocks) {
+            lines.push(lead);
+        }
+        lines.extend(
+            self.blocks
+                .iter()
+                .filter(|b| b.kind.is_body())
+                .map(|b| b.text.as_str()),
+        );
+        lines.join("\n")
+    }
+
+    /// The body without the standfirst: what article-extraction benchmarks call the
+    /// `articleBody`.
+    pub fn body(&self) -> String {
+        self.blocks
+            .iter()
+            .filter(|b| b.kind.is_body() && b.kind != BlockKind::Lead)
+            .map(|b| b.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Whether the text visibly stops before its end.
+    pub fn truncated(&self) -> bool {
+        self.blocks.iter().any(|b| b.truncated)
+    }
+
+    /// How many blocks of each kind that is not prose the article holds.
+    pub fn furniture_counts(&self) -> BTreeMap<&'static str, usize> {
+        let mut counts = BTreeMap::new();
+        for b in self.blocks.iter().filter(|b| !b.kind.is_prose()) {
+            *counts.entry(b.kind.name()).or_default() += 1;
+        }
+        counts
+    }
+
+    /// The article as `entente extract` writes it.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "source": self.source, "url": self.url, "title": self.title, "lead": self.lead,
+            "date": self.date, "authors": self.authors, "site": self.site, "lang": self.lang,
+            "encoding": self.encoding, "truncated": self.truncated(), "text": self.text(),
+            "blocks": self.blocks,
+        })
+    }
+}
+
+/// Refuse decoded input that is binary data rather than text: NUL bytes or many control
+/// characters.
+fn check_text(text: &str) -> Result<(), ArticleError> {
+    let sample: Vec<char> = text.chars().take(8192).collect();
+    let controls = sample
+        .iter()
+        .filter(|&&c| c.is_control() && !c.is_whitespace())
+        .count();
+    if sample.contains(&'\0') || controls * 20 > sample.len().max(1) {
+        return Err(ArticleError::Binary(format!(
+            "{controls} control characters in its first {} characters",
+            sample.len()
+        )));
+    }
+    Ok(())
+}

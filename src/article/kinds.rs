@@ -1,0 +1,307 @@
+//! Press-aware typing of a block by its text, in French and English: what a reader recognises
+//! at a glance as the page's furniture rather than the article — related-article teasers,
+//! subscription prompts, share and newsletter calls, hashtags and topic lists, date and age
+//! lines, bylines, photo credits — and where the text visibly stops mid-sentence. The same rules
+//! serve a web page's blocks and a scraped text's lines; they are general (the wording of the
+//! press, not of one site) so that they hold on outlets they were not written for.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::block::BlockKind;
+
+/// The longest text a prompt, tag line or date line can be: furniture is short, and a long line
+/// that happens to start like one is prose.
+const MAX_FURNITURE_CHARS: usize = 160;
+
+fn re(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("a valid pattern")
+}
+
+/// Related-article teasers: how the press introduces a link to another article.
+static TEASER: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?ix)^(
+        (à|a)\s+lire\s+(aussi|également|egalement|ici|absolument)
+        | lire\s+(aussi|également|egalement|la\s+suite|notre|:)
+        | (à|a)\s+(voir|découvrir|decouvrir|écouter|ecouter|regarder)(\s+(aussi|également|egalement))?\b
+        | voir\s+aussi | (re)?découvrez\s+(aussi|notre|nos)
+        | sur\s+le\s+même\s+(sujet|thème) | dans\s+la\s+même\s+rubrique
+        | notre\s+(sélection|dossier) | nos\s+articles
+        | recommandé(e)?s?\b | recommended\b | (top\s+)?stories\b
+        | read\s+(more|also|next|this)\b | see\s+also\b | related(\s+(articles?|stories|content|coverage|posts?))?\s*[:|]?$
+        | related\s*: | more\s+(from|on|about)\b | you\s+(may|might)\s+(also\s+)?(like|enjoy)
+        | also\s+read\b | don'?t\s+miss\b | must\s+read\b | trending\b
+    )")
+});
+
+/// Subscription and paywall prompts.
+static SUBSCRIPTION: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?ix)(
+        réservée?s?\s+(aux|à\s+nos)\s+abonnés | abonnez-vous | déjà\s+abonné | s'abonner\b
+        | pour\s+lire\s+la\s+suite | la\s+suite\s+est\s+réservée | il\s+vous\s+reste\s+\d+\s*%
+        | cet\s+article\s+est\s+réservé | offre\s+(d'abonnement|spéciale|découverte)
+        | subscribers?[\s-]only | already\s+a\s+subscriber | subscribe\s+(now|today|to\s+continue|for)
+        | to\s+continue\s+reading | continue\s+reading\s+(with|for) | sign\s+in\s+to\s+(continue|read)
+        | create\s+a\s+free\s+account | log\s+in\s+to\s+(continue|read) | this\s+(article|content)\s+is\s+(for|available\s+to)\s+subscribers
+        | start\s+your\s+(free\s+)?trial
+    )")
+});
+
+/// Share, newsletter, comment and other calls to action (at the start of a short line).
+static PROMPT: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?ix)^(
+        partage[rz]?\b | share(\s+(this|on|via|article|story))?\b | tweet(er)?\b | envoyer\s+(par|à) | imprimer\b | print\b
+        | e-?mail\b | copier\s+le\s+lien | copy\s+(the\s+)?link | newsletters?\b | inscrivez-vous | s'inscrire
+        | sign\s+up\b | recevez\b | get\s+(our|the)\s+(newsletter|latest) | commente[rz]?\b | réagi(r|ssez)\b
+        | \d+\s+(commentaires?|réactions?|comments?)\b | (voir\s+les\s+|view\s+|show\s+|read\s+)?comments?\b
+        | commentaires?\b | ajouter\s+(à|aux)\s+(mes\s+)?favoris | sauvegarder\b | save\s+(article|story|for\s+later)\b
+        | suivez[-\s]nous | follow\s+us\b | publicité\b | advertisement\b | sponsori[sz]ée?\b | sponsored\b
+        | contenu\s+(sponsorisé|partenaire) | écouter\s+(cet\s+)?article | listen\s+to\s+this | temps\s+de\s+lecture
+        | lecture\s*:\s*\d+\s*min | \d+\s*min(utes?)?\s+(de\s+lecture|read)\b | cookies?\b | accepter\b | télécharge[rz]\s+l'application
+        | download\s+the\s+app | join\s+(us|the\s+conversation|our)\b | support\s+(our|independent)\b | faites\s+un\s+don
+        | click\s+here\b | cliquez\s+ici
+    )")
+});
+
+/// Topic-list introductions.
+static TAG_LIST: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?ix)^(tags?|mots[-\s]clés?|sujets?|thèmes?|thématiques?|topics?|tagged|filed\s+under|catégories?|categories|rubriques?)\s*[:|]",
+    )
+});
+
+/// Date, time and age lines.
+static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?ix)^(
+        [•·|\-–—\s]*il\s+y\s+a\s+\d+\s+(seconde|minute|heure|jour|semaine|mois|an)s?\b
+        | (publié|publiée|mis\s+à\s+jour|modifié|actualisé|mise\s+à\s+jour)\s+(le|à|:|il)\b
+        | (published|updated|posted|last\s+updated|modified)\b\s*(on|:|at)?
+        | \d+\s+(second|minute|min|hour|hr|day|week|month|year)s?\s+ago\b
+        | (le\s+)?(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)?\s*\d{1,2}(er)?\s+(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)\s+\d{4}(\s+à\s+\d{1,2}\s*[h:]\s*\d{0,2})?\s*$
+        | (monday|tuesday|wednesday|thursday|friday|saturday|sunday)?,?\s*(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}(\s+\d{1,2}:\d{2}\s*(am|pm)?(\s+[a-z]{2,4})?)?\s*$
+        | \d{1,2}[/.]\d{1,2}[/.]\d{2,4}(\s+(à\s+)?\d{1,2}\s*[h:]\s*\d{2})?\s*$
+        | \d{4}-\d{2}-\d{2}([t\s]\d{2}:\d{2}(:\d{2})?)?\s*$
+    )")
+});
+
+/// Bylines.
+static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(Par|By|BY|PAR|De notre (envoyé|envoyée|correspondant|correspondante)( spéciale?)?( à \S+)?)\s+\p{Lu}[\p{L}.'’-]*(\s+(\p{Lu}[\p{L}.'’-]*|de|du|van|von|le|la|et|and|,))*\s*(\(.*\))?\s*$",
+    )
+});
+
+/// A photo credit: an agency or photographer in capitals, `©`, or "Photo : …", alone or at the
+/// end of a caption.
+static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?x)(
+        ^\s*\(?(?i:©|\(c\)|crédits?\s*(photo)?\s*:|photos?\s*:|image\s*:|credits?\s*:|photograph\s*:|illustration\s*:)\s*\S.*$
+        | ^\s*\(?(?i:photo|image|picture)s?\s+(?i:by|de|:)\s+\S.*$
+        | ^\s*\p{Lu}[\p{Lu}\s.'’-]{1,40}\s*/\s*\p{Lu}[\p{Lu}\p{N}\s.'’-]{0,30}(\s*/\s*\p{Lu}[\p{Lu}\s.-]{0,30})?\s*$
+        | ^\s*(AFP|AP|REUTERS|Reuters|Getty\s+Images|EPA|ANP|Belga|Keystone|Shutterstock|iStock|Sipa|Maxppp|MaxPPP|Hans\s+Lucas|Abaca|Xinhua|dpa|DR)(\s*(/|-|via)\s*\S.*)?\s*\.?\s*$
+    )")
+});
+
+/// The type of a block by its text, if it is furniture rather than prose.
+pub fn furniture_kind(text: &str) -> Option<BlockKind> {
+    let text = text.trim();
+    let probe = text.trim_start_matches(|c: char| {
+        c.is_whitespace() || "•·►▶→>»|-–—*:".contains(c) || c == '\u{a0}'
+    });
+    let short = text.chars().count() <= MAX_FURNITURE_CHARS;
+    if TEASER.is_match(probe) && text.chars().count() <= 400 {
+        return Some(BlockKind::Teaser);
+    }
+    if SUBSCRIPTION.is_match(text) && text.chars().count() <= 400 {
+        return Some(BlockKind::Subscription);
+    }
+    if !short {
+        return None;
+    }
+    if is_hashtag_line(text) || TAG_LIST.is_match(probe) {
+        return Some(BlockKind::Tags);
+    }
+    if DATELINE.is_match(probe) {
+        return Some(BlockKind::Dateline);
+    }
+    if CREDIT.is_match(text) {
+        return Some(BlockKind::Credit);
+    }
+    if BYLINE.is_match(text) {
+        return Some(BlockKind::Byline);
+    }
+    if PROMPT.is_match(probe) && !ends_like_a_sentence(text) || is_bare_prompt(probe) {
+        return Some(BlockKind::Prompt);
+    }
+    None
+}
+
+/// A prompt that is the whole line ("Partager", "Newsletter", "Commentaires").
+fn is_bare_prompt(probe: &str) -> bool {
+    probe.split_whitespace().count() <= 4 && PROMPT.is_match(probe)
+}
+
+/// Most of the words are hashtags.
+fn is_hashtag_line(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let tags = words
+        .iter()
+        .filter(|w| w.starts_with('#') && w.len() > 1)
+        .count();
+    tags >= 1 && tags * 10 >= words.len() * 7
+}
+
+/// A caption whose last sentence is a credit ("… à Pékin le 4 février 2022. ALEXEI
+/// DRUZININE/AP"): the caption and the credit.
+pub fn split_trailing_credit(text: &str) -> Option<(&str, &str)> {
+    let text = text.trim_end();
+    // The credit starts after the caption's last sentence end (or after a separator).
+    let cut = text
+        .char_indices()
+        .filter(|&(i, c)| {
+            matches!(c, '.' | '|' | '–' | '—' | '(' | ')') && i + c.len_utf8() < text.len()
+        })
+        .map(|(i, c)| i + if c == '(' { 0 } else { c.len_utf8() })
+        .filter(|&at| {
+            let credit = text[at..].trim().trim_end_matches(')');
+            !credit.is_empty() && CREDIT.is_match(credit)
+        })
+        .min()?;
+    let (caption, credit) = (text[..cut].trim(), text[cut..].trim());
+    (caption.split_whitespace().count() >= 3).then_some((caption, credit))
+}
+
+/// Whether the text ends as a sentence does: final punctuation, possibly inside closing
+/// quotes or brackets.
+pub fn ends_like_a_sentence(text: &str) -> bool {
+    let end = text
+        .trim_end()
+        .trim_end_matches(|c: char| "»\"”’')]".contains(c) || c.is_whitespace());
+    end.ends_with(['.', '!', '?', '…', ':', ';'])
+}
+
+/// Whether a paragraph visibly stops mid-sentence: it does not end as a sentence, and its last
+/// word is cut or the sentence plainly goes on (a lowercase word, a preposition or article, a
+/// comma, an open parenthesis).
+pub fn ends_mid_sentence(text: &str) -> bool {
+    let text = text.trim();
+    if text.split_whitespace().count() < 8 || ends_like_a_sentence(text) {
+        return false;
+    }
+    let open_brackets = text.matches('(').count() > text.matches(')').count();
+    let last = text.split_whitespace().last().unwrap_or("");
+    let last_char = last.chars().last().unwrap_or(' ');
+    open_brackets
+        || last_char == ','
+        || last.chars().next().is_some_and(char::is_lowercase)
+        || last.chars().all(|c| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_articles_furniture_is_recognised() {
+        let cases = [
+            ("  • il y a 2 ans", BlockKind::Dateline),
+            (
+                "#LaRussie #Chinesopposent #conjointementlélargissement #lOTAN",
+                BlockKind::Tags,
+            ),
+            ("ALEXEI DRUZININE/AP", BlockKind::Credit),
+            (
+                "Lire aussi l'article réservé à nos abonnés Crise ukrainienne : soutien officiel de Pékin à Moscou",
+                BlockKind::Teaser,
+            ),
+            ("Recommandée", BlockKind::Teaser),
+        ];
+        for (text, kind) in cases {
+            assert_eq!(furniture_kind(text), Some(kind), "{text}");
+        }
+    }
+
+    #[test]
+    fn furniture_of_other_shapes_is_recognised() {
+        let cases = [
+            ("À lire aussi : la réforme des retraites", BlockKind::Teaser),
+            ("Voir aussi", BlockKind::Teaser),
+            ("Read more: Why the Fed raised rates", BlockKind::Teaser),
+            (
+                "Il vous reste 68% de cet article à lire. La suite est réservée aux abonnés.",
+                BlockKind::Subscription,
+            ),
+            ("Article réservé aux abonnés", BlockKind::Subscription),
+            ("Partager sur Facebook", BlockKind::Prompt),
+            ("Newsletter", BlockKind::Prompt),
+            ("12 commentaires", BlockKind::Prompt),
+            ("Publié le 4 février 2022 à 10h32", BlockKind::Dateline),
+            ("Mis à jour le 5 février 2022", BlockKind::Dateline),
+            ("Updated 3 hours ago", BlockKind::Dateline),
+            ("Nov. 19, 2019 5:30 am ET", BlockKind::Dateline),
+            ("Par Jean-Pierre Dupont", BlockKind::Byline),
+            ("By Jane Doe and John Smith", BlockKind::Byline),
+            ("Mots-clés : Chine, Russie, OTAN", BlockKind::Tags),
+            ("© AFP", BlockKind::Credit),
+            ("Photo : Ludovic Marin / AFP", BlockKind::Credit),
+            ("STEPHANE DE SAKUTIN / AFP", BlockKind::Credit),
+        ];
+        for (text, kind) in cases {
+            assert_eq!(furniture_kind(text), Some(kind), "{text}");
+        }
+    }
+
+    #[test]
+    fn prose_stays_prose() {
+        let prose = [
+            "Le président russe Vladimir Poutine et le président chinois Xi Jinping étaient en désaccord avec Washington vendredi.",
+            "Signer un accord stratégique",
+            "Partager le pouvoir n'a jamais été dans ses habitudes, dit-il en souriant à la presse.",
+            "La chaîne compte désormais 2 millions d'abonnés, selon la société.",
+            "Il y a deux ans, personne ne croyait à ce projet.",
+            "Recommandations du Haut Conseil de la santé publique pour l'hiver prochain : trois mesures.",
+            "Share prices fell sharply on Monday after the company warned that profits would drop.",
+        ];
+        for text in prose {
+            assert_eq!(furniture_kind(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_credit_at_the_end_of_a_caption_is_split_off() {
+        assert_eq!(
+            split_trailing_credit(
+                "Le président russe Vladimir Poutine et le président chinois Xi Jinping à Pékin le 4 février 2022. ALEXEI DRUZININE/AP"
+            ),
+            Some((
+                "Le président russe Vladimir Poutine et le président chinois Xi Jinping à Pékin le 4 février 2022.",
+                "ALEXEI DRUZININE/AP"
+            ))
+        );
+        assert_eq!(
+            split_trailing_credit(
+                "Des manifestants à Paris, samedi. (Photo : Ludovic Marin / AFP)"
+            ),
+            Some((
+                "Des manifestants à Paris, samedi.",
+                "(Photo : Ludovic Marin / AFP)"
+            ))
+        );
+        assert_eq!(split_trailing_credit("Le conseil a voté. Il part."), None);
+    }
+
+    #[test]
+    fn truncation_is_seen_where_the_sentence_goes_on() {
+        assert!(ends_mid_sentence(
+            "Rosneft affirme être le plus grand exportateur pétrolier pour la Chine (7 % de la de"
+        ));
+        assert!(!ends_mid_sentence(
+            "Les deux pays ont également condamné l'impact négatif de la stratégie américaine."
+        ));
+        assert!(!ends_mid_sentence("Signer un accord stratégique"));
+        assert!(!ends_mid_sentence(
+            "« Nous ne céderons pas », a déclaré le ministre devant l'Assemblée nationale »"
+        ));
+    }
+}

@@ -1,0 +1,249 @@
+//! What a page holds that is never article text: elements that carry no prose (scripts, forms'
+//! controls, embedded media, navigation, page headers and footers, asides), hidden elements, and
+//! containers whose class or id names them as the page's furniture (share bars, related
+//! articles, comments, newsletters, ads, cookie banners). A container that holds most of the
+//! page's text is kept whatever its name (a `<body class="has-sidebar">`), except comments.
+
+use super::dom::{name_words, Dom, Kind, NONE};
+
+/// Elements whose whole subtree is dropped.
+const DROP_TAGS: &[&str] = &[
+    "head", "script", "style", "noscript", "template", "svg", "math", "canvas", "iframe", "object",
+    "embed", "video", "audio", "source", "track", "map", "button", "select", "input", "textarea",
+    "option", "optgroup", "datalist", "label", "nav", "aside", "footer", "header", "dialog",
+    "menu", "menuitem", "link", "meta", "title", "base",
+];
+
+/// Class and id words that name the page's furniture.
+const FURNITURE_WORDS: &[&str] = &[
+    "share",
+    "sharing",
+    "sharebar",
+    "social",
+    "sociable",
+    "related",
+    "relatedposts",
+    "recommended",
+    "recommendation",
+    "recommendations",
+    "recirc",
+    "recirculation",
+    "outbrain",
+    "taboola",
+    "newsletter",
+    "newsletters",
+    "subscribe",
+    "subscription",
+    "signup",
+    "promo",
+    "promotion",
+    "advert",
+    "advertisement",
+    "advertising",
+    "ad",
+    "ads",
+    "adslot",
+    "adunit",
+    "dfp",
+    "sponsor",
+    "sponsored",
+    "sidebar",
+    "breadcrumb",
+    "breadcrumbs",
+    "nav",
+    "navbar",
+    "navigation",
+    "menu",
+    "footer",
+    "cookie",
+    "cookies",
+    "consent",
+    "gdpr",
+    "popup",
+    "modal",
+    "overlay",
+    "widget",
+    "widgets",
+    "tags",
+    "toolbar",
+    "tools",
+    "print",
+    "masthead",
+    "banner",
+    "paywall",
+    "login",
+    "trending",
+    "popular",
+    "pagination",
+    "pager",
+    "skip",
+    "hidden",
+    "hide",
+    "lightbox",
+    "meta",
+    "timestamp",
+    "rating",
+    "teaser",
+    "teasers",
+    "embed",
+    "embedded",
+    "byline",
+    "author",
+    "authors",
+    "follow",
+    "btn",
+    "button",
+    "icons",
+    "alert",
+    "notification",
+    "offer",
+    "readmore",
+    "comment",
+    "comments",
+    "disqus",
+    "reply",
+    "respond",
+];
+
+/// Words that remove a container even when it holds most of the page's text.
+const ALWAYS_REMOVED_WORDS: &[&str] = &["comment", "comments", "disqus", "reply", "respond"];
+
+/// Tags never removed for their class or id.
+const STRUCTURAL_TAGS: &[&str] = &["html", "body", "main", "article", "#document"];
+
+/// Which nodes are outside the article's possible text: `dead[i]` for node i and its subtree.
+pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
+    let n = dom.nodes.len();
+    let mut dead = vec![false; n];
+    for i in 0..n {
+        let parent = dom.nodes[i].parent;
+        if parent != NONE && dead[parent as usize] {
+            dead[i] = true;
+            continue;
+        }
+        if let Some(e) = dom.element(i as u32) {
+            dead[i] = DROP_TAGS.contains(&e.tag.as_str()) || is_hidden(e);
+        }
+    }
+    // Furniture by name, unless it holds most of the text or of its long paragraphs (a
+    // blog's post sits in a "widget" on some platforms).
+    let text = text_sizes(dom, &dead);
+    let total = text[0].max(1);
+    let prose = long_paragraph_text(dom, &dead, &text);
+    let total_prose = prose[0].max(1);
+    let mut furniture = vec![false; n];
+    for (i, flag) in furniture.iter_mut().enumerate() {
+        if dead[i] {
+            continue;
+        }
+        let Some(e) = dom.element(i as u32) else {
+            continue;
+        };
+        if STRUCTURAL_TAGS.contains(&e.tag.as_str()) {
+            continue;
+        }
+        let words = name_words(&format!("{} {}", e.class, e.id));
+        let always = words
+            .iter()
+            .any(|w| ALWAYS_REMOVED_WORDS.contains(&w.as_str()));
+        let named = always || words.iter().any(|w| FURNITURE_WORDS.contains(&w.as_str()));
+        let holds_the_article = text[i] * 10 >= total * 4 || prose[i] * 2 >= total_prose;
+        *flag = named && (always || !holds_the_article);
+    }
+    for i in 0..n {
+        let parent = dom.nodes[i].parent;
+        if furniture[i] || (parent != NONE && dead[parent as usize]) {
+            dead[i] = true;
+        }
+    }
+    dead
+}
+
+/// Paragraphs this long are article text wherever they sit.
+const LONG_PARAGRAPH_CHARS: usize = 150;
+
+/// Characters of long paragraphs (`<p>` of [`LONG_PARAGRAPH_CHARS`] or more) in each subtree.
+fn long_paragraph_text(dom: &Dom, dead: &[bool], text: &[usize]) -> Vec<usize> {
+    let mut mass = vec![0usize; dom.nodes.len()];
+    for i in (0..dom.nodes.len()).rev() {
+        if dead[i] {
+            continue;
+        }
+        if dom.tag(i as u32) == "p" && text[i] >= LONG_PARAGRAPH_CHARS {
+            mass[i] = text[i];
+        }
+        let parent = dom.nodes[i].parent;
+        if parent != NONE {
+            mass[parent as usize] += mass[i];
+        }
+    }
+    mass
+}
+
+/// Elements a browser would not show.
+fn is_hidden(e: &super::dom::Element) -> bool {
+    if e.attr("hidden").is_some() || e.attr("aria-hidden") == Some("true") {
+        return true;
+    }
+    e.attr("style").is_some_and(|s| {
+        let s: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        s.contains("display:none") || s.contains("visibility:hidden")
+    })
+}
+
+/// Characters of live text in each node's subtree (whitespace runs counted once).
+pub fn text_sizes(dom: &Dom, dead: &[bool]) -> Vec<usize> {
+    let mut sizes = vec![0usize; dom.nodes.len()];
+    for i in (0..dom.nodes.len()).rev() {
+        if dead[i] {
+            continue;
+        }
+        if let Kind::Text(t) = &dom.nodes[i].kind {
+            sizes[i] = t.split_whitespace().map(|w| w.chars().count() + 1).sum();
+        }
+        let parent = dom.nodes[i].parent;
+        if parent != NONE {
+            sizes[parent as usize] += sizes[i];
+        }
+    }
+    sizes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live_text(page: &str) -> String {
+        let dom = Dom::parse(page);
+        let dead = dead_nodes(&dom);
+        let body = dom.find_all("body").next().unwrap();
+        dom.text_of(body, &|i| dead[i as usize])
+    }
+
+    #[test]
+    fn furniture_and_hidden_elements_are_dropped() {
+        let text = live_text(
+            "<body><nav>Accueil Monde</nav><div class='share-buttons'>Partager</div>\
+             <p>Le texte de l'article, assez long pour compter comme l'essentiel de la page entière.</p>\
+             <p style='display: none'>caché</p><div id='comments'>Un commentaire</div>\
+             <script>var x = 1;</script><footer>Mentions légales</footer></body>",
+        );
+        assert_eq!(
+            text,
+            "Le texte de l'article, assez long pour compter comme l'essentiel de la page entière."
+        );
+    }
+
+    #[test]
+    fn a_wrapper_holding_most_of_the_text_is_kept_whatever_its_name() {
+        let text = live_text(
+            "<body><div class='layout-with-sidebar'><p>Tout le texte de l'article est ici.</p></div>\
+             <div class='sidebar'>Les plus lus</div></body>",
+        );
+        assert_eq!(text, "Tout le texte de l'article est ici.");
+    }
+}

@@ -1,0 +1,6 @@
+use super::*;
+
+#[test]
+fn placeholder_compiles() {
+    assert!(BlockKind::Paragraph.is_prose());
+}

@@ -1,0 +1,182 @@
+//! The headline as the page shows it and the standfirst under it. The headline is the `<h1>`
+//! that agrees with what the page's metadata calls its title (`og:title`, JSON-LD `headline`,
+//! `<title>`), not `<title>` itself, which usually carries the site's name; the standfirst is
+//! the element named as one (`standfirst`, `chapo`, `dek`, `subtitle`, …) before the article's
+//! text, or the page's description where the page shows it outside the body.
+
+use std::collections::HashSet;
+
+use super::block::{Block, BlockKind};
+use super::dom::{name_words, Dom};
+use super::metadata::Metadata;
+
+/// Class and id words of standfirsts.
+const LEAD_WORDS: &[&str] = &[
+    "standfirst",
+    "dek",
+    "deck",
+    "subtitle",
+    "subheadline",
+    "subhead",
+    "chapo",
+    "chapeau",
+    "lede",
+    "lead",
+    "intro",
+    "summary",
+    "excerpt",
+    "strapline",
+    "kicker",
+    "description",
+    "sapo",
+    "accroche",
+];
+
+fn words(text: &str) -> HashSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The share of `a`'s words that `b` has.
+fn overlap(a: &str, b: &str) -> f64 {
+    let (a, b) = (words(a), words(b));
+    if a.is_empty() {
+        return 0.0;
+    }
+    a.intersection(&b).count() as f64 / a.len() as f64
+}
+
+/// The headline.
+pub fn headline(dom: &Dom, meta: &Metadata) -> Option<String> {
+    let references: Vec<&str> = [meta.title.as_deref(), meta.document_title.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let h1s: Vec<String> = dom
+        .find_all("h1")
+        .map(|h| dom.text_of(h, &|_| false))
+        .filter(|t| t.split_whitespace().count() >= 2)
+        .collect();
+    let best = h1s
+        .iter()
+        .map(|h| {
+            let agreement = references
+                .iter()
+                .map(|r| overlap(h, r))
+                .fold(0.0f64, f64::max);
+            (agreement, h)
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((agreement, h)) if agreement >= 0.6 || references.is_empty() => Some(h.clone()),
+        _ => meta
+            .title
+            .clone()
+            .or_else(|| meta.document_title.as_deref().map(without_site_name)),
+    }
+}
+
+/// `<title>` without the site's name: the longest part between separators.
+fn without_site_name(title: &str) -> String {
+    let mut parts = vec![title];
+    for separator in [" | ", " - ", " – ", " — ", " :: ", " · "] {
+        parts = parts.iter().flat_map(|p| p.split(separator)).collect();
+    }
+    parts
+        .into_iter()
+        .max_by_key(|p| p.chars().count())
+        .unwrap_or(title)
+        .trim()
+        .to_string()
+}
+
+/// The standfirst: an element named as one before the article's first container, or the
+/// description where the page shows it outside the body. A standfirst block at the top of the
+/// body is retyped as the lead.
+pub fn standfirst(
+    dom: &Dom,
+    meta: &Metadata,
+    containers: &[u32],
+    blocks: &mut [Block],
+) -> Option<String> {
+    let first_container = containers.first().copied().unwrap_or(u32::MAX);
+    let inside = |at: u32| containers.iter().any(|&c| dom.contains(c, at));
+    for at in 0..dom.nodes.len() as u32 {
+        if at >= first_container && !inside(at) {
+            break;
+        }
+        let Some(e) = dom.element(at) else { continue };
+        if !matches!(
+            e.tag.as_str(),
+            "p" | "div" | "h2" | "h3" | "span" | "section"
+        ) || small_subtree(dom, at).is_none()
+        {
+            continue;
+        }
+        let named = name_words(&format!("{} {}", e.class, e.id))
+            .iter()
+            .any(|w| LEAD_WORDS.contains(&w.as_str()));
+        if !named {
+            continue;
+        }
+        let text = dom.text_of(at, &|_| false);
+        let length = text.chars().count();
+        if !(30..=800).contains(&length) {
+            continue;
+        }
+        if inside(at) {
+            // At the top of the body: the block is the lead.
+            if let Some(b) = blocks.iter_mut().take(3).find(|b| b.text == text) {
+                b.kind = BlockKind::Lead;
+            }
+        }
+        return Some(text);
+    }
+    let description = meta.description.as_deref()?;
+    let shown_outside = (0..dom.nodes.len() as u32)
+        .filter(|&at| matches!(dom.tag(at), "p" | "h2" | "div" | "span"))
+        .filter(|&at| small_subtree(dom, at).is_some() && !inside(at))
+        .any(|at| {
+            let text = dom.text_of(at, &|_| false);
+            text.chars().count() <= 800 && text == description
+        });
+    shown_outside.then(|| description.to_string())
+}
+
+/// `at`'s subtree, when it is small enough to be one block (reading the text of every large
+/// container would cost the square of the page's depth).
+fn small_subtree(dom: &Dom, at: u32) -> Option<std::ops::Range<u32>> {
+    let range = dom.subtree(at);
+    (range.len() <= 64).then_some(range)
+}
+
+/// Drop a heading or paragraph that repeats the headline at the top of the body.
+pub fn drop_repeated_headline(title: &str, blocks: &mut Vec<Block>) {
+    if let Some(at) = blocks.iter().take(4).position(|b| {
+        b.kind.is_prose() && overlap(&b.text, title) >= 0.9 && overlap(title, &b.text) >= 0.9
+    }) {
+        blocks.remove(at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_headline_is_the_h1_that_agrees_with_the_metadata() {
+        let page = "<title>La Russie et la Chine s'opposent à l'OTAN - Le Journal</title>\
+                    <h1>Le Journal</h1><h1>La Russie et la Chine s'opposent à l'OTAN</h1>";
+        let dom = Dom::parse(page);
+        let meta = super::super::metadata::read(&dom);
+        assert_eq!(
+            headline(&dom, &meta).as_deref(),
+            Some("La Russie et la Chine s'opposent à l'OTAN")
+        );
+        let dom = Dom::parse("<title>Un titre sans h1 | Le Journal</title><p>x</p>");
+        let meta = super::super::metadata::read(&dom);
+        assert_eq!(headline(&dom, &meta).as_deref(), Some("Un titre sans h1"));
+    }
+}
