@@ -4,9 +4,48 @@
 //! ([`super::kinds`]); runs that are mostly link text are link lists, and a caption's trailing
 //! credit becomes a block of its own.
 
+
 use super::block::{Block, BlockKind};
-use super::dom::{push_collapsed, push_space, Dom, Kind};
+use super::dom::{push_collapsed, push_space, Dom, NONE};
+use super::names::Names;
 use super::kinds;
+
+/// A container larger than this (characters of text) is not a caption's, whatever its name.
+const MAX_HINTED_CHARS: usize = 1200;
+
+/// What the class names of a node and its ancestors say of its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hint {
+    None,
+    Caption,
+    Credit,
+}
+
+fn hints(dom: &Dom, dead: &[bool]) -> Vec<Hint> {
+    let sizes = super::prune::text_sizes(dom, dead);
+    let mut hints = vec![Hint::None; dom.nodes.len()];
+    for i in 0..dom.nodes.len() {
+        let parent = dom.nodes[i].parent;
+        let inherited = if parent == NONE {
+            Hint::None
+        } else {
+            hints[parent as usize]
+        };
+        hints[i] = match dom.element(i as u32) {
+            Some(e) if sizes[i] <= MAX_HINTED_CHARS => {
+                if e.names.has(Names::CREDIT) {
+                    Hint::Credit
+                } else if e.names.has(Names::CAPTION) {
+                    Hint::Caption
+                } else {
+                    inherited
+                }
+            }
+            _ => inherited,
+        };
+    }
+    hints
+}
 
 /// Elements that start and end a block.
 fn is_block_tag(tag: &str) -> bool {
@@ -94,14 +133,21 @@ pub fn blocks_of(dom: &Dom, containers: &[u32], dead: &[bool]) -> Vec<Block> {
     let mut raw = gather(dom, containers, dead);
     mark_link_lists(&mut raw);
     let mut blocks = Vec::with_capacity(raw.len());
+    // A text the page repeats (a gallery's captions, a pull quote) is kept once.
+    let mut seen: rustc_hash::FxHashSet<String> = Default::default();
     for r in raw {
+        if r.text.chars().count() >= 20 && !seen.insert(r.text.clone()) {
+            continue;
+        }
         typed(r, &mut blocks);
     }
+    label_followers(&mut blocks);
     blocks
 }
 
 /// The runs of text of `containers` with the kind their elements give them.
 fn gather(dom: &Dom, containers: &[u32], dead: &[bool]) -> Vec<Raw> {
+    let hints = hints(dom, dead);
     let mut blocks = Vec::new();
     for &container in containers {
         let mut pending = Pending::default();
@@ -125,19 +171,19 @@ fn gather(dom: &Dom, containers: &[u32], dead: &[bool]) -> Vec<Raw> {
                 i = dom.nodes[i as usize].end;
                 continue;
             }
-            match &dom.nodes[i as usize].kind {
-                Kind::Element(e) => {
-                    if is_block_tag(&e.tag) {
+            match (dom.element(i), dom.text(i)) {
+                (Some(e), _) => {
+                    if is_block_tag(e.tag()) {
                         flush(&mut pending, &mut blocks);
-                    } else if matches!(e.tag.as_str(), "td" | "th") {
+                    } else if matches!(e.tag(), "td" | "th") {
                         push_space(&mut pending.text);
                     }
-                    if matches!(e.tag.as_str(), "ul" | "ol") {
+                    if matches!(e.tag(), "ul" | "ol") {
                         lists.push((i, dom.nodes[i as usize].end));
                     }
-                    open.push((e.tag.as_str(), dom.nodes[i as usize].end));
+                    open.push((e.tag(), dom.nodes[i as usize].end));
                 }
-                Kind::Text(t) => {
+                (None, Some(t)) => {
                     let tags: Vec<&str> = open.iter().map(|(t, _)| *t).collect();
                     let before = pending.text.chars().count();
                     push_collapsed(&mut pending.text, t);
@@ -145,10 +191,15 @@ fn gather(dom: &Dom, containers: &[u32], dead: &[bool]) -> Vec<Raw> {
                         pending.link_chars += pending.text.chars().count() - before;
                     }
                     if pending.kind.is_none() && !t.trim().is_empty() {
-                        pending.kind = Some(kind_of(&tags));
+                        pending.kind = Some(match hints[i as usize] {
+                            Hint::Caption => BlockKind::Caption,
+                            Hint::Credit => BlockKind::Credit,
+                            Hint::None => kind_of(&tags),
+                        });
                         pending.list = lists.last().map(|l| l.0);
                     }
                 }
+                (None, None) => {}
             }
             i += 1;
         }
@@ -214,6 +265,20 @@ fn mark_link_lists(raw: &mut [Raw]) {
     }
 }
 
+/// The block after a bare "Tags" or "Mots-clés" label is the list of tags.
+fn label_followers(blocks: &mut [Block]) {
+    for i in 1..blocks.len() {
+        let label = &blocks[i - 1];
+        if label.kind == BlockKind::Tags
+            && label.text.split_whitespace().count() <= 2
+            && blocks[i].kind.is_prose()
+            && blocks[i].text.chars().count() <= 400
+        {
+            blocks[i].kind = BlockKind::Tags;
+        }
+    }
+}
+
 /// The block typed by its text, and split where a caption ends with a credit.
 fn typed(raw: Raw, blocks: &mut Vec<Block>) {
     let Raw {
@@ -226,7 +291,7 @@ fn typed(raw: Raw, blocks: &mut Vec<Block>) {
     let mut kind = kind;
     if let Some(furniture) = kinds::furniture_kind(&text) {
         kind = furniture;
-    } else if kind != BlockKind::Links && link_chars * 2 > chars && chars < 400 {
+    } else if kind != BlockKind::Links && link_chars * 2 > chars && chars < 200 {
         kind = BlockKind::Links;
     }
     if kind == BlockKind::Caption {

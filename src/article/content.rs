@@ -5,57 +5,14 @@
 //! hold clean paragraphs of their own (articles split into several containers). Structured
 //! hints (`itemprop="articleBody"`) win when they hold real text.
 
-use super::dom::{name_words, Dom, Kind, NONE};
+use super::dom::{Dom, NONE};
+use super::names::Names;
 
 /// Paragraphs shorter than this (characters) do not vote.
 const MIN_PARAGRAPH_CHARS: usize = 25;
 
 /// Elements whose text is a paragraph for scoring.
 const PARAGRAPH_TAGS: &[&str] = &["p", "pre", "td", "blockquote", "li", "dd"];
-
-/// Class and id words of article containers.
-const CONTENT_WORDS: &[&str] = &[
-    "article", "body", "content", "entry", "hentry", "main", "page", "post", "text", "blog",
-    "story", "prose", "chapo", "corps", "texte", "contenu", "richtext",
-];
-
-/// Class and id words of containers that are not the article.
-const OTHER_WORDS: &[&str] = &[
-    "comment",
-    "comments",
-    "contact",
-    "foot",
-    "footer",
-    "footnote",
-    "masthead",
-    "media",
-    "meta",
-    "outbrain",
-    "promo",
-    "related",
-    "scroll",
-    "share",
-    "shoutbox",
-    "sidebar",
-    "skyscraper",
-    "sponsor",
-    "shopping",
-    "tags",
-    "tool",
-    "widget",
-    "ad",
-    "ads",
-    "banner",
-    "combx",
-    "nav",
-    "menu",
-    "popup",
-    "teaser",
-    "card",
-    "list",
-    "more",
-    "recommended",
-];
 
 /// The article's containers, in document order (one, or siblings that hold its parts).
 pub fn containers(dom: &Dom, dead: &[bool]) -> Vec<u32> {
@@ -92,7 +49,7 @@ fn parts_like(dom: &Dom, scores: &[f64], ranked: &[u32], top: u32) -> Vec<u32> {
     let Some(e) = dom.element(top) else {
         return Vec::new();
     };
-    if e.class.trim().is_empty() {
+    if e.class().trim().is_empty() {
         return Vec::new();
     }
     ranked
@@ -102,7 +59,7 @@ fn parts_like(dom: &Dom, scores: &[f64], ranked: &[u32], top: u32) -> Vec<u32> {
         .filter(|&c| c != top && !dom.contains(c, top) && !dom.contains(top, c))
         .filter(|&c| {
             dom.element(c)
-                .is_some_and(|o| o.tag == e.tag && o.class == e.class)
+                .is_some_and(|o| o.tag() == e.tag() && o.class() == e.class())
         })
         .collect()
 }
@@ -170,8 +127,8 @@ impl Stats {
                 continue;
             }
             let parent = dom.nodes[i].parent;
-            if let Kind::Text(t) = &dom.nodes[i].kind {
-                text[i] = t.split_whitespace().map(|w| w.chars().count() + 1).sum();
+            if let Some(t) = dom.text(i as u32) {
+                text[i] = dom.nodes[i].chars as usize;
                 if parent != NONE {
                     direct_text[parent as usize] += text[i];
                     direct_commas[parent as usize] += t.matches([',', '，', '、']).count();
@@ -222,15 +179,14 @@ fn hinted_container(dom: &Dom, dead: &[bool], stats: &Stats) -> Option<u32> {
 /// The class weight of an element: +25 for article words, −25 for furniture words.
 fn class_weight(dom: &Dom, at: u32) -> f64 {
     let Some(e) = dom.element(at) else { return 0.0 };
-    let words = name_words(&format!("{} {}", e.class, e.id));
     let mut weight = 0.0;
-    if words.iter().any(|w| CONTENT_WORDS.contains(&w.as_str())) {
+    if e.names.has(Names::CONTENT) {
         weight += 25.0;
     }
-    if words.iter().any(|w| OTHER_WORDS.contains(&w.as_str())) {
+    if e.names.has(Names::OTHER) {
         weight -= 25.0;
     }
-    if e.attr("itemprop") == Some("articleBody") || e.tag == "article" || e.tag == "main" {
+    if e.attr("itemprop") == Some("articleBody") || e.tag() == "article" || e.tag() == "main" {
         weight += 15.0;
     }
     weight
@@ -333,7 +289,7 @@ fn with_siblings(dom: &Dom, dead: &[bool], stats: &Stats, scores: &[f64], top: u
     let threshold = (scores[top as usize] * 0.2).max(10.0);
     let top_class = dom
         .element(top)
-        .map(|e| e.class.clone())
+        .map(|e| e.class().to_string())
         .unwrap_or_default();
     let mut chosen = Vec::new();
     let mut child = parent + 1;
@@ -342,7 +298,7 @@ fn with_siblings(dom: &Dom, dead: &[bool], stats: &Stats, scores: &[f64], top: u
         let next = dom.nodes[child as usize].end;
         if !dead[child as usize] && dom.element(child).is_some() {
             let same_class =
-                !top_class.is_empty() && dom.element(child).is_some_and(|e| e.class == top_class);
+                !top_class.is_empty() && dom.element(child).is_some_and(|e| e.class() == top_class);
             let bonus = if same_class {
                 scores[top as usize] * 0.2
             } else {
@@ -381,12 +337,11 @@ pub fn explain(dom: &Dom, dead: &[bool]) -> String {
         .collect();
     ranked.sort_by(|&a, &b| scores[b as usize].total_cmp(&scores[a as usize]));
     let name = |i: u32| {
-        let e = dom.element(i).cloned().unwrap_or_default();
+        let (tag, class, id) = dom
+            .element(i)
+            .map_or(("", "", ""), |e| (e.tag(), e.class(), e.id()));
         format!(
-            "{}.{}#{} (node {i}, text {}, links {:.2})",
-            e.tag,
-            e.class,
-            e.id,
+            "{tag}.{class}#{id} (node {i}, text {}, links {:.2})",
             stats.text[i as usize],
             stats.link_density(i)
         )

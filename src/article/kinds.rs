@@ -29,7 +29,7 @@ static TEASER: LazyLock<Regex> = LazyLock::new(|| {
         | sur\s+le\s+même\s+(sujet|thème) | dans\s+la\s+même\s+rubrique
         | notre\s+(sélection|dossier) | nos\s+articles
         | recommandé(e)?s?\b | recommended\b | (top\s+)?stories\b
-        | read\s+(more|also|next|this)\b | see\s+also\b | related(\s+(articles?|stories|content|coverage|posts?))?\s*[:|]?$
+        | read\s+(more|also|next|this)\b | see\s+also\b | related(\s+\w+){0,2}\s*[:|]?$
         | related\s*: | more\s+(from|on|about)\b | you\s+(may|might)\s+(also\s+)?(like|enjoy)
         | also\s+read\b | don'?t\s+miss\b | must\s+read\b | trending\b
     )")
@@ -44,7 +44,8 @@ static SUBSCRIPTION: LazyLock<Regex> = LazyLock::new(|| {
         | subscribers?[\s-]only | already\s+a\s+subscriber | subscribe\s+(now|today|to\s+continue|for)
         | to\s+continue\s+reading | continue\s+reading\s+(with|for) | sign\s+in\s+to\s+(continue|read)
         | create\s+a\s+free\s+account | log\s+in\s+to\s+(continue|read) | this\s+(article|content)\s+is\s+(for|available\s+to)\s+subscribers
-        | start\s+your\s+(free\s+)?trial
+        | start\s+your\s+(free\s+)?trial | get\s+(full\s+|unlimited\s+)?access\s+to | for\s+as\s+little\s+as
+        | use\s+the\s+(promo\s+)?code
     )")
 });
 
@@ -60,14 +61,16 @@ static PROMPT: LazyLock<Regex> = LazyLock::new(|| {
         | contenu\s+(sponsorisé|partenaire) | écouter\s+(cet\s+)?article | listen\s+to\s+this | temps\s+de\s+lecture
         | lecture\s*:\s*\d+\s*min | \d+\s*min(utes?)?\s+(de\s+lecture|read)\b | cookies?\b | accepter\b | télécharge[rz]\s+l'application
         | download\s+the\s+app | join\s+(us|the\s+conversation|our)\b | support\s+(our|independent)\b | faites\s+un\s+don
-        | click\s+here\b | cliquez\s+ici
+        | click\s+here\b | cliquez\s+ici | close$ | fermer$ | caption$ | open$ | expand$ | menu$
+        | (voir|afficher|lire)\s+plus$ | (see|show|view|load)\s+more$ | (précédent|suivant|previous|next)$
+        | back\s+to\s+top | retour\s+en\s+haut | haut\s+de\s+page
     )")
 });
 
 /// Topic-list introductions.
 static TAG_LIST: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?ix)^(tags?|mots[-\s]clés?|sujets?|thèmes?|thématiques?|topics?|tagged|filed\s+under|catégories?|categories|rubriques?)\s*[:|]",
+        r"(?ix)^(tags?|mots[-\s]clés?|sujets?|thèmes?|thématiques?|topics?|tagged|filed\s+under|catégories?|categories|rubriques?)\s*([:|]|$)",
     )
 });
 
@@ -106,23 +109,28 @@ static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
 /// The type of a block by its text, if it is furniture rather than prose.
 pub fn furniture_kind(text: &str) -> Option<BlockKind> {
     let text = text.trim();
+    let chars = text.chars().count();
+    if chars > 400 {
+        return None;
+    }
     let probe = text.trim_start_matches(|c: char| {
         c.is_whitespace() || "•·►▶→>»|-–—*:".contains(c) || c == '\u{a0}'
     });
-    let short = text.chars().count() <= MAX_FURNITURE_CHARS;
-    if TEASER.is_match(probe) && text.chars().count() <= 400 {
+    // The anchored patterns only need the start of the line.
+    let head = &probe[..probe.char_indices().nth(120).map_or(probe.len(), |(i, _)| i)];
+    if TEASER.is_match(head) {
         return Some(BlockKind::Teaser);
     }
-    if SUBSCRIPTION.is_match(text) && text.chars().count() <= 400 {
+    if may_ask_to_subscribe(text) && SUBSCRIPTION.is_match(text) {
         return Some(BlockKind::Subscription);
     }
-    if !short {
+    if chars > MAX_FURNITURE_CHARS {
         return None;
     }
-    if is_hashtag_line(text) || TAG_LIST.is_match(probe) {
+    if is_hashtag_line(text) || TAG_LIST.is_match(head) {
         return Some(BlockKind::Tags);
     }
-    if DATELINE.is_match(probe) {
+    if DATELINE.is_match(probe) || is_date_and_time(probe) {
         return Some(BlockKind::Dateline);
     }
     if CREDIT.is_match(text) {
@@ -131,15 +139,35 @@ pub fn furniture_kind(text: &str) -> Option<BlockKind> {
     if BYLINE.is_match(text) {
         return Some(BlockKind::Byline);
     }
-    if PROMPT.is_match(probe) && !ends_like_a_sentence(text) || is_bare_prompt(probe) {
+    if PROMPT.is_match(head) && !ends_like_a_sentence(text) || is_bare_prompt(probe) {
         return Some(BlockKind::Prompt);
     }
     None
 }
 
+/// A cheap test before the subscription pattern (which must scan the whole text): one of the
+/// stems every subscription prompt holds.
+fn may_ask_to_subscribe(text: &str) -> bool {
+    const STEMS: &[&str] = &[
+        "abonn", "subscri", "suite", "reste", "réserv", "continu", "sign in", "log in", "account",
+        "trial", "access", "as little as", "code", "offre",
+    ];
+    let lower = text.to_lowercase();
+    STEMS.iter().any(|s| lower.contains(s))
+}
+
 /// A prompt that is the whole line ("Partager", "Newsletter", "Commentaires").
 fn is_bare_prompt(probe: &str) -> bool {
     probe.split_whitespace().count() <= 4 && PROMPT.is_match(probe)
+}
+
+/// A short line with a year and a time of day, in any language ("segunda-feira, 22 de
+/// janeiro de 2018 às 0:13").
+fn is_date_and_time(text: &str) -> bool {
+    static YEAR_AND_TIME: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(19|20)\d{2}\b.*\b\d{1,2}\s*[:h]\s*\d{2}\b|\b\d{1,2}\s*[:h]\s*\d{2}\b.*\b(19|20)\d{2}\b")
+    });
+    text.split_whitespace().count() <= 10 && YEAR_AND_TIME.is_match(text)
 }
 
 /// Most of the words are hashtags.

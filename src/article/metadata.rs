@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::dom::{Dom, Kind};
+use super::dom::Dom;
 
 /// What the page says about its article.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -48,14 +48,11 @@ pub fn read(dom: &Dom) -> Metadata {
     let mut named = Named::default();
     for at in 0..dom.nodes.len() as u32 {
         let Some(e) = dom.element(at) else { continue };
-        match e.tag.as_str() {
+        match e.tag() {
             "script" if e.attr("type").is_some_and(|t| t.contains("ld+json")) => {
                 let text: String = dom
                     .subtree(at)
-                    .filter_map(|i| match &dom.nodes[i as usize].kind {
-                        Kind::Text(t) => Some(t.as_str()),
-                        _ => None,
-                    })
+                    .filter_map(|i| dom.text(i))
                     .collect();
                 if jsonld.is_none() {
                     jsonld = serde_json::from_str::<Value>(text.trim())

@@ -4,7 +4,8 @@
 //! articles, comments, newsletters, ads, cookie banners). A container that holds most of the
 //! page's text is kept whatever its name (a `<body class="has-sidebar">`), except comments.
 
-use super::dom::{name_words, Dom, Kind, NONE};
+use super::dom::{Dom, NONE};
+use super::names::Names;
 
 /// Elements whose whole subtree is dropped.
 const DROP_TAGS: &[&str] = &[
@@ -13,100 +14,6 @@ const DROP_TAGS: &[&str] = &[
     "option", "optgroup", "datalist", "label", "nav", "aside", "footer", "header", "dialog",
     "menu", "menuitem", "link", "meta", "title", "base",
 ];
-
-/// Class and id words that name the page's furniture.
-const FURNITURE_WORDS: &[&str] = &[
-    "share",
-    "sharing",
-    "sharebar",
-    "social",
-    "sociable",
-    "related",
-    "relatedposts",
-    "recommended",
-    "recommendation",
-    "recommendations",
-    "recirc",
-    "recirculation",
-    "outbrain",
-    "taboola",
-    "newsletter",
-    "newsletters",
-    "subscribe",
-    "subscription",
-    "signup",
-    "promo",
-    "promotion",
-    "advert",
-    "advertisement",
-    "advertising",
-    "ad",
-    "ads",
-    "adslot",
-    "adunit",
-    "dfp",
-    "sponsor",
-    "sponsored",
-    "sidebar",
-    "breadcrumb",
-    "breadcrumbs",
-    "nav",
-    "navbar",
-    "navigation",
-    "menu",
-    "footer",
-    "cookie",
-    "cookies",
-    "consent",
-    "gdpr",
-    "popup",
-    "modal",
-    "overlay",
-    "widget",
-    "widgets",
-    "tags",
-    "toolbar",
-    "tools",
-    "print",
-    "masthead",
-    "banner",
-    "paywall",
-    "login",
-    "trending",
-    "popular",
-    "pagination",
-    "pager",
-    "skip",
-    "hidden",
-    "hide",
-    "lightbox",
-    "meta",
-    "timestamp",
-    "rating",
-    "teaser",
-    "teasers",
-    "embed",
-    "embedded",
-    "byline",
-    "author",
-    "authors",
-    "follow",
-    "btn",
-    "button",
-    "icons",
-    "alert",
-    "notification",
-    "offer",
-    "readmore",
-    "comment",
-    "comments",
-    "disqus",
-    "reply",
-    "respond",
-];
-
-/// Words that remove a container even when it holds most of the page's text.
-const ALWAYS_REMOVED_WORDS: &[&str] = &["comment", "comments", "disqus", "reply", "respond"];
 
 /// Tags never removed for their class or id.
 const STRUCTURAL_TAGS: &[&str] = &["html", "body", "main", "article", "#document"];
@@ -122,7 +29,7 @@ pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
             continue;
         }
         if let Some(e) = dom.element(i as u32) {
-            dead[i] = DROP_TAGS.contains(&e.tag.as_str()) || is_hidden(e);
+            dead[i] = DROP_TAGS.contains(&e.tag()) || is_hidden(e);
         }
     }
     // Furniture by name, unless it holds most of the text or of its long paragraphs (a
@@ -139,14 +46,11 @@ pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
         let Some(e) = dom.element(i as u32) else {
             continue;
         };
-        if STRUCTURAL_TAGS.contains(&e.tag.as_str()) {
+        if STRUCTURAL_TAGS.contains(&e.tag()) {
             continue;
         }
-        let words = name_words(&format!("{} {}", e.class, e.id));
-        let always = words
-            .iter()
-            .any(|w| ALWAYS_REMOVED_WORDS.contains(&w.as_str()));
-        let named = always || words.iter().any(|w| FURNITURE_WORDS.contains(&w.as_str()));
+        let always = e.names.has(Names::ALWAYS_REMOVED);
+        let named = always || e.names.has(Names::FURNITURE);
         let holds_the_article = text[i] * 10 >= total * 4 || prose[i] * 2 >= total_prose;
         *flag = named && (always || !holds_the_article);
     }
@@ -202,8 +106,8 @@ pub fn text_sizes(dom: &Dom, dead: &[bool]) -> Vec<usize> {
         if dead[i] {
             continue;
         }
-        if let Kind::Text(t) = &dom.nodes[i].kind {
-            sizes[i] = t.split_whitespace().map(|w| w.chars().count() + 1).sum();
+        if dom.text(i as u32).is_some() {
+            sizes[i] = dom.nodes[i].chars as usize;
         }
         let parent = dom.nodes[i].parent;
         if parent != NONE {

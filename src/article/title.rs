@@ -7,30 +7,9 @@
 use std::collections::HashSet;
 
 use super::block::{Block, BlockKind};
-use super::dom::{name_words, Dom};
+use super::dom::Dom;
+use super::names::Names;
 use super::metadata::Metadata;
-
-/// Class and id words of standfirsts.
-const LEAD_WORDS: &[&str] = &[
-    "standfirst",
-    "dek",
-    "deck",
-    "subtitle",
-    "subheadline",
-    "subhead",
-    "chapo",
-    "chapeau",
-    "lede",
-    "lead",
-    "intro",
-    "summary",
-    "excerpt",
-    "strapline",
-    "kicker",
-    "description",
-    "sapo",
-    "accroche",
-];
 
 fn words(text: &str) -> HashSet<String> {
     text.split(|c: char| !c.is_alphanumeric())
@@ -109,16 +88,13 @@ pub fn standfirst(
         }
         let Some(e) = dom.element(at) else { continue };
         if !matches!(
-            e.tag.as_str(),
+            e.tag(),
             "p" | "div" | "h2" | "h3" | "span" | "section"
         ) || small_subtree(dom, at).is_none()
         {
             continue;
         }
-        let named = name_words(&format!("{} {}", e.class, e.id))
-            .iter()
-            .any(|w| LEAD_WORDS.contains(&w.as_str()));
-        if !named {
+        if !e.names.has(Names::LEAD) {
             continue;
         }
         let text = dom.text_of(at, &|_| false);
