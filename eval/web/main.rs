@@ -192,16 +192,22 @@ fn wcxb(dir: &Path) -> PageSet {
         .collect();
     files.sort();
     for file in files {
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("gt"))
-            .expect("json");
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).expect("gt")).expect("json");
         if v["_internal"]["page_type"]["primary"] != "article" {
             continue;
         }
-        let id = file.file_stem().expect("stem").to_string_lossy().into_owned();
+        let id = file
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .into_owned();
         pages.push(Page {
             path: dir.join(format!("dev/html/{id}.html.gz")),
             id,
-            body: v["ground_truth"]["main_content"].as_str().map(str::to_string),
+            body: v["ground_truth"]["main_content"]
+                .as_str()
+                .map(str::to_string),
             with: strings(&v["ground_truth"]["with"]),
             without: strings(&v["ground_truth"]["without"]),
         });
@@ -231,7 +237,8 @@ fn run_entente(set: &PageSet) -> (Outcome, HashMap<String, String>) {
         .collect();
     let seconds = start.elapsed().as_secs_f64();
     let body = |a: &Option<Article>, full: bool| {
-        a.as_ref().map_or(String::new(), |a| if full { a.text() } else { a.body() })
+        a.as_ref()
+            .map_or(String::new(), |a| if full { a.text() } else { a.body() })
     };
     let bodies = pages
         .iter()
@@ -243,7 +250,13 @@ fn run_entente(set: &PageSet) -> (Outcome, HashMap<String, String>) {
         .zip(&articles)
         .map(|((id, _), a)| (id.clone(), body(a, true)))
         .collect();
-    (Outcome { texts: bodies, seconds }, texts)
+    (
+        Outcome {
+            texts: bodies,
+            seconds,
+        },
+        texts,
+    )
 }
 
 fn run_peer(python: &Path, set: &PageSet) -> Option<(String, Outcome)> {
@@ -252,13 +265,21 @@ fn run_peer(python: &Path, set: &PageSet) -> Option<(String, Outcome)> {
         .iter()
         .map(|p| (p.id.clone(), p.path.display().to_string().into()))
         .collect();
-    let manifest = std::env::temp_dir().join(format!("entente-eval-web-{}.json", std::process::id()));
+    let manifest =
+        std::env::temp_dir().join(format!("entente-eval-web-{}.json", std::process::id()));
     std::fs::write(&manifest, serde_json::json!({ "pages": pages }).to_string()).ok()?;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/web_peers.py");
-    let output = Command::new(python).arg(script).arg(&manifest).output().ok()?;
+    let output = Command::new(python)
+        .arg(script)
+        .arg(&manifest)
+        .output()
+        .ok()?;
     let _ = std::fs::remove_file(&manifest);
     if !output.status.success() {
-        eprintln!("peer run failed: {}", String::from_utf8_lossy(&output.stderr));
+        eprintln!(
+            "peer run failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         return None;
     }
     let v: Value = serde_json::from_slice(&output.stdout).ok()?;
@@ -293,15 +314,46 @@ fn f1_of(set: &PageSet, texts: &HashMap<String, String>) -> Option<(f64, f64, f6
 /// Snippets kept (of `with`) and removed (of `without`), over the set.
 fn snippets(set: &PageSet, texts: &HashMap<String, String>) -> (usize, usize, usize, usize) {
     let (mut kept, mut with, mut removed, mut without) = (0, 0, 0, 0);
-    let normalize = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let normalize = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
     for p in &set.pages {
         let text = normalize(texts.get(&p.id).map_or("", String::as_str));
         with += p.with.len();
-        kept += p.with.iter().filter(|s| text.contains(&normalize(s))).count();
+        kept += p
+            .with
+            .iter()
+            .filter(|s| text.contains(&normalize(s)))
+            .count();
         without += p.without.len();
-        removed += p.without.iter().filter(|s| !text.contains(&normalize(s))).count();
+        removed += p
+            .without
+            .iter()
+            .filter(|s| !text.contains(&normalize(s)))
+            .count();
     }
     (kept, with, removed, without)
+}
+
+fn print_misses(set: &PageSet, texts: &HashMap<String, String>) {
+    let normalize = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    for p in &set.pages {
+        let text = normalize(texts.get(&p.id).map_or("", String::as_str));
+        for s in p.with.iter().filter(|s| !text.contains(&normalize(s))) {
+            eprintln!("{} {}: missed {s:?}", set.name, p.id);
+        }
+        for s in p.without.iter().filter(|s| text.contains(&normalize(s))) {
+            eprintln!("{} {}: kept {s:?}", set.name, p.id);
+        }
+    }
 }
 
 struct Args {
@@ -312,6 +364,8 @@ struct Args {
     one: Option<PathBuf>,
     /// Skip the 50 MB page (for profiling the page sets).
     no_large: bool,
+    /// Print entente's missed must-contain and kept must-not-contain snippets.
+    misses: bool,
 }
 
 fn args() -> Args {
@@ -322,11 +376,13 @@ fn args() -> Args {
         explain: None,
         one: None,
         no_large: false,
+        misses: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
-        if a == "--no-large" {
-            args.no_large = true;
+        if a == "--no-large" || a == "--misses" {
+            args.no_large |= a == "--no-large";
+            args.misses |= a == "--misses";
             continue;
         }
         let value = it.next().map(PathBuf::from);
@@ -362,7 +418,10 @@ fn large_page_memory() -> Option<(usize, u64, f64)> {
         page.push_str("</span></div>");
     }
     page.push_str("</article></body></html>");
-    let path = std::env::temp_dir().join(format!("entente-eval-web-large-{}.html", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "entente-eval-web-large-{}.html",
+        std::process::id()
+    ));
     std::fs::write(&path, &page).ok()?;
     let me = std::env::current_exe().ok()?;
     let start = Instant::now();
@@ -374,7 +433,9 @@ fn large_page_memory() -> Option<(usize, u64, f64)> {
         .ok()?;
     let seconds = start.elapsed().as_secs_f64();
     let _ = std::fs::remove_file(&path);
-    status.success().then(|| (page.len(), children_peak_rss(), seconds))
+    status
+        .success()
+        .then(|| (page.len(), children_peak_rss(), seconds))
 }
 
 fn explain(set: &PageSet, prefix: &str) {
@@ -398,7 +459,8 @@ fn main() {
         println!("{} blocks", article.blocks.len());
         return;
     }
-    let data = entente::testdata::find("eval/web").expect("../shared/eval/web (or ENTENTE_TEST_DATA)");
+    let data =
+        entente::testdata::find("eval/web").expect("../shared/eval/web (or ENTENTE_TEST_DATA)");
     let mut sets = vec![scrapinghub(&data), french(&data)];
     if let Some(dir) = &args.wcxb {
         sets.push(wcxb(dir));
@@ -415,8 +477,13 @@ fn main() {
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for set in &sets {
         let (ours, full_texts) = run_entente(set);
-        if let (Some(dump), "scrapinghub") = (&args.dump, set.name) {
-            std::fs::write(dump, serde_json::to_string(&ours.texts).expect("json")).expect("dump");
+        if let Some(dump) = &args.dump {
+            let name = set.name.split_whitespace().next().unwrap_or("set");
+            let path = dump.with_extension(format!("{name}.json"));
+            std::fs::write(path, serde_json::to_string(&ours.texts).expect("json")).expect("dump");
+        }
+        if args.misses {
+            print_misses(set, &full_texts);
         }
         let mut rows = vec![("entente".to_string(), ours, full_texts)];
         if let Some(python) = &args.python {
@@ -436,8 +503,16 @@ fn main() {
                 fmt(f.map(|f| f.2)),
                 fmt(f.map(|f| f.0)),
                 fmt(f.map(|f| f.1)),
-                if with > 0 { format!("{kept} of {with}") } else { "–".into() },
-                if without > 0 { format!("{removed} of {without}") } else { "–".into() },
+                if with > 0 {
+                    format!("{kept} of {with}")
+                } else {
+                    "–".into()
+                },
+                if without > 0 {
+                    format!("{removed} of {without}")
+                } else {
+                    "–".into()
+                },
                 set.pages.len() as f64 / outcome.seconds,
             );
         }

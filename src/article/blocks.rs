@@ -4,11 +4,10 @@
 //! ([`super::kinds`]); runs that are mostly link text are link lists, and a caption's trailing
 //! credit becomes a block of its own.
 
-
 use super::block::{Block, BlockKind};
 use super::dom::{push_collapsed, push_space, Dom, NONE};
-use super::names::Names;
 use super::kinds;
+use super::names::Names;
 
 /// A container larger than this (characters of text) is not a caption's, whatever its name.
 const MAX_HINTED_CHARS: usize = 1200;

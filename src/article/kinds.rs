@@ -117,7 +117,10 @@ pub fn furniture_kind(text: &str) -> Option<BlockKind> {
         c.is_whitespace() || "•·►▶→>»|-–—*:".contains(c) || c == '\u{a0}'
     });
     // The anchored patterns only need the start of the line.
-    let head = &probe[..probe.char_indices().nth(120).map_or(probe.len(), |(i, _)| i)];
+    let head = &probe[..probe
+        .char_indices()
+        .nth(120)
+        .map_or(probe.len(), |(i, _)| i)];
     if TEASER.is_match(head) {
         return Some(BlockKind::Teaser);
     }
@@ -149,8 +152,20 @@ pub fn furniture_kind(text: &str) -> Option<BlockKind> {
 /// stems every subscription prompt holds.
 fn may_ask_to_subscribe(text: &str) -> bool {
     const STEMS: &[&str] = &[
-        "abonn", "subscri", "suite", "reste", "réserv", "continu", "sign in", "log in", "account",
-        "trial", "access", "as little as", "code", "offre",
+        "abonn",
+        "subscri",
+        "suite",
+        "reste",
+        "réserv",
+        "continu",
+        "sign in",
+        "log in",
+        "account",
+        "trial",
+        "access",
+        "as little as",
+        "code",
+        "offre",
     ];
     let lower = text.to_lowercase();
     STEMS.iter().any(|s| lower.contains(s))
@@ -165,7 +180,9 @@ fn is_bare_prompt(probe: &str) -> bool {
 /// janeiro de 2018 às 0:13").
 fn is_date_and_time(text: &str) -> bool {
     static YEAR_AND_TIME: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"\b(19|20)\d{2}\b.*\b\d{1,2}\s*[:h]\s*\d{2}\b|\b\d{1,2}\s*[:h]\s*\d{2}\b.*\b(19|20)\d{2}\b")
+        re(
+            r"\b(19|20)\d{2}\b.*\b\d{1,2}\s*[:h]\s*\d{2}\b|\b\d{1,2}\s*[:h]\s*\d{2}\b.*\b(19|20)\d{2}\b",
+        )
     });
     text.split_whitespace().count() <= 10 && YEAR_AND_TIME.is_match(text)
 }

@@ -50,10 +50,7 @@ pub fn read(dom: &Dom) -> Metadata {
         let Some(e) = dom.element(at) else { continue };
         match e.tag() {
             "script" if e.attr("type").is_some_and(|t| t.contains("ld+json")) => {
-                let text: String = dom
-                    .subtree(at)
-                    .filter_map(|i| dom.text(i))
-                    .collect();
+                let text: String = dom.subtree(at).filter_map(|i| dom.text(i)).collect();
                 if jsonld.is_none() {
                     jsonld = serde_json::from_str::<Value>(text.trim())
                         .ok()

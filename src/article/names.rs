@@ -5,24 +5,120 @@
 
 /// Words of containers that are the page's furniture.
 const FURNITURE: &[&str] = &[
-    "share", "sharing", "sharebar", "social", "sociable", "related", "relatedposts",
-    "recommended", "recommendation", "recommendations", "recirc", "recirculation", "outbrain",
-    "taboola", "newsletter", "newsletters", "subscribe", "subscription", "signup", "promo",
-    "promotion", "advert", "advertisement", "advertising", "ad", "ads", "adslot", "adunit", "dfp",
-    "sponsor", "sponsored", "sidebar", "breadcrumb", "breadcrumbs", "nav", "navbar", "navigation",
-    "menu", "footer", "cookie", "cookies", "consent", "gdpr", "popup", "modal", "overlay",
-    "widget", "widgets", "tags", "toolbar", "tools", "print", "masthead", "banner", "paywall",
-    "login", "trending", "popular", "pagination", "pager", "skip", "hidden", "hide", "lightbox",
-    "meta", "timestamp", "rating", "teaser", "teasers", "byline", "author", "authors", "follow",
-    "btn", "button", "icons", "alert", "notification", "offer", "readmore",
+    "share",
+    "sharing",
+    "sharebar",
+    "social",
+    "sociable",
+    "related",
+    "relatedposts",
+    "recommended",
+    "recommendation",
+    "recommendations",
+    "recirc",
+    "recirculation",
+    "outbrain",
+    "taboola",
+    "newsletter",
+    "newsletters",
+    "subscribe",
+    "subscription",
+    "signup",
+    "promo",
+    "promotion",
+    "advert",
+    "advertisement",
+    "advertising",
+    "ad",
+    "ads",
+    "adslot",
+    "adunit",
+    "dfp",
+    "sponsor",
+    "sponsored",
+    "sidebar",
+    "breadcrumb",
+    "breadcrumbs",
+    "nav",
+    "navbar",
+    "navigation",
+    "menu",
+    "footer",
+    "cookie",
+    "cookies",
+    "consent",
+    "gdpr",
+    "popup",
+    "modal",
+    "overlay",
+    "tags",
+    "toolbar",
+    "tools",
+    "print",
+    "masthead",
+    "banner",
+    "paywall",
+    "login",
+    "trending",
+    "popular",
+    "pagination",
+    "pager",
+    "skip",
+    "lightbox",
+    "meta",
+    "timestamp",
+    "rating",
+    "teaser",
+    "teasers",
+    "byline",
+    "author",
+    "authors",
+    "follow",
+    "btn",
+    "button",
+    "icons",
+    "alert",
+    "notification",
+    "offer",
+    "readmore",
+    "cta",
+    "next",
+    "prev",
+    "previous",
 ];
 
 /// Words of containers removed even when they hold most of the page's text (comment threads,
 /// hover cards).
 const ALWAYS_REMOVED: &[&str] = &[
-    "comment", "comments", "disqus", "reply", "respond", "rollover", "tooltip", "popover",
+    "comment",
+    "comments",
+    "disqus",
+    "reply",
+    "respond",
+    "rollover",
+    "tooltip",
+    "popover",
     "hovercard",
 ];
+
+/// Whole class names that hide an element (a word "hidden" alone is not enough: Drupal's
+/// `field--label-hidden` hides a label, not the field).
+const HIDING_CLASSES: &[&str] = &[
+    "hidden",
+    "hide",
+    "is-hidden",
+    "d-none",
+    "visually-hidden",
+    "visuallyhidden",
+    "sr-only",
+    "screen-reader-text",
+    "invisible",
+    "offscreen",
+];
+
+/// Words of live coverage (a live blog's entries are called comments or posts, and are the
+/// article).
+const LIVE: &[&str] = &["live", "liveblog", "direct", "minute"];
 
 /// Words of article containers.
 const CONTENT: &[&str] = &[
@@ -32,23 +128,75 @@ const CONTENT: &[&str] = &[
 
 /// Words of containers that are not the article (for scoring).
 const OTHER: &[&str] = &[
-    "comment", "comments", "contact", "foot", "footer", "footnote", "masthead", "media", "meta",
-    "outbrain", "promo", "related", "scroll", "share", "shoutbox", "sidebar", "skyscraper",
-    "sponsor", "shopping", "tags", "tool", "widget", "ad", "ads", "banner", "combx", "nav",
-    "menu", "popup", "teaser", "card", "list", "more", "recommended",
+    "comment",
+    "comments",
+    "contact",
+    "foot",
+    "footer",
+    "footnote",
+    "masthead",
+    "media",
+    "meta",
+    "outbrain",
+    "promo",
+    "related",
+    "scroll",
+    "share",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "shopping",
+    "tags",
+    "tool",
+    "widget",
+    "ad",
+    "ads",
+    "banner",
+    "combx",
+    "nav",
+    "menu",
+    "popup",
+    "teaser",
+    "card",
+    "list",
+    "more",
+    "recommended",
 ];
 
 /// Words of containers of captions (photo galleries, slideshows) and of credits.
 const CAPTION: &[&str] = &[
-    "caption", "captions", "legend", "legende", "légende", "gallery", "slideshow", "carousel",
+    "caption",
+    "captions",
+    "legend",
+    "legende",
+    "légende",
+    "gallery",
+    "slideshow",
+    "carousel",
 ];
 const CREDIT: &[&str] = &["credit", "credits", "copyright", "photographer", "source"];
 
 /// Words of standfirsts.
 const LEAD: &[&str] = &[
-    "standfirst", "dek", "deck", "subtitle", "subheadline", "subhead", "chapo", "chapeau",
-    "lede", "lead", "intro", "summary", "excerpt", "strapline", "kicker", "description",
-    "sapo", "accroche",
+    "standfirst",
+    "dek",
+    "deck",
+    "subtitle",
+    "subheadline",
+    "subhead",
+    "chapo",
+    "chapeau",
+    "lede",
+    "lead",
+    "intro",
+    "summary",
+    "excerpt",
+    "strapline",
+    "kicker",
+    "description",
+    "sapo",
+    "accroche",
 ];
 
 /// What an element's class and id words say.
@@ -63,6 +211,7 @@ impl Names {
     pub const CAPTION: u8 = 16;
     pub const CREDIT: u8 = 32;
     pub const LEAD: u8 = 64;
+    pub const LIVE: u8 = 128;
 
     /// The flags of the words of `class` and `id`.
     pub fn of(class: &str, id: &str) -> Names {
@@ -82,6 +231,12 @@ impl Names {
                 }
                 flags |= flags_of(&lower);
             });
+        }
+        if class
+            .split_whitespace()
+            .any(|c| HIDING_CLASSES.iter().any(|h| h.eq_ignore_ascii_case(c)))
+        {
+            flags |= Self::FURNITURE;
         }
         Names(flags)
     }
@@ -103,6 +258,7 @@ static VOCABULARY: std::sync::LazyLock<rustc_hash::FxHashMap<&'static str, u8>> 
             (CAPTION, Names::CAPTION),
             (CREDIT, Names::CREDIT),
             (LEAD, Names::LEAD),
+            (LIVE, Names::LIVE),
         ] {
             for word in list {
                 *map.entry(*word).or_insert(0) |= flag;

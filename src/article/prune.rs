@@ -11,9 +11,13 @@ use super::names::Names;
 const DROP_TAGS: &[&str] = &[
     "head", "script", "style", "noscript", "template", "svg", "math", "canvas", "iframe", "object",
     "embed", "video", "audio", "source", "track", "map", "button", "select", "input", "textarea",
-    "option", "optgroup", "datalist", "label", "nav", "aside", "footer", "header", "dialog",
-    "menu", "menuitem", "link", "meta", "title", "base",
+    "option", "optgroup", "datalist", "label", "nav", "dialog", "menu", "menuitem", "link", "meta",
+    "title", "base",
 ];
+
+/// Elements that are the page's furniture unless they hold the article (a site built with
+/// `<header class="blog-post-content">` wraps its text in one).
+const FURNITURE_TAGS: &[&str] = &["header", "footer", "aside"];
 
 /// Tags never removed for their class or id.
 const STRUCTURAL_TAGS: &[&str] = &["html", "body", "main", "article", "#document"];
@@ -29,11 +33,12 @@ pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
             continue;
         }
         if let Some(e) = dom.element(i as u32) {
-            dead[i] = DROP_TAGS.contains(&e.tag()) || is_hidden(e);
+            dead[i] = DROP_TAGS.contains(&e.tag());
         }
     }
-    // Furniture by name, unless it holds most of the text or of its long paragraphs (a
-    // blog's post sits in a "widget" on some platforms).
+    // Furniture by name, and hidden elements, unless they hold most of the text or of its long
+    // paragraphs (a blog's post sits in a "widget" on some platforms; pages streamed by React
+    // render the article into a hidden element a script then reveals).
     let text = text_sizes(dom, &dead);
     let total = text[0].max(1);
     let prose = long_paragraph_text(dom, &dead, &text);
@@ -49,9 +54,14 @@ pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
         if STRUCTURAL_TAGS.contains(&e.tag()) {
             continue;
         }
-        let always = e.names.has(Names::ALWAYS_REMOVED);
-        let named = always || e.names.has(Names::FURNITURE);
-        let holds_the_article = text[i] * 10 >= total * 4 || prose[i] * 2 >= total_prose;
+        let live = e.names.has(Names::LIVE);
+        let always = e.names.has(Names::ALWAYS_REMOVED) && !live;
+        let named = always
+            || e.names.has(Names::FURNITURE) && !live
+            || is_hidden(e)
+            || FURNITURE_TAGS.contains(&e.tag());
+        let holds_the_article = text[i] * 10 >= total * 4
+            || prose[i] * 2 >= total_prose && prose[i] >= MIN_ARTICLE_PROSE;
         *flag = named && (always || !holds_the_article);
     }
     for i in 0..n {
@@ -62,6 +72,10 @@ pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
     }
     dead
 }
+
+/// Long paragraphs a container must hold, at the least, to be kept as the article whatever
+/// its name (a footer's one long "about us" paragraph can be half the long prose of a page).
+const MIN_ARTICLE_PROSE: usize = 600;
 
 /// Paragraphs this long are article text wherever they sit.
 const LONG_PARAGRAPH_CHARS: usize = 150;

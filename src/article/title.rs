@@ -8,8 +8,8 @@ use std::collections::HashSet;
 
 use super::block::{Block, BlockKind};
 use super::dom::Dom;
-use super::names::Names;
 use super::metadata::Metadata;
+use super::names::Names;
 
 fn words(text: &str) -> HashSet<String> {
     text.split(|c: char| !c.is_alphanumeric())
@@ -87,10 +87,8 @@ pub fn standfirst(
             break;
         }
         let Some(e) = dom.element(at) else { continue };
-        if !matches!(
-            e.tag(),
-            "p" | "div" | "h2" | "h3" | "span" | "section"
-        ) || small_subtree(dom, at).is_none()
+        if !matches!(e.tag(), "p" | "div" | "h2" | "h3" | "span" | "section")
+            || small_subtree(dom, at).is_none()
         {
             continue;
         }

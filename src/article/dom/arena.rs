@@ -171,14 +171,26 @@ pub fn is_break(tag: &str) -> bool {
     )
 }
 
-/// Append `text` with runs of whitespace collapsed to one space.
+/// Append `text` with runs of whitespace collapsed to one space, and invisible characters
+/// (soft hyphens, zero-width spaces and joiners' stray marks) left out: they break words for
+/// search and translation and show nothing.
 pub fn push_collapsed(out: &mut String, text: &str) {
     for (i, word) in text.split(char::is_whitespace).enumerate() {
         if i > 0 {
             push_space(out);
         }
-        out.push_str(word);
+        if word.contains(is_invisible) {
+            out.extend(word.chars().filter(|&c| !is_invisible(c)));
+        } else {
+            out.push_str(word);
+        }
     }
+}
+
+/// Characters that format text without showing: soft hyphen, zero-width space, word joiner,
+/// byte-order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{ad}' | '\u{200b}' | '\u{2060}' | '\u{feff}')
 }
 
 /// A space, unless the text is empty or already ends with whitespace.
@@ -187,4 +199,3 @@ pub fn push_space(out: &mut String) {
         out.push(' ');
     }
 }
-

@@ -108,4 +108,3 @@ fn end_tag_of(bytes: &[u8], mut from: usize, name: &[u8]) -> Option<usize> {
     }
     None
 }
-

@@ -63,5 +63,4 @@ mod tests {
         let root = dom.find_all("body").next().unwrap();
         assert_eq!(dom.text_of(root, &|_| false), "fond");
     }
-
 }
