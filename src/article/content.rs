@@ -258,7 +258,12 @@ fn candidate_scores(dom: &Dom, dead: &[bool], stats: &Stats) -> Vec<f64> {
             let text = dom.text_of(i, &|j| dead[j as usize]);
             let commas = text.matches([',', '，', '、']).count();
             vote(i, text.chars().count(), commas, 1);
-        } else if stats.direct_text[i as usize] >= MIN_PARAGRAPH_CHARS && dom.element(i).is_some() {
+        } else if stats.direct_text[i as usize] >= MIN_PARAGRAPH_CHARS
+            && matches!(
+                dom.tag(i),
+                "div" | "section" | "article" | "main" | "td" | "blockquote" | "center" | "form"
+            )
+        {
             // Text written straight into a container, between its blocks, is a paragraph of
             // that container (Readability wraps such runs in paragraphs).
             vote(

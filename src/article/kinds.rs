@@ -31,7 +31,9 @@ static TEASER: LazyLock<Regex> = LazyLock::new(|| {
         | recommandé(e)?s?\b | recommended\b | (top\s+)?stories\b
         | read\s+(more|also|next|this)\b | see\s+also\b | related(\s+\w+){0,2}\s*[:|]?$
         | related\s*: | more\s+(from|on|about)\b | you\s+(may|might)\s+(also\s+)?(like|enjoy)
-        | also\s+read\b | don'?t\s+miss\b | must\s+read\b | trending\b
+        | also\s+read\b | don'?t\s+miss\b | must\s+read\b | trending\b | most\s+(popular|read|viewed|shared)\b
+        | partner\s+(news|content)\b | les\s+plus\s+(lus|populaires|partagés|commentés)\b | (à|a)\s+la\s+une\s*$
+        | (en\s+)?(ce\s+moment|continu)\s*$
     )")
 });
 
@@ -45,7 +47,8 @@ static SUBSCRIPTION: LazyLock<Regex> = LazyLock::new(|| {
         | to\s+continue\s+reading | continue\s+reading\s+(with|for) | sign\s+in\s+to\s+(continue|read)
         | create\s+a\s+free\s+account | log\s+in\s+to\s+(continue|read) | this\s+(article|content)\s+is\s+(for|available\s+to)\s+subscribers
         | start\s+your\s+(free\s+)?trial | get\s+(full\s+|unlimited\s+)?access\s+to | for\s+as\s+little\s+as
-        | use\s+the\s+(promo\s+)?code
+        | use\s+the\s+(promo\s+)?code | \d+\s+(issues|numéros)\s+(for|pour) | delivered\s+(through|to)\s+your\s+(letterbox|inbox|door)
+        | livré\s+(chez\s+vous|dans\s+votre\s+boîte)
     )")
 });
 
@@ -63,8 +66,14 @@ static PROMPT: LazyLock<Regex> = LazyLock::new(|| {
         | download\s+the\s+app | join\s+(us|the\s+conversation|our)\b | support\s+(our|independent)\b | faites\s+un\s+don
         | click\s+here\b | cliquez\s+ici | close$ | fermer$ | caption$ | open$ | expand$ | menu$
         | (voir|afficher|lire)\s+plus$ | (see|show|view|load)\s+more$ | (précédent|suivant|previous|next)$
-        | back\s+to\s+top | retour\s+en\s+haut | haut\s+de\s+page
+        | back\s+to\s+top | retour\s+en\s+haut | haut\s+de\s+page | adverts?$ | ads?$ | anzeige$ | pub$
+        | tell\s+us\s+what\s+you\s+think | donnez\s+votre\s+avis | (image|photo|slide|picture|diapositive)\s+\d+\s+(of|sur|de|/)\s+\d+$
     )")
+});
+
+/// A newsletter call inside a short text ("… Sign up for The Daily today to get …").
+static NEWSLETTER: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)(sign\s+up|subscribe|inscrivez-vous|abonnez-vous|recevez)\b.{0,80}\bnewsletters?\b|\bnewsletters?\b.{0,40}\b(sign\s+up|inscri)")
 });
 
 /// Topic-list introductions.
@@ -84,6 +93,7 @@ static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
         | (le\s+)?(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)?\s*\d{1,2}(er)?\s+(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)\s+\d{4}(\s+à\s+\d{1,2}\s*[h:]\s*\d{0,2})?\s*$
         | (monday|tuesday|wednesday|thursday|friday|saturday|sunday)?,?\s*(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}(\s+\d{1,2}:\d{2}\s*(am|pm)?(\s+[a-z]{2,4})?)?\s*$
         | \d{1,2}[/.]\d{1,2}[/.]\d{2,4}(\s+(à\s+)?\d{1,2}\s*[h:]\s*\d{2})?\s*$
+        | \d{1,2}[/.]\d{1,2}[/.]\d{4}\s*[-–|]
         | \d{4}-\d{2}-\d{2}([t\s]\d{2}:\d{2}(:\d{2})?)?\s*$
     )")
 });
@@ -126,6 +136,9 @@ pub fn furniture_kind(text: &str) -> Option<BlockKind> {
     }
     if may_ask_to_subscribe(text) && SUBSCRIPTION.is_match(text) {
         return Some(BlockKind::Subscription);
+    }
+    if chars <= 300 && text.to_lowercase().contains("newsletter") && NEWSLETTER.is_match(text) {
+        return Some(BlockKind::Prompt);
     }
     if chars > MAX_FURNITURE_CHARS {
         return None;

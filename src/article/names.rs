@@ -122,7 +122,7 @@ const LIVE: &[&str] = &["live", "liveblog", "direct", "minute"];
 
 /// Words of article containers.
 const CONTENT: &[&str] = &[
-    "article", "body", "content", "entry", "hentry", "main", "page", "post", "text", "blog",
+    "article", "body", "content", "entry", "hentry", "main", "page", "post", "blog",
     "story", "prose", "chapo", "corps", "texte", "contenu", "richtext",
 ];
 

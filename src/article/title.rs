@@ -100,11 +100,9 @@ pub fn standfirst(
         if !(30..=800).contains(&length) {
             continue;
         }
-        if inside(at) {
-            // At the top of the body: the block is the lead.
-            if let Some(b) = blocks.iter_mut().take(3).find(|b| b.text == text) {
-                b.kind = BlockKind::Lead;
-            }
+        // The same text at the top of the body (a page may show it twice) is the lead.
+        if let Some(b) = blocks.iter_mut().take(3).find(|b| b.text == text) {
+            b.kind = BlockKind::Lead;
         }
         return Some(text);
     }
