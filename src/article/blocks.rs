@@ -117,6 +117,9 @@ struct Pending {
     kind: Option<BlockKind>,
     /// The list (`ul`/`ol`) the text is in.
     list: Option<u32>,
+    /// Links to other sites (sources cited, not the site's own articles).
+    external_links: usize,
+    links: usize,
 }
 
 /// A block with what typing needs to know of it.
@@ -125,11 +128,13 @@ struct Raw {
     text: String,
     link_chars: usize,
     list: Option<u32>,
+    external_links: usize,
+    links: usize,
 }
 
 /// The blocks of `containers` (in document order), skipping `dead` subtrees.
-pub fn blocks_of(dom: &Dom, containers: &[u32], dead: &[bool]) -> Vec<Block> {
-    let mut raw = gather(dom, containers, dead);
+pub fn blocks_of(dom: &Dom, containers: &[u32], dead: &[bool], host: Option<&str>) -> Vec<Block> {
+    let mut raw = gather(dom, containers, dead, host);
     mark_link_lists(&mut raw);
     let mut blocks = Vec::with_capacity(raw.len());
     // A text the page repeats (a gallery's captions, a pull quote) is kept once.
@@ -145,7 +150,7 @@ pub fn blocks_of(dom: &Dom, containers: &[u32], dead: &[bool]) -> Vec<Block> {
 }
 
 /// The runs of text of `containers` with the kind their elements give them.
-fn gather(dom: &Dom, containers: &[u32], dead: &[bool]) -> Vec<Raw> {
+fn gather(dom: &Dom, containers: &[u32], dead: &[bool], host: Option<&str>) -> Vec<Raw> {
     let hints = hints(dom, dead);
     let mut blocks = Vec::new();
     for &container in containers {
@@ -179,6 +184,12 @@ fn gather(dom: &Dom, containers: &[u32], dead: &[bool]) -> Vec<Raw> {
                     }
                     if matches!(e.tag(), "ul" | "ol") {
                         lists.push((i, dom.nodes[i as usize].end));
+                    }
+                    if e.tag() == "a" {
+                        pending.links += 1;
+                        if e.attr("href").is_some_and(|h| is_external(h, host)) {
+                            pending.external_links += 1;
+                        }
                     }
                     open.push((e.tag(), dom.nodes[i as usize].end));
                 }
@@ -214,6 +225,8 @@ fn flush(pending: &mut Pending, blocks: &mut Vec<Raw>) {
         link_chars,
         kind,
         list,
+        external_links,
+        links,
     } = std::mem::take(pending);
     let text = text.trim();
     if text.is_empty() || !text.chars().any(char::is_alphanumeric) {
@@ -224,7 +237,29 @@ fn flush(pending: &mut Pending, blocks: &mut Vec<Raw>) {
         text: text.to_string(),
         link_chars,
         list,
+        external_links,
+        links,
     });
+}
+
+/// Whether a link goes to another site than `host` (unknown host: nothing is external).
+fn is_external(href: &str, host: Option<&str>) -> bool {
+    let Some(host) = host else {
+        return false;
+    };
+    let Some(rest) = href
+        .strip_prefix("https://")
+        .or_else(|| href.strip_prefix("http://"))
+        .or_else(|| href.strip_prefix("//"))
+    else {
+        return false;
+    };
+    let target = rest.split(['/', '?', '#', ':']).next().unwrap_or("");
+    let root = |h: &str| {
+        let parts: Vec<&str> = h.rsplitn(3, '.').collect();
+        parts.iter().take(2).rev().copied().collect::<Vec<_>>().join(".")
+    };
+    root(&target.to_ascii_lowercase()) != root(&host.to_ascii_lowercase())
 }
 
 /// Lists of links — three items or more, nearly all with a link, a third of their text linked,
@@ -246,7 +281,13 @@ fn mark_link_lists(raw: &mut [Raw]) {
         let chars: usize = items.iter().map(|r| r.text.chars().count()).sum();
         let link_chars: usize = items.iter().map(|r| r.link_chars).sum();
         let headline_length = chars <= 150 * items.len();
+        // Links mostly to other sites: the sources the article cites, not the site's own.
+        let links: usize = items.iter().map(|r| r.links).sum();
+        let external: usize = items.iter().map(|r| r.external_links).sum();
+        let dated = items.iter().filter(|r| kinds::starts_with_date(&r.text)).count();
+        let citations = external * 2 > links || dated * 2 > items.len();
         if items.len() >= 3
+            && !citations
             && headline_length
             && linked * 10 >= items.len() * 8
             && link_chars * 3 >= chars
@@ -290,7 +331,13 @@ fn typed(raw: Raw, blocks: &mut Vec<Block>) {
     let mut kind = kind;
     if let Some(furniture) = kinds::furniture_kind(&text) {
         kind = furniture;
-    } else if kind != BlockKind::Links && link_chars * 2 > chars && chars < 200 {
+    } else if kind != BlockKind::Links
+        && !(kind == BlockKind::List && kinds::starts_with_date(&text))
+        && link_chars * 2 > chars
+        && chars < 200
+        && text.contains(char::is_whitespace)
+    {
+        // One linked token (an address, a URL) is data the text gives, not a link list.
         kind = BlockKind::Links;
     }
     if kind == BlockKind::Caption {
@@ -312,7 +359,7 @@ mod tests {
         let dom = Dom::parse(page);
         let dead = dead_nodes(&dom);
         let body = dom.find_all("body").next().unwrap();
-        blocks_of(&dom, &[body], &dead)
+        blocks_of(&dom, &[body], &dead, None)
             .into_iter()
             .map(|b| (b.kind, b.text))
             .collect()

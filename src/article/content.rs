@@ -301,6 +301,14 @@ fn with_siblings(dom: &Dom, dead: &[bool], stats: &Stats, scores: &[f64], top: u
     let end = dom.nodes[parent as usize].end;
     while child < end {
         let next = dom.nodes[child as usize].end;
+        // Prose written straight into the parent, beside the container (an introduction).
+        if !dead[child as usize]
+            && dom.text(child).is_some_and(|t| {
+                dom.nodes[child as usize].chars >= 80 && super::kinds::ends_like_a_sentence(t)
+            })
+        {
+            chosen.push(child);
+        }
         if !dead[child as usize] && dom.element(child).is_some() {
             let same_class =
                 !top_class.is_empty() && dom.element(child).is_some_and(|e| e.class() == top_class);
@@ -311,7 +319,7 @@ fn with_siblings(dom: &Dom, dead: &[bool], stats: &Stats, scores: &[f64], top: u
             };
             let keep = child == top
                 || scores[child as usize] + bonus >= threshold
-                || (dom.tag(child) == "p" && clean_paragraph(dom, dead, stats, child));
+                || (is_paragraph(dom, stats, child) && clean_paragraph(dom, dead, stats, child));
             if keep {
                 chosen.push(child);
             }
@@ -352,7 +360,7 @@ pub fn explain(dom: &Dom, dead: &[bool]) -> String {
         )
     };
     let mut out = String::new();
-    for &c in ranked.iter().take(8) {
+    for &c in ranked.iter().take(12) {
         out.push_str(&format!("{:8.1} {}\n", scores[c as usize], name(c)));
     }
     out.push_str(&format!(

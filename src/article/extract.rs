@@ -56,7 +56,9 @@ impl Article {
         let meta = metadata::read(&dom);
         let dead = prune::dead_nodes(&dom);
         let containers = content::containers(&dom, &dead);
-        let mut blocks = blocks::blocks_of(&dom, &containers, &dead);
+        let page_url = meta.url.as_deref().or(url);
+        let host = page_url.and_then(host_of);
+        let mut blocks = blocks::blocks_of(&dom, &containers, &dead, host);
         let title = title::headline(&dom, &meta);
         let lead = title::standfirst(&dom, &meta, &containers, &mut blocks);
         if let Some(title) = &title {
@@ -157,6 +159,12 @@ impl Article {
             "blocks": self.blocks,
         })
     }
+}
+
+/// The host of an absolute URL.
+fn host_of(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    rest.split(['/', '?', '#', ':']).next().filter(|h| !h.is_empty())
 }
 
 /// Refuse decoded input that is binary data rather than text: NUL bytes or many control

@@ -34,6 +34,7 @@ static TEASER: LazyLock<Regex> = LazyLock::new(|| {
         | also\s+read\b | don'?t\s+miss\b | must\s+read\b | trending\b | most\s+(popular|read|viewed|shared)\b
         | partner\s+(news|content)\b | les\s+plus\s+(lus|populaires|partagés|commentés)\b | (à|a)\s+la\s+une\s*$
         | (en\s+)?(ce\s+moment|continu)\s*$
+        | (\w+\s+et\s+)?(vidéos?|articles?|audios?|podcasts?|contenus?)\s+(sur\s+le\s+(même\s+)?sujet|liés|associés|similaires)
     )")
 });
 
@@ -67,7 +68,7 @@ static PROMPT: LazyLock<Regex> = LazyLock::new(|| {
         | click\s+here\b | cliquez\s+ici | close$ | fermer$ | caption$ | open$ | expand$ | menu$
         | (voir|afficher|lire)\s+plus$ | (see|show|view|load)\s+more$ | (précédent|suivant|previous|next)$
         | back\s+to\s+top | retour\s+en\s+haut | haut\s+de\s+page | adverts?$ | ads?$ | anzeige$ | pub$
-        | tell\s+us\s+what\s+you\s+think | donnez\s+votre\s+avis | (image|photo|slide|picture|diapositive)\s+\d+\s+(of|sur|de|/)\s+\d+$
+        | permalien\b | permalink\b | lien\s+permanent | short\s+url\b | tell\s+us\s+what\s+you\s+think | donnez\s+votre\s+avis | (image|photo|slide|picture|diapositive)\s+\d+\s+(of|sur|de|/)\s+\d+$
     )")
 });
 
@@ -109,7 +110,7 @@ static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
 /// end of a caption.
 static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?x)(
-        ^\s*\(?(?i:©|\(c\)|crédits?\s*(photo)?\s*:|photos?\s*:|image\s*:|credits?\s*:|photograph\s*:|illustration\s*:)\s*\S.*$
+        ^\s*\(?(?i:©|\(c\)|crédits?\s*(photos?)?\s*:|photos?\s+credits?\s*:|photos?\s*:|image\s*:|credits?\s*:|photograph\s*:|illustration\s*:)\s*\S.*$
         | ^\s*\(?(?i:photo|image|picture)s?\s+(?i:by|de|:)\s+\S.*$
         | ^\s*\p{Lu}[\p{Lu}\s.'’-]{1,40}\s*/\s*\p{Lu}[\p{Lu}\p{N}\s.'’-]{0,30}(\s*/\s*\p{Lu}[\p{Lu}\s.-]{0,30})?\s*$
         | ^\s*(AFP|AP|REUTERS|Reuters|Getty\s+Images|EPA|ANP|Belga|Keystone|Shutterstock|iStock|Sipa|Maxppp|MaxPPP|Hans\s+Lucas|Abaca|Xinhua|dpa|DR)(\s*(/|-|via)\s*\S.*)?\s*\.?\s*$
@@ -187,6 +188,15 @@ fn may_ask_to_subscribe(text: &str) -> bool {
 /// A prompt that is the whole line ("Partager", "Newsletter", "Commentaires").
 fn is_bare_prompt(probe: &str) -> bool {
     probe.split_whitespace().count() <= 4 && PROMPT.is_match(probe)
+}
+
+/// Whether a line starts with a date ("2 décembre 2019 : …", "Nov. 19, 2019 — …", "05/10/2018 -"):
+/// an entry of a timeline or a press review.
+pub fn starts_with_date(text: &str) -> bool {
+    static DATE_FIRST: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"(?i)^\s*(\d{1,2}(er)?\s+(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{4}|(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{4}-\d{2}-\d{2})\b")
+    });
+    DATE_FIRST.is_match(text)
 }
 
 /// A short line with a year and a time of day, in any language ("segunda-feira, 22 de

@@ -97,7 +97,7 @@ pub fn standfirst(
         }
         let text = dom.text_of(at, &|_| false);
         let length = text.chars().count();
-        if !(30..=800).contains(&length) {
+        if !(30..=800).contains(&length) || link_share(dom, at) > 0.3 {
             continue;
         }
         // The same text at the top of the body (a page may show it twice) is the lead.
@@ -115,6 +115,21 @@ pub fn standfirst(
             text.chars().count() <= 800 && text == description
         });
     shown_outside.then(|| description.to_string())
+}
+
+/// The share of an element's text that is inside links (a menu is not a standfirst).
+fn link_share(dom: &Dom, at: u32) -> f64 {
+    let (mut all, mut linked) = (0usize, 0usize);
+    for i in dom.subtree(at) {
+        if dom.text(i).is_some() {
+            let chars = dom.nodes[i as usize].chars as usize;
+            all += chars;
+            if dom.ancestors(i).take_while(|&a| a != at).any(|a| dom.tag(a) == "a") {
+                linked += chars;
+            }
+        }
+    }
+    linked as f64 / all.max(1) as f64
 }
 
 /// `at`'s subtree, when it is small enough to be one block (reading the text of every large
