@@ -28,6 +28,7 @@ mod title;
 pub use block::{Block, BlockKind};
 pub use error::ArticleError;
 pub use extract::{explain, Article};
+pub use plain::paragraph_kinds;
 pub use sources::{Document, Origin};
 
 #[cfg(test)]

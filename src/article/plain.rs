@@ -6,44 +6,81 @@
 
 use super::block::{Block, BlockKind};
 use super::kinds;
+use crate::segment::Segmenter;
 
 /// Lines longer than this are never headings or headlines.
 const MAX_HEADING_CHARS: usize = 160;
 
 /// The blocks of a plain-text article.
 pub fn blocks_of_text(text: &str) -> Vec<Block> {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(|l| l.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}'))
-        .filter(|l| !l.is_empty())
-        .collect();
-    let mut blocks: Vec<Block> = Vec::with_capacity(lines.len());
-    for (n, line) in lines.iter().enumerate() {
-        if let Some(kind) = kinds::furniture_kind(line) {
-            blocks.push(Block::new(kind, *line));
-            continue;
+    let lines = lines_of(text);
+    let mut blocks = Vec::with_capacity(lines.len());
+    for (line, kind) in lines.iter().zip(line_kinds_of(&lines)) {
+        if kind == BlockKind::Caption {
+            if let Some((caption, credit)) = kinds::split_trailing_credit(line) {
+                blocks.push(Block::new(BlockKind::Caption, caption));
+                blocks.push(Block::new(BlockKind::Credit, credit));
+                continue;
+            }
         }
-        if let Some((caption, credit)) = kinds::split_trailing_credit(line) {
-            blocks.push(Block::new(BlockKind::Caption, caption));
-            blocks.push(Block::new(BlockKind::Credit, credit));
-            continue;
-        }
-        let kind = if n == 0 && reads_like_a_heading(line) {
-            BlockKind::Title
-        } else if reads_like_a_heading(line)
-            && lines.get(n + 1).is_some_and(|next| {
-                kinds::ends_like_a_sentence(next) || next.chars().count() > 2 * line.chars().count()
-            })
-        {
-            BlockKind::Heading
-        } else {
-            BlockKind::Paragraph
-        };
         blocks.push(Block::new(kind, *line));
     }
     mark_lead(&mut blocks);
     mark_truncation(&mut blocks);
     blocks
+}
+
+/// The kind of each paragraph (non-blank line, as the segmenter cuts them) of a plain-text
+/// article, in order: what `translate --input article` keeps verbatim and what it translates.
+pub fn paragraph_kinds(text: &str) -> Vec<BlockKind> {
+    let lines = lines_of(text);
+    let mut kinds = line_kinds_of(&lines);
+    let mut blocks: Vec<Block> = lines
+        .iter()
+        .zip(&kinds)
+        .map(|(l, &k)| Block::new(k, *l))
+        .collect();
+    mark_lead(&mut blocks);
+    for (kind, block) in kinds.iter_mut().zip(&blocks) {
+        *kind = block.kind;
+    }
+    kinds
+}
+
+/// The paragraphs of a text as the segmenter cuts them: non-blank lines, trimmed.
+fn lines_of(text: &str) -> Vec<&str> {
+    Segmenter::default()
+        .paragraphs(text)
+        .into_iter()
+        .map(|r| text[r].trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}'))
+        .collect()
+}
+
+/// Each line's kind: furniture by its text, a caption when it ends with a credit, the first
+/// line a title when it reads like one, short unpunctuated lines before a paragraph headings.
+fn line_kinds_of(lines: &[&str]) -> Vec<BlockKind> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(n, line)| {
+            if let Some(kind) = kinds::furniture_kind(line) {
+                kind
+            } else if kinds::split_trailing_credit(line).is_some() {
+                BlockKind::Caption
+            } else if n == 0 && reads_like_a_heading(line) {
+                BlockKind::Title
+            } else if reads_like_a_heading(line)
+                && lines.get(n + 1).is_some_and(|next| {
+                    kinds::ends_like_a_sentence(next)
+                        || next.chars().count() > 2 * line.chars().count()
+                })
+            {
+                BlockKind::Heading
+            } else {
+                BlockKind::Paragraph
+            }
+        })
+        .collect()
 }
 
 /// Short, no final punctuation, and starting with a capital or a digit.

@@ -7,7 +7,6 @@ use anyhow::{bail, Context};
 use candle_core::Device;
 use clap::{Args, ValueEnum};
 use entente::generate::GenerationConfig;
-use entente::segment::Segmenter;
 use entente::translate::{Translation, Translator};
 use entente::{hub, input, marian};
 
@@ -16,8 +15,10 @@ pub enum InputMode {
     /// Each line is one segment, translated on its own; output is line-aligned, empty lines stay
     /// empty.
     Lines,
-    /// An article: split into sentences with `entente segment`, translated, and written back with
-    /// the same paragraphs and line breaks (a paragraph per line, blank lines kept).
+    /// An article as scraped from a page (a paragraph per line): split into sentences with
+    /// `entente segment`, its prose translated and written back with the same paragraphs and line
+    /// breaks; the page's furniture (date and age lines, hashtags, photo credits, "Lire aussi"
+    /// teasers, subscription and share prompts) is kept verbatim in its place, untranslated.
     Article,
 }
 
@@ -307,9 +308,8 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
         }
         InputMode::Article => {
             let text = lines.collect::<Result<Vec<String>, _>>()?.join("\n");
-            let segmenter = Segmenter::default();
-            let sentences = segmenter.segment(&text);
-            let sources: Vec<&str> = sentences.iter().map(|s| s.text(&text)).collect();
+            let plan = entente::translate::ArticlePlan::new(&text);
+            let sources = plan.sources();
             let translations = translate_all(&translator, &sources, &config, batch_size, &report)?;
             let out = match args.format {
                 OutputFormat::Jsonl => {
@@ -322,8 +322,8 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
                 OutputFormat::Text => {
                     let english: Vec<&str> = translations.iter().map(|t| t.text.as_str()).collect();
                     // The input's lines were read without their final newline; one ends the output.
-                    let mut out = entente::translate::join_article(&text, &sentences, &english);
-                    if !sentences.is_empty() && !out.ends_with('\n') {
+                    let mut out = plan.assemble(&english);
+                    if !text.trim().is_empty() && !out.ends_with('\n') {
                         out.push('\n');
                     }
                     out

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 
 use crate::generate::GenerationConfig;
 use crate::segment::Sentence;
-use crate::translate::{join_article, Translation};
+use crate::translate::{ArticlePlan, Translation};
 
 use super::error::ApiError;
 use super::html;
@@ -68,27 +68,21 @@ pub(super) async fn translate_units(
     config: Arc<GenerationConfig>,
     mode: Mode,
 ) -> Result<Vec<(String, Vec<SegmentOut>)>, ApiError> {
-    // Segment each unit once; the spans serve both the queue and the reassembly.
+    // Plan each unit once: the spans to translate serve both the queue and the reassembly.
+    let plans: Vec<Option<ArticlePlan>> = units
+        .iter()
+        .map(|u| (mode == Mode::Article).then(|| ArticlePlan::new(u)))
+        .collect();
     let cut: Vec<Vec<Sentence>> = units
         .iter()
-        .map(|u| match mode {
-            Mode::Article => state.segmenter.segment(u),
-            Mode::Lines => {
-                let mut at = 0;
-                u.split('\n')
-                    .enumerate()
-                    .map(|(i, line)| {
-                        let span = Sentence {
-                            para: i,
-                            sent: 0,
-                            start: at,
-                            end: at + line.len(),
-                        };
-                        at += line.len() + 1;
-                        span
-                    })
-                    .collect()
-            }
+        .zip(&plans)
+        .map(|(u, plan)| match plan {
+            Some(plan) => plan
+                .sentences()
+                .filter(|(_, _, translated)| *translated)
+                .map(|(s, _, _)| *s)
+                .collect(),
+            None => line_spans(u),
         })
         .collect();
     let sources: Vec<String> = units
@@ -100,7 +94,7 @@ pub(super) async fn translate_units(
         .await?
         .into_iter();
     let mut out = Vec::with_capacity(units.len());
-    for (unit, spans) in units.iter().zip(cut) {
+    for ((unit, spans), plan) in units.iter().zip(cut).zip(&plans) {
         let segments: Vec<SegmentOut> = spans
             .iter()
             .map(|s| SegmentOut {
@@ -114,13 +108,31 @@ pub(super) async fn translate_units(
             .iter()
             .map(|s| s.translation.text.as_str())
             .collect();
-        let text = match mode {
-            Mode::Article => join_article(unit, &spans, &english),
-            Mode::Lines => english.join("\n"),
+        let text = match plan {
+            Some(plan) => plan.assemble(&english),
+            None => english.join("\n"),
         };
         out.push((text, segments));
     }
     Ok(out)
+}
+
+/// Each line of `unit` as one segment (`mode: "lines"`).
+fn line_spans(unit: &str) -> Vec<Sentence> {
+    let mut at = 0;
+    unit.split('\n')
+        .enumerate()
+        .map(|(i, line)| {
+            let span = Sentence {
+                para: i,
+                sent: 0,
+                start: at,
+                end: at + line.len(),
+            };
+            at += line.len() + 1;
+            span
+        })
+        .collect()
 }
 
 /// Translate texts, or the text nodes of HTML fragments; one English text per input.

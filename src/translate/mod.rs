@@ -1,6 +1,7 @@
 //! Translation end to end: MarianTokenizer encoding, the Marian model on Candle, search, and
 //! decoding, with batching and the splitting of sources longer than the model accepts.
 
+mod article;
 mod batching;
 mod error;
 mod memory;
@@ -9,6 +10,7 @@ mod split;
 mod tests;
 mod translator;
 
+pub use article::ArticlePlan;
 pub use batching::{translate_batches, translate_parallel, translate_sorted};
 pub use error::{TranslateError, Translation};
 pub use memory::{human_bytes, MEMORY_BUDGET_VAR};
