@@ -26,6 +26,9 @@ pub struct Pair<'a> {
     /// The document the pair comes from and its URL, written as TMX properties when known.
     pub doc: Option<&'a str>,
     pub url: Option<&'a str>,
+    /// More of the document's metadata (title, date, site, the pair's block kind), written as
+    /// `x-NAME` properties.
+    pub props: &'a [(&'a str, &'a str)],
 }
 
 /// A TSV field with backslash, tab and line breaks escaped.
@@ -160,7 +163,7 @@ impl Default for TmxHeader<'_> {
 }
 
 /// A TMX 1.4b document of the two-sided pairs: one `<tu tuid>` each, with the document id, URL
-/// and score as `<prop type="x-doc|x-url|x-score">`. Returns the number of characters dropped by
+/// and score as `<prop type="x-doc|x-url|x-score">` (and `x-title`, `x-date`… when given). Returns the number of characters dropped by
 /// [`xml_clean`].
 pub fn write_tmx(out: &mut impl Write, header: &TmxHeader, pairs: &[Pair]) -> io::Result<usize> {
     let mut tmx = TmxWriter::new(out, header)?;
@@ -223,12 +226,18 @@ impl<'h, W: Write> TmxWriter<'h, W> {
             .create_element("tu")
             .with_attribute(("tuid", tuid.as_str()))
             .write_inner_content(|w| {
+                let extra: Vec<(String, Option<&str>)> = p
+                    .props
+                    .iter()
+                    .map(|(k, v)| (format!("x-{k}"), Some(*v)))
+                    .collect();
                 let props = [
-                    ("x-doc", p.doc),
-                    ("x-url", p.url),
-                    ("x-score", Some(&score)),
+                    ("x-doc".to_string(), p.doc),
+                    ("x-url".to_string(), p.url),
+                    ("x-score".to_string(), Some(score.as_str())),
                 ];
-                for (kind, value) in props {
+                for (kind, value) in props.into_iter().chain(extra) {
+                    let kind = kind.as_str();
                     if let Some(value) = value {
                         let (value, _) = xml_clean(value);
                         w.create_element("prop")
@@ -376,6 +385,7 @@ mod tests {
             score: 0.5,
             doc: Some("d/1"),
             url: None,
+            props: &[],
         }
     }
 
@@ -408,6 +418,7 @@ mod tests {
                     score: 0.0,
                     doc: None,
                     url: None,
+                    props: &[],
                 },
             ],
         )

@@ -257,7 +257,13 @@ fn is_external(href: &str, host: Option<&str>) -> bool {
     let target = rest.split(['/', '?', '#', ':']).next().unwrap_or("");
     let root = |h: &str| {
         let parts: Vec<&str> = h.rsplitn(3, '.').collect();
-        parts.iter().take(2).rev().copied().collect::<Vec<_>>().join(".")
+        parts
+            .iter()
+            .take(2)
+            .rev()
+            .copied()
+            .collect::<Vec<_>>()
+            .join(".")
     };
     root(&target.to_ascii_lowercase()) != root(&host.to_ascii_lowercase())
 }
@@ -284,7 +290,10 @@ fn mark_link_lists(raw: &mut [Raw]) {
         // Links mostly to other sites: the sources the article cites, not the site's own.
         let links: usize = items.iter().map(|r| r.links).sum();
         let external: usize = items.iter().map(|r| r.external_links).sum();
-        let dated = items.iter().filter(|r| kinds::starts_with_date(&r.text)).count();
+        let dated = items
+            .iter()
+            .filter(|r| kinds::starts_with_date(&r.text))
+            .count();
         let citations = external * 2 > links || dated * 2 > items.len();
         if items.len() >= 3
             && !citations

@@ -102,7 +102,10 @@ impl Article {
             source: source.to_string(),
             title: find(BlockKind::Title),
             lead: find(BlockKind::Lead),
-            date: find(BlockKind::Dateline),
+            date: find(BlockKind::Dateline).map(|d| {
+                d.trim_start_matches(|c: char| "•·|-–—* ".contains(c))
+                    .to_string()
+            }),
             blocks,
             ..Article::default()
         })
@@ -123,6 +126,20 @@ impl Article {
                 .map(|b| b.text.as_str()),
         );
         lines.join("\n")
+    }
+
+    /// Every block on its own line (the layout `translate --input article` reads), with the
+    /// kind of each line.
+    pub fn lines(&self) -> (String, Vec<BlockKind>) {
+        let text: Vec<String> = self
+            .blocks
+            .iter()
+            .map(|b| crate::segment::single_line(&b.text).into_owned())
+            .collect();
+        (
+            text.join("\n"),
+            self.blocks.iter().map(|b| b.kind).collect(),
+        )
     }
 
     /// The body without the standfirst: what article-extraction benchmarks call the
@@ -164,7 +181,9 @@ impl Article {
 /// The host of an absolute URL.
 fn host_of(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
-    rest.split(['/', '?', '#', ':']).next().filter(|h| !h.is_empty())
+    rest.split(['/', '?', '#', ':'])
+        .next()
+        .filter(|h| !h.is_empty())
 }
 
 /// Refuse decoded input that is binary data rather than text: NUL bytes or many control

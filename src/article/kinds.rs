@@ -74,7 +74,9 @@ static PROMPT: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A newsletter call inside a short text ("… Sign up for The Daily today to get …").
 static NEWSLETTER: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)(sign\s+up|subscribe|inscrivez-vous|abonnez-vous|recevez)\b.{0,80}\bnewsletters?\b|\bnewsletters?\b.{0,40}\b(sign\s+up|inscri)")
+    re(
+        r"(?i)(sign\s+up|subscribe|inscrivez-vous|abonnez-vous|recevez)\b.{0,80}\bnewsletters?\b|\bnewsletters?\b.{0,40}\b(sign\s+up|inscri)",
+    )
 });
 
 /// Topic-list introductions.
@@ -194,7 +196,9 @@ fn is_bare_prompt(probe: &str) -> bool {
 /// an entry of a timeline or a press review.
 pub fn starts_with_date(text: &str) -> bool {
     static DATE_FIRST: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"(?i)^\s*(\d{1,2}(er)?\s+(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{4}|(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{4}-\d{2}-\d{2})\b")
+        re(
+            r"(?i)^\s*(\d{1,2}(er)?\s+(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{4}|(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{4}-\d{2}-\d{2})\b",
+        )
     });
     DATE_FIRST.is_match(text)
 }

@@ -122,8 +122,8 @@ const LIVE: &[&str] = &["live", "liveblog", "direct", "minute"];
 
 /// Words of article containers.
 const CONTENT: &[&str] = &[
-    "article", "body", "content", "entry", "hentry", "main", "page", "post", "blog",
-    "story", "prose", "chapo", "corps", "texte", "contenu", "richtext",
+    "article", "body", "content", "entry", "hentry", "main", "page", "post", "blog", "story",
+    "prose", "chapo", "corps", "texte", "contenu", "richtext",
 ];
 
 /// Words of containers that are not the article (for scoring).

@@ -124,7 +124,11 @@ fn link_share(dom: &Dom, at: u32) -> f64 {
         if dom.text(i).is_some() {
             let chars = dom.nodes[i as usize].chars as usize;
             all += chars;
-            if dom.ancestors(i).take_while(|&a| a != at).any(|a| dom.tag(a) == "a") {
+            if dom
+                .ancestors(i)
+                .take_while(|&a| a != at)
+                .any(|a| dom.tag(a) == "a")
+            {
                 linked += chars;
             }
         }

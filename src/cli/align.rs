@@ -154,6 +154,7 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
             score: l.score,
             doc: None,
             url: None,
+            props: &[],
         })
         .collect();
     write_links(&args, sink, &kept, &pairs)

@@ -14,8 +14,13 @@ const EXIT_SOME_FAILED: u8 = 3;
 /// Translate French articles and build a parallel corpus, resumably: one command for a folder of
 /// articles (or a JSONL manifest) that can run overnight.
 ///
-/// Each document is a French article (FILE.txt or FILE.fr.txt; a manifest record {"id", "text",
-/// ...metadata}). Alone it is translated ("translate" mode: OUTDIR/docs/ID.en.txt and its
+/// Each document is a French article: text scraped from a page (FILE.txt or FILE.fr.txt, a
+/// paragraph per line), a saved page (FILE.html, gzipped too), each HTML response of a WARC
+/// crawl (FILE.warc, FILE.warc.gz), each URL of a list (FILE.urls, fetched when the run starts),
+/// or a manifest record {"id", "text" or "html", ...metadata}. Its blocks are typed: only the
+/// prose (title, standfirst, headings, paragraphs, quotes, lists, captions) is translated and
+/// enters the corpus; credits, date lines, hashtags, teasers and prompts stay verbatim in the
+/// English article, and report.json counts them. Alone it is translated ("translate" mode: OUTDIR/docs/ID.en.txt and its
 /// sentence pairs); with an English version beside it (FILE.en.txt; "en" in a manifest record) the
 /// two are aligned through the machine translation ("parallel" mode: French ↔ human English
 /// pairs, and BLEU/chrF of the MT against the human sentences in report.json).
@@ -37,14 +42,14 @@ const EXIT_SOME_FAILED: u8 = 3;
 pub struct PipelineArgs {
     /// Files, folders (searched recursively for --glob) or `-` for standard input.
     pub inputs: Vec<String>,
-    /// A JSONL manifest: one {"id", "text", "en"?, …metadata} record per article.
+    /// A JSONL manifest: one {"id", "text" or "html", "en"?, …metadata} record per article.
     #[arg(long)]
     pub manifest: Option<PathBuf>,
     /// Output folder (created if missing).
     #[arg(short, long)]
     pub output: PathBuf,
-    /// File names taken from folders.
-    #[arg(long, default_value = "*.txt")]
+    /// File names taken from folders (patterns separated by commas).
+    #[arg(long, default_value = pipeline::DEFAULT_GLOB)]
     pub glob: String,
     /// Align parallel documents without translating them (documents without an English version
     /// are still translated, so the model is loaded only when there are any).

@@ -61,6 +61,11 @@ pub struct ServeArgs {
     /// Requests per minute per client (per key with --api-keys, else per address); 429 beyond.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub req_limit: Option<u32>,
+    /// Fetch the pages whose URLs clients send to /v1/extract and to /v1/translate's page mode
+    /// (off by default: a server that fetches for its clients can be made to reach hosts they
+    /// cannot, such as those of its own network).
+    #[arg(long)]
+    pub fetch_urls: bool,
 }
 
 fn parse_bytes(text: &str) -> Result<usize, String> {
@@ -125,6 +130,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             workers: super::translate::workers(),
         },
         model_name: args.model.model.clone(),
+        fetch_urls: args.fetch_urls,
     };
     let state = AppState::new(translator, config, settings, keys);
     eprintln!("entente serve: listening on http://{local} (Ctrl-C to stop)");

@@ -4,12 +4,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::document::{segment, Prepared};
+use super::articles::{prose_sentences, read_article};
+use super::document::Prepared;
 use super::engine::{Engine, Translated};
 use super::keys::digest128;
 use super::options::Options;
 use super::outcome::{PipelineError, Summary};
-use super::sources::{read_origin, DocSpec};
+use super::sources::DocSpec;
 
 /// The key of a sentence in the shared set (a 128-bit digest, not the text).
 pub fn sentence_key(sentence: &str) -> u128 {
@@ -22,10 +23,10 @@ pub fn sentence_key(sentence: &str) -> u128 {
 pub fn shared_sentences(docs: &[DocSpec], lossy: bool) -> HashSet<u128> {
     let mut seen: HashMap<u128, bool> = HashMap::new();
     for doc in docs {
-        let Ok(text) = read_origin(&doc.french, lossy) else {
+        let Ok(article) = read_article(&doc.french, lossy) else {
             continue;
         };
-        let mut keys: Vec<u128> = segment(&text)
+        let mut keys: Vec<u128> = prose_sentences(&article)
             .iter()
             .map(|(_, _, s)| sentence_key(s))
             .collect();

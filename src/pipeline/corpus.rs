@@ -205,6 +205,10 @@ fn write_corpus(
         writeln!(fr_out, "{}", formats::moses_line(text("fr"))).map_err(io(out, "corpus.fr"))?;
         writeln!(en_out, "{}", formats::moses_line(text("en"))).map_err(io(out, "corpus.en"))?;
         let one = [0usize];
+        let props: Vec<(&str, &str)> = ["title", "date", "site", "lang", "kind"]
+            .into_iter()
+            .filter_map(|k| r[k].as_str().map(|v| (k, v)))
+            .collect();
         tmx.pair(&Pair {
             src_ids: &one,
             tgt_ids: &one,
@@ -213,6 +217,7 @@ fn write_corpus(
             score: r["score"].as_f64().unwrap_or(0.0),
             doc: r["doc"].as_str(),
             url: r["url"].as_str(),
+            props: &props,
         })
         .map_err(io(out, "corpus.tmx"))
     })?;

@@ -5,39 +5,33 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::articles::{article_meta, prose_sentences, read_article};
 use super::engine::Translated;
 use super::keys::{doc_path, hex};
 use super::options::Options;
 use super::outcome::PipelineError;
 use super::quality::quality_flags;
-use super::sources::{read_origin, DocSpec};
+use super::sources::DocSpec;
 use crate::align::{self, AlignConfig, Features};
+use crate::article::Article;
 use crate::formats;
 use crate::metrics::{self, Bleu, Chrf, Metric};
 use crate::output;
-use crate::segment::Segmenter;
 
 /// A document read and segmented, waiting for its translations.
 pub(super) struct Prepared {
     pub(super) spec: DocSpec,
     pub(super) key: String,
-    /// (paragraph, sentence, text) of each French sentence.
+    /// The French article: every block, prose and furniture.
+    pub(super) article: Article,
+    /// (block, sentence, text) of each sentence of the French prose.
     pub(super) sentences: Vec<(usize, usize, String)>,
     pub(super) english: Option<Vec<(usize, usize, String)>>,
-}
-
-pub(super) fn segment(text: &str) -> Vec<(usize, usize, String)> {
-    Segmenter::default()
-        .segment(text)
-        .iter()
-        .map(|s| {
-            let one_line = crate::segment::single_line(s.text(text)).into_owned();
-            (s.para, s.sent, one_line)
-        })
-        .collect()
+    /// The document's metadata with the article's (url, title, date, …) where it had none.
+    pub(super) meta: Map<String, Value>,
 }
 
 /// Read and segment a document; None when its outputs are already there for the same key.
@@ -58,16 +52,23 @@ pub(super) fn prepare(
             spec.id
         ));
     }
-    let french = read_origin(&spec.french, options.lossy)?;
+    let article = read_article(&spec.french, options.lossy)?;
     let english = spec
         .english
         .as_ref()
-        .map(|o| read_origin(o, options.lossy).map_err(|e| format!("English version: {e}")))
+        .map(|o| read_article(o, options.lossy).map_err(|e| format!("English version: {e}")))
         .transpose()?;
+    // The key follows what is translated and kept: the typed blocks, not the bytes they came
+    // from.
+    let fingerprint = |a: &Article| serde_json::to_string(&a.blocks).unwrap_or_default();
     let mut hasher = Sha256::new();
     for part in [
-        french.as_str(),
-        english.as_deref().unwrap_or(""),
+        fingerprint(&article).as_str(),
+        english
+            .as_ref()
+            .map(fingerprint)
+            .unwrap_or_default()
+            .as_str(),
         identity,
         &format!("no_mt={} mix={}", options.no_mt, options.mix_documents),
         &serde_json::to_string(&spec.meta).unwrap_or_default(),
@@ -87,19 +88,25 @@ pub(super) fn prepare(
             }
         }
     }
-    let sentences = segment(&french);
-    let english = english.as_deref().map(segment);
+    let sentences = prose_sentences(&article);
+    let english = english.as_ref().map(prose_sentences);
+    let mut meta = spec.meta.clone();
+    article_meta(&article, &mut meta);
     Ok(Some(Prepared {
         spec: spec.clone(),
         key,
+        article,
         sentences,
         english,
+        meta,
     }))
 }
 
 /// One pair of a document, as written to `pairs.jsonl`.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn pair_record(
     spec: &DocSpec,
+    meta: &Map<String, Value>,
     para: usize,
     sent: usize,
     fr: &str,
@@ -115,7 +122,7 @@ pub(super) fn pair_record(
         "mode": mode, "flags": quality_flags(fr, en),
     });
     let map = record.as_object_mut().expect("an object");
-    for (k, v) in &spec.meta {
+    for (k, v) in meta {
         map.entry(k.clone()).or_insert_with(|| v.clone());
     }
     record
@@ -138,6 +145,8 @@ pub(super) fn finish(
     let mut report = json!({
         "id": p.spec.id, "source": p.spec.source, "key": p.key, "status": "ok",
         "sentences": p.sentences.len(),
+        "article": article_report(&p.article),
+        "removed": p.article.furniture_counts(),
     });
     let (records, en_article) = match &p.english {
         None => {
@@ -168,38 +177,73 @@ pub(super) fn finish(
     Ok(records.len())
 }
 
-/// Translate mode: a pair per French sentence, and the English article (paragraphs as in the
-/// French).
+/// Translate mode: a pair per sentence of the French prose, and the English article: every
+/// block in order, the prose translated (a block's sentences joined by spaces), the furniture
+/// (credits, date lines, tags, teasers, prompts) verbatim in its place.
 fn translated_pairs<'t>(
     p: &Prepared,
     mt: &impl Fn(&str) -> &'t Translated,
 ) -> (Vec<Value>, String) {
     let mut records = Vec::new();
-    let mut article = String::new();
-    let mut para = None;
-    for (pa, se, fr) in &p.sentences {
+    let mut english: Vec<String> = p.article.blocks.iter().map(|_| String::new()).collect();
+    for (n, (block, sent, fr)) in p.sentences.iter().enumerate() {
         let Translated {
             text: en, logprob, ..
         } = mt(fr);
-        if para == Some(*pa) {
-            article.push(' ');
-        } else if para.is_some() {
-            article.push_str("\n\n");
+        let out = &mut english[*block];
+        if !out.is_empty() {
+            out.push(' ');
         }
-        article.push_str(en);
-        para = Some(*pa);
-        records.push(pair_record(
+        out.push_str(en);
+        let b = &p.article.blocks[*block];
+        let last_of_block = p.sentences.get(n + 1).is_none_or(|next| next.0 != *block);
+        let mut record = pair_record(
             &p.spec,
-            *pa,
-            *se,
+            &p.meta,
+            *block,
+            *sent,
             fr,
             en,
             *logprob,
             "translate",
-        ));
+        );
+        mark_block(&mut record, b.kind.name(), b.truncated && last_of_block);
+        records.push(record);
     }
-    article.push('\n');
-    (records, article)
+    let article: Vec<&str> = p
+        .article
+        .blocks
+        .iter()
+        .zip(&english)
+        .map(|(b, en)| {
+            if b.kind.is_prose() {
+                en.as_str()
+            } else {
+                b.text.as_str()
+            }
+        })
+        .collect();
+    (records, article.join("\n\n") + "\n")
+}
+
+/// A pair's block kind, and the `truncated` flag on the last sentence of a block that visibly
+/// stops mid-sentence.
+fn mark_block(record: &mut Value, kind: &str, truncated: bool) {
+    record["kind"] = json!(kind);
+    if truncated {
+        if let Some(flags) = record["flags"].as_array_mut() {
+            flags.push(json!("truncated"));
+        }
+    }
+}
+
+/// The article's metadata, as the report gives it.
+fn article_report(article: &Article) -> Value {
+    json!({
+        "title": article.title, "url": article.url, "date": article.date,
+        "authors": article.authors, "site": article.site, "lang": article.lang,
+        "blocks": article.blocks.len(), "truncated": article.truncated(),
+    })
 }
 
 /// Summed BLEU and chrF statistics.
@@ -254,9 +298,12 @@ fn aligned_pairs<'t>(
         let fr = join(&link.src, &p.sentences);
         let en = join(&link.tgt, english);
         let (para, sent) = (p.sentences[link.src[0]].0, p.sentences[link.src[0]].1);
-        records.push(pair_record(
-            &p.spec, para, sent, &fr, &en, link.score, "parallel",
-        ));
+        let mut record = pair_record(
+            &p.spec, &p.meta, para, sent, &fr, &en, link.score, "parallel",
+        );
+        let b = &p.article.blocks[para];
+        mark_block(&mut record, b.kind.name(), false);
+        records.push(record);
         if use_mt {
             let hyp: Vec<&str> = link
                 .src

@@ -16,6 +16,7 @@
 //! types they share. This file holds the run: [`run`] as a list of those steps. Nothing here
 //! reaches inside the model: translation goes through [`Engine`].
 
+mod articles;
 mod batches;
 mod corpus;
 mod document;
@@ -34,7 +35,7 @@ pub use merge::merge;
 pub use options::{Filters, Options};
 pub use outcome::{Failure, PipelineError, Summary};
 pub use quality::quality_flags;
-pub use sources::{discover, glob_match, DocSpec, Origin};
+pub use sources::{discover, glob_match, DocSpec, Origin, DEFAULT_GLOB};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;

@@ -12,13 +12,18 @@ use super::outcome::{Failure, PipelineError};
 /// Where a document's text comes from.
 #[derive(Debug, Clone)]
 pub enum Origin {
+    /// A saved page or a text file (the kind by its name, else by its first bytes).
     File(PathBuf),
+    /// Text given inline (a manifest record's `text`).
     Inline(String),
-    /// Bytes read already (standard input), decoded like a file's.
-    Bytes {
-        name: String,
-        bytes: Vec<u8>,
-    },
+    /// A page given inline (a manifest record's `html`).
+    InlineHtml(String),
+    /// Bytes read already (standard input), a page or text by their first bytes.
+    Bytes { name: String, bytes: Vec<u8> },
+    /// A page read when the run started (a URL of a list, fetched once).
+    Fetched(Box<crate::article::Document>),
+    /// The `record`-th record of a WARC crawl (an HTML response).
+    WarcRecord { path: PathBuf, record: usize },
 }
 
 /// A document found by [`discover`].
@@ -35,8 +40,21 @@ pub struct DocSpec {
     pub meta: Map<String, Value>,
 }
 
-/// Does `name` match `pattern` (`*` any run, `?` one character)?
+/// Does `name` match `pattern` (`*` any run, `?` one character; several patterns separated by
+/// commas)?
 pub fn glob_match(pattern: &str, name: &str) -> bool {
+    pattern
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .any(|p| glob_match_one(p, name))
+}
+
+/// The files the pipeline reads by default: articles as text, saved pages, crawls, URL lists.
+pub const DEFAULT_GLOB: &str =
+    "*.txt,*.html,*.htm,*.xhtml,*.html.gz,*.htm.gz,*.warc,*.warc.gz,*.urls";
+
+fn glob_match_one(pattern: &str, name: &str) -> bool {
     let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
     let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
     while ni < n.len() {
@@ -62,6 +80,7 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 /// side of `a/b`; `a/b.fr.txt` and `a/b.txt` its French side.
 pub(super) fn id_and_side(relative: &Path) -> (String, bool) {
     let text = relative.to_string_lossy().replace('\\', "/");
+    let text = text.strip_suffix(".gz").unwrap_or(&text).to_string();
     let stem = match text.rfind('.') {
         Some(dot) if dot > text.rfind('/').map_or(0, |s| s + 1) => &text[..dot],
         _ => &text[..],
@@ -147,15 +166,27 @@ impl Found {
             let (id, is_english) = id_and_side(&relative);
             if is_english {
                 self.english.insert(id, file);
-            } else {
-                let source = file.display().to_string();
-                self.add(DocSpec {
-                    id,
-                    source,
-                    french: Origin::File(file),
-                    english: None,
-                    meta: Map::new(),
-                });
+                continue;
+            }
+            match super::articles::expand(&file, &id) {
+                Some(found) => {
+                    for doc in found {
+                        match doc {
+                            Ok(doc) => self.add(doc),
+                            Err(failure) => self.failures.push(failure),
+                        }
+                    }
+                }
+                None => {
+                    let source = file.display().to_string();
+                    self.add(DocSpec {
+                        id,
+                        source,
+                        french: Origin::File(file),
+                        english: None,
+                        meta: Map::new(),
+                    });
+                }
             }
         }
         Ok(())
@@ -217,12 +248,17 @@ fn manifest_record(line: &str) -> Result<DocSpec, String> {
         Err(e) => return Err(format!("not JSON: {e}")),
     };
     let id = record.get("id").and_then(Value::as_str).map(str::to_string);
-    let text = record
-        .get("text")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let (Some(id), Some(text)) = (id, text) else {
-        return Err("a manifest record needs string fields \"id\" and \"text\"".into());
+    let field = |name: &str| record.get(name).and_then(Value::as_str).map(str::to_string);
+    let french = match (field("text"), field("html")) {
+        (Some(text), _) => Some(Origin::Inline(text)),
+        (None, Some(html)) => Some(Origin::InlineHtml(html)),
+        (None, None) => None,
+    };
+    let (Some(id), Some(french)) = (id, french) else {
+        return Err(
+            "a manifest record needs a string \"id\" and the article as \"text\" or \"html\""
+                .into(),
+        );
     };
     let english = record
         .get("en")
@@ -230,12 +266,12 @@ fn manifest_record(line: &str) -> Result<DocSpec, String> {
         .map(|s| Origin::Inline(s.to_string()));
     let meta: Map<String, Value> = record
         .into_iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "id" | "text" | "en"))
+        .filter(|(k, _)| !matches!(k.as_str(), "id" | "text" | "html" | "en"))
         .collect();
     Ok(DocSpec {
         id,
         source: String::new(),
-        french: Origin::Inline(text),
+        french,
         english,
         meta,
     })
@@ -282,23 +318,4 @@ pub(super) fn walk(
             _ => {}
         }
     }
-}
-
-/// The text of an origin: UTF-8, not blank.
-pub(super) fn read_origin(origin: &Origin, lossy: bool) -> Result<String, String> {
-    let text = match origin {
-        Origin::Inline(text) => text.clone(),
-        Origin::File(path) => {
-            let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-            crate::input::decode_utf8(bytes, &path.display().to_string(), lossy)
-                .map_err(|e| e.to_string())?
-        }
-        Origin::Bytes { name, bytes } => {
-            crate::input::decode_utf8(bytes.clone(), name, lossy).map_err(|e| e.to_string())?
-        }
-    };
-    if text.trim().is_empty() {
-        return Err("the document is empty".into());
-    }
-    Ok(text)
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 
+use crate::article::BlockKind;
 use crate::generate::GenerationConfig;
 use crate::segment::Sentence;
 use crate::translate::{ArticlePlan, Translation};
@@ -73,6 +74,32 @@ pub(super) async fn translate_units(
         .iter()
         .map(|u| (mode == Mode::Article).then(|| ArticlePlan::new(u)))
         .collect();
+    translate_planned(state, units, plans, config).await
+}
+
+/// Translate articles extracted from pages: `units` one block per line, `kinds` the kind of
+/// each block (the page's own typing, not the plain-text rules).
+pub(super) async fn translate_pages(
+    state: &AppState,
+    units: &[String],
+    kinds: Vec<Vec<BlockKind>>,
+    config: Arc<GenerationConfig>,
+) -> Result<Vec<(String, Vec<SegmentOut>)>, ApiError> {
+    let plans = units
+        .iter()
+        .zip(kinds)
+        .map(|(u, k)| Some(ArticlePlan::with_kinds(u, k)))
+        .collect();
+    translate_planned(state, units, plans, config).await
+}
+
+/// Translate `units` by their plans (`None`: each line a segment).
+async fn translate_planned(
+    state: &AppState,
+    units: &[String],
+    plans: Vec<Option<ArticlePlan<'_>>>,
+    config: Arc<GenerationConfig>,
+) -> Result<Vec<(String, Vec<SegmentOut>)>, ApiError> {
     let cut: Vec<Vec<Sentence>> = units
         .iter()
         .zip(&plans)

@@ -22,6 +22,7 @@ pub mod html;
 mod libretranslate;
 pub mod limits;
 pub mod metrics;
+mod pages;
 mod request;
 mod state;
 mod v1;
@@ -43,6 +44,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use libretranslate::{lt_detect, lt_languages, lt_translate};
+use pages::v1_extract;
 use v1::{v1_align, v1_bleu, v1_segment, v1_translate};
 
 /// Serve on `listener` until `shutdown` resolves; then stop accepting, answer the requests in
@@ -76,6 +78,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/segment", post(v1_segment))
         .route("/v1/align", post(v1_align))
         .route("/v1/bleu", post(v1_bleu))
+        .route("/v1/extract", post(v1_extract))
         .route("/health", get(health))
         .route("/metrics", get(prometheus))
         .fallback(not_found)
@@ -97,6 +100,7 @@ fn endpoint_label(path: &str) -> &'static str {
         "/v1/segment" => "v1_segment",
         "/v1/align" => "v1_align",
         "/v1/bleu" => "v1_bleu",
+        "/v1/extract" => "v1_extract",
         "/health" => "health",
         "/metrics" => "metrics",
         _ => "other",
@@ -133,7 +137,7 @@ async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "no such endpoint: see POST /translate, /detect, GET /languages, POST /v1/translate, \
-         /v1/segment, /v1/align, /v1/bleu, GET /health, /metrics",
+         /v1/segment, /v1/align, /v1/bleu, /v1/extract, GET /health, /metrics",
     )
 }
 

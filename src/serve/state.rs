@@ -29,6 +29,9 @@ pub struct ServeSettings {
     pub batcher: BatcherSettings,
     /// The model's name as given, for `/health`.
     pub model_name: String,
+    /// Fetch the URLs requests name (`/v1/extract`, `/v1/translate` pages); off by default, as
+    /// a server that fetches for its clients can be made to reach hosts they cannot.
+    pub fetch_urls: bool,
 }
 
 /// What every handler shares.

@@ -16,13 +16,15 @@ use crate::metrics::report::{ScoreFormat, Scoring, Test};
 use crate::metrics::{Bleu, Chrf, Ter};
 use crate::segment::{SegmentOptions, Segmenter};
 
-use super::engine::{blocking, translate_sentences, translate_texts, Mode};
+use super::engine::{blocking, translate_pages, translate_sentences, translate_texts, Mode};
 use super::error::{ApiError, ApiResult};
+use super::pages::page_articles;
 use super::request::{
     bool_field, check_size, count_field, html_format, number_field, str_field, texts_field,
     Admitted,
 };
 use super::state::AppState;
+use crate::article::Article;
 
 /// Per-request search options of `/v1/translate`, applied to the server's defaults and checked
 /// against the model.
@@ -72,20 +74,30 @@ pub(super) async fn v1_translate(
     State(state): State<Arc<AppState>>,
     Admitted(fields): Admitted,
 ) -> ApiResult {
-    let (texts, _) = texts_field(&fields, "text")?;
-    let mode = match str_field(&fields, "mode")?.unwrap_or("article") {
-        "article" => Mode::Article,
-        "lines" => Mode::Lines,
-        other => {
-            return Err(ApiError::bad(format!(
-                "mode {other:?} is not supported: use \"article\" or \"lines\""
-            )))
-        }
-    };
-    let html = html_format(&fields)?;
-    check_size(&state, &texts, "text")?;
+    let mode = str_field(&fields, "mode")?.unwrap_or("article");
     let (config, notes) = request_config(&state, &fields)?;
-    let translated = translate_texts(&state, &texts, html, Arc::clone(&config), mode).await?;
+    let mut articles = Vec::new();
+    let translated = if mode == "page" {
+        // Whole pages: their articles extracted, the prose translated, the furniture kept.
+        articles = page_articles(&state, &fields, "text").await?;
+        let (units, kinds): (Vec<String>, Vec<_>) = articles.iter().map(Article::lines).unzip();
+        check_size(&state, &units, "text")?;
+        translate_pages(&state, &units, kinds, Arc::clone(&config)).await?
+    } else {
+        let mode = match mode {
+            "article" => Mode::Article,
+            "lines" => Mode::Lines,
+            other => {
+                return Err(ApiError::bad(format!(
+                    "mode {other:?} is not supported: use \"article\", \"lines\" or \"page\""
+                )))
+            }
+        };
+        let (texts, _) = texts_field(&fields, "text")?;
+        let html = html_format(&fields)?;
+        check_size(&state, &texts, "text")?;
+        translate_texts(&state, &texts, html, Arc::clone(&config), mode).await?
+    };
     let translations: Vec<Value> = translated
         .into_iter()
         .map(|(text, segments)| {
@@ -103,6 +115,18 @@ pub(super) async fn v1_translate(
             json!({"text": text, "segments": segments})
         })
         .collect();
+    let translations: Vec<Value> = if articles.is_empty() {
+        translations
+    } else {
+        translations
+            .into_iter()
+            .zip(&articles)
+            .map(|(mut t, a)| {
+                t["article"] = a.to_json();
+                t
+            })
+            .collect()
+    };
     Ok(Json(json!({
         "translations": translations,
         "settings": {

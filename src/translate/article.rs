@@ -21,8 +21,13 @@ pub struct ArticlePlan<'a> {
 impl<'a> ArticlePlan<'a> {
     /// Segment `text` and decide what to translate.
     pub fn new(text: &'a str) -> Self {
+        Self::with_kinds(text, paragraph_kinds(text))
+    }
+
+    /// Segment `text` whose paragraphs (non-blank lines) are of the given kinds (an article
+    /// extracted from a page, one block per line), and decide what to translate.
+    pub fn with_kinds(text: &'a str, paragraphs: Vec<BlockKind>) -> Self {
         let sentences = Segmenter::default().segment(text);
-        let paragraphs = paragraph_kinds(text);
         let kinds: Vec<BlockKind> = sentences
             .iter()
             .map(|s| {
@@ -90,7 +95,11 @@ impl<'a> ArticlePlan<'a> {
         let mut counts = std::collections::BTreeMap::new();
         for (_, kind, translated) in self.sentences() {
             if !translated {
-                let name = if kind.is_prose() { "credit" } else { kind.name() };
+                let name = if kind.is_prose() {
+                    "credit"
+                } else {
+                    kind.name()
+                };
                 *counts.entry(name).or_default() += 1;
             }
         }

@@ -18,6 +18,7 @@ mod warc;
 pub use document::{Document, Item, Origin, ReadOptions};
 pub use fetch::fetch;
 pub use http::{http_body, http_head, is_html_type};
+pub use warc::Warc;
 
 /// Whether `input` names a URL rather than a file.
 pub fn is_url(input: &str) -> bool {

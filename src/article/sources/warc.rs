@@ -18,41 +18,19 @@ pub fn records<'a, R: Read + 'a>(
     options: &'a ReadOptions,
     skipped: &'a mut usize,
 ) -> impl Iterator<Item = Item> + 'a {
-    let mut buffered = BufReader::new(reader);
-    let gzip = buffered.fill_buf().is_ok_and(decode::is_gzip);
-    let stream: Box<dyn BufRead + 'a> = if gzip {
-        Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(
-            buffered,
-        )))
-    } else {
-        Box::new(buffered)
-    };
-    let mut warc = Warc {
-        name,
-        stream,
-        options,
-        offset: 0,
-        record: 0,
-        done: false,
-    };
-    std::iter::from_fn(move || loop {
-        if warc.done {
-            return None;
-        }
-        match warc.next_record() {
-            Ok(None) => return None,
-            Ok(Some(Record::Page(doc))) => return Some((doc.source.clone(), Ok(doc))),
-            Ok(Some(Record::Bad(e))) => return Some((warc.source(), Err(e))),
-            Ok(Some(Record::Other)) => *skipped += 1,
-            Err((source, e)) => return Some((source, Err(e))),
-        }
+    let mut warc = Warc::new(name, reader, options);
+    std::iter::from_fn(move || {
+        let (_, item, others) = warc.next_page()?;
+        *skipped += others;
+        Some(item)
     })
 }
 
-struct Warc<'a> {
-    name: &'a str,
+/// A WARC file read record by record, in order.
+pub struct Warc<'a> {
+    name: String,
     stream: Box<dyn BufRead + 'a>,
-    options: &'a ReadOptions,
+    options: ReadOptions,
     /// Bytes of the (decompressed) stream read so far.
     offset: u64,
     /// Records started so far.
@@ -67,7 +45,50 @@ enum Record {
     Other,
 }
 
-impl Warc<'_> {
+impl<'a> Warc<'a> {
+    /// Read the WARC file (gzipped or not) named `name` from `reader`.
+    pub fn new<R: Read + 'a>(name: &str, reader: R, options: &ReadOptions) -> Self {
+        let mut buffered = BufReader::new(reader);
+        let gzip = buffered.fill_buf().is_ok_and(decode::is_gzip);
+        let stream: Box<dyn BufRead + 'a> = if gzip {
+            Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(
+                buffered,
+            )))
+        } else {
+            Box::new(buffered)
+        };
+        Warc {
+            name: name.to_string(),
+            stream,
+            options: options.clone(),
+            offset: 0,
+            record: 0,
+            done: false,
+        }
+    }
+
+    /// The next page record (or error), its record number, and how many records that were not
+    /// pages were skipped before it; `None` at the end of the file.
+    pub fn next_page(&mut self) -> Option<(usize, super::document::Item, usize)> {
+        let mut others = 0;
+        loop {
+            if self.done {
+                return None;
+            }
+            match self.next_record() {
+                Ok(None) => return None,
+                Ok(Some(Record::Page(doc))) => {
+                    return Some((self.record, (doc.source.clone(), Ok(doc)), others))
+                }
+                Ok(Some(Record::Bad(e))) => {
+                    return Some((self.record, (self.source(), Err(e)), others))
+                }
+                Ok(Some(Record::Other)) => others += 1,
+                Err((source, e)) => return Some((self.record, (source, Err(e)), others)),
+            }
+        }
+    }
+
     fn source(&self) -> String {
         format!("{}#record={}", self.name, self.record)
     }
