@@ -61,9 +61,7 @@ impl Article {
         let mut blocks = blocks::blocks_of(&dom, &containers, &dead, host);
         let title = title::headline(&dom, &meta);
         let lead = title::standfirst(&dom, &meta, &containers, &mut blocks);
-        if let Some(title) = &title {
-            title::drop_repeated_headline(title, &mut blocks);
-        }
+        title::place_headline(title.as_deref(), lead.as_deref(), &mut blocks);
         plain::mark_truncation(&mut blocks);
         if !blocks
             .iter()

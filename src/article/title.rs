@@ -50,21 +50,28 @@ pub fn headline(dom: &Dom, meta: &Metadata) -> Option<String> {
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match best {
         Some((agreement, h)) if agreement >= 0.6 || references.is_empty() => Some(h.clone()),
-        _ => meta
-            .title
-            .clone()
-            .or_else(|| meta.document_title.as_deref().map(without_site_name)),
+        // A page with a single headline shows it as the headline even when its metadata words
+        // the title otherwise (`<title>Le budget – Le Journal</title>` over a longer `<h1>`).
+        _ if meta.title.is_none() && h1s.len() == 1 => Some(h1s[0].clone()),
+        _ => meta.title.clone().or_else(|| {
+            meta.document_title
+                .as_deref()
+                .map(|t| without_site_name(t, meta.site.as_deref()))
+        }),
     }
 }
 
-/// `<title>` without the site's name: the longest part between separators.
-fn without_site_name(title: &str) -> String {
+/// `<title>` without the site's name: the parts between separators that are not the site's
+/// name, the longest of them.
+fn without_site_name(title: &str, site: Option<&str>) -> String {
     let mut parts = vec![title];
     for separator in [" | ", " - ", " – ", " — ", " :: ", " · "] {
         parts = parts.iter().flat_map(|p| p.split(separator)).collect();
     }
+    let is_site = |part: &str| site.is_some_and(|s| part.trim().eq_ignore_ascii_case(s.trim()));
     parts
         .into_iter()
+        .filter(|p| !is_site(p))
         .max_by_key(|p| p.chars().count())
         .unwrap_or(title)
         .trim()
@@ -143,13 +150,27 @@ fn small_subtree(dom: &Dom, at: u32) -> Option<std::ops::Range<u32>> {
     (range.len() <= 64).then_some(range)
 }
 
-/// Drop a heading or paragraph that repeats the headline at the top of the body.
-pub fn drop_repeated_headline(title: &str, blocks: &mut Vec<Block>) {
+/// Put the headline and the standfirst at the top of the blocks, where a reader (and the
+/// translator) meets them: a heading or paragraph that repeats the headline near the top is
+/// that headline, and a standfirst found outside the body joins it.
+pub fn place_headline(title: Option<&str>, lead: Option<&str>, blocks: &mut Vec<Block>) {
+    if let Some(lead) = lead {
+        if !blocks.iter().any(|b| b.kind == BlockKind::Lead) {
+            match blocks.iter().position(|b| b.text == lead) {
+                Some(at) if at < 4 => blocks[at].kind = BlockKind::Lead,
+                // Already in the body, further down: it is not shown twice.
+                Some(_) => {}
+                None => blocks.insert(0, Block::new(BlockKind::Lead, lead)),
+            }
+        }
+    }
+    let Some(title) = title else { return };
     if let Some(at) = blocks.iter().take(4).position(|b| {
         b.kind.is_prose() && overlap(&b.text, title) >= 0.9 && overlap(title, &b.text) >= 0.9
     }) {
         blocks.remove(at);
     }
+    blocks.insert(0, Block::new(BlockKind::Title, title));
 }
 
 #[cfg(test)]
@@ -169,5 +190,56 @@ mod tests {
         let dom = Dom::parse("<title>Un titre sans h1 | Le Journal</title><p>x</p>");
         let meta = super::super::metadata::read(&dom);
         assert_eq!(headline(&dom, &meta).as_deref(), Some("Un titre sans h1"));
+    }
+
+    #[test]
+    fn a_single_h1_is_the_headline_and_the_site_name_is_never_one() {
+        let page = r#"<title>Le budget – Le Journal</title><meta property="og:site_name"
+            content="Le Journal"><h1>Le conseil vote le budget</h1>"#;
+        let dom = Dom::parse(page);
+        let meta = super::super::metadata::read(&dom);
+        assert_eq!(
+            headline(&dom, &meta).as_deref(),
+            Some("Le conseil vote le budget")
+        );
+        let page = r#"<title>Le budget – Le Journal</title><meta property="og:site_name"
+            content="Le Journal"><p>x</p>"#;
+        let dom = Dom::parse(page);
+        let meta = super::super::metadata::read(&dom);
+        assert_eq!(headline(&dom, &meta).as_deref(), Some("Le budget"));
+    }
+
+    #[test]
+    fn the_headline_and_standfirst_open_the_blocks_once() {
+        let para = |t: &str| Block::new(BlockKind::Paragraph, t);
+        let mut blocks = vec![para("Le conseil vote le budget"), para("Le texte.")];
+        place_headline(
+            Some("Le conseil vote le budget"),
+            Some("Un chapô."),
+            &mut blocks,
+        );
+        let kinds: Vec<_> = blocks.iter().map(|b| (b.kind, b.text.as_str())).collect();
+        assert_eq!(
+            kinds,
+            [
+                (BlockKind::Title, "Le conseil vote le budget"),
+                (BlockKind::Lead, "Un chapô."),
+                (BlockKind::Paragraph, "Le texte.")
+            ]
+        );
+        let mut blocks = vec![
+            para("a"),
+            para("b"),
+            para("c"),
+            para("d"),
+            para("Un chapô."),
+        ];
+        place_headline(None, Some("Un chapô."), &mut blocks);
+        assert_eq!(
+            blocks.len(),
+            5,
+            "a standfirst already in the body is not repeated"
+        );
+        assert_eq!(blocks[4].kind, BlockKind::Paragraph);
     }
 }

@@ -133,7 +133,7 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Standard input as one document: a page when it starts with markup, else text.
-fn stdin_document(options: &ReadOptions) -> sources::Item {
+pub fn stdin_document(options: &ReadOptions) -> sources::Item {
     let source = "<stdin>".to_string();
     let read = entente::article::decode::read_capped(std::io::stdin().lock(), options.max_bytes)
         .and_then(|bytes| {

@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use candle_core::Device;
 use clap::{Args, ValueEnum};
+use entente::article::sources::{self, ReadOptions};
+use entente::article::Article;
 use entente::generate::GenerationConfig;
-use entente::translate::{Translation, Translator};
+use entente::translate::{ArticlePlan, Translation, Translator};
 use entente::{hub, input, marian};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -20,6 +22,10 @@ pub enum InputMode {
     /// breaks; the page's furniture (date and age lines, hashtags, photo credits, "Lire aussi"
     /// teasers, subscription and share prompts) is kept verbatim in its place, untranslated.
     Article,
+    /// A web page (an HTML file, gzip too, standard input or an http(s) URL): its article
+    /// extracted as by `entente extract`, then translated as with `article`, one block per
+    /// line: the headline, standfirst and prose translated, the furniture kept verbatim.
+    Page,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -140,6 +146,7 @@ pub fn prepare_engine(
 /// Examples:
 ///   entente translate sentences.fr > sentences.en
 ///   entente translate --input article corpora/000_5241068be115698e.txt
+///   entente translate --input page saved-page.html
 ///   entente translate --model tc-big --beams 5 --format jsonl in.fr
 ///   entente translate --dtype int8 in.fr > out.en        # faster on CPUs, small drift
 ///   entente translate --model ./my-opus-mt-dir --device cuda --dtype f16 in.fr
@@ -279,6 +286,21 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
         std::env::set_var("RAYON_NUM_THREADS", "1");
     }
     let mut sink = super::Out::open(args.output.as_deref())?;
+    if args.input_mode == InputMode::Page {
+        // Read and extracted before the model loads: a page with no article fails at once.
+        let article = read_page(&args.input, args.lossy)?;
+        let (text, kinds) = article.lines();
+        let plan = ArticlePlan::with_kinds(&text, kinds);
+        let (translator, config, batch_size) = prepare_engine(&args.model, &args.search)?;
+        let progress = Progress::new();
+        let report = |done: usize| progress.window_done(done);
+        let out = translate_plan(&plan, &text, args.format, |sources| {
+            translate_all(&translator, sources, &config, batch_size, &report)
+        })?;
+        sink.send(out.as_bytes())?;
+        progress.end();
+        return sink.finish();
+    }
     // Opened (not read) before the model loads: a missing input fails at once.
     let lines = input::Lines::open(&args.input, args.lossy)?;
     let (translator, config, batch_size) = prepare_engine(&args.model, &args.search)?;
@@ -286,6 +308,7 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
     let progress = Progress::new();
     let report = |done: usize| progress.window_done(done);
     match args.input_mode {
+        InputMode::Page => unreachable!("pages are read above"),
         InputMode::Lines => {
             // Stream: windows of lines are translated and written in input order as they finish,
             // so output starts early, memory stays bounded, and a closed pipe stops the work.
@@ -308,32 +331,71 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
         }
         InputMode::Article => {
             let text = lines.collect::<Result<Vec<String>, _>>()?.join("\n");
-            let plan = entente::translate::ArticlePlan::new(&text);
-            let sources = plan.sources();
-            let translations = translate_all(&translator, &sources, &config, batch_size, &report)?;
-            let out = match args.format {
-                OutputFormat::Jsonl => {
-                    let mut out = String::new();
-                    for (src, t) in sources.iter().zip(&translations) {
-                        write_segment(&mut out, args.format, src, t);
-                    }
-                    out
-                }
-                OutputFormat::Text => {
-                    let english: Vec<&str> = translations.iter().map(|t| t.text.as_str()).collect();
-                    // The input's lines were read without their final newline; one ends the output.
-                    let mut out = plan.assemble(&english);
-                    if !text.trim().is_empty() && !out.ends_with('\n') {
-                        out.push('\n');
-                    }
-                    out
-                }
-            };
+            let plan = ArticlePlan::new(&text);
+            let out = translate_plan(&plan, &text, args.format, |sources| {
+                translate_all(&translator, sources, &config, batch_size, &report)
+            })?;
             sink.send(out.as_bytes())?;
         }
     }
     progress.end();
     sink.finish()
+}
+
+/// Translate an article's prose with `translate` and write it in `format`: the whole article
+/// with its furniture in place, or one record per translated sentence.
+fn translate_plan(
+    plan: &ArticlePlan,
+    text: &str,
+    format: OutputFormat,
+    translate: impl FnOnce(&[&str]) -> anyhow::Result<Vec<Translation>>,
+) -> anyhow::Result<String> {
+    let sources = plan.sources();
+    let translations = translate(&sources)?;
+    let mut out = String::new();
+    match format {
+        OutputFormat::Jsonl => {
+            for (src, t) in sources.iter().zip(&translations) {
+                write_segment(&mut out, format, src, t);
+            }
+        }
+        OutputFormat::Text => {
+            let english: Vec<&str> = translations.iter().map(|t| t.text.as_str()).collect();
+            // The input's lines were read without their final newline; one ends the output.
+            out = plan.assemble(&english);
+            if !text.trim().is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The article of the one page `input` names (a file, `-` or a URL).
+fn read_page(input: &str, lossy: bool) -> anyhow::Result<Article> {
+    let options = ReadOptions {
+        lossy,
+        ..ReadOptions::default()
+    };
+    let mut skipped = 0;
+    let mut pages: Vec<_> = if input == "-" {
+        vec![super::extract::stdin_document(&options)]
+    } else {
+        sources::read_input(input, &options, &mut skipped)
+            .take(2)
+            .collect()
+    };
+    if pages.len() > 1 {
+        bail!(
+            "{input} holds several pages (a crawl or a URL list); `translate --input page` reads \
+             one: use `entente pipeline` for many"
+        );
+    }
+    let Some((source, page)) = pages.pop() else {
+        bail!("{input} holds no HTML page");
+    };
+    page.and_then(|p| p.article(lossy))
+        .with_context(|| format!("reading the article of {source}"))
 }
 
 fn write_segment(out: &mut String, format: OutputFormat, src: &str, t: &Translation) {
