@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -41,24 +40,9 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     gz.finish().unwrap()
 }
 
-const PAGE: &str = r#"<!doctype html><html lang="fr"><head><meta charset="utf-8">
-<title>Le conseil vote le budget – Le Journal</title>
-<meta property="og:title" content="Le conseil vote le budget">
-<link rel="canonical" href="https://journal.example/conseil">
-<script type="application/ld+json">{"@type":"NewsArticle","headline":"Le conseil vote le budget",
-"datePublished":"2024-03-05","author":{"@type":"Person","name":"Jeanne Martin"},
-"publisher":{"@type":"Organization","name":"Le Journal"}}</script></head>
-<body><nav>Accueil · Monde · Politique</nav><header><h1>Le conseil vote le budget</h1>
-<p class="chapo">Après six heures de débat, les élus ont adopté un budget en hausse.</p></header>
-<article><p>Le conseil municipal a voté mardi soir un budget en hausse de 3 %, après un long débat
-sur la rénovation des écoles et des gymnases de la ville.</p>
-<figure><img src="a.jpg"><figcaption>La salle du conseil, mardi. STEPHANE DE SAKUTIN / AFP</figcaption></figure>
-<p>Lire aussi : Les écoles de la ville attendent leurs travaux depuis dix ans</p>
-<p>L'opposition a dénoncé une hausse des impôts locaux, que la majorité conteste, chiffres à
-l'appui, en rappelant les investissements prévus pour les trois prochaines années.</p>
-<p>Article réservé à nos abonnés</p>
-<div class="share-buttons">Partager sur Facebook</div></article>
-<footer>Mentions légales</footer></body></html>"#;
+/// A news page written for these tests: JSON-LD, a standfirst, a caption with its credit, a
+/// teaser, a paywall line and a share prompt.
+const PAGE: &str = include_str!("fixtures/web/conseil.html");
 
 #[test]
 fn a_page_gives_its_article_metadata_and_typed_blocks() {
@@ -288,33 +272,6 @@ fn a_warc_crawl_gives_one_article_per_html_response() {
     );
 }
 
-/// A loopback HTTP server answering each connection by `respond(path)`; its address.
-fn serve(respond: fn(&str, &mut std::net::TcpStream)) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            std::thread::spawn(move || {
-                let mut line = String::new();
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                if reader.read_line(&mut line).is_err() {
-                    return;
-                }
-                loop {
-                    let mut header = String::new();
-                    if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
-                        break;
-                    }
-                }
-                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                respond(&path, &mut stream);
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
 fn respond(path: &str, stream: &mut std::net::TcpStream) {
     let send = |s: &mut std::net::TcpStream, head: &str, body: &[u8]| {
         let _ = s.write_all(head.as_bytes());
@@ -346,7 +303,7 @@ fn respond(path: &str, stream: &mut std::net::TcpStream) {
 
 #[test]
 fn urls_are_fetched_with_limits_and_each_failure_named() {
-    let base = serve(respond);
+    let base = common::page_server(respond);
     let url = |p: &str| format!("{base}{p}");
     let (code, out, err) = extract(&[&url("/page"), &url("/moved"), "--format", "jsonl"]);
     assert_eq!(code, Some(0), "{err}");

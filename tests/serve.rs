@@ -4,121 +4,16 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use common::server::{answer, Server, SEARCH};
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-/// Search settings shared by the server and the CLI runs compared with it (short outputs keep
-/// the tests fast).
-const SEARCH: [&str; 4] = ["--beams", "2", "--max-new-tokens", "8"];
-
-/// A running `entente serve`, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(extra: &[&str]) -> Server {
-        Self::start_with(extra, &[])
-    }
-
-    fn start_with(extra: &[&str], env: &[(&str, &str)]) -> Server {
-        let model = common::selfcontained();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_entente"));
-        cmd.args(["serve", "--model", model.to_str().unwrap(), "--port", "0"])
-            .args(SEARCH)
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut seen = String::new();
-        let base = loop {
-            let Some(Ok(line)) = lines.next() else {
-                panic!("the server exited before listening: {seen}");
-            };
-            seen.push_str(&line);
-            seen.push('\n');
-            if let Some(at) = line.find("http://") {
-                let addr = line[at..].split_whitespace().next().unwrap().to_string();
-                break addr;
-            }
-        };
-        let stderr = Arc::new(Mutex::new(seen));
-        let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                let mut s = sink.lock().unwrap();
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
-        Server {
-            child,
-            base,
-            stderr,
-        }
-    }
-
-    /// POST `body` with `content_type`: status, Retry-After, body.
-    fn post(&self, path: &str, content_type: &str, body: &[u8]) -> (u16, Option<String>, String) {
-        let request = ureq::post(&format!("{}{path}", self.base))
-            .timeout(Duration::from_secs(120))
-            .set("Content-Type", content_type);
-        answer(request.send_bytes(body))
-    }
-
-    fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
-        let (status, _, text) = self.post(path, "application/json", body.to_string().as_bytes());
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")),
-        )
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        let (status, _, text) = answer(ureq::get(&format!("{}{path}", self.base)).call());
-        (status, text)
-    }
-
-    /// The value of a Prometheus sample, by its exact name and labels.
-    fn metric(&self, sample: &str) -> f64 {
-        let (_, text) = self.get("/metrics");
-        text.lines()
-            .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
-            .unwrap_or(0.0)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn answer(result: Result<ureq::Response, ureq::Error>) -> (u16, Option<String>, String) {
-    let response = match result {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("no HTTP answer: {e}"),
-    };
-    let status = response.status();
-    let retry = response.header("Retry-After").map(str::to_string);
-    (status, retry, response.into_string().unwrap())
-}
-
 /// `entente translate --input article` on `text`, with the server's search settings.
 fn cli_article(text: &str) -> String {
     let model = common::selfcontained();

@@ -1,8 +1,11 @@
 //! Helpers shared by the end-to-end tests.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+#[allow(dead_code)] // only the crates that start a server use it
+pub mod server;
 
 /// Run the `entente` binary with `args`, feeding `stdin`, with extra environment variables and
 /// an optional working directory.
@@ -90,4 +93,32 @@ pub fn model_dir(
     })?;
     let path = dir.path().to_path_buf();
     Some((Some(dir), path))
+}
+
+/// A loopback HTTP server answering each connection by `respond(path)`; its address.
+#[allow(dead_code)] // only the crates that fetch pages use it
+pub fn page_server(respond: fn(&str, &mut std::net::TcpStream)) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                if reader.read_line(&mut line).is_err() {
+                    return;
+                }
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
+                        break;
+                    }
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                respond(&path, &mut stream);
+            });
+        }
+    });
+    format!("http://{addr}")
 }
