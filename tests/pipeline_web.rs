@@ -290,3 +290,50 @@ fn translate_reads_a_page_as_extract_then_article_mode() {
         "{err}"
     );
 }
+
+fn respond(path: &str, stream: &mut std::net::TcpStream) {
+    let (head, body) = match path {
+        "/budget" => (
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
+                PAGE.len()
+            ),
+            PAGE,
+        ),
+        _ => ("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string(), ""),
+    };
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body.as_bytes());
+}
+
+/// A URL list: each URL a document, fetched once when the run starts; one that fails is
+/// reported and skipped, the others finish (exit 3).
+#[test]
+fn a_url_list_gives_a_document_per_url_and_a_failure_is_named() {
+    let base = common::page_server(respond);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(
+        input.join("news.urls"),
+        format!("# a comment\n{base}/budget\n{base}/gone\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = pipeline(&[input.to_str().unwrap()], &out);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(3), "{err}");
+    assert!(err.contains("404") && err.contains("/gone"), "{err}");
+    let pairs = json_lines(&out.join("pairs.jsonl"));
+    assert!(!pairs.is_empty());
+    for p in &pairs {
+        assert_eq!(p["doc"], "news/00001");
+        assert_eq!(p["url"], format!("{base}/budget"));
+    }
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let failed = report["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{report}");
+    assert_eq!(failed[0]["error"], "HTTP 404 Not Found");
+    assert_eq!(failed[0]["id"], "news/00002");
+}

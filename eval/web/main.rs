@@ -4,9 +4,10 @@
 //! removed), optionally WCXB's development split (its articles, the same F1), pages per second on
 //! one core, and the peak memory of a 50 MB page.
 //!
-//! `cargo run --release --example eval-web -- [--python VENV/bin/python] [--wcxb DIR]`
-//! (`--python`: a Python with trafilatura for the peer columns; `--wcxb`: a checkout of
-//! Murrough-Foley/web-content-extraction-benchmark; `--explain ID` prints how a scrapinghub
+//! `cargo run --release --example eval-web -- [--python VENV/bin/python] [--rust-peers BIN]
+//! [--wcxb DIR]` (`--python`: a Python with trafilatura for the peer columns; `--rust-peers`:
+//! the binary `eval/web/candidates` builds, for the Rust crates that were candidates (rs-trafilatura,
+//! dom_smoothie); `--wcxb`: a checkout of Murrough-Foley/web-content-extraction-benchmark; `--explain ID` prints how a scrapinghub
 //! page was read; `--dump FILE` writes entente's bodies as JSON.)
 
 use std::collections::HashMap;
@@ -259,7 +260,9 @@ fn run_entente(set: &PageSet) -> (Outcome, HashMap<String, String>) {
     )
 }
 
-fn run_peer(python: &Path, set: &PageSet) -> Option<(String, Outcome)> {
+/// Peer extractors run by `program` (`scripts/web_peers.py` under a Python with trafilatura, or
+/// the `eval/web/candidates` binary) on the set's pages: each one's name and outcome.
+fn run_peers(program: &[PathBuf], set: &PageSet) -> Vec<(String, Outcome)> {
     let pages: serde_json::Map<String, Value> = set
         .pages
         .iter()
@@ -267,35 +270,42 @@ fn run_peer(python: &Path, set: &PageSet) -> Option<(String, Outcome)> {
         .collect();
     let manifest =
         std::env::temp_dir().join(format!("entente-eval-web-{}.json", std::process::id()));
-    std::fs::write(&manifest, serde_json::json!({ "pages": pages }).to_string()).ok()?;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/web_peers.py");
-    let output = Command::new(python)
-        .arg(script)
-        .arg(&manifest)
-        .output()
-        .ok()?;
-    let _ = std::fs::remove_file(&manifest);
-    if !output.status.success() {
-        eprintln!(
-            "peer run failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        return None;
+    if std::fs::write(&manifest, serde_json::json!({ "pages": pages }).to_string()).is_err() {
+        return Vec::new();
     }
-    let v: Value = serde_json::from_slice(&output.stdout).ok()?;
-    let t = &v["trafilatura"];
-    let texts = t["texts"]
-        .as_object()?
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-        .collect();
-    Some((
-        format!("trafilatura {}", t["version"].as_str().unwrap_or("?")),
-        Outcome {
-            texts,
-            seconds: t["seconds"].as_f64().unwrap_or(f64::NAN),
-        },
-    ))
+    let output = Command::new(&program[0])
+        .args(&program[1..])
+        .arg(&manifest)
+        .output();
+    let _ = std::fs::remove_file(&manifest);
+    let output = match output {
+        Ok(o) if o.status.success() => o,
+        Ok(o) => {
+            eprintln!("peer run failed: {}", String::from_utf8_lossy(&o.stderr));
+            return Vec::new();
+        }
+        Err(e) => {
+            eprintln!("peer run failed: {}: {e}", program[0].display());
+            return Vec::new();
+        }
+    };
+    let Ok(Value::Object(peers)) = serde_json::from_slice::<Value>(&output.stdout) else {
+        eprintln!("peer run printed no JSON object");
+        return Vec::new();
+    };
+    peers
+        .into_iter()
+        .filter_map(|(name, peer)| {
+            let texts = peer["texts"]
+                .as_object()?
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect();
+            let version = peer["version"].as_str().unwrap_or("?");
+            let seconds = peer["seconds"].as_f64().unwrap_or(f64::NAN);
+            Some((format!("{name} {version}"), Outcome { texts, seconds }))
+        })
+        .collect()
 }
 
 /// F1 of `texts` against the set's bodies.
@@ -358,6 +368,7 @@ fn print_misses(set: &PageSet, texts: &HashMap<String, String>) {
 
 struct Args {
     python: Option<PathBuf>,
+    rust_peers: Option<PathBuf>,
     wcxb: Option<PathBuf>,
     dump: Option<PathBuf>,
     explain: Option<String>,
@@ -371,6 +382,7 @@ struct Args {
 fn args() -> Args {
     let mut args = Args {
         python: None,
+        rust_peers: None,
         wcxb: None,
         dump: None,
         explain: None,
@@ -388,6 +400,7 @@ fn args() -> Args {
         let value = it.next().map(PathBuf::from);
         match a.as_str() {
             "--python" => args.python = value,
+            "--rust-peers" => args.rust_peers = value,
             "--wcxb" => args.wcxb = value,
             "--dump" => args.dump = value,
             "--explain" => args.explain = value.map(|v| v.display().to_string()),
@@ -486,8 +499,15 @@ fn main() {
             print_misses(set, &full_texts);
         }
         let mut rows = vec![("entente".to_string(), ours, full_texts)];
-        if let Some(python) = &args.python {
-            if let Some((name, peer)) = run_peer(python, set) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/web_peers.py");
+        let programs = [
+            args.python
+                .as_ref()
+                .map(|python| vec![python.clone(), script]),
+            args.rust_peers.as_ref().map(|binary| vec![binary.clone()]),
+        ];
+        for program in programs.iter().flatten() {
+            for (name, peer) in run_peers(program, set) {
                 let texts = peer.texts.clone();
                 rows.push((name, peer, texts));
             }

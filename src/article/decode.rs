@@ -8,7 +8,7 @@ use std::io::Read;
 
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 
-use super::ArticleError;
+use super::error::ArticleError;
 
 /// The most bytes a page (or a WARC record, or a gzip member) may inflate to.
 pub const DEFAULT_MAX_BYTES: usize = 64 << 20;

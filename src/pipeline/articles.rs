@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::origin::{DocSpec, Origin, Spooled};
 use super::outcome::Failure;
-use super::sources::{DocSpec, Origin};
 use crate::article::sources::{self, ReadOptions, Warc};
 use crate::article::{Article, Document};
 use crate::segment::Segmenter;
@@ -69,15 +69,22 @@ fn url_documents(file: &Path, id: &str) -> Vec<Found> {
         .enumerate()
         .map(|(n, (source, page))| {
             let doc_id = format!("{id}/{:05}", n + 1);
-            match page {
-                Ok(page) => Ok(DocSpec {
+            let spooled = page.map_err(|e| e.to_string()).and_then(|page| {
+                let meta = url_meta(page.url.as_deref());
+                let spooled = Spooled::new(page).map_err(|e| {
+                    format!("cannot keep the fetched page in a temporary file: {e}")
+                })?;
+                Ok((meta, spooled))
+            });
+            match spooled {
+                Ok((meta, spooled)) => Ok(DocSpec {
                     id: doc_id,
-                    meta: url_meta(page.url.as_deref()),
+                    meta,
                     source,
-                    french: Origin::Fetched(Box::new(page)),
+                    french: Origin::Fetched(std::sync::Arc::new(spooled)),
                     english: None,
                 }),
-                Err(e) => Err(failure(&doc_id, &source, e.to_string())),
+                Err(e) => Err(failure(&doc_id, &source, e)),
             }
         })
         .collect()
@@ -122,7 +129,10 @@ pub(super) fn read_article(origin: &Origin, lossy: bool) -> Result<Article, Stri
                 .article(lossy)
                 .map_err(|e| e.to_string())
         }
-        Origin::Fetched(page) => page.article(lossy).map_err(|e| e.to_string()),
+        Origin::Fetched(spooled) => spooled
+            .page()
+            .map_err(|e| format!("cannot read the fetched page back: {e}"))
+            .and_then(|page| page.article(lossy).map_err(|e| e.to_string())),
         Origin::WarcRecord { path, record } => warc_record(path, *record)
             .and_then(|d| d.article(lossy))
             .map_err(|e| e.to_string()),

@@ -9,8 +9,8 @@ use super::document::Prepared;
 use super::engine::{Engine, Translated};
 use super::keys::digest128;
 use super::options::Options;
+use super::origin::DocSpec;
 use super::outcome::{PipelineError, Summary};
-use super::sources::DocSpec;
 
 /// The key of a sentence in the shared set (a 128-bit digest, not the text).
 pub fn sentence_key(sentence: &str) -> u128 {

@@ -7,38 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::origin::{DocSpec, Origin};
 use super::outcome::{Failure, PipelineError};
-
-/// Where a document's text comes from.
-#[derive(Debug, Clone)]
-pub enum Origin {
-    /// A saved page or a text file (the kind by its name, else by its first bytes).
-    File(PathBuf),
-    /// Text given inline (a manifest record's `text`).
-    Inline(String),
-    /// A page given inline (a manifest record's `html`).
-    InlineHtml(String),
-    /// Bytes read already (standard input), a page or text by their first bytes.
-    Bytes { name: String, bytes: Vec<u8> },
-    /// A page read when the run started (a URL of a list, fetched once).
-    Fetched(Box<crate::article::Document>),
-    /// The `record`-th record of a WARC crawl (an HTML response).
-    WarcRecord { path: PathBuf, record: usize },
-}
-
-/// A document found by [`discover`].
-#[derive(Debug, Clone)]
-pub struct DocSpec {
-    /// Relative path without extension (and without `.fr`), or the manifest record's `id`.
-    pub id: String,
-    /// Where it was found, for messages.
-    pub source: String,
-    pub french: Origin,
-    /// The English version, for parallel mode.
-    pub english: Option<Origin>,
-    /// Metadata carried into every output (`url`, `outlet`, `date`, `title`, …).
-    pub meta: Map<String, Value>,
-}
 
 /// Does `name` match `pattern` (`*` any run, `?` one character; several patterns separated by
 /// commas)?
