@@ -46,24 +46,7 @@ pub fn merge(out: &Path, shard_dirs: &[PathBuf]) -> Result<Summary, PipelineErro
         }
         for d in report["documents"].as_array().into_iter().flatten() {
             let id = d["id"].as_str().unwrap_or_default().to_string();
-            for suffix in [".en.txt", ".pairs.jsonl", ".html", ".report.json"] {
-                let from = doc_path(dir, &id, suffix);
-                if !from.exists() {
-                    continue;
-                }
-                let to = doc_path(out, &id, suffix);
-                if let Some(parent) = to.parent() {
-                    std::fs::create_dir_all(parent).map_err(|source| PipelineError::Io {
-                        path: parent.to_path_buf(),
-                        source,
-                    })?;
-                }
-                let bytes = std::fs::read(&from).map_err(|source| PipelineError::Io {
-                    path: from.clone(),
-                    source,
-                })?;
-                output::write_file(&to, &bytes)?;
-            }
+            copy_document(dir, out, &id)?;
             ids.push(id);
         }
     }
@@ -94,4 +77,27 @@ pub fn merge(out: &Path, shard_dirs: &[PathBuf]) -> Result<Summary, PipelineErro
     };
     assemble(&ids, &failures, &options, &mut summary)?;
     Ok(summary)
+}
+
+/// Copy one document's files from a shard's folder into `out`.
+fn copy_document(dir: &Path, out: &Path, id: &str) -> Result<(), PipelineError> {
+    for suffix in [".en.txt", ".pairs.jsonl", ".html", ".report.json"] {
+        let from = doc_path(dir, id, suffix);
+        if !from.exists() {
+            continue;
+        }
+        let to = doc_path(out, id, suffix);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| PipelineError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let bytes = std::fs::read(&from).map_err(|source| PipelineError::Io {
+            path: from.clone(),
+            source,
+        })?;
+        output::write_file(&to, &bytes)?;
+    }
+    Ok(())
 }

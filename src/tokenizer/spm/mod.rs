@@ -241,7 +241,6 @@ impl SentencePiece {
         let unk_score = self.min_score - UNK_PENALTY;
         // (best score, piece index or UNKNOWN, start of the last piece or usize::MAX): 16 bytes
         // per byte of text, the bulk of the memory a long line takes.
-        const UNKNOWN: u32 = u32::MAX;
         let mut best: Vec<(f32, u32, usize)> = vec![(0.0, UNKNOWN, usize::MAX); size + 1];
         let mut start = 0;
         while start < size {
@@ -287,33 +286,8 @@ impl SentencePiece {
             }
             start += char_len;
         }
-        // Backtrack, fusing consecutive unknown pieces.
-        let mut pieces: Vec<&str> = Vec::new();
-        let mut end = size;
-        let mut unknown_start: Option<usize> = None;
-        let mut unknown_end = 0;
-        while end > 0 {
-            let (_, index, start) = best[end];
-            if index == UNKNOWN {
-                if unknown_start.is_none() {
-                    unknown_end = end;
-                }
-                unknown_start = Some(start);
-            } else {
-                if let Some(u) = unknown_start.take() {
-                    pieces.push(&normalized[u..unknown_end]);
-                }
-                pieces.push(&normalized[start..end]);
-            }
-            end = start;
-        }
-        if let Some(u) = unknown_start {
-            pieces.push(&normalized[u..unknown_end]);
-        }
-        pieces.reverse();
-        pieces
+        backtrack(normalized, &best)
     }
-
     /// Text of pieces, as `SentencePieceProcessor.decode_pieces`.
     pub fn decode_pieces<S: AsRef<str>>(&self, pieces: &[S]) -> String {
         let mut text = String::new();
@@ -342,6 +316,38 @@ impl SentencePiece {
         }
         text
     }
+}
+
+/// A lattice cell's piece when no piece of the vocabulary covers the character.
+const UNKNOWN: u32 = u32::MAX;
+
+/// The pieces of the best path through `best` (per end byte: score, piece or [`UNKNOWN`],
+/// start), consecutive unknown pieces fused into one.
+fn backtrack<'a>(normalized: &'a str, best: &[(f32, u32, usize)]) -> Vec<&'a str> {
+    let mut pieces: Vec<&str> = Vec::new();
+    let mut end = normalized.len();
+    let mut unknown_start: Option<usize> = None;
+    let mut unknown_end = 0;
+    while end > 0 {
+        let (_, index, start) = best[end];
+        if index == UNKNOWN {
+            if unknown_start.is_none() {
+                unknown_end = end;
+            }
+            unknown_start = Some(start);
+        } else {
+            if let Some(u) = unknown_start.take() {
+                pieces.push(&normalized[u..unknown_end]);
+            }
+            pieces.push(&normalized[start..end]);
+        }
+        end = start;
+    }
+    if let Some(u) = unknown_start {
+        pieces.push(&normalized[u..unknown_end]);
+    }
+    pieces.reverse();
+    pieces
 }
 
 /// Check a precompiled normalization map before use: its double-array trie is walked from the
