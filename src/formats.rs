@@ -289,14 +289,85 @@ pub fn html_escape(text: &str) -> String {
 }
 
 /// One row of a bilingual page: a paragraph's French sentences beside their English, each a
-/// numbered pair.
+/// numbered pair; or a line kept as it is (`kept`: its kind, e.g. a credit or a teaser), shown
+/// on both sides, dimmed.
 pub struct HtmlParagraph<'a> {
     pub pairs: Vec<(usize, &'a str, &'a str)>,
+    pub kept: Option<&'a str>,
+}
+
+/// The look of a side-by-side table, for the pipeline's pages and the server's page alike.
+pub const SIDE_BY_SIDE_CSS: &str = r#"table.side-by-side { border-collapse: collapse; width: 100%; table-layout: fixed; }
+table.side-by-side th { font: 600 12px system-ui, sans-serif; text-transform: uppercase; letter-spacing: .08em; color: #888; text-align: left; padding: .8em 2em .3em; }
+table.side-by-side td { vertical-align: top; padding: .5em 2em .9em; border-bottom: 1px solid rgba(127,127,127,.2); overflow-wrap: anywhere; }
+table.side-by-side td.en { border-left: 1px solid rgba(127,127,127,.2); }
+table.side-by-side tr.kept td { color: #888; font-size: .9em; }
+table.side-by-side span.s { border-radius: 3px; padding: 1px 0; transition: background .1s; }
+table.side-by-side span.s.on, table.side-by-side span.s:focus { background: #ffe58a; color: #1d1d1f; outline: none; }
+@media (max-width: 640px) { table.side-by-side td, table.side-by-side th { padding-left: .6em; padding-right: .6em; } }"#;
+
+/// Pairs lit together on hover and on keyboard focus; listens on the document, so that tables
+/// added later (the server's page) work too.
+pub const SIDE_BY_SIDE_SCRIPT: &str = r#"(function () {
+  function mates(span, on) {
+    var table = span.closest("table.side-by-side");
+    if (!table) return;
+    table.querySelectorAll('span.s[data-pair="' + span.dataset.pair + '"]').forEach(function (m) {
+      m.classList.toggle("on", on);
+    });
+  }
+  ["mouseover", "focusin"].forEach(function (type) {
+    document.addEventListener(type, function (e) { if (e.target.matches && e.target.matches("span.s")) mates(e.target, true); });
+  });
+  ["mouseout", "focusout"].forEach(function (type) {
+    document.addEventListener(type, function (e) { if (e.target.matches && e.target.matches("span.s")) mates(e.target, false); });
+  });
+})();"#;
+
+/// The side-by-side table alone: paragraph by paragraph, French left, English right, each
+/// sentence focusable and lit with its pair.
+pub fn write_side_by_side(out: &mut impl Write, paragraphs: &[HtmlParagraph]) -> io::Result<()> {
+    writeln!(
+        out,
+        r#"<table class="side-by-side">
+<thead><tr><th scope="col">Français</th><th scope="col">English</th></tr></thead>
+<tbody>"#
+    )?;
+    for paragraph in paragraphs {
+        let side = |english: bool| -> String {
+            paragraph
+                .pairs
+                .iter()
+                .map(|&(n, fr, en)| {
+                    let text = if english { en } else { fr };
+                    format!(
+                        r#"<span class="s" tabindex="0" data-pair="{n}">{}</span>"#,
+                        html_escape(text)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let row = match paragraph.kept {
+            Some(kind) => format!(
+                r#"<tr class="kept" title="kept as it is: {}">"#,
+                html_escape(kind)
+            ),
+            None => "<tr>".to_string(),
+        };
+        writeln!(
+            out,
+            r#"{row}<td class="fr" lang="fr">{}</td><td class="en" lang="en">{}</td></tr>"#,
+            side(false),
+            side(true)
+        )?;
+    }
+    writeln!(out, "</tbody>\n</table>")
 }
 
 /// A self-contained bilingual side-by-side page (inline style and script, no external assets,
-/// usable offline): paragraph by paragraph, French left, English right; hovering a sentence
-/// highlights its pair on both sides.
+/// usable offline): paragraph by paragraph, French left, English right; hovering or focusing
+/// a sentence highlights its pair on both sides.
 pub fn write_html(
     out: &mut impl Write,
     title: &str,
@@ -318,57 +389,18 @@ body {{ font: 16px/1.55 Georgia, "Times New Roman", serif; margin: 0; color: #1d
 header {{ padding: 1.2em 2em; border-bottom: 1px solid #ddd; background: #fff; }}
 h1 {{ font-size: 1.3em; margin: 0 0 .2em; }}
 header p {{ margin: 0; color: #666; font: 13px/1.4 system-ui, sans-serif; }}
-table {{ border-collapse: collapse; width: 100%; table-layout: fixed; }}
-th {{ font: 600 12px system-ui, sans-serif; text-transform: uppercase; letter-spacing: .08em; color: #888; text-align: left; padding: .8em 2em .3em; }}
-td {{ vertical-align: top; padding: .5em 2em .9em; border-bottom: 1px solid #eee; }}
-td.en {{ border-left: 1px solid #eee; }}
-span.s {{ border-radius: 3px; padding: 1px 0; transition: background .1s; }}
-span.s.on {{ background: #ffe58a; }}
+{SIDE_BY_SIDE_CSS}
 </style>
 </head>
 <body>
-<header><h1>{title}</h1><p>{subtitle}</p></header>
-<table>
-<thead><tr><th>Français</th><th>English</th></tr></thead>
-<tbody>"#,
+<header><h1>{title}</h1><p>{subtitle}</p></header>"#,
         version = env!("CARGO_PKG_VERSION"),
         subtitle = html_escape(subtitle),
     )?;
-    for paragraph in paragraphs {
-        let side = |english: bool| -> String {
-            paragraph
-                .pairs
-                .iter()
-                .map(|&(n, fr, en)| {
-                    let text = if english { en } else { fr };
-                    format!(
-                        r#"<span class="s" data-pair="{n}">{}</span>"#,
-                        html_escape(text)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        writeln!(
-            out,
-            r#"<tr><td class="fr" lang="fr">{}</td><td class="en" lang="en">{}</td></tr>"#,
-            side(false),
-            side(true)
-        )?;
-    }
+    write_side_by_side(out, paragraphs)?;
     writeln!(
         out,
-        r#"</tbody>
-</table>
-<script>
-document.querySelectorAll("span.s").forEach(function (span) {{
-  var mates = document.querySelectorAll('span.s[data-pair="' + span.dataset.pair + '"]');
-  span.addEventListener("mouseenter", function () {{ mates.forEach(function (m) {{ m.classList.add("on"); }}); }});
-  span.addEventListener("mouseleave", function () {{ mates.forEach(function (m) {{ m.classList.remove("on"); }}); }});
-}});
-</script>
-</body>
-</html>"#
+        "<script>\n{SIDE_BY_SIDE_SCRIPT}\n</script>\n</body>\n</html>"
     )
 }
 
@@ -452,6 +484,7 @@ mod tests {
                 (0, "<b>« Oui » & non</b>", "\"Yes\" & no"),
                 (1, "Deux.", "Two."),
             ],
+            kept: None,
         }];
         write_html(&mut out, "Titre <script>", "doc 1", &paragraphs).unwrap();
         let page = String::from_utf8(out).unwrap();
@@ -460,6 +493,23 @@ mod tests {
         assert!(page.contains("<title>Titre &lt;script&gt;</title>"));
         assert_eq!(page.matches(r#"data-pair="1""#).count(), 2);
         assert!(!page.contains("src=") && !page.contains("href=") && !page.contains("http"));
+    }
+
+    #[test]
+    fn kept_lines_show_on_both_sides_marked_with_their_kind() {
+        let mut out = Vec::new();
+        let paragraphs = [HtmlParagraph {
+            pairs: vec![(3, "Lire aussi <x>", "Lire aussi <x>")],
+            kept: Some("teaser"),
+        }];
+        write_side_by_side(&mut out, &paragraphs).unwrap();
+        let table = String::from_utf8(out).unwrap();
+        assert!(
+            table.contains(r#"<tr class="kept" title="kept as it is: teaser">"#),
+            "{table}"
+        );
+        assert_eq!(table.matches("Lire aussi &lt;x&gt;").count(), 2);
+        assert!(table.starts_with(r#"<table class="side-by-side">"#));
     }
 
     #[test]

@@ -188,3 +188,150 @@ fn page_mode_translates_a_page_as_the_cli_does() {
         "{body}"
     );
 }
+
+#[test]
+fn a_streamed_translation_reports_progress_then_the_same_answer() {
+    let server = Server::start(&["--max-queue", "64"]);
+    let article = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/corpora/000_5241068be115698e.txt"
+    ))
+    .unwrap();
+    let request = json!({ "text": article, "side_by_side": true });
+    let (status, whole) = server.post_json("/v1/translate", &request);
+    assert_eq!(status, 200, "{whole}");
+    let mut streamed = request.clone();
+    streamed["stream"] = json!(true);
+    let (status, _, body) = server.post(
+        "/v1/translate",
+        "application/json",
+        streamed.to_string().as_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (last, progress) = lines.split_last().unwrap();
+    assert!(!progress.is_empty());
+    let done: Vec<(u64, u64)> = progress
+        .iter()
+        .map(|p| {
+            (
+                p["progress"]["done"].as_u64().unwrap(),
+                p["progress"]["total"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(done.windows(2).all(|w| w[0].0 <= w[1].0), "{done:?}");
+    assert!(done.iter().all(|&(d, t)| t == 16 && d <= t), "{done:?}");
+    assert_eq!(last["translations"], whole["translations"]);
+    let table = whole["translations"][0]["side_by_side"].as_str().unwrap();
+    assert!(table.starts_with(r#"<table class="side-by-side">"#));
+    assert!(
+        table.contains(r#"<tr class="kept" title="kept as it is: tags">"#),
+        "{table}"
+    );
+
+    // Refused before the first line: an ordinary status, not a 200 with an error inside.
+    let mut too_big = json!({ "text": "Une phrase. ".repeat(100), "stream": true });
+    let (status, _, body) = server.post(
+        "/v1/translate",
+        "application/json",
+        too_big.to_string().as_bytes(),
+    );
+    assert_eq!(status, 413, "{body}");
+    too_big["mode"] = json!("nonsense");
+    let (status, _, _) = server.post(
+        "/v1/translate",
+        "application/json",
+        too_big.to_string().as_bytes(),
+    );
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn pairs_are_exported_by_the_corpus_writers() {
+    let server = Server::start(&[]);
+    let pairs = json!([
+        {"src": "Le <chat> & moi.", "tgt": "The cat\tand me.", "score": 0.9},
+        {"src": "Seul.", "tgt": "", "score": 0.0}
+    ]);
+    let (status, _, tmx) = server.post(
+        "/v1/export",
+        "application/json",
+        json!({"pairs": pairs, "format": "tmx"})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(status, 200, "{tmx}");
+    // The one-sided pair is not a translation unit.
+    assert_eq!(tmx.matches("<tu ").count(), 1, "{tmx}");
+    assert!(tmx.contains("Le &lt;chat&gt; &amp; moi."), "{tmx}");
+    let (status, _, tsv) = server.post(
+        "/v1/export",
+        "application/json",
+        json!({"pairs": pairs, "format": "tsv"})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        tsv,
+        "Le <chat> & moi.\tThe cat\\tand me.\t0.9000\nSeul.\t\t0.0000\n"
+    );
+    let (status, _, body) = server.post(
+        "/v1/export",
+        "application/json",
+        json!({"pairs": pairs, "format": "docx"})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(status, 400);
+    assert!(body.contains("tmx"), "{body}");
+    let (status, _, body) = server.post(
+        "/v1/export",
+        "application/json",
+        json!({"pairs": [{"src": 1}]}).to_string().as_bytes(),
+    );
+    assert_eq!(status, 400);
+    assert!(body.contains("pairs[0]"), "{body}");
+
+    let (status, settings) = server.get("/v1/settings");
+    assert_eq!(status, 200);
+    let settings: Value = serde_json::from_str(&settings).unwrap();
+    assert_eq!(
+        (
+            settings["beams"].as_u64(),
+            settings["max_new_tokens"].as_u64()
+        ),
+        (Some(2), Some(8))
+    );
+    let (status, aligned) = server.post_json(
+        "/v1/align",
+        &json!({"source": ["Un.", "Deux.", "Trois, quatre, cinq, six, sept, huit, neuf."], "target": ["One."], "mt": false}),
+    );
+    assert_eq!(status, 200, "{aligned}");
+    let flags: Vec<&Value> = aligned["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["flags"])
+        .collect();
+    assert!(flags.contains(&&json!(["unaligned"])), "{aligned}");
+    let (status, page) = server.get("/");
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"<label for="fr-text">French text</label>"#));
+    for attr in [
+        "src=\"http",
+        "href=\"http",
+        "src=\"//",
+        "href=\"//",
+        "@import",
+    ] {
+        assert!(
+            !page.contains(attr),
+            "nothing loaded from elsewhere: {attr}"
+        );
+    }
+}

@@ -362,7 +362,10 @@ pub(super) fn page(spec: &DocSpec, records: &[Value], mode: &str) -> Vec<u8> {
     for (n, r) in records.iter().enumerate() {
         let para = r["para"].as_u64();
         if last_para != Some(para) {
-            paragraphs.push(formats::HtmlParagraph { pairs: Vec::new() });
+            paragraphs.push(formats::HtmlParagraph {
+                pairs: Vec::new(),
+                kept: None,
+            });
             last_para = Some(para);
         }
         let text = |k: &str| r[k].as_str().unwrap_or_default();

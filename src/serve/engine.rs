@@ -8,9 +8,10 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 
 use crate::article::BlockKind;
+use crate::formats::{self, HtmlParagraph};
 use crate::generate::GenerationConfig;
 use crate::segment::Sentence;
-use crate::translate::{ArticlePlan, Translation};
+use crate::translate::{ArticlePlan, PlanParagraph, Translation};
 
 use super::error::ApiError;
 use super::html;
@@ -24,6 +25,15 @@ pub(super) struct SegmentOut {
     pub(super) translation: Translation,
 }
 
+/// One unit's translation: the English as `entente translate` writes it, its segments, and
+/// the side-by-side table the pipeline's pages show (`formats::write_side_by_side`; none for
+/// HTML fragments).
+pub(super) struct UnitOut {
+    pub(super) text: String,
+    pub(super) segments: Vec<SegmentOut>,
+    pub(super) side_by_side: Option<String>,
+}
+
 /// How the units of a request are cut into segments.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
@@ -33,6 +43,13 @@ pub(super) enum Mode {
     Lines,
 }
 
+tokio::task_local! {
+    /// Where a streaming request (`"stream": true`) hears how many of its sentences are done,
+    /// of how many: set around the request's work, so that every path to the engine reports
+    /// without each handler passing it down.
+    pub(super) static PROGRESS: tokio::sync::watch::Sender<(usize, usize)>;
+}
+
 /// Translate `sentences` through the shared queue, all admitted at once; in order.
 pub(super) async fn translate_sentences(
     state: &AppState,
@@ -40,6 +57,11 @@ pub(super) async fn translate_sentences(
     config: Arc<GenerationConfig>,
 ) -> Result<Vec<Translation>, ApiError> {
     let receivers = state.batcher.submit(sentences, config)?;
+    let total = receivers.len();
+    let report = |done: usize| {
+        let _ = PROGRESS.try_with(|p| p.send_replace((done, total)));
+    };
+    report(0);
     let mut translations = Vec::with_capacity(receivers.len());
     for r in receivers {
         let t = r
@@ -57,6 +79,7 @@ pub(super) async fn translate_sentences(
                 )
             })?;
         translations.push(t);
+        report(translations.len());
     }
     Ok(translations)
 }
@@ -68,7 +91,7 @@ pub(super) async fn translate_units(
     units: &[String],
     config: Arc<GenerationConfig>,
     mode: Mode,
-) -> Result<Vec<(String, Vec<SegmentOut>)>, ApiError> {
+) -> Result<Vec<UnitOut>, ApiError> {
     // Plan each unit once: the spans to translate serve both the queue and the reassembly.
     let plans: Vec<Option<ArticlePlan>> = units
         .iter()
@@ -84,7 +107,7 @@ pub(super) async fn translate_pages(
     units: &[String],
     kinds: Vec<Vec<BlockKind>>,
     config: Arc<GenerationConfig>,
-) -> Result<Vec<(String, Vec<SegmentOut>)>, ApiError> {
+) -> Result<Vec<UnitOut>, ApiError> {
     let plans = units
         .iter()
         .zip(kinds)
@@ -99,7 +122,7 @@ async fn translate_planned(
     units: &[String],
     plans: Vec<Option<ArticlePlan<'_>>>,
     config: Arc<GenerationConfig>,
-) -> Result<Vec<(String, Vec<SegmentOut>)>, ApiError> {
+) -> Result<Vec<UnitOut>, ApiError> {
     let cut: Vec<Vec<Sentence>> = units
         .iter()
         .zip(&plans)
@@ -135,13 +158,53 @@ async fn translate_planned(
             .iter()
             .map(|s| s.translation.text.as_str())
             .collect();
-        let text = match plan {
-            Some(plan) => plan.assemble(&english),
-            None => english.join("\n"),
+        let (text, side_by_side) = match plan {
+            Some(plan) => (
+                plan.assemble(&english),
+                side_by_side(&plan.paragraphs(&english)),
+            ),
+            None => {
+                let lines: Vec<PlanParagraph> = segments
+                    .iter()
+                    .zip(&english)
+                    .map(|(s, en)| PlanParagraph {
+                        kind: BlockKind::Paragraph,
+                        translated: true,
+                        sentences: vec![(s.src.as_str(), *en)],
+                    })
+                    .collect();
+                (english.join("\n"), side_by_side(&lines))
+            }
         };
-        out.push((text, segments));
+        out.push(UnitOut {
+            text,
+            segments,
+            side_by_side: Some(side_by_side),
+        });
     }
     Ok(out)
+}
+
+/// The side-by-side table of an article's paragraphs, sentences numbered across the article.
+fn side_by_side(paragraphs: &[PlanParagraph]) -> String {
+    let mut n = 0;
+    let rows: Vec<HtmlParagraph> = paragraphs
+        .iter()
+        .map(|p| HtmlParagraph {
+            pairs: p
+                .sentences
+                .iter()
+                .map(|&(fr, en)| {
+                    n += 1;
+                    (n - 1, fr, en)
+                })
+                .collect(),
+            kept: (!p.translated).then(|| p.kind.name()),
+        })
+        .collect();
+    let mut out = Vec::new();
+    formats::write_side_by_side(&mut out, &rows).expect("writing to memory");
+    String::from_utf8(out).expect("the table is UTF-8")
 }
 
 /// Each line of `unit` as one segment (`mode: "lines"`).
@@ -169,7 +232,7 @@ pub(super) async fn translate_texts(
     html: bool,
     config: Arc<GenerationConfig>,
     mode: Mode,
-) -> Result<Vec<(String, Vec<SegmentOut>)>, ApiError> {
+) -> Result<Vec<UnitOut>, ApiError> {
     if !html {
         return translate_units(state, texts, config, mode).await;
     }
@@ -191,12 +254,16 @@ pub(super) async fn translate_texts(
             let english: Vec<String> = nodes
                 .iter()
                 .map(|_| {
-                    let (text, segs) = translated.next().expect("one result per text node");
-                    segments.extend(segs);
-                    text
+                    let unit = translated.next().expect("one result per text node");
+                    segments.extend(unit.segments);
+                    unit.text
                 })
                 .collect();
-            (html::HtmlDocument::parse(t).render(&english), segments)
+            UnitOut {
+                text: html::HtmlDocument::parse(t).render(&english),
+                segments,
+                side_by_side: None,
+            }
         })
         .collect())
 }

@@ -30,6 +30,11 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
+    /// The error as a line of a streamed answer, which has already sent its status.
+    pub(super) fn to_json(&self) -> serde_json::Value {
+        json!({"error": self.message, "status": self.status.as_u16(), "retry_after": self.retry_after})
+    }
+
     pub(super) fn retry(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
         self

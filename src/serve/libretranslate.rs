@@ -74,7 +74,7 @@ pub(super) async fn lt_translate(
             if detected.as_ref().is_some_and(|d| d[i].0 == TARGET_LANG) {
                 Value::from(t.as_str())
             } else {
-                Value::from(translated.next().expect("a translation per text").0)
+                Value::from(translated.next().expect("a translation per text").text)
             }
         })
         .collect();

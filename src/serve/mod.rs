@@ -18,13 +18,16 @@
 pub mod batcher;
 mod engine;
 mod error;
+mod export;
 pub mod html;
 mod libretranslate;
 pub mod limits;
 pub mod metrics;
+mod page;
 mod pages;
 mod request;
 mod state;
+mod stream;
 mod v1;
 
 pub use error::ApiError;
@@ -79,6 +82,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/align", post(v1_align))
         .route("/v1/bleu", post(v1_bleu))
         .route("/v1/extract", post(v1_extract))
+        .route("/v1/export", post(export::v1_export))
+        .route("/v1/settings", get(page::v1_settings))
+        .route("/", get(page::index))
+        .route("/assets/page.js", get(page::script))
+        .route("/assets/page.css", get(page::style))
+        .route("/assets/side-by-side.js", get(page::side_by_side_script))
+        .route("/assets/side-by-side.css", get(page::side_by_side_style))
         .route("/health", get(health))
         .route("/metrics", get(prometheus))
         .fallback(not_found)
@@ -101,6 +111,10 @@ fn endpoint_label(path: &str) -> &'static str {
         "/v1/align" => "v1_align",
         "/v1/bleu" => "v1_bleu",
         "/v1/extract" => "v1_extract",
+        "/v1/export" => "v1_export",
+        "/v1/settings" => "v1_settings",
+        "/" => "page",
+        p if p.starts_with("/assets/") => "page",
         "/health" => "health",
         "/metrics" => "metrics",
         _ => "other",
@@ -136,8 +150,9 @@ async fn track(State(state): State<Arc<AppState>>, request: Request, next: Next)
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "no such endpoint: see POST /translate, /detect, GET /languages, POST /v1/translate, \
-         /v1/segment, /v1/align, /v1/bleu, /v1/extract, GET /health, /metrics",
+        "no such endpoint: see GET / (the page), POST /translate, /detect, GET /languages, \
+         POST /v1/translate, /v1/segment, /v1/align, /v1/bleu, /v1/extract, /v1/export, \
+         GET /v1/settings, /health, /metrics",
     )
 }
 

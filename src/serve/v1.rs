@@ -16,7 +16,9 @@ use crate::metrics::report::{ScoreFormat, Scoring, Test};
 use crate::metrics::{Bleu, Chrf, Ter};
 use crate::segment::{SegmentOptions, Segmenter};
 
-use super::engine::{blocking, translate_pages, translate_sentences, translate_texts, Mode};
+use super::engine::{
+    blocking, translate_pages, translate_sentences, translate_texts, Mode, UnitOut,
+};
 use super::error::{ApiError, ApiResult};
 use super::pages::page_articles;
 use super::request::{
@@ -24,6 +26,7 @@ use super::request::{
     Admitted,
 };
 use super::state::AppState;
+use super::stream;
 use crate::article::Article;
 
 /// Per-request search options of `/v1/translate`, applied to the server's defaults and checked
@@ -68,21 +71,37 @@ pub(super) fn request_config(
     Ok((Arc::new(config), notes))
 }
 
-/// `POST /v1/translate`: `{text: string | [string], mode?, format?, beams?, …}` →
-/// `{translations: [{text, segments: [{id, para, sent, src, text, ids, logprob}]}], settings}`.
+/// `POST /v1/translate`: `{text: string | [string], mode?, format?, beams?, side_by_side?,
+/// stream?, …}` → `{translations: [{text, segments: [{id, para, sent, src, text, ids,
+/// logprob}], side_by_side?}], settings}`; with `stream`, lines of JSON: progress
+/// (`{"progress": {"done", "total"}}`) as sentences finish, then that answer.
 pub(super) async fn v1_translate(
     State(state): State<Arc<AppState>>,
     Admitted(fields): Admitted,
 ) -> ApiResult {
-    let mode = str_field(&fields, "mode")?.unwrap_or("article");
-    let (config, notes) = request_config(&state, &fields)?;
+    if bool_field(&fields, "stream", false)? {
+        let work_state = Arc::clone(&state);
+        return stream::with_progress(
+            &state,
+            async move { translation(&work_state, &fields).await },
+        )
+        .await;
+    }
+    Ok(Json(translation(&state, &fields).await?).into_response())
+}
+
+/// The answer of `/v1/translate`.
+async fn translation(state: &AppState, fields: &Map<String, Value>) -> Result<Value, ApiError> {
+    let side_by_side = bool_field(fields, "side_by_side", false)?;
+    let mode = str_field(fields, "mode")?.unwrap_or("article");
+    let (config, notes) = request_config(state, fields)?;
     let mut articles = Vec::new();
     let translated = if mode == "page" {
         // Whole pages: their articles extracted, the prose translated, the furniture kept.
-        articles = page_articles(&state, &fields, "text").await?;
+        articles = page_articles(state, fields, "text").await?;
         let (units, kinds): (Vec<String>, Vec<_>) = articles.iter().map(Article::lines).unzip();
-        check_size(&state, &units, "text")?;
-        translate_pages(&state, &units, kinds, Arc::clone(&config)).await?
+        check_size(state, &units, "text")?;
+        translate_pages(state, &units, kinds, Arc::clone(&config)).await?
     } else {
         let mode = match mode {
             "article" => Mode::Article,
@@ -93,27 +112,14 @@ pub(super) async fn v1_translate(
                 )))
             }
         };
-        let (texts, _) = texts_field(&fields, "text")?;
-        let html = html_format(&fields)?;
-        check_size(&state, &texts, "text")?;
-        translate_texts(&state, &texts, html, Arc::clone(&config), mode).await?
+        let (texts, _) = texts_field(fields, "text")?;
+        let html = html_format(fields)?;
+        check_size(state, &texts, "text")?;
+        translate_texts(state, &texts, html, Arc::clone(&config), mode).await?
     };
     let translations: Vec<Value> = translated
         .into_iter()
-        .map(|(text, segments)| {
-            let segments: Vec<Value> = segments
-                .into_iter()
-                .enumerate()
-                .map(|(id, s)| {
-                    json!({
-                        "id": id, "para": s.para, "sent": s.sent, "src": s.src,
-                        "text": s.translation.text, "ids": s.translation.ids,
-                        "logprob": s.translation.logprob,
-                    })
-                })
-                .collect();
-            json!({"text": text, "segments": segments})
-        })
+        .map(|unit| unit_json(unit, side_by_side))
         .collect();
     let translations: Vec<Value> = if articles.is_empty() {
         translations
@@ -127,7 +133,7 @@ pub(super) async fn v1_translate(
             })
             .collect()
     };
-    Ok(Json(json!({
+    Ok(json!({
         "translations": translations,
         "settings": {
             "model": state.settings.model_name,
@@ -140,7 +146,6 @@ pub(super) async fn v1_translate(
         },
         "notes": notes,
     }))
-    .into_response())
 }
 
 /// `POST /v1/segment`: `{text, join_lines?}` → `{sentences: [{text, para, sent, start, end}]}`
@@ -228,9 +233,15 @@ pub(super) async fn v1_align(
             .into_iter()
             .filter(|l| l.src.is_empty() || l.tgt.is_empty() || l.score >= min_score)
             .map(|l| {
+                let (fr, en) = (join(&l.src, &src), join(&l.tgt, &tgt));
+                let flags = if fr.is_empty() || en.is_empty() {
+                    vec!["unaligned"]
+                } else {
+                    crate::pipeline::quality_flags(&fr, &en)
+                };
                 json!({
-                    "src_ids": l.src, "tgt_ids": l.tgt,
-                    "src": join(&l.src, &src), "tgt": join(&l.tgt, &tgt), "score": l.score,
+                    "src_ids": l.src, "tgt_ids": l.tgt, "src": fr, "tgt": en, "score": l.score,
+                    "flags": flags,
                 })
             })
             .collect::<Vec<Value>>())
@@ -375,4 +386,25 @@ pub(super) fn scoring_from(fields: &Map<String, Value>) -> Result<Scoring, ApiEr
         score_only: bool_field(fields, "score_only", false)?,
         short: bool_field(fields, "short", false)?,
     })
+}
+
+/// One unit's translation as `/v1/translate` answers it.
+fn unit_json(unit: UnitOut, side_by_side: bool) -> Value {
+    let segments: Vec<Value> = unit
+        .segments
+        .into_iter()
+        .enumerate()
+        .map(|(id, s)| {
+            json!({
+                "id": id, "para": s.para, "sent": s.sent, "src": s.src,
+                "text": s.translation.text, "ids": s.translation.ids,
+                "logprob": s.translation.logprob,
+            })
+        })
+        .collect();
+    let mut out = json!({"text": unit.text, "segments": segments});
+    if let (true, Some(table)) = (side_by_side, unit.side_by_side) {
+        out["side_by_side"] = Value::from(table);
+    }
+    out
 }

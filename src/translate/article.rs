@@ -9,6 +9,14 @@ use crate::segment::{Segmenter, Sentence};
 
 use super::split::join_article;
 
+/// One paragraph of a planned article: its kind, whether any of it is translated, and its
+/// sentences, French beside English.
+pub struct PlanParagraph<'b> {
+    pub kind: BlockKind,
+    pub translated: bool,
+    pub sentences: Vec<(&'b str, &'b str)>,
+}
+
 /// A text cut into sentences, each marked to translate or to keep.
 pub struct ArticlePlan<'a> {
     text: &'a str,
@@ -90,6 +98,35 @@ impl<'a> ArticlePlan<'a> {
         join_article(self.text, &self.sentences, &all)
     }
 
+    /// The article paragraph by paragraph, each sentence beside its English (`translations`,
+    /// one per [`ArticlePlan::sources`] entry; a kept sentence is the same on both sides): what
+    /// a side-by-side view shows.
+    pub fn paragraphs<'b>(&'b self, translations: &[&'b str]) -> Vec<PlanParagraph<'b>> {
+        let mut english = translations.iter();
+        let mut out: Vec<PlanParagraph> = Vec::new();
+        let mut last = None;
+        for (s, kind, translated) in self.sentences() {
+            let fr = s.text(self.text);
+            let en = if translated {
+                english.next().copied().unwrap_or("")
+            } else {
+                fr
+            };
+            if last != Some(s.para) {
+                out.push(PlanParagraph {
+                    kind,
+                    translated: false,
+                    sentences: Vec::new(),
+                });
+                last = Some(s.para);
+            }
+            let paragraph = out.last_mut().expect("pushed above");
+            paragraph.translated |= translated;
+            paragraph.sentences.push((fr, en));
+        }
+        out
+    }
+
     /// How many sentences of each kind that is not translated the text holds.
     pub fn kept_counts(&self) -> std::collections::BTreeMap<&'static str, usize> {
         let mut counts = std::collections::BTreeMap::new();
@@ -135,6 +172,36 @@ mod tests {
             "LE TITRE DE L'ARTICLE\n• il y a 2 ans\nUN CHAPEAU QUI RÉSUME.\n\n#Un #Deux\n\n\
              UNE PHOTO DE LA SCÈNE, VENDREDI. ALEXEI DRUZININE/AP\n\nPREMIER PARAGRAPHE. ET LA SUITE.\n\n\
              Lire aussi l'article réservé à nos abonnés Une autre histoire\n"
+        );
+        let paragraphs = plan.paragraphs(&upper);
+        type Shown<'s> = (bool, &'s str, Vec<(&'s str, &'s str)>);
+        let shown: Vec<Shown> = paragraphs
+            .iter()
+            .map(|p| (p.translated, p.kind.name(), p.sentences.clone()))
+            .collect();
+        assert_eq!(shown.len(), 7);
+        assert_eq!(
+            shown[1],
+            (
+                false,
+                "dateline",
+                vec![("• il y a 2 ans", "• il y a 2 ans")]
+            )
+        );
+        assert_eq!(
+            shown[5],
+            (
+                true,
+                "paragraph",
+                vec![
+                    ("Premier paragraphe.", "PREMIER PARAGRAPHE."),
+                    ("Et la suite.", "ET LA SUITE.")
+                ]
+            )
+        );
+        assert_eq!(
+            shown[4].2[1],
+            ("ALEXEI DRUZININE/AP", "ALEXEI DRUZININE/AP")
         );
         let kept = plan.kept_counts();
         assert_eq!(kept.get("dateline"), Some(&1));

@@ -10,7 +10,7 @@ mod split;
 mod tests;
 mod translator;
 
-pub use article::ArticlePlan;
+pub use article::{ArticlePlan, PlanParagraph};
 pub use batching::{translate_batches, translate_parallel, translate_sorted};
 pub use error::{TranslateError, Translation};
 pub use memory::{human_bytes, MEMORY_BUDGET_VAR};
