@@ -154,7 +154,8 @@ fn a_folder_of_articles_gives_every_output_and_skips_bad_documents() {
         assert!(html.contains(&fr), "{fr} missing from the page");
     }
     assert_eq!(
-        html.matches("<span class=\"s\" tabindex=\"0\" data-pair=").count(),
+        html.matches("<span class=\"s\" tabindex=\"0\" data-pair=")
+            .count(),
         2 * pairs_a.len()
     );
     assert!(!html.contains("src=") && !html.contains("href="));
