@@ -34,6 +34,9 @@ CASES = [
     ["-m", "bleu", "--sentence-level"],
     ["-m", "chrf", "--sentence-level", "-w", "3"],
     ["-m", "ter", "--sentence-level"],
+    ["-m", "bleu", "-f", "json", "--confidence", "--confidence-n", "50"],
+    ["-m", "bleu", "chrf", "-f", "json", "--short", "--confidence", "--confidence-n", "50"],
+    ["-m", "bleu", "--score-only", "--confidence", "--confidence-n", "50"],
 ]
 
 with open(d / "cases.jsonl", "w", encoding="utf-8") as out:

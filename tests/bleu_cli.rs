@@ -50,7 +50,7 @@ fn same_output_as_sacrebleu_cli() {
         assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{argv:?}");
         n += 1;
     }
-    assert_eq!(n, 24);
+    assert_eq!(n, 30);
 }
 
 #[test]

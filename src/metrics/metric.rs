@@ -15,41 +15,81 @@ pub struct Score {
     pub verbose: Option<String>,
 }
 
+/// A bootstrap estimate of a score: the resamples' mean and half the width of their 95% interval
+/// (sacreBLEU's `Score._mean` and `_ci`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub mean: f64,
+    pub ci: f64,
+}
+
 impl Score {
     /// sacreBLEU's `Score.format` for text: `NAME|SIGNATURE = SCORE VERBOSE`.
     pub fn format_text(&self, width: usize, signature: &str, score_only: bool) -> String {
-        let value = pytext::format_fixed(self.score, width);
-        if score_only {
-            return value;
-        }
-        let mut line = if signature.is_empty() {
-            format!("{} = {value}", self.name)
-        } else {
-            format!("{}|{signature} = {value}", self.name)
-        };
-        if let Some(verbose) = &self.verbose {
-            line.push(' ');
-            line.push_str(verbose);
-        }
-        line
+        self.format(width, score_only, signature, false, None)
     }
 
     /// sacreBLEU's `Score.format(is_json=True)`: the same keys in the same order, indented by
     /// one space as `json.dumps(indent=1)` does.
     pub fn format_json(&self, width: usize, signature: &Signature) -> String {
-        let rounded: f64 = pytext::format_fixed(self.score, width)
-            .parse()
-            .expect("a formatted float parses");
+        self.format(width, false, &signature.format(false), true, None)
+    }
+
+    /// sacreBLEU's `Score.format(width, score_only, signature, is_json)` of a score that may
+    /// carry a bootstrap `estimate`: with one (of positive mean), the score reads
+    /// `SCORE (μ = MEAN ± CI)`, score-only too, and the JSON gains `confidence_mean`,
+    /// `confidence_var` and `confidence` after the signature. The signature is given as its text
+    /// (`key:value|…`); in JSON its fields follow, as sacreBLEU splits them.
+    pub fn format(
+        &self,
+        width: usize,
+        score_only: bool,
+        signature: &str,
+        is_json: bool,
+        estimate: Option<Estimate>,
+    ) -> String {
+        let fixed = |x: f64| pytext::format_fixed(x, width);
+        let float =
+            |text: &str| pytext::float_repr(text.parse().expect("a formatted float parses"));
+        let mut value = fixed(self.score);
         let mut fields: Vec<(String, String)> = vec![
             ("name".into(), json_string(&self.name)),
-            ("score".into(), pytext::float_repr(rounded)),
-            ("signature".into(), json_string(&signature.format(false))),
+            ("score".into(), float(&value)),
+            ("signature".into(), json_string(signature)),
         ];
+        if let Some(e) = estimate.filter(|e| e.mean > 0.0) {
+            let (mean, ci) = (fixed(e.mean), fixed(e.ci));
+            let confidence = format!("μ = {mean} ± {ci}");
+            value = format!("{value} ({confidence})");
+            fields.push(("confidence_mean".into(), float(&mean)));
+            fields.push(("confidence_var".into(), float(&ci)));
+            fields.push(("confidence".into(), json_string(&confidence)));
+        }
+        if score_only {
+            return value;
+        }
+        if !is_json {
+            let mut line = if signature.is_empty() {
+                format!("{} = {value}", self.name)
+            } else {
+                format!("{}|{signature} = {value}", self.name)
+            };
+            if let Some(verbose) = &self.verbose {
+                line.push(' ');
+                line.push_str(verbose);
+            }
+            return line;
+        }
         if let Some(verbose) = &self.verbose {
             fields.push(("verbose_score".into(), json_string(verbose)));
         }
-        for (key, value) in signature.pairs(false) {
-            fields.push((key, json_string(&value)));
+        for part in signature.split('|').filter(|p| !p.is_empty()) {
+            let (key, value) = part.split_once(':').unwrap_or((part, ""));
+            // A later field of the same name replaces the earlier one, in its place (a dict).
+            match fields.iter_mut().find(|(k, _)| k == key) {
+                Some(field) => field.1 = json_string(value),
+                None => fields.push((key.to_string(), json_string(value))),
+            }
         }
         let body: Vec<String> = fields
             .iter()

@@ -294,31 +294,17 @@ fn format_single(args: &Scoring, reports: &[Report]) -> String {
     let lines: Vec<String> = reports
         .iter()
         .map(|r| {
-            let score = &r.scores[0];
-            let estimate = r.estimates[0];
-            match args.format {
-                ScoreFormat::Json => with_confidence_json(
-                    score.format_json(args.width, &r.signature),
-                    estimate,
-                    args.width,
-                ),
-                ScoreFormat::Text => {
-                    if let Some(e) = estimate.filter(|e| e.mean > 0.0 && !args.score_only) {
-                        let w = args.width;
-                        // sacreBLEU prints "SCORE (μ = MEAN ± CI)" before BLEU's details.
-                        let value = pytext::format_fixed(score.score, w);
-                        let line = score.format_text(w, &r.signature.format(args.short), false);
-                        let marker = format!(" = {value}");
-                        let with = format!(
-                            " = {value} (μ = {} ± {})",
-                            pytext::format_fixed(e.mean, w),
-                            pytext::format_fixed(e.ci, w)
-                        );
-                        return line.replacen(&marker, &with, 1);
-                    }
-                    score.format_text(args.width, &r.signature.format(args.short), args.score_only)
-                }
-            }
+            // sacreBLEU: `score.format(args.width, args.score_only, sig, args.format == 'json')`,
+            // the signature in full in JSON whatever --short says.
+            let json = args.format == ScoreFormat::Json;
+            let signature = r.signature.format(args.short && !json);
+            r.scores[0].format(
+                args.width,
+                args.score_only,
+                &signature,
+                json,
+                r.estimates[0],
+            )
         })
         .collect();
     let mut out = String::new();
@@ -352,25 +338,6 @@ fn format_single(args: &Scoring, reports: &[Report]) -> String {
         }
     }
     out
-}
-
-fn with_confidence_json(json: String, estimate: Option<Estimate>, width: usize) -> String {
-    let Some(e) = estimate.filter(|e| e.mean > 0.0) else {
-        return json;
-    };
-    let mean = pytext::format_fixed(e.mean, width);
-    let ci = pytext::format_fixed(e.ci, width);
-    let extra = format!(
-        ",\n \"confidence_mean\": {},\n \"confidence_var\": {},\n \"confidence\": {}",
-        pytext::float_repr(mean.parse().expect("formatted float")),
-        pytext::float_repr(ci.parse().expect("formatted float")),
-        serde_json::to_string(&format!("μ = {mean} ± {ci}")).expect("string")
-    );
-    // Insert after the "score" field, where sacreBLEU puts them.
-    match json.find(",\n \"signature\"") {
-        Some(at) => format!("{}{}{}", &json[..at], extra, &json[at..]),
-        None => json,
-    }
 }
 
 /// Several systems: a table, with p-values and intervals in paired mode, then signatures.

@@ -3,6 +3,7 @@
 //! ([`NumpyRng`]), the same `float32` statistics for resamples, numpy's pairwise summation for
 //! means, and the same p-value formula `(c + 1) / (n + 1)`.
 
+pub use super::metric::Estimate;
 use super::metric::{Metric, Stats};
 use super::numpy_rng::NumpyRng;
 use super::real::{Np, Real};
@@ -13,13 +14,6 @@ pub const DEFAULT_SEED: u64 = 12345;
 pub const DEFAULT_BOOTSTRAP_SAMPLES: usize = 1000;
 /// Default number of approximate-randomization trials.
 pub const DEFAULT_AR_TRIALS: usize = 10000;
-
-/// Mean of resampled scores and half the width of their 95% interval.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Estimate {
-    pub mean: f64,
-    pub ci: f64,
-}
 
 /// A system compared with the baseline.
 #[derive(Debug, Clone, Copy, PartialEq)]
