@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use entente::serve::batcher::BatcherSettings;
 use entente::serve::limits::ApiKeys;
 use entente::serve::{self, AppState, ServeSettings};
+use entente::translate::batcher::BatcherSettings;
 
 /// Serve translation over HTTP, loading the model once and batching the sentences of concurrent
 /// requests together. LibreTranslate clients work unchanged (POST /translate, /detect, GET

@@ -4,13 +4,12 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use candle_core::Device;
 use clap::{Args, ValueEnum};
 use entente::article::sources::{self, ReadOptions};
 use entente::article::Article;
 use entente::generate::GenerationConfig;
 use entente::translate::{ArticlePlan, Translation, Translator};
-use entente::{hub, input, marian};
+use entente::{hub, input};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InputMode {
@@ -177,19 +176,6 @@ pub struct TranslateArgs {
     pub output: Option<PathBuf>,
 }
 
-fn device(spec: &str) -> anyhow::Result<Device> {
-    let device = match spec {
-        "cpu" => Device::Cpu,
-        "metal" => Device::new_metal(0)?,
-        "cuda" => Device::new_cuda(0)?,
-        other => match other.strip_prefix("cuda:").map(str::parse::<usize>) {
-            Some(Ok(n)) => Device::new_cuda(n)?,
-            _ => bail!("unknown device {other:?}: use cpu, cuda, cuda:N or metal"),
-        },
-    };
-    Ok(device)
-}
-
 /// Translate `segments` in batches, longest first, one batch per core at a time; `progress` is
 /// told how many segments are done.
 pub fn translate_all(
@@ -257,21 +243,15 @@ pub fn load_translator(
     device_spec: &str,
     precision: Precision,
 ) -> anyhow::Result<Translator> {
-    let device = device(device_spec)?;
-    let precision = match (precision, device.is_cpu()) {
-        (Precision::F32, _) => marian::Precision::F32,
-        (Precision::Int8, true) => marian::Precision::Int8,
-        (Precision::Int8, false) => {
-            bail!("--dtype int8 runs on the CPU; on a GPU use f16 or bf16")
-        }
-        // bf16 on the CPU was built and measured (AVX512_BF16 `vdpbf16ps` kernel): no faster
-        // than f32 greedy and slower in beam search on this hardware, so it is not offered.
-        (_, true) => bail!(
-            "--dtype f16/bf16 is for GPUs; on the CPU use f32 (exact) or int8 (about 2× faster)"
-        ),
-        (Precision::F16, false) => marian::Precision::F16,
-        (Precision::Bf16, false) => marian::Precision::Bf16,
+    let device = entente::translate::parse_device(device_spec)?;
+    let name = match precision {
+        Precision::F32 => "f32",
+        Precision::F16 => "f16",
+        Precision::Bf16 => "bf16",
+        Precision::Int8 => "int8",
     };
+    let precision = entente::translate::parse_precision(name, &device)
+        .map_err(|e| anyhow::anyhow!("--dtype {name}: {e}"))?;
     let files = hub::resolve(&model.model, model.revision.as_deref(), true)
         .with_context(|| format!("finding the files of model {}", model.model))?;
     let translator = Translator::load(&files, files.tokenizer_dir(), &device, precision)

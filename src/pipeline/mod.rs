@@ -36,7 +36,7 @@ pub use merge::merge;
 pub use options::{Filters, Options};
 pub use origin::{DocSpec, Origin};
 pub use outcome::{Failure, PipelineError, Summary};
-pub use quality::quality_flags;
+pub use quality::{flagged_pairs, quality_flags, FlaggedPair};
 pub use sources::{discover, glob_match, DEFAULT_GLOB};
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -66,3 +66,52 @@ pub(super) fn has_loop(text: &str) -> bool {
         })
     })
 }
+
+/// A link of an alignment as text: each side's sentences joined by a space, the link's
+/// probability, and its quality flags (`unaligned` for a 1-0 or 0-1 link).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlaggedPair {
+    pub src_ids: Vec<usize>,
+    pub tgt_ids: Vec<usize>,
+    pub src: String,
+    pub tgt: String,
+    pub score: f64,
+    pub flags: Vec<&'static str>,
+}
+
+/// The links of an alignment of `src` with `tgt` as flagged pairs, in order; links with both
+/// sides whose probability is under `min_score` are left out (unaligned sentences always stay).
+/// `/v1/align` and the Python package's `align` answer with these.
+pub fn flagged_pairs(
+    links: Vec<crate::align::Link>,
+    src: &[String],
+    tgt: &[String],
+    min_score: f64,
+) -> Vec<FlaggedPair> {
+    let join = |ids: &[usize], side: &[String]| {
+        ids.iter()
+            .map(|&i| side[i].as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    links
+        .into_iter()
+        .filter(|l| l.src.is_empty() || l.tgt.is_empty() || l.score >= min_score)
+        .map(|l| {
+            let (fr, en) = (join(&l.src, src), join(&l.tgt, tgt));
+            let flags = if fr.is_empty() || en.is_empty() {
+                vec!["unaligned"]
+            } else {
+                quality_flags(&fr, &en)
+            };
+            FlaggedPair {
+                src_ids: l.src,
+                tgt_ids: l.tgt,
+                src: fr,
+                tgt: en,
+                score: l.score,
+                flags,
+            }
+        })
+        .collect()
+}

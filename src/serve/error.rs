@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use super::batcher::QueueError;
+use crate::translate::batcher::QueueError;
 
 /// An error answer: LibreTranslate's `{"error": "..."}` with a status, and `Retry-After` when
 /// trying again later can work.

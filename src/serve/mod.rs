@@ -15,7 +15,6 @@
 //! API is a file beside those two, routed here; handlers never touch the engine threads except
 //! through the batcher.
 
-pub mod batcher;
 mod engine;
 mod error;
 mod export;

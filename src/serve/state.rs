@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::batcher::{self, Batcher, BatcherSettings};
 use super::limits::{ApiKeys, RateLimiter};
 use super::metrics::ServerMetrics;
 use crate::generate::GenerationConfig;
 use crate::segment::Segmenter;
+use crate::translate::batcher::{self, Batcher, BatcherSettings};
 use crate::translate::Translator;
 
 /// The language pair served (opus-mt-fr-en's).

@@ -223,25 +223,12 @@ pub(super) async fn v1_align(
     };
     let pairs = blocking(move || {
         let links = align_sentences(&src, &tgt, mt.as_deref());
-        let join = |ids: &[usize], side: &[String]| {
-            ids.iter()
-                .map(|&i| side[i].as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        Ok(links
+        Ok(crate::pipeline::flagged_pairs(links, &src, &tgt, min_score)
             .into_iter()
-            .filter(|l| l.src.is_empty() || l.tgt.is_empty() || l.score >= min_score)
-            .map(|l| {
-                let (fr, en) = (join(&l.src, &src), join(&l.tgt, &tgt));
-                let flags = if fr.is_empty() || en.is_empty() {
-                    vec!["unaligned"]
-                } else {
-                    crate::pipeline::quality_flags(&fr, &en)
-                };
+            .map(|p| {
                 json!({
-                    "src_ids": l.src, "tgt_ids": l.tgt, "src": fr, "tgt": en, "score": l.score,
-                    "flags": flags,
+                    "src_ids": p.src_ids, "tgt_ids": p.tgt_ids, "src": p.src, "tgt": p.tgt,
+                    "score": p.score, "flags": p.flags,
                 })
             })
             .collect::<Vec<Value>>())

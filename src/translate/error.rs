@@ -1,6 +1,7 @@
 //! What translation gives (a [`Translation`] per segment) and its errors.
 
 use super::memory::MEMORY_BUDGET_VAR;
+use crate::hub::HubError;
 use crate::marian::MarianError;
 use crate::tokenizer::TokenizerError;
 
@@ -11,12 +12,17 @@ pub enum TranslateError {
     Model(#[from] MarianError),
     #[error(transparent)]
     Tokenizer(#[from] TokenizerError),
+    #[error(transparent)]
+    Hub(#[from] HubError),
     #[error("{path}: {reason}")]
     GenerationConfig { path: String, reason: String },
     #[error("the model has no weights file")]
     NoWeights,
     #[error("{path}: {reason}")]
     Mismatch { path: String, reason: String },
+    /// A device or precision that does not exist or does not run here.
+    #[error("{0}")]
+    Unsupported(String),
     #[error("invalid generation settings: {0}")]
     Settings(String),
     #[error(

@@ -1,8 +1,9 @@
-//! Batching across requests: the sentences of every request in flight wait in one bounded queue,
-//! and engine threads (one per core) take them in batches of up to `batch_size`, waiting at most
-//! `max_wait` to fill one. Each sentence carries its own reply channel, so a request gets its
-//! sentences back whatever else shared their batches; a request that gave up (timeout, client
-//! gone) leaves sentences nobody waits for, which are dropped before they cost engine time.
+//! The shared engine: batching across callers (the server's requests, the Python package's
+//! threads). The sentences of every caller in flight wait in one bounded queue, and engine
+//! threads (one per core) take them in batches of up to `batch_size`, waiting at most `max_wait`
+//! to fill one. Each sentence carries its own reply channel, so a caller gets its sentences back
+//! whatever else shared their batches; a caller that gave up (a timeout, a client gone, Ctrl-C)
+//! leaves sentences nobody waits for, which are dropped before they cost engine time.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
@@ -11,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
+use super::error::Translation;
+use super::translator::Translator;
 use crate::generate::GenerationConfig;
-use crate::translate::{Translation, Translator};
 
 /// How far into the queue a batch looks for sentences of a length close to its first one, in
 /// batches: more padding saved against a bounded wait for the oldest sentences.
