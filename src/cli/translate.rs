@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use entente::article::sources::{self, ReadOptions};
 use entente::article::Article;
-use entente::generate::GenerationConfig;
+use entente::generate::{GenerationConfig, SearchOverrides};
 use entente::translate::{ArticlePlan, Translation, Translator};
 use entente::{hub, input};
 
@@ -86,24 +86,15 @@ pub struct SearchArgs {
 impl SearchArgs {
     /// The model's generation settings with these options applied.
     pub fn apply(&self, config: &mut GenerationConfig) {
-        if let Some(b) = self.beams {
-            config.num_beams = b;
+        SearchOverrides {
+            beams: self.beams,
+            max_new_tokens: self.max_new_tokens,
+            min_new_tokens: self.min_new_tokens,
+            length_penalty: self.length_penalty,
+            no_repeat_ngram_size: self.no_repeat_ngram_size,
+            repetition_penalty: self.repetition_penalty,
         }
-        if let Some(n) = self.max_new_tokens {
-            config.set_max_new_tokens(n);
-        }
-        if let Some(n) = self.min_new_tokens {
-            config.min_new_tokens = Some(n);
-        }
-        if let Some(lp) = self.length_penalty {
-            config.length_penalty = lp;
-        }
-        if let Some(n) = self.no_repeat_ngram_size {
-            config.no_repeat_ngram_size = n;
-        }
-        if let Some(p) = self.repetition_penalty {
-            config.repetition_penalty = p;
-        }
+        .apply(config);
     }
 }
 

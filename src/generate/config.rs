@@ -29,6 +29,47 @@ pub struct GenerationConfig {
     pub no_repeat_ngram_size: usize,
 }
 
+/// The search options a user may change per run or per request (the CLI's `--beams` …, the
+/// server's fields, the Python package's keywords); `None` keeps the model's setting.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchOverrides {
+    pub beams: Option<usize>,
+    pub max_new_tokens: Option<usize>,
+    pub min_new_tokens: Option<usize>,
+    pub length_penalty: Option<f32>,
+    pub no_repeat_ngram_size: Option<usize>,
+    pub repetition_penalty: Option<f32>,
+}
+
+impl SearchOverrides {
+    /// Whether any option is set.
+    pub fn any(&self) -> bool {
+        *self != SearchOverrides::default()
+    }
+
+    /// `config` with these options applied (check it against the model afterwards).
+    pub fn apply(&self, config: &mut GenerationConfig) {
+        if let Some(b) = self.beams {
+            config.num_beams = b;
+        }
+        if let Some(n) = self.max_new_tokens {
+            config.set_max_new_tokens(n);
+        }
+        if let Some(n) = self.min_new_tokens {
+            config.min_new_tokens = Some(n);
+        }
+        if let Some(lp) = self.length_penalty {
+            config.length_penalty = lp;
+        }
+        if let Some(n) = self.no_repeat_ngram_size {
+            config.no_repeat_ngram_size = n;
+        }
+        if let Some(p) = self.repetition_penalty {
+            config.repetition_penalty = p;
+        }
+    }
+}
+
 /// Options of transformers' `GenerationConfig` that change the output and that entente does not
 /// implement, with the value that leaves them off. A configuration setting one of them otherwise
 /// is refused instead of silently ignored.

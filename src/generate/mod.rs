@@ -11,7 +11,7 @@ mod beam;
 mod config;
 mod greedy;
 
-pub use config::GenerationConfig;
+pub use config::{GenerationConfig, SearchOverrides};
 
 /// What search needs from a model: one decoder step over rows of a batch at a time.
 pub trait StepModel {

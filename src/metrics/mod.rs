@@ -55,6 +55,30 @@ pub fn prepare_refs_on<M: Metric>(
     }
 }
 
+/// Reference streams in which a segment may lack references (`None`: sacreBLEU's variable
+/// number of references per segment, from its Python API): each segment is prepared from the
+/// references it has. `nrefs` is their number where every segment has as many, else `None`
+/// (sacreBLEU's signature then says `nrefs:var`).
+pub fn prepare_varying_refs<M: Metric>(
+    metric: &M,
+    refs: &[Vec<Option<String>>],
+) -> (PreparedRefs<M>, Option<usize>) {
+    let n = refs.first().map_or(0, Vec::len);
+    let present = |i: usize| -> Vec<&str> { refs.iter().filter_map(|r| r[i].as_deref()).collect() };
+    let counts: std::collections::BTreeSet<usize> = (0..n).map(|i| present(i).len()).collect();
+    let segments = parallel_map(n, default_threads(), |i| metric.prepare(&present(i)));
+    let nrefs = match counts.len() {
+        0 => Some(refs.len()),
+        1 => counts.first().copied(),
+        _ => None,
+    };
+    let prepared = PreparedRefs {
+        segments,
+        nrefs: nrefs.unwrap_or(refs.len()),
+    };
+    (prepared, nrefs)
+}
+
 /// `(0..n).map(f)` on up to `threads` threads, in contiguous chunks, results in order.
 fn parallel_map<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     // Below a few hundred items a thread costs more than it saves.

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use axum::extract::State;
 
 use crate::align::align_sentences;
-use crate::generate::GenerationConfig;
+use crate::generate::{GenerationConfig, SearchOverrides};
 use crate::metrics::report::{ScoreFormat, Scoring, Test};
 use crate::metrics::{Bleu, Chrf, Ter};
 use crate::segment::{SegmentOptions, Segmenter};
@@ -35,35 +35,19 @@ pub(super) fn request_config(
     state: &AppState,
     fields: &Map<String, Value>,
 ) -> Result<(Arc<GenerationConfig>, Vec<String>), ApiError> {
-    let mut config = (*state.defaults).clone();
-    let mut changed = false;
-    if let Some(b) = count_field(fields, "beams", 1, 64)? {
-        config.num_beams = b;
-        changed = true;
-    }
-    if let Some(n) = count_field(fields, "max_new_tokens", 1, 1 << 16)? {
-        config.set_max_new_tokens(n);
-        changed = true;
-    }
-    if let Some(n) = count_field(fields, "min_new_tokens", 0, 1 << 16)? {
-        config.min_new_tokens = Some(n);
-        changed = true;
-    }
-    if let Some(x) = number_field(fields, "length_penalty")? {
-        config.length_penalty = x as f32;
-        changed = true;
-    }
-    if let Some(n) = count_field(fields, "no_repeat_ngram_size", 0, 1 << 10)? {
-        config.no_repeat_ngram_size = n;
-        changed = true;
-    }
-    if let Some(x) = number_field(fields, "repetition_penalty")? {
-        config.repetition_penalty = x as f32;
-        changed = true;
-    }
-    if !changed {
+    let overrides = SearchOverrides {
+        beams: count_field(fields, "beams", 1, 64)?,
+        max_new_tokens: count_field(fields, "max_new_tokens", 1, 1 << 16)?,
+        min_new_tokens: count_field(fields, "min_new_tokens", 0, 1 << 16)?,
+        length_penalty: number_field(fields, "length_penalty")?.map(|x| x as f32),
+        no_repeat_ngram_size: count_field(fields, "no_repeat_ngram_size", 0, 1 << 10)?,
+        repetition_penalty: number_field(fields, "repetition_penalty")?.map(|x| x as f32),
+    };
+    if !overrides.any() {
         return Ok((Arc::clone(&state.defaults), Vec::new()));
     }
+    let mut config = (*state.defaults).clone();
+    overrides.apply(&mut config);
     let notes = state
         .translator
         .configure(&mut config)

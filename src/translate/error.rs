@@ -12,8 +12,9 @@ pub enum TranslateError {
     Model(#[from] MarianError),
     #[error(transparent)]
     Tokenizer(#[from] TokenizerError),
+    /// Boxed: the hub's errors carry paths and names, and would make every `Result` large.
     #[error(transparent)]
-    Hub(#[from] HubError),
+    Hub(Box<HubError>),
     #[error("{path}: {reason}")]
     GenerationConfig { path: String, reason: String },
     #[error("the model has no weights file")]
@@ -36,6 +37,12 @@ pub enum TranslateError {
     },
     #[error("computation failed: {0}")]
     Compute(#[from] candle_core::Error),
+}
+
+impl From<HubError> for TranslateError {
+    fn from(error: HubError) -> Self {
+        TranslateError::Hub(Box::new(error))
+    }
 }
 
 /// One translated segment.

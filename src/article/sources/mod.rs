@@ -64,19 +64,23 @@ pub fn read_input<'a>(
             })),
             None => Box::new(std::iter::once((
                 input.to_string(),
-                Ok(Document {
-                    source: input.to_string(),
-                    url: None,
-                    content_type: None,
-                    origin: if looks_like_html(&lower, &bytes) {
-                        Origin::Html
-                    } else {
-                        Origin::Text
-                    },
-                    bytes,
-                }),
+                Ok(document_of(input, bytes)),
             ))),
         },
+    }
+}
+
+/// A document held in memory (a page's HTML or scraped text, as `/v1/extract` or the Python
+/// package receive it), named `source`: a page when its name or its first markup says so, else
+/// text.
+pub fn document_of(source: &str, bytes: Vec<u8>) -> Document {
+    let html = looks_like_html(&source.to_ascii_lowercase(), &bytes);
+    Document {
+        source: source.to_string(),
+        url: None,
+        content_type: None,
+        origin: if html { Origin::Html } else { Origin::Text },
+        bytes,
     }
 }
 
