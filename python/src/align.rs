@@ -1,0 +1,130 @@
+//! `entente.align`: the parallel sentence pairs of a French text and its English version, as
+//! `/v1/align` gives them (the library's `align_sentences` and `flagged_pairs`).
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+use entente::align::{align_sentences, DEFAULT_MIN_SCORE};
+use entente::pipeline::flagged_pairs;
+use entente::segment::{single_line, split_sentences};
+
+use crate::translator::PyTranslator;
+
+/// One link of an alignment: the sentence indices of each side (`src_ids`, `tgt_ids`; one side
+/// is empty for an unaligned sentence), their text joined by spaces (`src`, `tgt`), the link's
+/// probability (`score`) and its quality flags (`copy`, `repeat`, `length-ratio`,
+/// `unaligned`).
+#[pyclass(name = "Pair", module = "entente", frozen, get_all, eq)]
+#[derive(Clone, PartialEq)]
+pub struct PyPair {
+    src_ids: Vec<usize>,
+    tgt_ids: Vec<usize>,
+    src: String,
+    tgt: String,
+    score: f64,
+    flags: Vec<&'static str>,
+}
+
+#[pymethods]
+impl PyPair {
+    fn __repr__(&self) -> String {
+        format!(
+            "Pair(src_ids={:?}, tgt_ids={:?}, src={:?}, tgt={:?}, score={}, flags={:?})",
+            self.src_ids, self.tgt_ids, self.src, self.tgt, self.score, self.flags
+        )
+    }
+}
+
+/// A side's sentences: a text is segmented as `entente align` does; a list is taken as
+/// sentences already (each on one line, trimmed).
+fn sentences(side: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<String>> {
+    if let Ok(text) = side.cast::<PyString>() {
+        return Ok(split_sentences(&text.to_cow()?)
+            .into_iter()
+            .map(|s| single_line(s).into_owned())
+            .collect());
+    }
+    let list: Vec<String> = side.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{name} must be a text (str) or a list of sentences"
+        ))
+    })?;
+    Ok(list
+        .iter()
+        .map(|s| single_line(s.trim()).into_owned())
+        .collect())
+}
+
+/// Align `fr` with `en` (each a text, segmented here, or a list of sentences) into pairs.
+/// A machine translation of the French side makes the alignment better: give it as
+/// `translation` (a list line-aligned with the French sentences), or give a `Translator` as
+/// `mt` to compute it; with neither, numbers, cognates, punctuation and lengths decide. Pairs
+/// whose probability is under `min_score` are left out (unaligned sentences always stay).
+#[pyfunction]
+#[pyo3(signature = (fr, en, translation = None, mt = None, *, min_score = DEFAULT_MIN_SCORE))]
+fn align(
+    py: Python<'_>,
+    fr: &Bound<'_, PyAny>,
+    en: &Bound<'_, PyAny>,
+    translation: Option<&Bound<'_, PyAny>>,
+    mt: Option<PyRef<'_, PyTranslator>>,
+    min_score: f64,
+) -> PyResult<Vec<PyPair>> {
+    if !(0.0..=1.0).contains(&min_score) {
+        return Err(PyValueError::new_err(
+            "min_score must be a probability, from 0 to 1",
+        ));
+    }
+    let src = sentences(fr, "fr")?;
+    let tgt = sentences(en, "en")?;
+    let machine: Option<Vec<String>> = match (translation, mt) {
+        (Some(_), Some(_)) => {
+            return Err(PyValueError::new_err(
+                "give either a translation or a Translator as mt, not both",
+            ))
+        }
+        (Some(t), None) => {
+            let lines = if let Ok(text) = t.cast::<PyString>() {
+                text.to_cow()?
+                    .lines()
+                    .map(|l| l.trim().to_string())
+                    .collect()
+            } else {
+                sentences(t, "translation")?
+            };
+            if lines.len() != src.len() {
+                return Err(PyValueError::new_err(format!(
+                    "translation has {} lines but fr has {} sentences: it must be line-aligned \
+                     with the French sentences",
+                    lines.len(),
+                    src.len()
+                )));
+            }
+            Some(lines)
+        }
+        (None, Some(translator)) => Some(translator.translate_texts(py, src.clone())?),
+        (None, None) => None,
+    };
+    let pairs = py.detach(move || {
+        let links = align_sentences(&src, &tgt, machine.as_deref());
+        flagged_pairs(links, &src, &tgt, min_score)
+    });
+    Ok(pairs
+        .into_iter()
+        .map(|p| PyPair {
+            src_ids: p.src_ids,
+            tgt_ids: p.tgt_ids,
+            src: p.src,
+            tgt: p.tgt,
+            score: p.score,
+            flags: p.flags,
+        })
+        .collect())
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyPair>()?;
+    m.add_function(wrap_pyfunction!(align, m)?)?;
+    Ok(())
+}
