@@ -136,9 +136,9 @@ impl Features {
     /// weighed, so they cost nothing.
     pub fn translated(mt: &str, source: &str) -> Self {
         let bag = multiset_union(&Features::lexical(mt).bag, &Features::lexical(source).bag);
-        // The length term compares the translation's length with the target's; a failed
-        // translation's is unknown, and the source's is the best guess.
-        Features::from_bag(bag, if mt.trim().is_empty() { source } else { mt })
+        // The length term compares the source's length with the target's (scaled by the
+        // document's length ratio): an MT's length says little when the MT is poor.
+        Features::from_bag(bag, source)
     }
 
     /// Anchors that survive translation: numbers, and words of 4+ letters reduced to their

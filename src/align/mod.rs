@@ -37,7 +37,7 @@ pub use link::{Link, DEFAULT_MIN_SCORE};
 
 use band::{block_size, Band, COARSE_ABOVE};
 use ladder::best_ladder;
-use similarity::{pair_weights, set_backgrounds, weigh};
+use similarity::{pair_weights, weigh};
 
 /// Align sentences of a document with those of its translation: through `mt` (a machine
 /// translation of each source sentence into the target language) when given, else by the
@@ -108,16 +108,58 @@ pub fn align(src: &[Features], tgt: &[Features], config: &AlignConfig) -> Vec<Li
     } else {
         Band::diagonal(n, m, config)
     };
-    let (mut src, mut tgt, unit) = weigh(src, tgt);
-    // Two passes: a cheap one over the wide band finds the path to within a sentence or two;
-    // the exact one searches a narrow band around it.
-    let pair = pair_weights(&src, &tgt, &band);
-    set_backgrounds(&mut src, &mut tgt, &band, &pair);
-    let rough = best_ladder(&src, &tgt, unit, &band, &pair, config, false);
-    drop(pair);
+    let (src, tgt, unit, rough) = weighed(src, tgt, &band, config);
     let narrow = Band::around_links(n, m, &rough, config.refine_band);
     let pair = pair_weights(&src, &tgt, &narrow);
     best_ladder(&src, &tgt, unit, &narrow, &pair, config, true)
+}
+
+/// The sentences weighed, their lengths scaled by the length ratio measured on the links of a
+/// first, cheap pass over `band` (links of up to two sentences a side, scored by the sum of
+/// their pairs), and that pass's ladder.
+fn weighed(
+    src: &[Features],
+    tgt: &[Features],
+    band: &Band,
+    config: &AlignConfig,
+) -> (
+    Vec<similarity::Weighted>,
+    Vec<similarity::Weighted>,
+    f64,
+    Vec<Link>,
+) {
+    let (mut src, mut tgt, unit) = weigh(src, tgt);
+    let pair = pair_weights(&src, &tgt, band);
+    let rough = best_ladder(&src, &tgt, unit, band, &pair, config, false);
+    refine_length_ratio(&mut src, &mut tgt, &rough);
+    (src, tgt, unit, rough)
+}
+
+/// Re-measure the length ratio on the sentences the first pass linked (the whole document's
+/// ratio also counts sentences with no counterpart: captions, notes, what one side left out),
+/// and rescale both sides' lengths by it, symmetrically.
+fn refine_length_ratio(
+    src: &mut [similarity::Weighted],
+    tgt: &mut [similarity::Weighted],
+    links: &[Link],
+) {
+    let (mut s, mut t) = (0.0, 0.0);
+    for l in links
+        .iter()
+        .filter(|l| !l.src.is_empty() && !l.tgt.is_empty())
+    {
+        s += l.src.iter().map(|&i| src[i].chars).sum::<f64>();
+        t += l.tgt.iter().map(|&j| tgt[j].chars).sum::<f64>();
+    }
+    if s > 0.0 && t > 0.0 {
+        let scale = (t / s).sqrt();
+        for x in src.iter_mut() {
+            x.chars *= scale;
+        }
+        for y in tgt.iter_mut() {
+            y.chars /= scale;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! How much two groups of sentences have in common: features weighed by inverse document
 //! frequency over both sides, the shared weight and coverage of two groups, the length term,
-//! and the score of a candidate link; the pair weights of a band and each sentence's background
-//! (for the margin).
+//! and the score of a candidate link; the pair weights of a band.
 
 use super::band::Band;
 use super::config::{AlignConfig, MAX_GROUP};
@@ -42,12 +41,11 @@ pub(super) fn shared_weight(a: &[(u64, f64)], b: &[(u64, f64)]) -> f64 {
 pub(super) struct Weighted {
     pub(super) bag: Vec<(u64, f64)>,
     pub(super) weight: f64,
-    pub(super) chars: usize,
+    /// Length in characters, scaled so that the two sides' totals agree (each side by the
+    /// square root of the document's length ratio, which keeps the scaling symmetric: swapping
+    /// the sides swaps the lengths).
+    pub(super) chars: f64,
     pub(super) ending: Ending,
-    /// How much this sentence shares with its nearest candidates (mean of the best few pair
-    /// weights in the first pass's band): what any link of it gets for free, the baseline of
-    /// the margin score.
-    pub(super) background: f64,
 }
 
 /// Weigh every feature by its inverse document frequency over the sentences of both sides.
@@ -69,8 +67,15 @@ pub(super) fn weigh(src: &[Features], tgt: &[Features]) -> (Vec<Weighted>, Vec<W
         }
     }
     let documents = (src.len() + tgt.len()) as f64;
+    // Gale-Church's length ratio of the language pair, measured on the document itself: target
+    // characters per source character.
+    let length = |side: &[Features]| side.iter().map(|f| f.chars).sum::<usize>() as f64;
+    let ratio = match (length(src), length(tgt)) {
+        (s, t) if s > 0.0 && t > 0.0 => t / s,
+        _ => 1.0,
+    };
     let mut total = 0.0;
-    let mut convert = |features: &[Features]| -> Vec<Weighted> {
+    let mut convert = |features: &[Features], scale: f64| -> Vec<Weighted> {
         features
             .iter()
             .map(|f| {
@@ -86,14 +91,13 @@ pub(super) fn weigh(src: &[Features], tgt: &[Features]) -> (Vec<Weighted>, Vec<W
                 Weighted {
                     weight: bag.iter().map(|x| x.1).sum(),
                     bag,
-                    chars: f.chars,
+                    chars: f.chars as f64 * scale,
                     ending: f.ending,
-                    background: 0.0,
                 }
             })
             .collect()
     };
-    let (s, t) = (convert(src), convert(tgt));
+    let (s, t) = (convert(src, ratio.sqrt()), convert(tgt, 1.0 / ratio.sqrt()));
     // Twice the weight of an average sentence: what a perfect 1-1 link shares, counted on both
     // sides. It is taken before the one-sided features are left out, which keeps the balance
     // between shared weight and the length and merge terms as it was chosen: scaled up, merges
@@ -209,8 +213,8 @@ pub(super) fn coverage_share(covered: f64, weight: f64) -> f64 {
 }
 
 /// Gale-Church: how plausible the two lengths are for translations of each other, in (0, 1].
-pub(super) fn length_score(src_chars: usize, tgt_chars: usize) -> f64 {
-    let (ls, lt) = (src_chars as f64, tgt_chars as f64);
+pub(super) fn length_score(src_chars: f64, tgt_chars: f64) -> f64 {
+    let (ls, lt) = (src_chars, tgt_chars);
     if ls + lt == 0.0 {
         return 1.0;
     }
@@ -232,12 +236,8 @@ pub(super) fn link_score(
     if src.is_empty() || tgt.is_empty() {
         return config.skip_score;
     }
-    // Margin (Bertalign, after Artetxe & Schwenk): what the link shares beyond what its
-    // sentences share with their nearest candidates anyway.
-    let background: f64 = src.iter().chain(tgt).map(|s| s.background).sum();
-    let shared = shared - config.margin_weight * background / 2.0;
-    let src_chars: usize = src.iter().map(|f| f.chars).sum();
-    let tgt_chars: usize = tgt.iter().map(|f| f.chars).sum();
+    let src_chars: f64 = src.iter().map(|f| f.chars).sum();
+    let tgt_chars: f64 = tgt.iter().map(|f| f.chars).sum();
     let extra = (src.len() + tgt.len()).saturating_sub(2) as f64;
     // What joining each sentence to the next takes off the merge penalties.
     let join_bonus: f64 = src[..src.len() - 1]
@@ -268,42 +268,4 @@ pub(super) fn pair_weights(src: &[Weighted], tgt: &[Weighted], band: &Band) -> V
         }
     }
     pair
-}
-
-/// Candidates averaged into a sentence's background.
-pub(super) const BACKGROUND_CANDIDATES: usize = 4;
-
-/// Each sentence's background: the mean of its `BACKGROUND_CANDIDATES` best pair weights
-/// among the pairs of `band`.
-pub(super) fn set_backgrounds(
-    src: &mut [Weighted],
-    tgt: &mut [Weighted],
-    band: &Band,
-    pair: &[f32],
-) {
-    const K: usize = BACKGROUND_CANDIDATES;
-    fn keep(best: &mut [f32; K], x: f32) {
-        if x > best[K - 1] {
-            best[K - 1] = x;
-            best.sort_unstable_by(|a, b| b.total_cmp(a));
-        }
-    }
-    let mut rows = vec![[0f32; K]; src.len()];
-    let mut cols = vec![[0f32; K]; tgt.len()];
-    for i in 1..=src.len() {
-        for j in band.row(i) {
-            if j > 0 {
-                let x = pair[band.cell(i, j).expect("inside the band")];
-                keep(&mut rows[i - 1], x);
-                keep(&mut cols[j - 1], x);
-            }
-        }
-    }
-    let mean = |b: &[f32; K]| b.iter().map(|&x| x as f64).sum::<f64>() / K as f64;
-    for (s, b) in src.iter_mut().zip(&rows) {
-        s.background = mean(b);
-    }
-    for (t, b) in tgt.iter_mut().zip(&cols) {
-        t.background = mean(b);
-    }
 }

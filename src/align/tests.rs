@@ -193,10 +193,9 @@ fn the_exact_pass_in_a_narrow_band_finds_the_wide_band_optimum() {
     ] {
         let (src, tgt, _) = known_document(n);
         let two_pass = align(&src, &tgt, &config);
-        let (mut ws, mut wt, unit) = weigh(&src, &tgt);
         let band = Band::diagonal(src.len(), tgt.len(), &config);
+        let (ws, wt, unit, _) = weighed(&src, &tgt, &band, &config);
         let pair = pair_weights(&ws, &wt, &band);
-        set_backgrounds(&mut ws, &mut wt, &band, &pair);
         let one_pass = best_ladder(&ws, &wt, unit, &band, &pair, &config, true);
         assert_eq!(ladder(&two_pass), ladder(&one_pass), "{n}");
     }
@@ -205,19 +204,14 @@ fn the_exact_pass_in_a_narrow_band_finds_the_wide_band_optimum() {
 #[test]
 fn long_documents_are_aligned_coarse_to_fine() {
     // Above COARSE_ABOVE the search runs around the path of a block-level alignment; it must
-    // find what the exact search of the whole diagonal band finds. (Without the margin, whose
-    // backgrounds come from the candidates of the first pass's band, which differ here.)
+    // find what the exact search of the whole diagonal band finds.
     let (src, tgt, _) = known_document(4_000);
     assert!(src.len().max(tgt.len()) > COARSE_ABOVE);
-    let config = AlignConfig {
-        margin_weight: 0.0,
-        ..AlignConfig::without_mt()
-    };
+    let config = AlignConfig::without_mt();
     let coarse_to_fine = ladder(&align(&src, &tgt, &config));
-    let (mut ws, mut wt, unit) = weigh(&src, &tgt);
     let band = Band::diagonal(src.len(), tgt.len(), &config);
+    let (ws, wt, unit, _) = weighed(&src, &tgt, &band, &config);
     let pair = pair_weights(&ws, &wt, &band);
-    set_backgrounds(&mut ws, &mut wt, &band, &pair);
     let wide = ladder(&best_ladder(&ws, &wt, unit, &band, &pair, &config, true));
     let differ = wide.iter().filter(|l| !coarse_to_fine.contains(l)).count();
     assert!(
@@ -248,23 +242,6 @@ fn swapping_the_sides_mirrors_the_links() {
     }
 }
 
-#[test]
-fn backgrounds_are_the_mean_of_the_best_candidates() {
-    let src = doc(&["alpha 101", "bravo 202"]);
-    let tgt = doc(&["alpha 101", "alpha bravo 202", "charlie"]);
-    let (mut ws, mut wt, _) = weigh(&src, &tgt);
-    let band = Band::diagonal(2, 3, &AlignConfig::default());
-    let pair = pair_weights(&ws, &wt, &band);
-    set_backgrounds(&mut ws, &mut wt, &band, &pair);
-    let k = BACKGROUND_CANDIDATES as f64;
-    let shared = |i: usize, j: usize| shared_weight(&ws[i].bag, &wt[j].bag);
-    let row0 = (shared(0, 0) + shared(0, 1) + shared(0, 2)) / k;
-    assert!((ws[0].background - row0).abs() < 1e-5);
-    let col1 = (shared(0, 1) + shared(1, 1)) / k;
-    assert!((wt[1].background - col1).abs() < 1e-5);
-    assert_eq!(wt[2].background, 0.0);
-}
-
 /// A link as (end in the source, end in the target, source sentences, target sentences).
 type LinkEnd = (usize, usize, usize, usize);
 type Path = Vec<LinkEnd>;
@@ -278,15 +255,13 @@ fn enumerated_probabilities(
     config: &AlignConfig,
 ) -> Vec<(Path, f64)> {
     let (n, m) = (src.len(), tgt.len());
-    let (mut ws, mut wt, unit) = weigh(src, tgt);
     let band = Band::diagonal(n, m, config);
+    let (ws, wt, unit, _) = weighed(src, tgt, &band, config);
     assert_eq!(
         band.cells(),
         (n + 1) * (m + 1),
         "the band covers the document"
     );
-    let pair = pair_weights(&ws, &wt, &band);
-    set_backgrounds(&mut ws, &mut wt, &band, &pair);
     let score = |i: usize, j: usize, a: usize, b: usize| -> f64 {
         let s = if a == 0 || b == 0 {
             config.skip_score
@@ -405,9 +380,8 @@ fn weighted(features: &[u64], ending: Ending) -> Weighted {
     Weighted {
         weight: bag.len() as f64,
         bag,
-        chars: 10,
+        chars: 10.0,
         ending,
-        background: 0.0,
     }
 }
 
@@ -478,7 +452,8 @@ fn a_translated_sentence_keeps_the_source_spelling_of_names_and_numbers() {
         Features::translated("Benno Schwabe 1935", "Benno Schwabe 1935").bag,
         name.bag
     );
-    assert_eq!(translated.chars, mt.chars().count());
+    // The length compared with the target's is the source's (an MT's says little when poor).
+    assert_eq!(translated.chars, source.chars().count());
 }
 
 #[test]
@@ -553,4 +528,80 @@ fn features_only_one_side_uses_weigh_nothing_but_still_set_the_scale() {
     let (shared, coverage) = group_shared(&ws[..1], &wt[..1]);
     assert_eq!(shared, ws[0].weight);
     assert_eq!(coverage, 2.0);
+}
+
+/// A French-like document and its English-like translation: each pair shares a number and a
+/// name; the English sentences are 0.8 times as long.
+fn translated_pairs(n: usize) -> (Vec<String>, Vec<String>) {
+    let words = [
+        "maison", "montagne", "rivière", "glacier", "village", "chemin", "forêt",
+    ];
+    let english = [
+        "house", "mountain", "river", "glacier", "village", "path", "forest",
+    ];
+    (0..n)
+        .map(|i| {
+            let long = 3 + (i * 7) % 9;
+            let fr: Vec<&str> = (0..long).map(|k| words[(i + k) % words.len()]).collect();
+            let en: Vec<&str> = (0..long)
+                .map(|k| english[(i + k) % english.len()])
+                .collect();
+            (
+                format!("Le {} {} Zermatt{i} {}.", i * 13 % 997, fr.join(" "), i),
+                format!("The {} {} Zermatt{i}.", i * 13 % 997, en.join(" ")),
+            )
+        })
+        .unzip()
+}
+
+#[test]
+fn a_useless_translation_aligns_as_well_as_none() {
+    // A machine translation that says nothing (the same noise for every sentence, as a broken
+    // model gives) must not make alignment worse than aligning without MT: the source's anchors
+    // and the lengths still decide, here where the target inserts captions and drops a sentence.
+    let (fr, en) = translated_pairs(60);
+    let (mut tgt, mut gold) = (Vec::new(), Vec::new());
+    for (i, e) in en.iter().enumerate() {
+        if i == 30 {
+            gold.push((vec![i], vec![]));
+            continue;
+        }
+        gold.push((vec![i], vec![tgt.len()]));
+        tgt.push(e.clone());
+        if i % 7 == 6 {
+            gold.push((vec![], vec![tgt.len()]));
+            tgt.push(format!(
+                "Photo Keystone {}, archives {}.",
+                1900 + i,
+                7000 + i * 3
+            ));
+        }
+    }
+    let noise = vec!["voivoivoi voivoivoi voivoivoi voivoivoi voivoivoi".to_string(); fr.len()];
+    assert_eq!(ladder(&align_sentences(&fr, &tgt, None)), gold);
+    assert_eq!(ladder(&align_sentences(&fr, &tgt, Some(&noise))), gold);
+}
+
+#[test]
+fn lengths_are_compared_at_the_document_s_own_ratio() {
+    // Lengths alone, every target sentence twice as long as its source: measured on the
+    // document, the ratio makes each pair a perfect 1-1; at a ratio of 1, two source sentences
+    // would look like one target sentence and the alignment would merge them.
+    let lengths = [100, 104, 96, 110, 92, 100, 106, 98, 102, 94, 108, 100];
+    let src: Vec<Features> = lengths
+        .iter()
+        .map(|&l| Features::length_only(&"x".repeat(l)))
+        .collect();
+    let tgt: Vec<Features> = lengths
+        .iter()
+        .map(|&l| Features::length_only(&"y".repeat(2 * l)))
+        .collect();
+    let config = AlignConfig {
+        length_weight: 1.0,
+        merge_penalty: 0.0,
+        ..AlignConfig::default()
+    };
+    let links = ladder(&align(&src, &tgt, &config));
+    let gold: Vec<_> = (0..lengths.len()).map(|i| (vec![i], vec![i])).collect();
+    assert_eq!(links, gold);
 }
