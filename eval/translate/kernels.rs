@@ -11,6 +11,7 @@ use std::time::Instant;
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
 use entente::marian::ops::int8::{Int8Kernel, Int8Matrix, Int8Rows};
+use entente::marian::ops::invariant;
 use entente::marian::ops::matrix::matmul_transposed;
 
 fn values(n: usize, seed: u64) -> Vec<f32> {
@@ -56,12 +57,14 @@ fn main() {
         .collect();
     println!("One product x · Wᵀ, one thread; microseconds (median), and GMAC/s in parentheses");
     println!();
-    print!("| product | rows | f32 gemm (packed GEMM) | Candle Q8_0 QMatMul |");
+    print!(
+        "| product | rows | f32 gemm (packed GEMM) | f32 batch-invariant | Candle Q8_0 QMatMul |"
+    );
     for k in &kernels {
         print!(" entente int8 {} |", k.name());
     }
     println!(" entente int8 {} + residual |", kernels[0].name());
-    print!("|---|---:|---:|---:|");
+    print!("|---|---:|---:|---:|---:|");
     for _ in &kernels {
         print!("---:|");
     }
@@ -72,17 +75,23 @@ fn main() {
         let q8 =
             QMatMul::from_qtensor(QTensor::quantize(&weight, GgmlDType::Q8_0).unwrap()).unwrap();
         let int8 = Int8Matrix::quantize(&w, n_out, n_in);
-        for rows in [16, 64] {
+        for rows in [1, 16, 64, 480] {
             let x = values(rows * n_in, 2);
             let macs = (rows * n_out * n_in) as f64;
             let cell = |s: f64| format!("{:.0} ({:.0})", s * 1e6, macs / s / 1e9);
             let mut out = vec![0f32; rows * n_out];
             let f32_s = time(|| matmul_transposed(&w, n_out, n_in, &x, rows, &mut out));
+            let inv_s = time(|| invariant::product(&x, rows, &w, n_out, n_in, None, &mut out));
             let xt = Tensor::from_slice(&x, (rows, n_in), &Device::Cpu).unwrap();
             let q8_s = time(|| {
                 q8.forward(&xt).unwrap();
             });
-            print!("| {name} | {rows} | {} | {} |", cell(f32_s), cell(q8_s));
+            print!(
+                "| {name} | {rows} | {} | {} | {} |",
+                cell(f32_s),
+                cell(inv_s),
+                cell(q8_s)
+            );
             let mut a = Int8Rows::default();
             let mut scratch = Vec::new();
             for &k in &kernels {

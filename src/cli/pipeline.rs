@@ -82,10 +82,12 @@ pub struct PipelineArgs {
     /// Number of shards for `--shard auto` with JOB_COMPLETION_INDEX.
     #[arg(long)]
     pub shard_count: Option<usize>,
-    /// Batch sentences across documents for throughput (full batches even for short
-    /// documents). By default a document's sentences are batched only with each other, which
-    /// makes runs reproducible byte for byte whatever the sharding or resuming; with this flag
-    /// log-probabilities (and, in rare near-ties, words) may differ in their last digits.
+    /// Batch sentences across documents even where the engine is not batch-invariant (GPUs).
+    /// On the CPU batches always fill across documents: a sentence's translation is the same
+    /// whatever shares its batch, so runs are reproducible byte for byte whatever the sharding
+    /// or resuming. On a GPU, by default a document's sentences are batched only with each
+    /// other (reproducible); with this flag batches are full, and log-probabilities (and, in
+    /// rare near-ties, words) may differ in their last digits between runs.
     #[arg(long)]
     pub mix_documents: bool,
     /// Replace invalid UTF-8 in documents instead of skipping them.

@@ -6,9 +6,7 @@ use candle_core::{DType, Module, Tensor};
 use candle_nn::{LayerNorm, Linear, VarBuilder};
 
 use super::config::Activation;
-use super::ops::loader::Loader;
-use super::ops::matrix::HostLinear;
-use super::ops::{activate, with_scratch};
+use super::ops::activate;
 
 type Result<T> = candle_core::Result<T>;
 
@@ -39,11 +37,9 @@ fn linear(d_in: usize, d_out: usize, vb: VarBuilder) -> Result<Projection> {
     Ok(Projection::Graph(candle_nn::linear(d_in, d_out, vb)?))
 }
 
-/// A linear layer of the graph: Candle's (any device and dtype), or the host's products
-/// (int8 on the CPU) between tensors.
+/// A linear layer of the graph: Candle's (any device and dtype).
 pub(super) enum Projection {
     Graph(Linear),
-    Host(HostLinear),
 }
 
 impl Projection {
@@ -51,7 +47,6 @@ impl Projection {
     pub(super) fn candle(&self) -> Result<&Linear> {
         match self {
             Projection::Graph(linear) => Ok(linear),
-            Projection::Host(_) => candle_core::bail!("a quantized layer has no Candle weights"),
         }
     }
 }
@@ -60,16 +55,6 @@ impl Module for Projection {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
             Projection::Graph(linear) => linear.forward(x),
-            Projection::Host(linear) => {
-                let mut dims = x.dims().to_vec();
-                let n_in = dims.pop().unwrap_or(0);
-                let rows = dims.iter().product();
-                let values = x.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
-                debug_assert_eq!(values.len(), rows * n_in);
-                let out = with_scratch(|scratch| linear.forward(&values, rows, scratch))?;
-                dims.push(linear.matrix.dims().0);
-                Tensor::from_vec(out, dims, x.device())
-            }
         }
     }
 }
@@ -203,45 +188,6 @@ impl EncoderLayer {
             self_attn: Attention::new(d, heads, vb.pp("self_attn"))?,
             self_attn_norm: layer_norm(d, vb.pp("self_attn_layer_norm"))?,
             ffn: FeedForward::new(d, ffn, activation, vb)?,
-            final_norm: layer_norm(d, vb.pp("final_layer_norm"))?,
-        })
-    }
-
-    /// The layer with its products on the host (`loader`'s precision); the layer norms from
-    /// `vb`. `prefix` names the layer in the checkpoint.
-    pub(super) fn quantized(
-        d: usize,
-        heads: usize,
-        ffn: usize,
-        activation: Activation,
-        vb: &VarBuilder,
-        prefix: &str,
-        loader: &Loader,
-    ) -> Result<Self> {
-        let head_dim = d / heads;
-        let host = |name: &str, n_in: usize, n_out: usize| -> Result<Projection> {
-            Ok(Projection::Host(loader.linear(
-                &format!("{prefix}.{name}"),
-                n_in,
-                n_out,
-            )?))
-        };
-        Ok(EncoderLayer {
-            self_attn: Attention {
-                q: host("self_attn.q_proj", d, d)?,
-                k: host("self_attn.k_proj", d, d)?,
-                v: host("self_attn.v_proj", d, d)?,
-                out: host("self_attn.out_proj", d, d)?,
-                heads,
-                head_dim,
-                scaling: (head_dim as f64).powf(-0.5),
-            },
-            self_attn_norm: layer_norm(d, vb.pp("self_attn_layer_norm"))?,
-            ffn: FeedForward {
-                fc1: host("fc1", d, ffn)?,
-                fc2: host("fc2", ffn, d)?,
-                activation,
-            },
             final_norm: layer_norm(d, vb.pp("final_layer_norm"))?,
         })
     }

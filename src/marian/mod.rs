@@ -18,6 +18,7 @@ use std::path::Path;
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 
+pub use backend::Encoded;
 pub use config::{Activation, MarianConfig};
 pub use error::MarianError;
 pub use model::{DecoderState, MarianModel};

@@ -3,7 +3,8 @@
 //! after the product), with padding masks in encoder self-attention and cross-attention. The
 //! model owns the configuration, the encoder (a Candle graph) and the weights as loaded; how a
 //! decoder step is computed belongs to a backend ([`super::backend`]): the Candle graph on any
-//! device and dtype, or the host step on the CPU in float32 or int8.
+//! device and dtype, or the host step on the CPU in float32 or int8, whose encoder then also
+//! runs on the host (batch-invariant, see [`super::backend`]).
 
 use std::sync::Arc;
 
@@ -11,12 +12,12 @@ use candle_core::{DType, Device, IndexOp, Module, Tensor};
 use candle_nn::{Embedding, VarBuilder};
 
 use super::backend::graph::GraphDecoder;
-use super::backend::host::{EmbeddingTable, HostDecoder};
-use super::backend::{BackendState, DecoderBackend};
+use super::backend::host::HostDecoder;
+use super::backend::host_encoder::HostEncoder;
+use super::backend::{BackendState, DecoderBackend, Encoded};
 use super::config::MarianConfig;
 use super::layers::{get_first, mask_value, sinusoidal_positions, DecoderLayer, EncoderLayer};
 use super::ops::int8::Int8Kernel;
-use super::ops::loader::{first_present, Loader};
 use super::ops::matrix::HostProducts;
 use super::precision::Precision;
 use super::weights::{MappedSafetensors, ReleasingBackend};
@@ -54,19 +55,17 @@ fn final_logits_bias(vb: &VarBuilder, target_vocab: usize) -> Result<Vec<f32>> {
         .to_vec1()
 }
 
-/// How the encoder's tokens are embedded: Candle's embedding, or rows of the mapped checkpoint.
-enum EncoderEmbedding {
-    Graph(Embedding),
-    Host(EmbeddingTable),
-}
-
 /// A Marian translation model.
 pub struct MarianModel {
     config: MarianConfig,
-    encoder_embed: EncoderEmbedding,
+    /// The graph encoder's embedding (absent for int8, whose encoder runs on the host only).
+    encoder_embed: Option<Embedding>,
     positions: Tensor,
     embed_scale: f64,
+    /// The Candle graph's encoder layers (absent for int8).
     encoder: Vec<EncoderLayer>,
+    /// The encoder on the host (CPU only): used with the host decoder.
+    host_encoder: Option<HostEncoder>,
     device: Device,
     dtype: DType,
     /// The Candle graph decoder (absent for int8, which keeps no float copy of the decoder).
@@ -121,9 +120,9 @@ impl MarianModel {
         let mut model = Self::with_encoder(
             config,
             &vb,
-            EncoderEmbedding::Graph(Embedding::new(encoder_embed, d)),
+            Some(Embedding::new(encoder_embed.clone(), d)),
             positions.clone(),
-            None,
+            true,
         )?;
         let dec = vb.pp("model.decoder.layers");
         let layers = (0..config.decoder_layers)
@@ -139,6 +138,12 @@ impl MarianModel {
             .collect::<Result<Vec<_>>>()?;
         let bias = final_logits_bias(&vb, target_vocab)?;
         if host_decoder_supported(vb.device(), vb.dtype()) {
+            model.host_encoder = Some(HostEncoder::from_candle(
+                &model.encoder,
+                &encoder_embed,
+                &positions,
+                model.embed_scale,
+            )?);
             model.host = Some(HostDecoder::from_candle(
                 &layers,
                 &decoder_embed,
@@ -181,26 +186,14 @@ impl MarianModel {
             DType::F32,
             device.clone(),
         );
-        let embed_name = first_present(
-            &file,
-            &["model.encoder.embed_tokens.weight", "model.shared.weight"],
-        )?;
-        let encoder_embed = EncoderEmbedding::Host(EmbeddingTable::Mapped {
-            file: file.clone(),
-            name: embed_name.to_string(),
-            shape: [config.vocab_size, d],
-        });
         let positions = Tensor::from_vec(
             sinusoidal_positions(config.max_position_embeddings, d),
             (config.max_position_embeddings, d),
             &device,
         )?;
         let products = HostProducts::Int8(kernel);
-        let loader = Loader {
-            file: &file,
-            products,
-        };
-        let mut model = Self::with_encoder(config, &vb, encoder_embed, positions, Some(&loader))?;
+        let mut model = Self::with_encoder(config, &vb, None, positions, false)?;
+        model.host_encoder = Some(HostEncoder::load(config, &file, products)?);
         let bias = final_logits_bias(&vb, config.target_vocab_size())?;
         model.host = Some(HostDecoder::load(config, &file, products, bias)?);
         model.use_host = true;
@@ -213,28 +206,22 @@ impl MarianModel {
     fn with_encoder(
         config: &MarianConfig,
         vb: &VarBuilder,
-        encoder_embed: EncoderEmbedding,
+        encoder_embed: Option<Embedding>,
         positions: Tensor,
-        quantized: Option<&Loader>,
+        graph_encoder: bool,
     ) -> Result<Self> {
         let d = config.d_model;
         let activation = config.activation().map_err(candle_core::Error::Msg)?;
         let enc = vb.pp("model.encoder.layers");
-        let encoder = (0..config.encoder_layers)
+        let layers = if graph_encoder {
+            config.encoder_layers
+        } else {
+            0
+        };
+        let encoder = (0..layers)
             .map(|i| {
                 let (heads, ffn) = (config.encoder_attention_heads, config.encoder_ffn_dim);
-                match quantized {
-                    Some(loader) => EncoderLayer::quantized(
-                        d,
-                        heads,
-                        ffn,
-                        activation,
-                        &enc.pp(i),
-                        &format!("model.encoder.layers.{i}"),
-                        loader,
-                    ),
-                    None => EncoderLayer::new(d, heads, ffn, activation, &enc.pp(i)),
-                }
+                EncoderLayer::new(d, heads, ffn, activation, &enc.pp(i))
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(MarianModel {
@@ -247,6 +234,7 @@ impl MarianModel {
                 1.0
             },
             encoder,
+            host_encoder: None,
             device: vb.device().clone(),
             dtype: vb.dtype(),
             graph: None,
@@ -284,7 +272,9 @@ impl MarianModel {
     /// shares the float32 tensors or there is none.
     pub fn quantized_bytes(&self) -> Option<usize> {
         match (&self.host, &self.graph) {
-            (Some(host), None) => Some(host.weight_bytes()),
+            (Some(host), None) => Some(
+                host.weight_bytes() + self.host_encoder.as_ref().map_or(0, |e| e.weight_bytes()),
+            ),
             _ => None,
         }
     }
@@ -301,18 +291,30 @@ impl MarianModel {
         self.config.target_vocab_size()
     }
 
-    /// Encode padded source ids (rows of equal length) with their attention masks (1 = token).
-    /// Returns the encoder output (b, s, d) and the additive mask (b, 1, 1, s).
-    pub fn encode(&self, ids: &[Vec<u32>], mask: &[Vec<u32>]) -> Result<(Tensor, Tensor)> {
-        let b = ids.len();
+    /// Encode padded source ids (rows of equal length) with their attention masks (1 = token):
+    /// on the host with the host decoder (each sentence's tokens only, the same bits whatever
+    /// shares the batch), else through the Candle graph.
+    pub fn encode(&self, ids: &[Vec<u32>], mask: &[Vec<u32>]) -> Result<Encoded> {
         let s = ids.first().map_or(0, Vec::len);
-        let d = self.config.d_model;
         if s > self.config.max_position_embeddings {
             candle_core::bail!(
                 "source of {s} tokens is longer than the model's {} positions",
                 self.config.max_position_embeddings
             );
         }
+        match (&self.host_encoder, self.use_host) {
+            (Some(host), true) => Ok(Encoded::Host(host.encode(ids, mask)?)),
+            _ => self.encode_graph(ids, mask),
+        }
+    }
+
+    /// The Candle graph's encoder: the output (b, s, d) and the additive mask (b, 1, 1, s).
+    fn encode_graph(&self, ids: &[Vec<u32>], mask: &[Vec<u32>]) -> Result<Encoded> {
+        let b = ids.len();
+        let s = ids.first().map_or(0, Vec::len);
+        let Some(embed) = &self.encoder_embed else {
+            candle_core::bail!("the model has no graph encoder");
+        };
         let flat: Vec<u32> = ids.iter().flatten().copied().collect();
         let additive: Vec<f32> = mask
             .iter()
@@ -326,44 +328,21 @@ impl MarianModel {
             })
             .collect();
         let mask = Tensor::from_vec(additive, (b, 1, 1, s), &self.device)?.to_dtype(self.dtype)?;
-        let mut h = match &self.encoder_embed {
-            EncoderEmbedding::Graph(embed) => {
-                let ids = Tensor::from_vec(flat, (b, s), &self.device)?;
-                let embedded = (embed.forward(&ids)? * self.embed_scale)?;
-                embedded.broadcast_add(&self.positions.i(0..s)?)?
-            }
-            EncoderEmbedding::Host(table) => {
-                if let Some(&bad) = flat.iter().find(|&&t| t as usize >= table.rows()) {
-                    candle_core::bail!("token id {bad} is outside the vocabulary");
-                }
-                let positions = self.positions.i(0..s)?.flatten_all()?.to_vec1::<f32>()?;
-                let mut out = vec![0f32; b * s * d];
-                table.embed(
-                    &flat,
-                    self.embed_scale as f32,
-                    &positions.repeat(b),
-                    &mut out,
-                )?;
-                Tensor::from_vec(out, (b, s, d), &self.device)?
-            }
-        };
+        let ids = Tensor::from_vec(flat, (b, s), &self.device)?;
+        let embedded = (embed.forward(&ids)? * self.embed_scale)?;
+        let mut h = embedded.broadcast_add(&self.positions.i(0..s)?)?;
         for layer in &self.encoder {
             h = layer.forward(&h, &mask)?;
         }
-        Ok((h, mask))
+        Ok(Encoded::Graph(h, mask))
     }
 
     /// Start decoding: cross-attention keys/values computed once from the encoder output, each
     /// sentence repeated `rows_per_sentence` times (the beams).
-    pub fn start(
-        &self,
-        encoded: &Tensor,
-        mask: &Tensor,
-        rows_per_sentence: usize,
-    ) -> Result<DecoderState> {
-        let b = encoded.dim(0)?;
+    pub fn start(&self, encoded: &Encoded, rows_per_sentence: usize) -> Result<DecoderState> {
+        let b = encoded.sentences()?;
         Ok(DecoderState {
-            backend: self.backend()?.start(encoded, mask, rows_per_sentence)?,
+            backend: self.backend()?.start(encoded, rows_per_sentence)?,
             position: 0,
             rows: b * rows_per_sentence,
         })

@@ -1,6 +1,7 @@
-//! How sentences go through the engine: the choice of batches that keeps runs reproducible (a
-//! document's own sentences together; sentences several documents share, translated alone once
-//! per run), and a chunk's translation.
+//! How sentences go through the engine: the choice of batches (full batches across documents
+//! with a batch-invariant engine; otherwise a document's own sentences together, which keeps
+//! runs reproducible), sentences several documents share translated once per run, and a
+//! chunk's translation.
 
 use std::collections::{HashMap, HashSet};
 
@@ -44,11 +45,13 @@ pub fn shared_sentences(docs: &[DocSpec], lossy: bool) -> HashSet<u128> {
         .collect()
 }
 
-/// The batches of a chunk. Batches that make every translation reproducible, whatever the
-/// chunking, the shards or the documents already done: a document's own sentences are batched
-/// only with each other (sorted by length, then text), and sentences that occur in several
-/// documents of the corpus (`shared`: boilerplate) are translated alone, once per run. With
-/// `mix_documents`, throughput over reproducibility: one sorted list, full batches.
+/// The batches of a chunk. With a batch-invariant engine (entente's on the CPU: a sentence's
+/// translation does not depend on its batch), or with `mix_documents`, one list sorted by
+/// length, in full batches across documents. Otherwise batches that keep every translation
+/// reproducible whatever the chunking, the shards or the documents already done: a document's
+/// own sentences are batched only with each other (sorted by length, then text), and sentences
+/// that occur in several documents of the corpus (`shared`: boilerplate) alone. Either way a
+/// shared sentence is translated once per run.
 struct Batches<'a> {
     batches: Vec<Vec<&'a str>>,
     /// The shared sentences among them, sorted.
@@ -66,6 +69,7 @@ fn plan_batches<'a>(
     shared: &HashSet<u128>,
     shared_done: &HashMap<String, Translated>,
     options: &Options,
+    across_documents: bool,
     batch_size: usize,
 ) -> Batches<'a> {
     let mut batches: Vec<Vec<&str>> = Vec::new();
@@ -91,7 +95,7 @@ fn plan_batches<'a>(
     }
     alone.sort_unstable();
     alone.dedup();
-    if options.mix_documents {
+    if across_documents {
         let mut all: Vec<&str> = batches
             .drain(..)
             .flatten()
@@ -116,11 +120,13 @@ pub(super) fn translate_chunk(
     options: &Options,
     summary: &mut Summary,
 ) -> Result<HashMap<String, Translated>, PipelineError> {
+    let across_documents = options.mix_documents || engine.batch_invariant();
     let Batches { batches, alone } = plan_batches(
         prepared,
         shared,
         shared_done,
         options,
+        across_documents,
         engine.batch_size().max(1),
     );
     let translated = engine

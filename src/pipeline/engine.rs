@@ -20,6 +20,12 @@ pub trait Engine: Sync {
     fn batch_size(&self) -> usize;
     /// Identifies the model and search settings: part of every document's resume key.
     fn identity(&self) -> String;
+    /// Whether a sentence's result is the same whatever else shares its batch (entente's engine
+    /// on the CPU): the pipeline then fills its batches across documents at no cost to
+    /// reproducibility.
+    fn batch_invariant(&self) -> bool {
+        false
+    }
 }
 
 /// entente's own engine: a loaded [`Translator`](crate::translate::Translator) with settled
@@ -54,6 +60,12 @@ impl Engine for TranslatorEngine {
 
     fn batch_size(&self) -> usize {
         self.batch_size
+    }
+
+    fn batch_invariant(&self) -> bool {
+        // The host path (CPU, float32 or int8) computes every sentence on its own numbers;
+        // the Candle graph (GPUs) does not.
+        self.translator.model.host_decoder()
     }
 
     fn identity(&self) -> String {

@@ -36,8 +36,8 @@ impl StepModel for MarianModel {
         mask: &[Vec<u32>],
         per: usize,
     ) -> candle_core::Result<Self::State> {
-        let (encoded, mask) = self.encode(ids, mask)?;
-        MarianModel::start(self, &encoded, &mask, per)
+        let encoded = self.encode(ids, mask)?;
+        MarianModel::start(self, &encoded, per)
     }
 
     fn step(&self, state: &mut Self::State, tokens: &[u32]) -> candle_core::Result<Vec<f32>> {

@@ -5,7 +5,7 @@
 use candle_core::{DType, Device, IndexOp, Module, Tensor};
 use candle_nn::Embedding;
 
-use super::{BackendState, DecoderBackend};
+use super::{BackendState, DecoderBackend, Encoded};
 use crate::marian::layers::DecoderLayer;
 
 type Result<T> = candle_core::Result<T>;
@@ -38,12 +38,10 @@ pub(in crate::marian) struct GraphState {
 }
 
 impl DecoderBackend for GraphDecoder {
-    fn start(
-        &self,
-        encoded: &Tensor,
-        mask: &Tensor,
-        rows_per_sentence: usize,
-    ) -> Result<BackendState> {
+    fn start(&self, encoded: &Encoded, rows_per_sentence: usize) -> Result<BackendState> {
+        let Encoded::Graph(encoded, mask) = encoded else {
+            candle_core::bail!("the graph decoder reads the graph encoder's output");
+        };
         let b = encoded.dim(0)?;
         let repeat: Vec<u32> = (0..b as u32)
             .flat_map(|i| std::iter::repeat_n(i, rows_per_sentence))

@@ -12,134 +12,20 @@
 
 use std::sync::Arc;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Tensor};
 
-use super::{BackendState, DecoderBackend};
+use super::host_layers::{
+    dot, feed_forward, load_attention, softmax_weighted_sum, EmbeddingTable, HostAttention,
+};
+use super::{BackendState, DecoderBackend, Encoded};
 use crate::marian::config::{Activation, MarianConfig};
-use crate::marian::layers::{sinusoidal_positions, Attention, DecoderLayer};
+use crate::marian::layers::{sinusoidal_positions, DecoderLayer};
 use crate::marian::ops::loader::{first_present, Loader};
-use crate::marian::ops::matrix::{with_slice, HostLinear, HostNorm, HostProducts, Matrix, Scratch};
-use crate::marian::ops::{activate, with_scratch};
+use crate::marian::ops::matrix::{HostLinear, HostNorm, HostProducts, Matrix, Scratch};
+use crate::marian::ops::with_scratch;
 use crate::marian::weights::MappedSafetensors;
 
 type Result<T> = candle_core::Result<T>;
-
-/// Dot product with eight independent accumulators (so that it vectorizes).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let chunks = a.len() / 8 * 8;
-    for (x, y) in a[..chunks].chunks_exact(8).zip(b[..chunks].chunks_exact(8)) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    let mut sum = acc.iter().sum::<f32>();
-    for (x, y) in a[chunks..].iter().zip(&b[chunks..]) {
-        sum += x * y;
-    }
-    sum
-}
-
-/// Softmax of `scores` in place (max-shifted), then `out += Σ weight · value(i)`.
-fn softmax_weighted_sum<'a>(
-    scores: &mut [f32],
-    value: impl Fn(usize) -> &'a [f32],
-    out: &mut [f32],
-) {
-    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0f32;
-    for s in scores.iter_mut() {
-        *s = (*s - max).exp();
-        sum += *s;
-    }
-    out.fill(0.0);
-    for (i, s) in scores.iter().enumerate() {
-        let w = s / sum;
-        for (o, v) in out.iter_mut().zip(value(i)) {
-            *o += w * v;
-        }
-    }
-}
-
-/// An embedding table read row by row: a Candle tensor, or rows read from the checkpoint file
-/// as they are looked up (none of the table stays resident).
-pub(in crate::marian) enum EmbeddingTable {
-    Tensor(Tensor),
-    Mapped {
-        file: Arc<MappedSafetensors>,
-        name: String,
-        shape: [usize; 2],
-    },
-}
-
-impl EmbeddingTable {
-    /// `scale × table[token] + position` for each token, rows × d.
-    pub(in crate::marian) fn embed(
-        &self,
-        tokens: &[u32],
-        scale: f32,
-        positions: &[f32],
-        out: &mut [f32],
-    ) -> Result<()> {
-        let d = positions.len() / tokens.len().max(1);
-        let write = |row: &mut [f32], embedding: &[f32], position: &[f32]| {
-            for ((x, e), p) in row.iter_mut().zip(embedding).zip(position) {
-                *x = e * scale + p;
-            }
-        };
-        match self {
-            EmbeddingTable::Tensor(table) => with_slice(table, |table| {
-                for ((row, &token), position) in
-                    out.chunks_mut(d).zip(tokens).zip(positions.chunks(d))
-                {
-                    let token = token as usize;
-                    write(row, &table[token * d..(token + 1) * d], position);
-                }
-            }),
-            EmbeddingTable::Mapped { file, name, shape } => {
-                let mut values = vec![0f32; d];
-                for ((row, &token), position) in
-                    out.chunks_mut(d).zip(tokens).zip(positions.chunks(d))
-                {
-                    file.read_range(name, shape, token as usize * d, d, &mut values)?;
-                    write(row, &values, position);
-                }
-                Ok(())
-            }
-        }
-    }
-
-    pub(in crate::marian) fn rows(&self) -> usize {
-        match self {
-            EmbeddingTable::Tensor(t) => t.dim(0).unwrap_or(0),
-            EmbeddingTable::Mapped { shape, .. } => shape[0],
-        }
-    }
-}
-
-pub(in crate::marian) struct HostAttention {
-    q: HostLinear,
-    k: HostLinear,
-    v: HostLinear,
-    out: HostLinear,
-    heads: usize,
-    head_dim: usize,
-    scaling: f32,
-}
-
-impl HostAttention {
-    fn from_candle(attention: &Attention) -> Result<Self> {
-        Ok(HostAttention {
-            q: HostLinear::from_candle(attention.q.candle()?)?,
-            k: HostLinear::from_candle(attention.k.candle()?)?,
-            v: HostLinear::from_candle(attention.v.candle()?)?,
-            out: HostLinear::from_candle(attention.out.candle()?)?,
-            heads: attention.heads,
-            head_dim: attention.head_dim,
-            scaling: attention.scaling as f32,
-        })
-    }
-}
 
 pub(in crate::marian) struct HostLayer {
     self_attn: HostAttention,
@@ -179,20 +65,6 @@ pub(in crate::marian) struct HostDecoder {
     /// Added by the output projection's epilogue.
     final_logits_bias: Vec<f32>,
     d: usize,
-}
-
-/// The attention weights under `prefix`, read by `loader`.
-fn load_attention(loader: &Loader, prefix: &str, d: usize, heads: usize) -> Result<HostAttention> {
-    let head_dim = d / heads;
-    Ok(HostAttention {
-        q: loader.linear(&format!("{prefix}.q_proj"), d, d)?,
-        k: loader.linear(&format!("{prefix}.k_proj"), d, d)?,
-        v: loader.linear(&format!("{prefix}.v_proj"), d, d)?,
-        out: loader.linear(&format!("{prefix}.out_proj"), d, d)?,
-        heads,
-        head_dim,
-        scaling: (head_dim as f64).powf(-0.5) as f32,
-    })
 }
 
 impl HostDecoder {
@@ -326,33 +198,16 @@ pub(in crate::marian) struct HostState {
 }
 
 impl DecoderBackend for HostDecoder {
-    fn start(
-        &self,
-        encoded: &Tensor,
-        mask: &Tensor,
-        rows_per_sentence: usize,
-    ) -> Result<BackendState> {
-        let (_, src_len, d) = encoded.dims3()?;
-        debug_assert_eq!(d, self.d);
-        let encoded = encoded
-            .flatten_all()?
-            .to_dtype(DType::F32)?
-            .to_vec1::<f32>()?;
-        let mask = mask.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
-        // Only the source tokens get keys and values (padding would get zero weight): the
-        // encoder rows at unmasked positions, sentence after sentence.
-        let mut tokens = Vec::new();
-        let mut sentence_start = Vec::new();
-        for (sentence, row) in mask.chunks(src_len.max(1)).enumerate() {
-            sentence_start.push(tokens.len() / d);
-            for (s, &m) in row.iter().enumerate() {
-                if m == 0.0 {
-                    let at = (sentence * src_len + s) * d;
-                    tokens.extend_from_slice(&encoded[at..at + d]);
-                }
+    fn start(&self, encoded: &Encoded, rows_per_sentence: usize) -> Result<BackendState> {
+        let d = self.d;
+        let graph_tokens;
+        let (tokens, sentence_start) = match encoded {
+            Encoded::Host(h) => (&h.states, h.sentence_start.clone()),
+            Encoded::Graph(states, mask) => {
+                graph_tokens = source_tokens(states, mask)?;
+                (&graph_tokens.0, graph_tokens.1.clone())
             }
-        }
-        sentence_start.push(tokens.len() / d);
+        };
         let total = tokens.len() / d;
         let cross = with_scratch(|scratch| {
             self.layers
@@ -360,8 +215,8 @@ impl DecoderBackend for HostDecoder {
                 .map(|layer| {
                     let attention = &layer.cross_attn;
                     Ok((
-                        attention.k.forward(&tokens, total, scratch)?,
-                        attention.v.forward(&tokens, total, scratch)?,
+                        attention.k.forward(tokens, total, scratch)?,
+                        attention.v.forward(tokens, total, scratch)?,
                     ))
                 })
                 .collect::<Result<Vec<_>>>()
@@ -442,7 +297,7 @@ impl HostDecoder {
                 .out
                 .forward(&buffers.context, rows, scratch)?;
             layer.cross_attn_norm.add_and_norm(&mut h, &crossed);
-            let out = feed_forward(layer, &h, rows, scratch)?;
+            let out = feed_forward(&layer.fc1, &layer.fc2, layer.activation, &h, rows, scratch)?;
             layer.final_norm.add_and_norm(&mut h, &out);
         }
         Ok(h)
@@ -534,30 +389,35 @@ impl HostDecoder {
     }
 }
 
+/// The source tokens of a Candle encoder output (b, s, d) with its additive mask: the rows at
+/// unmasked positions, sentence after sentence, and where each sentence starts (and, last, the
+/// total).
+fn source_tokens(encoded: &Tensor, mask: &Tensor) -> Result<(Vec<f32>, Vec<usize>)> {
+    let (_, src_len, d) = encoded.dims3()?;
+    let encoded = encoded
+        .flatten_all()?
+        .to_dtype(DType::F32)?
+        .to_vec1::<f32>()?;
+    let mask = mask.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+    // Only the source tokens get keys and values (padding would get zero weight).
+    let mut tokens = Vec::new();
+    let mut sentence_start = Vec::new();
+    for (sentence, row) in mask.chunks(src_len.max(1)).enumerate() {
+        sentence_start.push(tokens.len() / d);
+        for (s, &m) in row.iter().enumerate() {
+            if m == 0.0 {
+                let at = (sentence * src_len + s) * d;
+                tokens.extend_from_slice(&encoded[at..at + d]);
+            }
+        }
+    }
+    sentence_start.push(tokens.len() / d);
+    Ok((tokens, sentence_start))
+}
+
 /// The attention step's buffers, reused across layers.
 struct AttentionBuffers {
     scores: Vec<f32>,
     /// rows × d: the attended values, before the output projection.
     context: Vec<f32>,
-}
-
-/// A layer's feed-forward block on `h` (rows × d).
-fn feed_forward(
-    layer: &HostLayer,
-    h: &[f32],
-    rows: usize,
-    scratch: &mut Scratch,
-) -> Result<Vec<f32>> {
-    let mut inner = layer.fc1.forward(h, rows, scratch)?;
-    match layer.activation {
-        Activation::Relu => inner.iter_mut().for_each(|x| *x = x.max(0.0)),
-        Activation::Swish => inner.iter_mut().for_each(|x| *x = *x / (1.0 + (-*x).exp())),
-        // The GELUs go through Candle, exactly as the graph computes them.
-        Activation::Gelu | Activation::GeluTanh => {
-            let n = inner.len();
-            let t = Tensor::from_vec(inner, n, &Device::Cpu)?;
-            inner = activate(&t, layer.activation)?.to_vec1()?;
-        }
-    }
-    layer.fc2.forward(&inner, rows, scratch)
 }

@@ -4,17 +4,43 @@
 //!
 //! - `graph`: the Candle graph, any device and dtype (CUDA, Metal, f16, bf16);
 //! - `host`: a one-token step on plain slices for the CPU, with its matrix products in
-//!   float32 (the exact default) or int8, from [`super::ops`].
+//!   float32 (the exact default) or int8, from [`super::ops`];
+//! - `host_encoder`: the encoder on plain slices for the CPU, each sentence's tokens only;
+//! - `host_layers`: what the two host pieces share (attention arithmetic, feed-forward,
+//!   embedding tables).
+//!
+//! The host path is batch-invariant: every number of a sentence is computed from that sentence
+//! alone, in a fixed order, so its translation is the same bits whatever shares its batch.
 //!
 //! The backends read the model's layers (`super::layers`) and the operations below them
 //! ([`super::ops`]); neither of those may import a backend.
 
 pub(super) mod graph;
 pub(super) mod host;
+pub mod host_encoder;
+pub(super) mod host_layers;
 
 use candle_core::Tensor;
 
 type Result<T> = candle_core::Result<T>;
+
+/// The encoder's output, in the form the backend reading it takes.
+pub enum Encoded {
+    /// The Candle graph's: (b, s, d) states and the additive mask (b, 1, 1, s).
+    Graph(Tensor, Tensor),
+    /// The host encoder's: the source tokens' states, padding left out.
+    Host(host_encoder::HostEncoded),
+}
+
+impl Encoded {
+    /// Number of sentences.
+    pub fn sentences(&self) -> Result<usize> {
+        match self {
+            Encoded::Graph(states, _) => states.dim(0),
+            Encoded::Host(h) => Ok(h.sentence_start.len().saturating_sub(1)),
+        }
+    }
+}
 
 /// A backend's decoding state for one batch.
 pub(super) enum BackendState {
@@ -24,14 +50,9 @@ pub(super) enum BackendState {
 
 /// One way of computing decoder steps.
 pub(super) trait DecoderBackend: Send + Sync {
-    /// Start decoding from the encoder output (b, s, d) and its additive mask (b, 1, 1, s),
-    /// each sentence repeated `rows_per_sentence` times (the beams).
-    fn start(
-        &self,
-        encoded: &Tensor,
-        mask: &Tensor,
-        rows_per_sentence: usize,
-    ) -> Result<BackendState>;
+    /// Start decoding from the encoder output, each sentence repeated `rows_per_sentence`
+    /// times (the beams).
+    fn start(&self, encoded: &Encoded, rows_per_sentence: usize) -> Result<BackendState>;
 
     /// Feed one token per row at target `position`; returns the logits (`final_logits_bias`
     /// added in the output projection), rows × vocab, row-major, in f32.

@@ -8,6 +8,7 @@ use candle_core::{Storage, Tensor};
 use candle_nn::{LayerNorm, Linear};
 
 use super::int8::{Int8Kernel, Int8Matrix, Int8Rows};
+use super::invariant;
 
 type Result<T> = candle_core::Result<T>;
 
@@ -92,7 +93,6 @@ pub(in crate::marian) enum Matrix {
 /// Buffers a thread reuses across products.
 #[derive(Default)]
 pub(in crate::marian) struct Scratch {
-    transposed: Vec<f32>,
     int8_rows: Int8Rows,
     int8_sums: Vec<i32>,
 }
@@ -142,22 +142,11 @@ impl Matrix {
         let (n_out, n_in) = self.dims();
         match self {
             Matrix::F32 { weight, .. } => {
-                scratch.transposed.resize(n_out * rows, 0.0);
+                // Row by row in a fixed order (`invariant`): a row's numbers do not depend on
+                // the other rows of the call.
                 with_slice(weight, |w| {
-                    matmul_transposed(w, n_out, n_in, x, rows, &mut scratch.transposed)
+                    invariant::product(x, rows, w, n_out, n_in, bias, out)
                 })?;
-                // (n_out × rows) → (rows × n_out), adding the bias, in cache-friendly blocks.
-                const BLOCK: usize = 256;
-                let columns = &scratch.transposed;
-                for o0 in (0..n_out).step_by(BLOCK) {
-                    let o1 = (o0 + BLOCK).min(n_out);
-                    for r in 0..rows {
-                        let row = &mut out[r * n_out + o0..r * n_out + o1];
-                        for (value, o) in row.iter_mut().zip(o0..o1) {
-                            *value = columns[o * rows + r] + bias.map_or(0.0, |b| b[o]);
-                        }
-                    }
-                }
             }
             Matrix::Int8 {
                 matrix,

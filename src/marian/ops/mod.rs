@@ -7,6 +7,7 @@
 //! reverse), nor search.
 
 pub mod int8;
+pub mod invariant;
 pub(super) mod loader;
 pub mod matrix;
 

@@ -1,0 +1,230 @@
+//! The encoder on the host (the CPU in float32 or int8): the operations of the Candle graph's
+//! encoder layers on plain slices, each sentence's own tokens only. No padding is computed or
+//! attended to, every product is row by row (float32 through `ops::invariant`, int8 exact in
+//! integers), and attention runs per sentence: a sentence's encoding is the same bits whatever
+//! other sentences share its batch and however long they are.
+
+use std::sync::Arc;
+
+use candle_core::Tensor;
+
+use super::host_layers::{
+    dot, feed_forward, load_attention, softmax_weighted_sum, EmbeddingTable, HostAttention,
+};
+use crate::marian::config::{Activation, MarianConfig};
+use crate::marian::layers::{sinusoidal_positions, EncoderLayer};
+use crate::marian::ops::loader::{first_present, Loader};
+use crate::marian::ops::matrix::{HostLinear, HostNorm, HostProducts, Scratch};
+use crate::marian::ops::with_scratch;
+use crate::marian::weights::MappedSafetensors;
+
+type Result<T> = candle_core::Result<T>;
+
+/// One encoder layer's weights on the host.
+struct HostEncoderLayer {
+    self_attn: HostAttention,
+    self_attn_norm: HostNorm,
+    fc1: HostLinear,
+    fc2: HostLinear,
+    activation: Activation,
+    final_norm: HostNorm,
+}
+
+/// The encoder's weights for the host.
+pub(in crate::marian) struct HostEncoder {
+    layers: Vec<HostEncoderLayer>,
+    embed: EmbeddingTable,
+    /// Sinusoidal positions, (max_positions × d).
+    positions: Vec<f32>,
+    embed_scale: f32,
+    d: usize,
+}
+
+/// The encoder's output on the host: every source token's state, sentence after sentence
+/// (padding left out), and where each sentence starts (and, last, the total).
+pub struct HostEncoded {
+    pub(in crate::marian) states: Vec<f32>,
+    pub(in crate::marian) sentence_start: Vec<usize>,
+}
+
+impl HostEncoder {
+    /// The float32 encoder over the Candle layers' own weights (shared, not copied).
+    pub(in crate::marian) fn from_candle(
+        layers: &[EncoderLayer],
+        embed: &Tensor,
+        positions: &Tensor,
+        embed_scale: f64,
+    ) -> Result<Self> {
+        let layers = layers
+            .iter()
+            .map(|l| {
+                Ok(HostEncoderLayer {
+                    self_attn: HostAttention::from_candle(&l.self_attn)?,
+                    self_attn_norm: HostNorm::from_candle(&l.self_attn_norm)?,
+                    fc1: HostLinear::from_candle(l.ffn.fc1.candle()?)?,
+                    fc2: HostLinear::from_candle(l.ffn.fc2.candle()?)?,
+                    activation: l.ffn.activation,
+                    final_norm: HostNorm::from_candle(&l.final_norm)?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(HostEncoder {
+            layers,
+            embed: EmbeddingTable::Tensor(embed.clone()),
+            positions: positions.flatten_all()?.to_vec1()?,
+            embed_scale: embed_scale as f32,
+            d: embed.dim(1)?,
+        })
+    }
+
+    /// The encoder read straight from the mapped checkpoint into `products`' precision (int8):
+    /// the embedding table stays in the file, every matrix is converted as it is read.
+    pub(in crate::marian) fn load(
+        config: &MarianConfig,
+        file: &Arc<MappedSafetensors>,
+        products: HostProducts,
+    ) -> Result<Self> {
+        let d = config.d_model;
+        let activation = config.activation().map_err(candle_core::Error::Msg)?;
+        let loader = Loader {
+            file: file.as_ref(),
+            products,
+        };
+        let heads = config.encoder_attention_heads;
+        let layers = (0..config.encoder_layers)
+            .map(|i| {
+                let p = format!("model.encoder.layers.{i}");
+                Ok(HostEncoderLayer {
+                    self_attn: load_attention(&loader, &format!("{p}.self_attn"), d, heads)?,
+                    self_attn_norm: loader.norm(&format!("{p}.self_attn_layer_norm"), d)?,
+                    fc1: loader.linear(&format!("{p}.fc1"), d, config.encoder_ffn_dim)?,
+                    fc2: loader.linear(&format!("{p}.fc2"), config.encoder_ffn_dim, d)?,
+                    activation,
+                    final_norm: loader.norm(&format!("{p}.final_layer_norm"), d)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let embed_name = first_present(
+            file,
+            &["model.encoder.embed_tokens.weight", "model.shared.weight"],
+        )?;
+        Ok(HostEncoder {
+            layers,
+            embed: EmbeddingTable::Mapped {
+                file: file.clone(),
+                name: embed_name.to_string(),
+                shape: [config.vocab_size, d],
+            },
+            positions: sinusoidal_positions(config.max_position_embeddings, d),
+            embed_scale: if config.scale_embedding {
+                (d as f64).sqrt() as f32
+            } else {
+                1.0
+            },
+            d,
+        })
+    }
+
+    /// Bytes held by the matrices (the mapped embedding table not counted).
+    pub(in crate::marian) fn weight_bytes(&self) -> usize {
+        let linear = |l: &HostLinear| l.matrix.bytes();
+        self.layers
+            .iter()
+            .map(|l| {
+                let a = &l.self_attn;
+                linear(&a.q)
+                    + linear(&a.k)
+                    + linear(&a.v)
+                    + linear(&a.out)
+                    + linear(&l.fc1)
+                    + linear(&l.fc2)
+            })
+            .sum()
+    }
+
+    /// Encode padded source ids with their masks (1 = token): only each row's tokens (the
+    /// mask's ones, which come first) are embedded and encoded.
+    pub(in crate::marian) fn encode(
+        &self,
+        ids: &[Vec<u32>],
+        mask: &[Vec<u32>],
+    ) -> Result<HostEncoded> {
+        let d = self.d;
+        let mut tokens = Vec::new();
+        let mut positions = Vec::new();
+        let mut sentence_start = Vec::with_capacity(ids.len() + 1);
+        for (row, m) in ids.iter().zip(mask) {
+            sentence_start.push(tokens.len());
+            for (p, (&id, _)) in row.iter().zip(m).filter(|(_, &m)| m != 0).enumerate() {
+                if id as usize >= self.embed.rows() {
+                    candle_core::bail!("token id {id} is outside the vocabulary");
+                }
+                tokens.push(id);
+                positions.extend_from_slice(&self.positions[p * d..(p + 1) * d]);
+            }
+        }
+        sentence_start.push(tokens.len());
+        let rows = tokens.len();
+        let mut h = vec![0f32; rows * d];
+        self.embed
+            .embed(&tokens, self.embed_scale, &positions, &mut h)?;
+        with_scratch(|scratch| {
+            for layer in &self.layers {
+                let attended = self.self_attention(layer, &h, &sentence_start, scratch)?;
+                layer.self_attn_norm.add_and_norm(&mut h, &attended);
+                let out =
+                    feed_forward(&layer.fc1, &layer.fc2, layer.activation, &h, rows, scratch)?;
+                layer.final_norm.add_and_norm(&mut h, &out);
+            }
+            Ok::<(), candle_core::Error>(())
+        })?;
+        Ok(HostEncoded {
+            states: h,
+            sentence_start,
+        })
+    }
+
+    /// A layer's self-attention of every token over its own sentence's tokens, after the
+    /// output projection.
+    fn self_attention(
+        &self,
+        layer: &HostEncoderLayer,
+        h: &[f32],
+        sentence_start: &[usize],
+        scratch: &mut Scratch,
+    ) -> Result<Vec<f32>> {
+        let d = self.d;
+        let rows = h.len() / d;
+        let a = &layer.self_attn;
+        let q = a.q.forward(h, rows, scratch)?;
+        let k = a.k.forward(h, rows, scratch)?;
+        let v = a.v.forward(h, rows, scratch)?;
+        let mut context = vec![0f32; rows * d];
+        let mut scores = Vec::new();
+        for sentence in sentence_start.windows(2) {
+            let tokens = sentence[0]..sentence[1];
+            for t in tokens.clone() {
+                for head in 0..a.heads {
+                    let span = head * a.head_dim..(head + 1) * a.head_dim;
+                    let query = &q[t * d..][span.clone()];
+                    let at = |u: usize| u * d + head * a.head_dim;
+                    scores.clear();
+                    scores.extend(
+                        tokens
+                            .clone()
+                            .map(|u| dot(query, &k[at(u)..at(u) + a.head_dim]) * a.scaling),
+                    );
+                    softmax_weighted_sum(
+                        &mut scores,
+                        |i| {
+                            let u = tokens.start + i;
+                            &v[at(u)..at(u) + a.head_dim]
+                        },
+                        &mut context[t * d..][span],
+                    );
+                }
+            }
+        }
+        a.out.forward(&context, rows, scratch)
+    }
+}
