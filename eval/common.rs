@@ -14,3 +14,48 @@ pub fn python(args: &[String]) -> String {
         .or_else(|| std::env::var("ENTENTE_PYTHON").ok())
         .unwrap_or_else(|| "python3".to_string())
 }
+
+/// The CPU a figure was measured on, as `/proc/cpuinfo` names it (model, family/model numbers,
+/// logical CPUs) and the vector extensions that decide entente's kernels: every speed table
+/// prints it, since figures differ between CPU families.
+#[allow(dead_code)] // not every harness prints speeds
+pub fn cpu() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |name: &str| {
+        info.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    let flags = field("flags");
+    let has: Vec<&str> = [
+        "avx2",
+        "fma",
+        "avx512f",
+        "avx512_vnni",
+        "avx512_bf16",
+        "avx_vnni",
+        "amx_int8",
+    ]
+    .into_iter()
+    .filter(|f| flags.split_whitespace().any(|x| x == *f))
+    .collect();
+    let logical = info.lines().filter(|l| l.starts_with("processor")).count();
+    format!(
+        "{} (family {} model {}), {logical} logical CPUs, {}",
+        field("model name"),
+        field("cpu family"),
+        model_number(&info),
+        has.join(" ")
+    )
+}
+
+/// The `model` line's value (not `model name`).
+fn model_number(info: &str) -> String {
+    info.lines()
+        .find(|l| l.split(':').next().map(str::trim) == Some("model"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_else(|| "?".into())
+}

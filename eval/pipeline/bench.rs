@@ -83,6 +83,7 @@ fn main() {
         .map(str::to_string)
         .collect();
     let work = std::env::temp_dir().join(format!("entente-bench-pipeline-{}", std::process::id()));
+    println!("CPU: {}", common::cpu());
     println!(
         "model {model}, beams {beams}, at most {max_new} new tokens, all cores; pipeline ({}) vs \
          translate on the same sentences",

@@ -313,6 +313,7 @@ fn main() {
         .to_vec(),
     };
 
+    println!("CPU: {}", common::cpu());
     println!("{N_SENT} newstest2014 sentences × {NEW_TOKENS} new tokens, batch {BATCH}, 2 threads, random opus-mt-fr-en-shaped model");
     println!();
     println!(

@@ -152,7 +152,8 @@ fn refine_length_ratio(
         t += l.tgt.iter().map(|&j| tgt[j].chars).sum::<f64>();
     }
     if s > 0.0 && t > 0.0 {
-        let scale = (t / s).sqrt();
+        // The lengths are already at the first pass's ratio, so the prior here is that ratio.
+        let scale = similarity::shrunk_ratio(s, t).sqrt();
         for x in src.iter_mut() {
             x.chars *= scale;
         }

@@ -36,6 +36,18 @@ pub(super) fn shared_weight(a: &[(u64, f64)], b: &[(u64, f64)]) -> f64 {
     shared
 }
 
+/// Characters of evidence a length ratio must outweigh before it moves away from the prior (1:1
+/// at the first pass, the document's ratio at the second): a short document's ratio says
+/// little, and one sentence with no counterpart would otherwise become the ratio itself (one
+/// source sentence against two target sentences, one of them a note: measured at 69/41, the
+/// note and the sentence look like a perfect 1-2).
+const LENGTH_PRIOR_CHARS: f64 = 200.0;
+
+/// Target characters per source character, `t / s` shrunk toward 1 by [`LENGTH_PRIOR_CHARS`].
+pub(super) fn shrunk_ratio(s: f64, t: f64) -> f64 {
+    (t + LENGTH_PRIOR_CHARS) / (s + LENGTH_PRIOR_CHARS)
+}
+
 /// A sentence's features with their weights, sorted by feature.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Weighted {
@@ -70,10 +82,7 @@ pub(super) fn weigh(src: &[Features], tgt: &[Features]) -> (Vec<Weighted>, Vec<W
     // Gale-Church's length ratio of the language pair, measured on the document itself: target
     // characters per source character.
     let length = |side: &[Features]| side.iter().map(|f| f.chars).sum::<usize>() as f64;
-    let ratio = match (length(src), length(tgt)) {
-        (s, t) if s > 0.0 && t > 0.0 => t / s,
-        _ => 1.0,
-    };
+    let ratio = shrunk_ratio(length(src), length(tgt));
     let mut total = 0.0;
     let mut convert = |features: &[Features], scale: f64| -> Vec<Weighted> {
         features
