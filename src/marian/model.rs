@@ -42,6 +42,39 @@ impl DecoderState {
 fn host_decoder_supported(device: &Device, dtype: DType) -> bool {
     device.is_cpu() && dtype == DType::F32
 }
+/// The encoder's and decoder's embeddings and the output projection, under the names
+/// transformers may save them by, shared where the config ties them (one copy in memory).
+fn embeddings(config: &MarianConfig, vb: &VarBuilder) -> Result<(Tensor, Tensor, Tensor)> {
+    let d = config.d_model;
+    let target_vocab = config.target_vocab_size();
+    let shared_names = ["model.shared.weight"];
+    let encoder_names = ["model.encoder.embed_tokens.weight", shared_names[0]];
+    let encoder_embed = get_first(vb, (config.vocab_size, d), &encoder_names)?;
+    let encoder_source = encoder_names.iter().find(|n| vb.contains_tensor(n));
+    let decoder_embed =
+        if config.share_encoder_decoder_embeddings && encoder_source == Some(&shared_names[0]) {
+            // The same tensor: one copy in memory, not two.
+            encoder_embed.clone()
+        } else if config.share_encoder_decoder_embeddings {
+            get_first(
+                vb,
+                (config.vocab_size, d),
+                &[shared_names[0], "model.decoder.embed_tokens.weight"],
+            )?
+        } else {
+            get_first(
+                vb,
+                (target_vocab, d),
+                &["model.decoder.embed_tokens.weight"],
+            )?
+        };
+    let lm_head = if config.tie_word_embeddings {
+        decoder_embed.clone()
+    } else {
+        get_first(vb, (target_vocab, d), &["lm_head.weight"])?
+    };
+    Ok((encoder_embed, decoder_embed, lm_head))
+}
 
 /// `final_logits_bias` (zeros where the checkpoint has none), in f32: the backends add it in
 /// their output projection.
@@ -84,33 +117,7 @@ impl MarianModel {
         let d = config.d_model;
         let activation = config.activation().map_err(candle_core::Error::Msg)?;
         let target_vocab = config.target_vocab_size();
-        let shared_names = ["model.shared.weight"];
-        let encoder_names = ["model.encoder.embed_tokens.weight", shared_names[0]];
-        let encoder_embed = get_first(&vb, (config.vocab_size, d), &encoder_names)?;
-        let encoder_source = encoder_names.iter().find(|n| vb.contains_tensor(n));
-        let decoder_embed = if config.share_encoder_decoder_embeddings
-            && encoder_source == Some(&shared_names[0])
-        {
-            // The same tensor: one copy in memory, not two.
-            encoder_embed.clone()
-        } else if config.share_encoder_decoder_embeddings {
-            get_first(
-                &vb,
-                (config.vocab_size, d),
-                &[shared_names[0], "model.decoder.embed_tokens.weight"],
-            )?
-        } else {
-            get_first(
-                &vb,
-                (target_vocab, d),
-                &["model.decoder.embed_tokens.weight"],
-            )?
-        };
-        let lm_head = if config.tie_word_embeddings {
-            decoder_embed.clone()
-        } else {
-            get_first(&vb, (target_vocab, d), &["lm_head.weight"])?
-        };
+        let (encoder_embed, decoder_embed, lm_head) = embeddings(config, &vb)?;
         let positions = Tensor::from_vec(
             sinusoidal_positions(config.max_position_embeddings, d),
             (config.max_position_embeddings, d),

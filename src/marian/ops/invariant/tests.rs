@@ -1,0 +1,81 @@
+use super::*;
+
+fn pseudo(n: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(2_654_435_761).max(1);
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            (s % 20_000) as f32 / 10_000.0 - 1.0
+        })
+        .collect()
+}
+
+#[test]
+fn every_row_is_the_same_whatever_shares_its_call() {
+    for n_in in [5, 16, 24, 37, 512] {
+        let (n_out, rows) = (13, 70);
+        let (x, w, b) = (
+            pseudo(rows * n_in, 1),
+            pseudo(n_out * n_in, 2),
+            pseudo(n_out, 3),
+        );
+        let mut all = vec![0f32; rows * n_out];
+        product(&x, rows, &w, n_out, n_in, Some(&b), &mut all);
+        for r in [0, 3, 4, 63, 64, 69] {
+            let mut alone = vec![0f32; n_out];
+            product(
+                &x[r * n_in..(r + 1) * n_in],
+                1,
+                &w,
+                n_out,
+                n_in,
+                Some(&b),
+                &mut alone,
+            );
+            assert_eq!(
+                alone,
+                all[r * n_out..(r + 1) * n_out],
+                "n_in {n_in} row {r}"
+            );
+            // And close to the exact product.
+            for o in 0..n_out {
+                let exact: f64 = (0..n_in)
+                    .map(|k| x[r * n_in + k] as f64 * w[o * n_in + k] as f64)
+                    .sum::<f64>()
+                    + b[o] as f64;
+                assert!(
+                    (alone[o] as f64 - exact).abs() < 1e-4,
+                    "{} vs {exact}",
+                    alone[o]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_path_gives_the_same_bits() {
+    let (n_in, n_out, rows) = (75, 9, 6);
+    let (x, w) = (pseudo(rows * n_in, 4), pseudo(n_out * n_in, 5));
+    let mut portable = vec![0f32; rows * n_out];
+    // SAFETY: the portable kernel has no requirement.
+    unsafe { product_with::<Portable>(&x, rows, &w, n_out, n_in, None, &mut portable) };
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            let mut out = vec![0f32; rows * n_out];
+            // SAFETY: checked just above.
+            unsafe { product_with::<avx2::Avx2>(&x, rows, &w, n_out, n_in, None, &mut out) };
+            assert_eq!(out, portable);
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            let mut out = vec![0f32; rows * n_out];
+            // SAFETY: checked just above.
+            unsafe { product_with::<avx512::Avx512>(&x, rows, &w, n_out, n_in, None, &mut out) };
+            assert_eq!(out, portable);
+        }
+    }
+}
