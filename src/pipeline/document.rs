@@ -70,7 +70,7 @@ pub(super) fn prepare(
             .unwrap_or_default()
             .as_str(),
         identity,
-        &format!("no_mt={} mix={}", options.no_mt, options.mix_documents),
+        &format!("no_mt={}", options.no_mt),
         &serde_json::to_string(&spec.meta).unwrap_or_default(),
         env!("CARGO_PKG_VERSION"),
     ] {

@@ -60,7 +60,16 @@ pub fn run(
 ) -> Result<Summary, PipelineError> {
     let run_start = std::time::Instant::now();
     open_docs_dir(options)?;
-    let identity = engine.map_or_else(|| "no-mt".to_string(), Engine::identity);
+    // What decides the translations: the engine, and the batching where the engine is not
+    // batch-invariant (on the CPU `--mix-documents` changes nothing, and a rerun with it redoes
+    // nothing).
+    let identity = engine.map_or_else(
+        || "no-mt".to_string(),
+        |e| {
+            let mixed = options.mix_documents && !e.batch_invariant();
+            format!("{}{}", e.identity(), if mixed { "|mix" } else { "" })
+        },
+    );
     let mut run = RunState {
         summary: Summary {
             documents: docs.len() + failures.len(),
