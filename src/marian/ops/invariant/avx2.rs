@@ -2,7 +2,7 @@
 
 use std::arch::x86_64::*;
 
-use super::kernel::{tail, Kernel, LANES};
+use super::kernel::{tail, Kernel, Lanes, LANES};
 
 /// 16 lanes in two registers (lanes 0–7, 8–15).
 pub(super) struct Avx2;
@@ -25,24 +25,41 @@ unsafe fn step<const NR: usize, const NO: usize>(
     }
 }
 
+/// The accumulators over values `k0..k1`, 16 at a step.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn dots<const NR: usize, const NO: usize>(
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn run<const NR: usize, const NO: usize>(
+    lo: &mut [[__m256; NO]; NR],
+    hi: &mut [[__m256; NO]; NR],
+    x: [*const f32; NR],
+    w: [*const f32; NO],
+    k0: usize,
+    k1: usize,
+    stride: usize,
+) {
+    let mut k = k0;
+    while k < k1 {
+        // As in the AVX-512 kernel: the next tile's weight rows, fetched ahead.
+        for p in w {
+            _mm_prefetch::<_MM_HINT_T0>(p.add(k + NO * stride) as *const i8);
+        }
+        step(lo, hi, x.map(|p| p.add(k)), w.map(|p| p.add(k)));
+        k += LANES;
+    }
+}
+
+/// The zero-padded tail added, then the lanes reduced in `reduce`'s tree.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn tail_and_reduce<const NR: usize, const NO: usize>(
+    mut lo: [[__m256; NO]; NR],
+    mut hi: [[__m256; NO]; NR],
     x: [*const f32; NR],
     w: [*const f32; NO],
     n_in: usize,
 ) -> [[f32; NO]; NR] {
     let full = n_in / LANES * LANES;
-    let mut lo = [[_mm256_setzero_ps(); NO]; NR];
-    let mut hi = [[_mm256_setzero_ps(); NO]; NR];
-    let mut k = 0;
-    while k < full {
-        // As in the AVX-512 kernel: the next tile's weight rows, fetched ahead.
-        for p in w {
-            _mm_prefetch::<_MM_HINT_T0>(p.add(k + NO * n_in) as *const i8);
-        }
-        step(&mut lo, &mut hi, x.map(|p| p.add(k)), w.map(|p| p.add(k)));
-        k += LANES;
-    }
     if full < n_in {
         let xt: [[f32; LANES]; NR] = std::array::from_fn(|i| tail(x[i], full, n_in));
         let wt: [[f32; LANES]; NO] = std::array::from_fn(|j| tail(w[j], full, n_in));
@@ -57,6 +74,63 @@ unsafe fn dots<const NR: usize, const NO: usize>(
         }
     }
     sums
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dots<const NR: usize, const NO: usize>(
+    x: [*const f32; NR],
+    w: [*const f32; NO],
+    n_in: usize,
+) -> [[f32; NO]; NR] {
+    let mut lo = [[_mm256_setzero_ps(); NO]; NR];
+    let mut hi = [[_mm256_setzero_ps(); NO]; NR];
+    run(&mut lo, &mut hi, x, w, 0, n_in / LANES * LANES, n_in);
+    tail_and_reduce(lo, hi, x, w, n_in)
+}
+
+/// Lanes 0–7 and 8–15 of stored accumulators, in registers.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+#[allow(clippy::type_complexity)]
+unsafe fn load<const NR: usize, const NO: usize>(
+    lanes: &[[Lanes; NO]; NR],
+) -> ([[__m256; NO]; NR], [[__m256; NO]; NR]) {
+    (
+        std::array::from_fn(|i| std::array::from_fn(|j| _mm256_loadu_ps(lanes[i][j].as_ptr()))),
+        std::array::from_fn(|i| {
+            std::array::from_fn(|j| _mm256_loadu_ps(lanes[i][j].as_ptr().add(8)))
+        }),
+    )
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn accumulate<const NR: usize, const NO: usize>(
+    x: [*const f32; NR],
+    w: [*const f32; NO],
+    k0: usize,
+    k1: usize,
+    stride: usize,
+    lanes: &mut [[Lanes; NO]; NR],
+) {
+    let (mut lo, mut hi) = load(lanes);
+    run(&mut lo, &mut hi, x, w, k0, k1, stride);
+    for i in 0..NR {
+        for j in 0..NO {
+            _mm256_storeu_ps(lanes[i][j].as_mut_ptr(), lo[i][j]);
+            _mm256_storeu_ps(lanes[i][j].as_mut_ptr().add(8), hi[i][j]);
+        }
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn finish<const NR: usize, const NO: usize>(
+    x: [*const f32; NR],
+    w: [*const f32; NO],
+    n_in: usize,
+    lanes: &[[Lanes; NO]; NR],
+) -> [[f32; NO]; NR] {
+    let (lo, hi) = load(lanes);
+    tail_and_reduce(lo, hi, x, w, n_in)
 }
 
 /// The rest of `reduce`'s tree on lanes already paired (v[j] = lanes[j] + lanes[j+8]):
@@ -77,5 +151,25 @@ impl Kernel for Avx2 {
         n_in: usize,
     ) -> [[f32; NO]; NR] {
         dots::<NR, NO>(x, w, n_in)
+    }
+
+    unsafe fn accumulate<const NR: usize, const NO: usize>(
+        x: [*const f32; NR],
+        w: [*const f32; NO],
+        k0: usize,
+        k1: usize,
+        stride: usize,
+        acc: &mut [[Lanes; NO]; NR],
+    ) {
+        accumulate::<NR, NO>(x, w, k0, k1, stride, acc)
+    }
+
+    unsafe fn finish<const NR: usize, const NO: usize>(
+        x: [*const f32; NR],
+        w: [*const f32; NO],
+        n_in: usize,
+        acc: &[[Lanes; NO]; NR],
+    ) -> [[f32; NO]; NR] {
+        finish::<NR, NO>(x, w, n_in, acc)
     }
 }

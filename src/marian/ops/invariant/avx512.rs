@@ -2,25 +2,28 @@
 
 use std::arch::x86_64::*;
 
-use super::kernel::{tail, Kernel, LANES};
+use super::kernel::{tail, Kernel, Lanes, LANES};
 
 /// 16 lanes in one register.
 pub(super) struct Avx512;
 
+/// The accumulators over values `k0..k1`, 16 at a step.
 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
-unsafe fn dots<const NR: usize, const NO: usize>(
+#[inline]
+unsafe fn run<const NR: usize, const NO: usize>(
+    acc: &mut [[__m512; NO]; NR],
     x: [*const f32; NR],
     w: [*const f32; NO],
-    n_in: usize,
-) -> [[f32; NO]; NR] {
-    let full = n_in / LANES * LANES;
-    let mut acc = [[_mm512_setzero_ps(); NO]; NR];
-    let mut k = 0;
-    while k < full {
+    k0: usize,
+    k1: usize,
+    stride: usize,
+) {
+    let mut k = k0;
+    while k < k1 {
         // The next tile's weight rows follow these in memory: fetch them while these are
         // used (streamed from memory, the output projection's rows would otherwise wait).
         for p in w {
-            _mm_prefetch::<_MM_HINT_T0>(p.add(k + NO * n_in) as *const i8);
+            _mm_prefetch::<_MM_HINT_T0>(p.add(k + NO * stride) as *const i8);
         }
         let wv: [__m512; NO] = std::array::from_fn(|j| _mm512_loadu_ps(w[j].add(k)));
         for i in 0..NR {
@@ -31,6 +34,18 @@ unsafe fn dots<const NR: usize, const NO: usize>(
         }
         k += LANES;
     }
+}
+
+/// The zero-padded tail added, then the lanes reduced in `reduce`'s tree.
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+#[inline]
+unsafe fn tail_and_reduce<const NR: usize, const NO: usize>(
+    mut acc: [[__m512; NO]; NR],
+    x: [*const f32; NR],
+    w: [*const f32; NO],
+    n_in: usize,
+) -> [[f32; NO]; NR] {
+    let full = n_in / LANES * LANES;
     if full < n_in {
         let wt: [[f32; LANES]; NO] = std::array::from_fn(|j| tail(w[j], full, n_in));
         for i in 0..NR {
@@ -59,6 +74,48 @@ unsafe fn dots<const NR: usize, const NO: usize>(
         }
     }
     sums
+}
+
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+unsafe fn dots<const NR: usize, const NO: usize>(
+    x: [*const f32; NR],
+    w: [*const f32; NO],
+    n_in: usize,
+) -> [[f32; NO]; NR] {
+    let mut acc = [[_mm512_setzero_ps(); NO]; NR];
+    run(&mut acc, x, w, 0, n_in / LANES * LANES, n_in);
+    tail_and_reduce(acc, x, w, n_in)
+}
+
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+unsafe fn accumulate<const NR: usize, const NO: usize>(
+    x: [*const f32; NR],
+    w: [*const f32; NO],
+    k0: usize,
+    k1: usize,
+    stride: usize,
+    lanes: &mut [[Lanes; NO]; NR],
+) {
+    let mut acc: [[__m512; NO]; NR] =
+        std::array::from_fn(|i| std::array::from_fn(|j| _mm512_loadu_ps(lanes[i][j].as_ptr())));
+    run(&mut acc, x, w, k0, k1, stride);
+    for i in 0..NR {
+        for j in 0..NO {
+            _mm512_storeu_ps(lanes[i][j].as_mut_ptr(), acc[i][j]);
+        }
+    }
+}
+
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+unsafe fn finish<const NR: usize, const NO: usize>(
+    x: [*const f32; NR],
+    w: [*const f32; NO],
+    n_in: usize,
+    lanes: &[[Lanes; NO]; NR],
+) -> [[f32; NO]; NR] {
+    let acc: [[__m512; NO]; NR] =
+        std::array::from_fn(|i| std::array::from_fn(|j| _mm512_loadu_ps(lanes[i][j].as_ptr())));
+    tail_and_reduce(acc, x, w, n_in)
 }
 
 /// `reduce`'s tree for four accumulators at once, each add lane-wise as the portable code
@@ -95,5 +152,25 @@ impl Kernel for Avx512 {
         n_in: usize,
     ) -> [[f32; NO]; NR] {
         dots::<NR, NO>(x, w, n_in)
+    }
+
+    unsafe fn accumulate<const NR: usize, const NO: usize>(
+        x: [*const f32; NR],
+        w: [*const f32; NO],
+        k0: usize,
+        k1: usize,
+        stride: usize,
+        acc: &mut [[Lanes; NO]; NR],
+    ) {
+        accumulate::<NR, NO>(x, w, k0, k1, stride, acc)
+    }
+
+    unsafe fn finish<const NR: usize, const NO: usize>(
+        x: [*const f32; NR],
+        w: [*const f32; NO],
+        n_in: usize,
+        acc: &[[Lanes; NO]; NR],
+    ) -> [[f32; NO]; NR] {
+        finish::<NR, NO>(x, w, n_in, acc)
     }
 }

@@ -4,8 +4,13 @@
 /// Lanes of one dot product.
 pub(super) const LANES: usize = 16;
 
+/// One dot product's 16 lanes, held in memory between blocks of `k`.
+pub(super) type Lanes = [f32; LANES];
+
 /// The tile kernels of one instruction set: `dots::<NR, NO>(x, w, n_in)` gives the NR × NO
 /// dot products (lanes reduced, no bias) of rows `x` against weight rows `w`, each `n_in` long.
+/// `accumulate` and `finish` are the same computation cut at blocks of `k` (the lanes stored and
+/// reloaded as they are), so a blocked product gives the same bits as `dots`.
 pub(super) trait Kernel {
     /// # Safety
     /// The CPU must have the kernel's instructions; every pointer must address `n_in` values.
@@ -13,6 +18,31 @@ pub(super) trait Kernel {
         x: [*const f32; NR],
         w: [*const f32; NO],
         n_in: usize,
+    ) -> [[f32; NO]; NR];
+
+    /// Continue the lanes `acc` over values `k0..k1` (whole steps of 16; `stride` is the
+    /// distance between weight rows, for prefetching).
+    ///
+    /// # Safety
+    /// As [`Kernel::dots`], with `k1` at most the rows' length rounded down to 16.
+    unsafe fn accumulate<const NR: usize, const NO: usize>(
+        x: [*const f32; NR],
+        w: [*const f32; NO],
+        k0: usize,
+        k1: usize,
+        stride: usize,
+        acc: &mut [[Lanes; NO]; NR],
+    );
+
+    /// Add the zero-padded tail (values `n_in / 16 * 16..n_in`) to the lanes and reduce them.
+    ///
+    /// # Safety
+    /// As [`Kernel::dots`].
+    unsafe fn finish<const NR: usize, const NO: usize>(
+        x: [*const f32; NR],
+        w: [*const f32; NO],
+        n_in: usize,
+        acc: &[[Lanes; NO]; NR],
     ) -> [[f32; NO]; NR];
 }
 

@@ -12,8 +12,8 @@
 //! with `f32::mul_add`: the same operations in the same order, so the same bits everywhere.
 //!
 //! Tiles of 4 rows × 4 outputs keep 16 accumulators in registers; the weights are taken in
-//! chunks that stay in the L2 cache while every row of `x` passes over them.
-
+//! chunks that stay in the L2 cache while every row of `x` passes over them, and rows over 512
+//! values in blocks of `k` (the lanes stored and reloaded between blocks: the same bits).
 //!
 //! Files: `kernel` holds what every instruction set shares (the lanes, the reduction tree, the
 //! zero-padded tail); `tile` walks the product in register tiles and cache chunks; `portable`,

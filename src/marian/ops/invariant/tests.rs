@@ -79,3 +79,37 @@ fn every_path_gives_the_same_bits() {
         }
     }
 }
+
+#[test]
+fn long_rows_in_blocks_give_the_bits_of_whole_dot_products() {
+    // Rows over `K_BLOCK` values go through `accumulate`/`finish` in blocks; each number must
+    // still be the one `dots` gives the row and weight row alone, on every path.
+    use super::kernel::Kernel;
+    for n_in in [513, 1037, 2048] {
+        let (n_out, rows) = (13, 7);
+        let (x, w) = (pseudo(rows * n_in, 6), pseudo(n_out * n_in, 7));
+        let mut out = vec![0f32; rows * n_out];
+        product(&x, rows, &w, n_out, n_in, None, &mut out);
+        for r in 0..rows {
+            for o in 0..n_out {
+                // SAFETY: the portable kernel has no requirement; the rows are n_in long.
+                let alone = unsafe {
+                    Portable::dots::<1, 1>([x[r * n_in..].as_ptr()], [w[o * n_in..].as_ptr()], n_in)
+                }[0][0];
+                assert_eq!(out[r * n_out + o], alone, "n_in {n_in} row {r} out {o}");
+            }
+        }
+        let mut portable = vec![0f32; rows * n_out];
+        // SAFETY: the portable kernel has no requirement.
+        unsafe { product_with::<Portable>(&x, rows, &w, n_out, n_in, None, &mut portable) };
+        assert_eq!(out, portable, "n_in {n_in}");
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            let mut avx2 = vec![0f32; rows * n_out];
+            // SAFETY: checked just above.
+            unsafe { product_with::<avx2::Avx2>(&x, rows, &w, n_out, n_in, None, &mut avx2) };
+            assert_eq!(avx2, portable, "n_in {n_in}");
+        }
+    }
+}

@@ -1,12 +1,20 @@
 //! The product walked in register tiles of 4 rows × 4 outputs, over chunks of weight rows that
-//! stay in the L2 cache while every row of `x` passes over them.
+//! stay in the L2 cache while every row of `x` passes over them; long rows (the FFN's 2,048
+//! inputs) also in blocks of `k`, so that a row tile's block of `x` stays in L1 while the chunk's
+//! weight rows pass (whole rows of 4 × 8 KB each would push each other out).
 
-use super::kernel::Kernel;
+use std::ops::Range;
+
+use super::kernel::{Kernel, Lanes, LANES};
 
 /// Rows and outputs of a register tile.
 const TILE: usize = 4;
 /// Bytes of weight rows kept in the L2 cache while the rows of `x` pass over them.
 const WEIGHT_CHUNK_BYTES: usize = 256 * 1024;
+/// Values of `k` per block, for rows longer than this. The choice depends on the row length
+/// only, never on the number of rows, and blocking does not change a bit (the lanes are stored
+/// and reloaded as they are): the product stays batch-invariant.
+const K_BLOCK: usize = 512;
 
 /// Walk the tiles of the product with kernel `K`.
 ///
@@ -24,58 +32,128 @@ pub(super) unsafe fn product_with<K: Kernel>(
     // Weight rows in chunks that stay in the L2 cache while every row tile of `x` (in L1)
     // passes over them: each weight is read from memory once per call.
     let out_chunk = (WEIGHT_CHUNK_BYTES / (4 * n_in.max(1))).max(TILE) / TILE * TILE;
+    let mut lanes = Vec::new();
     for chunk in (0..n_out).step_by(out_chunk) {
-        let chunk_end = (chunk + out_chunk).min(n_out);
+        let outs = chunk..(chunk + out_chunk).min(n_out);
         for r0 in (0..rows).step_by(TILE) {
             let nr = (rows - r0).min(TILE);
-            for o0 in (chunk..chunk_end).step_by(TILE) {
-                let no = (chunk_end - o0).min(TILE);
-                let xr = |i: usize| x.as_ptr().add((r0 + i) * n_in);
-                let wr = |j: usize| w.as_ptr().add((o0 + j) * n_in);
-                let mut store = |i: usize, j: usize, v: f32| {
-                    out[(r0 + i) * n_out + o0 + j] = v + bias.map_or(0.0, |b| b[o0 + j]);
-                };
-                macro_rules! tile {
-                    ($nr:literal, $no:literal) => {{
-                        let sums = K::dots::<$nr, $no>(
-                            std::array::from_fn(xr),
-                            std::array::from_fn(wr),
-                            n_in,
-                        );
-                        for (i, row) in sums.iter().enumerate() {
-                            for (j, &v) in row.iter().enumerate() {
-                                store(i, j, v);
-                            }
-                        }
-                    }};
+            let xr = |i: usize| x.as_ptr().add((r0 + i) * n_in);
+            let mut store = |i: usize, o: usize, v: f32| {
+                out[(r0 + i) * n_out + o] = v + bias.map_or(0.0, |b| b[o]);
+            };
+            if n_in <= K_BLOCK {
+                whole_rows::<K>(xr, nr, w.as_ptr(), n_in, outs.clone(), &mut store);
+            } else if nr == TILE {
+                let x4 = std::array::from_fn(xr);
+                blocked::<K, TILE>(x4, w.as_ptr(), n_in, outs.clone(), &mut lanes, &mut store);
+            } else {
+                for i in 0..nr {
+                    let mut row = |_: usize, o: usize, v: f32| store(i, o, v);
+                    blocked::<K, 1>(
+                        [xr(i)],
+                        w.as_ptr(),
+                        n_in,
+                        outs.clone(),
+                        &mut lanes,
+                        &mut row,
+                    );
                 }
-                match (nr, no) {
-                    (4, 4) => tile!(4, 4),
-                    (4, _) => {
-                        for j in 0..no {
-                            let sums = K::dots::<4, 1>(std::array::from_fn(xr), [wr(j)], n_in);
-                            for (i, row) in sums.iter().enumerate() {
-                                store(i, j, row[0]);
-                            }
-                        }
-                    }
-                    (_, 4) => {
-                        for i in 0..nr {
-                            let sums = K::dots::<1, 4>([xr(i)], std::array::from_fn(wr), n_in);
-                            for (j, &v) in sums[0].iter().enumerate() {
-                                store(i, j, v);
-                            }
-                        }
-                    }
-                    _ => {
-                        for i in 0..nr {
-                            for j in 0..no {
-                                store(i, j, K::dots::<1, 1>([xr(i)], [wr(j)], n_in)[0][0]);
-                            }
-                        }
+            }
+        }
+    }
+}
+
+/// One row tile (`nr` rows from `xr`) against the weight rows `outs`, each dot product whole.
+unsafe fn whole_rows<K: Kernel>(
+    xr: impl Fn(usize) -> *const f32,
+    nr: usize,
+    w: *const f32,
+    n_in: usize,
+    outs: Range<usize>,
+    store: &mut impl FnMut(usize, usize, f32),
+) {
+    for o0 in outs.clone().step_by(TILE) {
+        let no = (outs.end - o0).min(TILE);
+        let wr = |j: usize| w.add((o0 + j) * n_in);
+        match (nr, no) {
+            (4, 4) => {
+                let sums = K::dots::<4, 4>(std::array::from_fn(&xr), std::array::from_fn(wr), n_in);
+                for (i, row) in sums.iter().enumerate() {
+                    for (j, &v) in row.iter().enumerate() {
+                        store(i, o0 + j, v);
                     }
                 }
             }
+            (4, _) => {
+                for j in 0..no {
+                    let sums = K::dots::<4, 1>(std::array::from_fn(&xr), [wr(j)], n_in);
+                    for (i, row) in sums.iter().enumerate() {
+                        store(i, o0 + j, row[0]);
+                    }
+                }
+            }
+            (_, 4) => {
+                for i in 0..nr {
+                    let sums = K::dots::<1, 4>([xr(i)], std::array::from_fn(wr), n_in);
+                    for (j, &v) in sums[0].iter().enumerate() {
+                        store(i, o0 + j, v);
+                    }
+                }
+            }
+            _ => {
+                for i in 0..nr {
+                    for j in 0..no {
+                        store(i, o0 + j, K::dots::<1, 1>([xr(i)], [wr(j)], n_in)[0][0]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `NR` rows against the weight rows `outs` in blocks of `k`: every tile's lanes kept in
+/// `lanes` between blocks (4 KB per tile of 4 × 4), then the tails and the reduction.
+unsafe fn blocked<K: Kernel, const NR: usize>(
+    x: [*const f32; NR],
+    w: *const f32,
+    n_in: usize,
+    outs: Range<usize>,
+    lanes: &mut Vec<Lanes>,
+    store: &mut impl FnMut(usize, usize, f32),
+) {
+    let full = n_in / LANES * LANES;
+    let n = outs.len();
+    lanes.clear();
+    lanes.resize(n * NR, [0.0; LANES]);
+    // Tile `t` (outputs t..t+4, or t alone past the whole tiles) keeps its lanes at t · NR.
+    let whole = n / TILE * TILE;
+    let wr = |o: usize| w.add((outs.start + o) * n_in);
+    let base = lanes.as_mut_ptr();
+    for k0 in (0..full).step_by(K_BLOCK) {
+        let k1 = (k0 + K_BLOCK).min(full);
+        for t in (0..whole).step_by(TILE) {
+            let acc = &mut *(base.add(t * NR) as *mut [[Lanes; TILE]; NR]);
+            K::accumulate::<NR, TILE>(x, std::array::from_fn(|j| wr(t + j)), k0, k1, n_in, acc);
+        }
+        for t in whole..n {
+            let acc = &mut *(base.add(t * NR) as *mut [[Lanes; 1]; NR]);
+            K::accumulate::<NR, 1>(x, [wr(t)], k0, k1, n_in, acc);
+        }
+    }
+    for t in (0..whole).step_by(TILE) {
+        let acc = &*(base.add(t * NR) as *const [[Lanes; TILE]; NR]);
+        let sums = K::finish::<NR, TILE>(x, std::array::from_fn(|j| wr(t + j)), n_in, acc);
+        for (i, row) in sums.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                store(i, outs.start + t + j, v);
+            }
+        }
+    }
+    for t in whole..n {
+        let acc = &*(base.add(t * NR) as *const [[Lanes; 1]; NR]);
+        let sums = K::finish::<NR, 1>(x, [wr(t)], n_in, acc);
+        for (i, row) in sums.iter().enumerate() {
+            store(i, outs.start + t, row[0]);
         }
     }
 }
