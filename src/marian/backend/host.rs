@@ -15,13 +15,13 @@ use std::sync::Arc;
 use candle_core::{DType, Tensor};
 
 use super::host_layers::{
-    dot, feed_forward, load_attention, softmax_weighted_sum, EmbeddingTable, HostAttention,
+    dot, load_attention, softmax_weighted_sum, EmbeddingTable, HostAttention, HostFeedForward,
 };
 use super::{BackendState, DecoderBackend, Encoded};
-use crate::marian::config::{Activation, MarianConfig};
+use crate::marian::config::MarianConfig;
 use crate::marian::layers::{sinusoidal_positions, DecoderLayer};
 use crate::marian::ops::loader::{first_present, Loader};
-use crate::marian::ops::matrix::{HostLinear, HostNorm, HostProducts, Matrix, Scratch};
+use crate::marian::ops::matrix::{HostNorm, HostProducts, Matrix, Scratch};
 use crate::marian::ops::with_scratch;
 use crate::marian::weights::MappedSafetensors;
 
@@ -32,9 +32,7 @@ pub(in crate::marian) struct HostLayer {
     self_attn_norm: HostNorm,
     cross_attn: HostAttention,
     cross_attn_norm: HostNorm,
-    fc1: HostLinear,
-    fc2: HostLinear,
-    activation: Activation,
+    ffn: HostFeedForward,
     final_norm: HostNorm,
 }
 
@@ -45,9 +43,7 @@ impl HostLayer {
             self_attn_norm: HostNorm::from_candle(&layer.self_attn_norm)?,
             cross_attn: HostAttention::from_candle(&layer.cross_attn)?,
             cross_attn_norm: HostNorm::from_candle(&layer.cross_attn_norm)?,
-            fc1: HostLinear::from_candle(layer.ffn.fc1.candle()?)?,
-            fc2: HostLinear::from_candle(layer.ffn.fc2.candle()?)?,
-            activation: layer.ffn.activation,
+            ffn: HostFeedForward::from_candle(&layer.ffn)?,
             final_norm: HostNorm::from_candle(&layer.final_norm)?,
         })
     }
@@ -134,9 +130,7 @@ impl HostDecoder {
                     self_attn_norm: loader.norm(&format!("{p}.self_attn_layer_norm"), d)?,
                     cross_attn: load_attention(&loader, &format!("{p}.encoder_attn"), d, heads)?,
                     cross_attn_norm: loader.norm(&format!("{p}.encoder_attn_layer_norm"), d)?,
-                    fc1: loader.linear(&format!("{p}.fc1"), d, config.decoder_ffn_dim)?,
-                    fc2: loader.linear(&format!("{p}.fc2"), config.decoder_ffn_dim, d)?,
-                    activation,
+                    ffn: HostFeedForward::load(&loader, &p, d, config.decoder_ffn_dim, activation)?,
                     final_norm: loader.norm(&format!("{p}.final_layer_norm"), d)?,
                 })
             })
@@ -169,14 +163,9 @@ impl HostDecoder {
 
     /// Bytes held by the matrices (the mapped embedding table not counted).
     pub(in crate::marian) fn weight_bytes(&self) -> usize {
-        let linear = |l: &HostLinear| l.matrix.bytes();
-        let attention =
-            |a: &HostAttention| linear(&a.q) + linear(&a.k) + linear(&a.v) + linear(&a.out);
         self.layers
             .iter()
-            .map(|l| {
-                attention(&l.self_attn) + attention(&l.cross_attn) + linear(&l.fc1) + linear(&l.fc2)
-            })
+            .map(|l| l.self_attn.bytes() + l.cross_attn.bytes() + l.ffn.bytes())
             .sum::<usize>()
             + self.lm_head.bytes()
     }
@@ -297,7 +286,7 @@ impl HostDecoder {
                 .out
                 .forward(&buffers.context, rows, scratch)?;
             layer.cross_attn_norm.add_and_norm(&mut h, &crossed);
-            let out = feed_forward(&layer.fc1, &layer.fc2, layer.activation, &h, rows, scratch)?;
+            let out = layer.ffn.forward(&h, rows, scratch)?;
             layer.final_norm.add_and_norm(&mut h, &out);
         }
         Ok(h)

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use candle_core::Tensor;
 
 use super::host_layers::{
-    dot, feed_forward, load_attention, softmax_weighted_sum, EmbeddingTable, HostAttention,
+    dot, load_attention, softmax_weighted_sum, EmbeddingTable, HostAttention, HostFeedForward,
 };
-use crate::marian::config::{Activation, MarianConfig};
+use crate::marian::config::MarianConfig;
 use crate::marian::layers::{sinusoidal_positions, EncoderLayer};
 use crate::marian::ops::loader::{first_present, Loader};
-use crate::marian::ops::matrix::{HostLinear, HostNorm, HostProducts, Scratch};
+use crate::marian::ops::matrix::{HostNorm, HostProducts, Scratch};
 use crate::marian::ops::with_scratch;
 use crate::marian::weights::MappedSafetensors;
 
@@ -24,9 +24,7 @@ type Result<T> = candle_core::Result<T>;
 struct HostEncoderLayer {
     self_attn: HostAttention,
     self_attn_norm: HostNorm,
-    fc1: HostLinear,
-    fc2: HostLinear,
-    activation: Activation,
+    ffn: HostFeedForward,
     final_norm: HostNorm,
 }
 
@@ -61,9 +59,7 @@ impl HostEncoder {
                 Ok(HostEncoderLayer {
                     self_attn: HostAttention::from_candle(&l.self_attn)?,
                     self_attn_norm: HostNorm::from_candle(&l.self_attn_norm)?,
-                    fc1: HostLinear::from_candle(l.ffn.fc1.candle()?)?,
-                    fc2: HostLinear::from_candle(l.ffn.fc2.candle()?)?,
-                    activation: l.ffn.activation,
+                    ffn: HostFeedForward::from_candle(&l.ffn)?,
                     final_norm: HostNorm::from_candle(&l.final_norm)?,
                 })
             })
@@ -97,9 +93,7 @@ impl HostEncoder {
                 Ok(HostEncoderLayer {
                     self_attn: load_attention(&loader, &format!("{p}.self_attn"), d, heads)?,
                     self_attn_norm: loader.norm(&format!("{p}.self_attn_layer_norm"), d)?,
-                    fc1: loader.linear(&format!("{p}.fc1"), d, config.encoder_ffn_dim)?,
-                    fc2: loader.linear(&format!("{p}.fc2"), config.encoder_ffn_dim, d)?,
-                    activation,
+                    ffn: HostFeedForward::load(&loader, &p, d, config.encoder_ffn_dim, activation)?,
                     final_norm: loader.norm(&format!("{p}.final_layer_norm"), d)?,
                 })
             })
@@ -127,18 +121,9 @@ impl HostEncoder {
 
     /// Bytes held by the matrices (the mapped embedding table not counted).
     pub(in crate::marian) fn weight_bytes(&self) -> usize {
-        let linear = |l: &HostLinear| l.matrix.bytes();
         self.layers
             .iter()
-            .map(|l| {
-                let a = &l.self_attn;
-                linear(&a.q)
-                    + linear(&a.k)
-                    + linear(&a.v)
-                    + linear(&a.out)
-                    + linear(&l.fc1)
-                    + linear(&l.fc2)
-            })
+            .map(|l| l.self_attn.bytes() + l.ffn.bytes())
             .sum()
     }
 
@@ -172,8 +157,7 @@ impl HostEncoder {
             for layer in &self.layers {
                 let attended = self.self_attention(layer, &h, &sentence_start, scratch)?;
                 layer.self_attn_norm.add_and_norm(&mut h, &attended);
-                let out =
-                    feed_forward(&layer.fc1, &layer.fc2, layer.activation, &h, rows, scratch)?;
+                let out = layer.ffn.forward(&h, rows, scratch)?;
                 layer.final_norm.add_and_norm(&mut h, &out);
             }
             Ok::<(), candle_core::Error>(())

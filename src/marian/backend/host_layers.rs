@@ -8,7 +8,7 @@ use std::sync::Arc;
 use candle_core::{Device, Tensor};
 
 use crate::marian::config::Activation;
-use crate::marian::layers::Attention;
+use crate::marian::layers::{Attention, FeedForward};
 use crate::marian::ops::activate;
 use crate::marian::ops::loader::Loader;
 use crate::marian::ops::matrix::{with_slice, HostLinear, Scratch};
@@ -131,6 +131,14 @@ impl HostAttention {
             scaling: attention.scaling as f32,
         })
     }
+
+    /// Bytes held by the four projections.
+    pub(super) fn bytes(&self) -> usize {
+        [&self.q, &self.k, &self.v, &self.out]
+            .iter()
+            .map(|l| l.matrix.bytes())
+            .sum()
+    }
 }
 
 /// The attention weights under `prefix`, read by `loader`.
@@ -152,25 +160,60 @@ pub(super) fn load_attention(
     })
 }
 
-/// A layer's feed-forward block on `h` (rows × d).
-pub(super) fn feed_forward(
-    fc1: &HostLinear,
-    fc2: &HostLinear,
+/// A layer's feed-forward block: fc1, the activation, fc2.
+pub(in crate::marian) struct HostFeedForward {
+    fc1: HostLinear,
+    fc2: HostLinear,
     activation: Activation,
-    h: &[f32],
-    rows: usize,
-    scratch: &mut Scratch,
-) -> Result<Vec<f32>> {
-    let mut inner = fc1.forward(h, rows, scratch)?;
-    match activation {
-        Activation::Relu => inner.iter_mut().for_each(|x| *x = x.max(0.0)),
-        Activation::Swish => inner.iter_mut().for_each(|x| *x = *x / (1.0 + (-*x).exp())),
-        // The GELUs go through Candle, exactly as the graph computes them.
-        Activation::Gelu | Activation::GeluTanh => {
-            let n = inner.len();
-            let t = Tensor::from_vec(inner, n, &Device::Cpu)?;
-            inner = activate(&t, activation)?.to_vec1()?;
-        }
+}
+
+impl HostFeedForward {
+    pub(super) fn from_candle(ffn: &FeedForward) -> Result<Self> {
+        Ok(HostFeedForward {
+            fc1: HostLinear::from_candle(ffn.fc1.candle()?)?,
+            fc2: HostLinear::from_candle(ffn.fc2.candle()?)?,
+            activation: ffn.activation,
+        })
     }
-    fc2.forward(&inner, rows, scratch)
+
+    /// The block under `prefix` (`fc1`, `fc2`), read by `loader`.
+    pub(super) fn load(
+        loader: &Loader,
+        prefix: &str,
+        d: usize,
+        ffn_dim: usize,
+        activation: Activation,
+    ) -> Result<Self> {
+        Ok(HostFeedForward {
+            fc1: loader.linear(&format!("{prefix}.fc1"), d, ffn_dim)?,
+            fc2: loader.linear(&format!("{prefix}.fc2"), ffn_dim, d)?,
+            activation,
+        })
+    }
+
+    /// Bytes held by the two matrices.
+    pub(super) fn bytes(&self) -> usize {
+        self.fc1.matrix.bytes() + self.fc2.matrix.bytes()
+    }
+
+    /// The block on `h` (rows × d).
+    pub(super) fn forward(
+        &self,
+        h: &[f32],
+        rows: usize,
+        scratch: &mut Scratch,
+    ) -> Result<Vec<f32>> {
+        let mut inner = self.fc1.forward(h, rows, scratch)?;
+        match self.activation {
+            Activation::Relu => inner.iter_mut().for_each(|x| *x = x.max(0.0)),
+            Activation::Swish => inner.iter_mut().for_each(|x| *x = *x / (1.0 + (-*x).exp())),
+            // The GELUs go through Candle, exactly as the graph computes them.
+            Activation::Gelu | Activation::GeluTanh => {
+                let n = inner.len();
+                let t = Tensor::from_vec(inner, n, &Device::Cpu)?;
+                inner = activate(&t, self.activation)?.to_vec1()?;
+            }
+        }
+        self.fc2.forward(&inner, rows, scratch)
+    }
 }
