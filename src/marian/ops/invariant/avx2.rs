@@ -76,18 +76,6 @@ unsafe fn tail_and_reduce<const NR: usize, const NO: usize>(
     sums
 }
 
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dots<const NR: usize, const NO: usize>(
-    x: [*const f32; NR],
-    w: [*const f32; NO],
-    n_in: usize,
-) -> [[f32; NO]; NR] {
-    let mut lo = [[_mm256_setzero_ps(); NO]; NR];
-    let mut hi = [[_mm256_setzero_ps(); NO]; NR];
-    run(&mut lo, &mut hi, x, w, 0, n_in / LANES * LANES, n_in);
-    tail_and_reduce(lo, hi, x, w, n_in)
-}
-
 /// Lanes 0–7 and 8–15 of stored accumulators, in registers.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
@@ -103,36 +91,6 @@ unsafe fn load<const NR: usize, const NO: usize>(
     )
 }
 
-#[target_feature(enable = "avx2,fma")]
-unsafe fn accumulate<const NR: usize, const NO: usize>(
-    x: [*const f32; NR],
-    w: [*const f32; NO],
-    k0: usize,
-    k1: usize,
-    stride: usize,
-    lanes: &mut [[Lanes; NO]; NR],
-) {
-    let (mut lo, mut hi) = load(lanes);
-    run(&mut lo, &mut hi, x, w, k0, k1, stride);
-    for i in 0..NR {
-        for j in 0..NO {
-            _mm256_storeu_ps(lanes[i][j].as_mut_ptr(), lo[i][j]);
-            _mm256_storeu_ps(lanes[i][j].as_mut_ptr().add(8), hi[i][j]);
-        }
-    }
-}
-
-#[target_feature(enable = "avx2,fma")]
-unsafe fn finish<const NR: usize, const NO: usize>(
-    x: [*const f32; NR],
-    w: [*const f32; NO],
-    n_in: usize,
-    lanes: &[[Lanes; NO]; NR],
-) -> [[f32; NO]; NR] {
-    let (lo, hi) = load(lanes);
-    tail_and_reduce(lo, hi, x, w, n_in)
-}
-
 /// The rest of `reduce`'s tree on lanes already paired (v[j] = lanes[j] + lanes[j+8]):
 /// j and j+4, then j and j+2, then 0 and 1, lane-wise as the portable code adds them.
 #[target_feature(enable = "avx2,fma")]
@@ -145,14 +103,19 @@ pub(super) unsafe fn reduce8(v: __m256) -> f32 {
 }
 
 impl Kernel for Avx2 {
+    #[target_feature(enable = "avx2,fma")]
     unsafe fn dots<const NR: usize, const NO: usize>(
         x: [*const f32; NR],
         w: [*const f32; NO],
         n_in: usize,
     ) -> [[f32; NO]; NR] {
-        dots::<NR, NO>(x, w, n_in)
+        let mut lo = [[_mm256_setzero_ps(); NO]; NR];
+        let mut hi = [[_mm256_setzero_ps(); NO]; NR];
+        run(&mut lo, &mut hi, x, w, 0, n_in / LANES * LANES, n_in);
+        tail_and_reduce(lo, hi, x, w, n_in)
     }
 
+    #[target_feature(enable = "avx2,fma")]
     unsafe fn accumulate<const NR: usize, const NO: usize>(
         x: [*const f32; NR],
         w: [*const f32; NO],
@@ -161,15 +124,24 @@ impl Kernel for Avx2 {
         stride: usize,
         acc: &mut [[Lanes; NO]; NR],
     ) {
-        accumulate::<NR, NO>(x, w, k0, k1, stride, acc)
+        let (mut lo, mut hi) = load(acc);
+        run(&mut lo, &mut hi, x, w, k0, k1, stride);
+        for i in 0..NR {
+            for j in 0..NO {
+                _mm256_storeu_ps(acc[i][j].as_mut_ptr(), lo[i][j]);
+                _mm256_storeu_ps(acc[i][j].as_mut_ptr().add(8), hi[i][j]);
+            }
+        }
     }
 
+    #[target_feature(enable = "avx2,fma")]
     unsafe fn finish<const NR: usize, const NO: usize>(
         x: [*const f32; NR],
         w: [*const f32; NO],
         n_in: usize,
         acc: &[[Lanes; NO]; NR],
     ) -> [[f32; NO]; NR] {
-        finish::<NR, NO>(x, w, n_in, acc)
+        let (lo, hi) = load(acc);
+        tail_and_reduce(lo, hi, x, w, n_in)
     }
 }

@@ -76,48 +76,6 @@ unsafe fn tail_and_reduce<const NR: usize, const NO: usize>(
     sums
 }
 
-#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
-unsafe fn dots<const NR: usize, const NO: usize>(
-    x: [*const f32; NR],
-    w: [*const f32; NO],
-    n_in: usize,
-) -> [[f32; NO]; NR] {
-    let mut acc = [[_mm512_setzero_ps(); NO]; NR];
-    run(&mut acc, x, w, 0, n_in / LANES * LANES, n_in);
-    tail_and_reduce(acc, x, w, n_in)
-}
-
-#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
-unsafe fn accumulate<const NR: usize, const NO: usize>(
-    x: [*const f32; NR],
-    w: [*const f32; NO],
-    k0: usize,
-    k1: usize,
-    stride: usize,
-    lanes: &mut [[Lanes; NO]; NR],
-) {
-    let mut acc: [[__m512; NO]; NR] =
-        std::array::from_fn(|i| std::array::from_fn(|j| _mm512_loadu_ps(lanes[i][j].as_ptr())));
-    run(&mut acc, x, w, k0, k1, stride);
-    for i in 0..NR {
-        for j in 0..NO {
-            _mm512_storeu_ps(lanes[i][j].as_mut_ptr(), acc[i][j]);
-        }
-    }
-}
-
-#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
-unsafe fn finish<const NR: usize, const NO: usize>(
-    x: [*const f32; NR],
-    w: [*const f32; NO],
-    n_in: usize,
-    lanes: &[[Lanes; NO]; NR],
-) -> [[f32; NO]; NR] {
-    let acc: [[__m512; NO]; NR] =
-        std::array::from_fn(|i| std::array::from_fn(|j| _mm512_loadu_ps(lanes[i][j].as_ptr())));
-    tail_and_reduce(acc, x, w, n_in)
-}
-
 /// `reduce`'s tree for four accumulators at once, each add lane-wise as the portable code
 /// does it: lanes j and j+8 (two accumulators per register), then j and j+4 (four), then
 /// j and j+2, then 0 and 1, within each 128-bit block.
@@ -146,31 +104,45 @@ unsafe fn reduce4(v: [__m512; 4]) -> [f32; 4] {
 }
 
 impl Kernel for Avx512 {
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
     unsafe fn dots<const NR: usize, const NO: usize>(
         x: [*const f32; NR],
         w: [*const f32; NO],
         n_in: usize,
     ) -> [[f32; NO]; NR] {
-        dots::<NR, NO>(x, w, n_in)
+        let mut acc = [[_mm512_setzero_ps(); NO]; NR];
+        run(&mut acc, x, w, 0, n_in / LANES * LANES, n_in);
+        tail_and_reduce(acc, x, w, n_in)
     }
 
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
     unsafe fn accumulate<const NR: usize, const NO: usize>(
         x: [*const f32; NR],
         w: [*const f32; NO],
         k0: usize,
         k1: usize,
         stride: usize,
-        acc: &mut [[Lanes; NO]; NR],
+        lanes: &mut [[Lanes; NO]; NR],
     ) {
-        accumulate::<NR, NO>(x, w, k0, k1, stride, acc)
+        let mut acc: [[__m512; NO]; NR] =
+            std::array::from_fn(|i| std::array::from_fn(|j| _mm512_loadu_ps(lanes[i][j].as_ptr())));
+        run(&mut acc, x, w, k0, k1, stride);
+        for i in 0..NR {
+            for j in 0..NO {
+                _mm512_storeu_ps(lanes[i][j].as_mut_ptr(), acc[i][j]);
+            }
+        }
     }
 
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
     unsafe fn finish<const NR: usize, const NO: usize>(
         x: [*const f32; NR],
         w: [*const f32; NO],
         n_in: usize,
-        acc: &[[Lanes; NO]; NR],
+        lanes: &[[Lanes; NO]; NR],
     ) -> [[f32; NO]; NR] {
-        finish::<NR, NO>(x, w, n_in, acc)
+        let acc: [[__m512; NO]; NR] =
+            std::array::from_fn(|i| std::array::from_fn(|j| _mm512_loadu_ps(lanes[i][j].as_ptr())));
+        tail_and_reduce(acc, x, w, n_in)
     }
 }
