@@ -1,6 +1,6 @@
 //! The matrix products of one decoder step, kernel against kernel: entente's int8 (AVX-512
 //! VNNI, AVX2), Candle's quantized matmul (Q8_0 blocks, the packaged option), and float32
-//! (`gemm`'s packed GEMM, as entente's exact host step calls it: `W · xᵀ`). Shapes are
+//! (`gemm`'s packed GEMM, `W · xᵀ`, and entente's batch-invariant product). Shapes are
 //! opus-mt-fr-en's (d 512, FFN 2048, vocabulary 59,514) at 16 rows (greedy, batch 16) and 64
 //! rows (beam 4), one thread.
 //!
@@ -12,7 +12,49 @@ use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
 use entente::marian::ops::int8::{Int8Kernel, Int8Matrix, Int8Rows};
 use entente::marian::ops::invariant;
-use entente::marian::ops::matrix::matmul_transposed;
+
+/// The float32 peer: `gemm`'s packed GEMM as entente's host step called it before the
+/// batch-invariant product.
+///
+/// `out` (n_out × rows, row-major) = `w` (n_out × n_in, row-major) · `x`ᵀ, `x` rows × n_in.
+///
+/// `W · xᵀ` streams the row-major weights as they are; Candle's `x · Wᵀ` would make `gemm`
+/// repack the whole weight matrix at every step.
+fn matmul_transposed(
+    w: &[f32],
+    n_out: usize,
+    n_in: usize,
+    x: &[f32],
+    rows: usize,
+    out: &mut [f32],
+) {
+    assert!(w.len() >= n_out * n_in && x.len() >= rows * n_in && out.len() >= n_out * rows);
+    // SAFETY: the three slices hold at least the elements the strides below address, as
+    // asserted; `out` does not alias the inputs (it is a distinct `&mut`).
+    unsafe {
+        gemm::gemm(
+            n_out,
+            rows,
+            n_in,
+            out.as_mut_ptr(),
+            1,
+            rows as isize,
+            false,
+            w.as_ptr(),
+            1,
+            n_in as isize,
+            x.as_ptr(),
+            n_in as isize,
+            1,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
 
 fn values(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1);

@@ -33,46 +33,6 @@ pub(in crate::marian) fn with_slice<R>(tensor: &Tensor, f: impl FnOnce(&[f32]) -
     Ok(f(&data[start..end]))
 }
 
-/// `out` (n_out × rows, row-major) = `w` (n_out × n_in, row-major) · `x`ᵀ, `x` rows × n_in.
-///
-/// `W · xᵀ` streams the row-major weights as they are; Candle's `x · Wᵀ` would make `gemm`
-/// repack the whole weight matrix at every step.
-pub fn matmul_transposed(
-    w: &[f32],
-    n_out: usize,
-    n_in: usize,
-    x: &[f32],
-    rows: usize,
-    out: &mut [f32],
-) {
-    assert!(w.len() >= n_out * n_in && x.len() >= rows * n_in && out.len() >= n_out * rows);
-    // SAFETY: the three slices hold at least the elements the strides below address, as
-    // asserted; `out` does not alias the inputs (it is a distinct `&mut`).
-    unsafe {
-        gemm::gemm(
-            n_out,
-            rows,
-            n_in,
-            out.as_mut_ptr(),
-            1,
-            rows as isize,
-            false,
-            w.as_ptr(),
-            1,
-            n_in as isize,
-            x.as_ptr(),
-            n_in as isize,
-            1,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
-}
-
 /// A weight matrix, n_out × n_in.
 pub(in crate::marian) enum Matrix {
     /// Float32, row-major, on the CPU (shared with the Candle graph).
