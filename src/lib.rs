@@ -14,6 +14,7 @@
 //! - [`output`]: writing outputs safely (atomic files, symlinks, FIFOs, cleanup on Ctrl-C).
 //! - [`formats`]: the corpus writers shared by the commands (TSV, JSONL, Moses, TMX).
 //! - [`pipeline`]: articles in, English articles and a parallel corpus out (resumable runs).
+//! - [`profile`]: where translation time goes, span by span, when asked.
 //! - [`serve`]: the HTTP translation server (LibreTranslate's API and entente's own).
 //! - [`testdata`]: where tests find reference data that the repository does not ship.
 
@@ -27,6 +28,7 @@ pub mod marian;
 pub mod metrics;
 pub mod output;
 pub mod pipeline;
+pub mod profile;
 pub mod segment;
 pub mod serve;
 #[doc(hidden)]

@@ -3,7 +3,8 @@
 //!
 //! Run: `cargo run --release --example bench-translate [-- --python PATH --model-dir DIR]`
 //! (`--engines a,b` runs only some of: entente, entente-int8, transformers, ct2-float32,
-//! ct2-int8, candle-transformers; `--no-drift` skips the drift table).
+//! ct2-int8, candle-transformers; `--no-drift` skips the drift table; `--profile` adds a table
+//! of where entente's time goes, span by span, measured in the same runs).
 //!
 //! A random-weight model with the exact opus-mt-fr-en architecture (config and tokenizer from
 //! ../shared/models/opus-mt-fr-en, ~75M parameters) is built once by
@@ -20,6 +21,7 @@
 
 #[path = "../common.rs"]
 mod common;
+mod profile;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -70,13 +72,15 @@ fn config(translator: &Translator, beams: usize) -> entente::generate::Generatio
     config
 }
 
-/// Run entente in this process and print its JSON line.
-fn worker(model_dir: &Path, beams: usize, precision: Precision) {
+/// Run entente in this process and print its JSON line (with `profiled`, also where the
+/// translation's time went).
+fn worker(model_dir: &Path, beams: usize, precision: Precision, profiled: bool) {
     let started = Instant::now();
     let translator = load(model_dir, precision);
     let load_s = started.elapsed().as_secs_f64();
     let config = config(&translator, beams);
     let sources = sources();
+    entente::profile::enable(profiled);
     let start = Instant::now();
     let refs: Vec<&str> = sources.iter().map(String::as_str).collect();
     // As `entente translate` runs: one batch per core, Candle's own threads at 1.
@@ -92,10 +96,11 @@ fn worker(model_dir: &Path, beams: usize, precision: Precision) {
         N_SENT * NEW_TOKENS,
         "every sentence must get exactly 32 tokens"
     );
+    let spans = profiled.then(|| profile::to_json(&entente::profile::report(), seconds, 2));
     println!(
         "{}",
         json!({"tokens_per_s": generated as f64 / seconds, "peak_rss_mb": peak_rss_mb(),
-               "seconds": seconds, "load_s": load_s})
+               "seconds": seconds, "load_s": load_s, "profile": spans})
     );
 }
 
@@ -270,10 +275,11 @@ fn main() {
     let model_dir = PathBuf::from(arg("--model-dir").unwrap_or_else(|| "/work/bench-model".into()));
     if let Some(mode) = arg("--worker") {
         let beams = if mode == "greedy" { 1 } else { 4 };
+        let profiled = args.iter().any(|a| a == "--profile");
         match arg("--engine").as_deref() {
-            Some("entente-int8") => worker(&model_dir, beams, Precision::Int8),
+            Some("entente-int8") => worker(&model_dir, beams, Precision::Int8, profiled),
             Some("candle-transformers") => candle_marian::worker(&model_dir),
-            _ => worker(&model_dir, beams, Precision::F32),
+            _ => worker(&model_dir, beams, Precision::F32, profiled),
         }
         return;
     }
@@ -321,6 +327,8 @@ fn main() {
     );
     println!("|---|---:|---:|---:|---:|");
     let mut speed = std::collections::BTreeMap::new();
+    let profiled = args.iter().any(|a| a == "--profile");
+    let mut profiles = Vec::new();
     for engine in engines.iter().map(String::as_str) {
         let mut cells = Vec::new();
         let mut rss = Vec::new();
@@ -332,6 +340,7 @@ fn main() {
                 run_json(
                     Command::new(&me)
                         .args(["--worker", mode, "--engine", engine, "--model-dir", model])
+                        .args(profiled.then_some("--profile"))
                         .env("RAYON_NUM_THREADS", "1"),
                     &format!("{engine} {mode}"),
                 )
@@ -346,6 +355,9 @@ fn main() {
             };
             match result {
                 Some(v) => {
+                    if !v["profile"].is_null() {
+                        profiles.push((format!("{engine} {mode}"), v.clone()));
+                    }
                     let tps = v["tokens_per_s"].as_f64().unwrap();
                     speed.insert((engine.to_string(), mode), tps);
                     cells.push(format!("{tps:.0}"));
@@ -390,6 +402,8 @@ fn main() {
             println!();
         }
     }
+
+    profile::print_table(&profiles);
 
     if args.iter().any(|a| a == "--no-drift") {
         return;

@@ -165,6 +165,11 @@ pub struct TranslateArgs {
     /// Write to this file (atomically) instead of standard output.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// When done, print to standard error where the time went: the encoder, each kind of
+    /// operation of a decoder step (products, attention, norms, the output projection) and
+    /// the search, summed over threads.
+    #[arg(long)]
+    pub profile: bool,
 }
 
 /// Translate `segments` in batches, longest first, one batch per core at a time; `progress` is
@@ -251,6 +256,16 @@ pub fn load_translator(
 }
 
 pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
+    let profiled = args.profile;
+    entente::profile::enable(profiled);
+    let result = translate(args);
+    if profiled {
+        eprintln!("{}", entente::profile::report());
+    }
+    result
+}
+
+fn translate(args: TranslateArgs) -> anyhow::Result<()> {
     // Batches run on their own threads, one per core; Candle's inner threads would only contend
     // with them. Set before any other thread exists; a value chosen by the user is kept.
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {

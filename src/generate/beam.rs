@@ -6,6 +6,7 @@
 //! heuristic), and the search ends when no sentence can improve or every candidate finished.
 
 use super::{process, GenerationConfig, Hypothesis, StepModel};
+use crate::profile::{self, Span};
 
 /// transformers' stand-in for minus infinity in beam scores.
 const NEG_BIG: f32 = -1.0e9;
@@ -112,8 +113,10 @@ pub(super) fn search<M: StepModel>(
     let mut sentences: Vec<Sentence> = (0..batch).map(|_| Sentence::new(k)).collect();
     let mut cur_len = 1;
     let mut tokens = vec![config.decoder_start_token_id; batch * k];
+    let mut log_probs = Vec::new();
     loop {
-        let mut log_probs = model.step(&mut state, &tokens)?;
+        model.step(&mut state, &tokens, &mut log_probs)?;
+        let searching = profile::Timer::start(Span::Search);
         process_rows(&mut log_probs, vocab, &sentences, cur_len, config);
         let step = Step {
             k,
@@ -130,6 +133,7 @@ pub(super) fn search<M: StepModel>(
             all_hit &= hit;
             parents.extend(next.iter().map(|&beam| (b * k + beam) as u32));
         }
+        drop(searching);
         model.reorder(&mut state, &parents)?;
         cur_len += 1;
         tokens = sentences

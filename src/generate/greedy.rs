@@ -2,6 +2,7 @@
 //! finished rows continue with the pad token.
 
 use super::{process, GenerationConfig, Hypothesis, StepModel};
+use crate::profile::{self, Span};
 
 pub(super) fn search<M: StepModel>(
     model: &M,
@@ -23,8 +24,10 @@ pub(super) fn search<M: StepModel>(
     let mut tokens = vec![config.decoder_start_token_id; batch];
     let mut cur_len = 1;
     let mut sequence = Vec::with_capacity(config.max_length);
+    let mut logits = Vec::new();
     while cur_len < config.max_length && finished.iter().any(|f| !f) {
-        let mut logits = model.step(&mut state, &tokens)?;
+        model.step(&mut state, &tokens, &mut logits)?;
+        let _searching = profile::Timer::start(Span::Search);
         for (row, scores) in logits.chunks_mut(vocab).enumerate() {
             if finished[row] {
                 tokens[row] = config.pad_token_id;
@@ -43,11 +46,15 @@ pub(super) fn search<M: StepModel>(
             }
             // The log-probability of the choice under the processed scores (already
             // log-probabilities when the config renormalizes).
-            if !config.renormalize_logits {
-                super::log_softmax(scores);
-            }
+            // (Only the chosen value is needed: the normalizer, not a pass writing the row.)
+            let logprob = if config.renormalize_logits {
+                scores[best]
+            } else {
+                super::log_normalizer(scores)
+                    .map_or(scores[best], |(max, log_sum)| scores[best] - max - log_sum)
+            };
             hyps[row].ids.push(best as u32);
-            hyps[row].logprob += f64::from(scores[best]);
+            hyps[row].logprob += f64::from(logprob);
             tokens[row] = best as u32;
             if best as u32 == config.eos_token_id {
                 finished[row] = true;

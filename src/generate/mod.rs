@@ -10,8 +10,10 @@
 mod beam;
 mod config;
 mod greedy;
+mod softmax;
 
 pub use config::{GenerationConfig, SearchOverrides};
+use softmax::{log_normalizer, log_softmax};
 
 /// What search needs from a model: one decoder step over rows of a batch at a time.
 pub trait StepModel {
@@ -24,8 +26,15 @@ pub trait StepModel {
         mask: &[Vec<u32>],
         rows_per_sentence: usize,
     ) -> Result<Self::State, Self::Error>;
-    /// Feed one token per row; returns the logits, rows × vocab, row-major.
-    fn step(&self, state: &mut Self::State, tokens: &[u32]) -> Result<Vec<f32>, Self::Error>;
+    /// Feed one token per row; `logits` is replaced by the logits, rows × vocab, row-major.
+    /// (The caller keeps one buffer for the whole search: a fresh one per step means fresh
+    /// pages — megabytes the kernel zeroes at every step.)
+    fn step(
+        &self,
+        state: &mut Self::State,
+        tokens: &[u32],
+        logits: &mut Vec<f32>,
+    ) -> Result<(), Self::Error>;
     /// Keep rows `rows` of the state, in that order.
     fn reorder(&self, state: &mut Self::State, rows: &[u32]) -> Result<(), Self::Error>;
     fn vocab_size(&self) -> usize;
@@ -82,8 +91,9 @@ pub fn teacher_force<M: StepModel>(
         .map(|t| Vec::with_capacity(t.len()))
         .collect();
     let mut tokens = vec![decoder_start; targets.len()];
+    let mut logits = Vec::new();
     for step in 0..steps {
-        let mut logits = model.step(&mut state, &tokens)?;
+        model.step(&mut state, &tokens, &mut logits)?;
         for (row, scores) in logits.chunks_mut(vocab).enumerate() {
             let Some(&target) = targets[row].get(step) else {
                 tokens[row] = pad;
@@ -104,34 +114,6 @@ pub fn teacher_force<M: StepModel>(
         }
     }
     Ok(out)
-}
-
-/// `log_softmax` of one row, in f32 as torch computes it (max-shifted, log of the sum of exps).
-pub(crate) fn log_softmax(row: &mut [f32]) {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    if max == f32::NEG_INFINITY {
-        return;
-    }
-    // The sum of ~60,000 terms is accumulated in f64: a plain f32 sum drifts by ~1e-5, while
-    // torch's vectorized sum stays within ~1e-6 of the exact value. Four partial sums break
-    // the chain of dependent additions (the order changes the f64 sum by ~1e-16 relative).
-    let mut partial = [0f64; 4];
-    let chunks = row.chunks_exact(4);
-    let tail: f64 = chunks
-        .remainder()
-        .iter()
-        .map(|&x| f64::from((x - max).exp()))
-        .sum();
-    for chunk in chunks {
-        for (p, &x) in partial.iter_mut().zip(chunk) {
-            *p += f64::from((x - max).exp());
-        }
-    }
-    let sum = (partial[0] + partial[1]) + (partial[2] + partial[3]) + tail;
-    let log_sum = sum.ln() as f32;
-    for x in row.iter_mut() {
-        *x = *x - max - log_sum;
-    }
 }
 
 /// The logits processors transformers builds from the generation config, applied in its order

@@ -15,12 +15,13 @@ impl StepModel for Table {
     fn start(&self, ids: &[Vec<u32>], _mask: &[Vec<u32>], per: usize) -> Result<Vec<u32>, ()> {
         Ok(vec![1; ids.len() * per])
     }
-    fn step(&self, state: &mut Vec<u32>, tokens: &[u32]) -> Result<Vec<f32>, ()> {
+    fn step(&self, state: &mut Vec<u32>, tokens: &[u32], logits: &mut Vec<f32>) -> Result<(), ()> {
         *state = tokens.to_vec();
-        Ok(tokens
+        *logits = tokens
             .iter()
             .flat_map(|&t| (self.next)(t).map(f32::ln))
-            .collect())
+            .collect();
+        Ok(())
     }
     fn reorder(&self, _state: &mut Vec<u32>, _rows: &[u32]) -> Result<(), ()> {
         Ok(())
@@ -225,11 +226,12 @@ impl StepModel for Looping {
         assert_eq!(ids.len() * per, per);
         Ok(())
     }
-    fn step(&self, _: &mut (), tokens: &[u32]) -> Result<Vec<f32>, ()> {
-        Ok(tokens
+    fn step(&self, _: &mut (), tokens: &[u32], logits: &mut Vec<f32>) -> Result<(), ()> {
+        *logits = tokens
             .iter()
             .flat_map(|_| [-5.0, -9.0, 3.0, 2.0, 1.0, -9.0])
-            .collect())
+            .collect();
+        Ok(())
     }
     fn reorder(&self, _: &mut (), _: &[u32]) -> Result<(), ()> {
         Ok(())

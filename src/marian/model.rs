@@ -355,9 +355,15 @@ impl MarianModel {
         })
     }
 
-    /// One decoding step: the next token of every row in; out, the logits (`final_logits_bias`
-    /// included), rows × vocab, row-major, in f32.
-    pub fn step(&self, state: &mut DecoderState, tokens: &[u32]) -> Result<Vec<f32>> {
+    /// One decoding step: the next token of every row in; `logits` replaced by the logits
+    /// (`final_logits_bias` included), rows × vocab, row-major, in f32. Pass the same buffer at
+    /// every step: it is reused.
+    pub fn step(
+        &self,
+        state: &mut DecoderState,
+        tokens: &[u32],
+        logits: &mut Vec<f32>,
+    ) -> Result<()> {
         let rows = tokens.len();
         if state.position >= self.config.max_position_embeddings {
             candle_core::bail!(
@@ -370,7 +376,8 @@ impl MarianModel {
         }
         let position = state.position;
         state.position += 1;
-        self.backend()?.step(&mut state.backend, position, tokens)
+        self.backend()?
+            .step(&mut state.backend, position, tokens, logits)
     }
 
     /// Keep rows `rows` of the cache, in that order (beam search reordering).

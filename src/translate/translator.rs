@@ -12,6 +12,7 @@ use super::split::split_to_fit;
 use crate::generate::{self, GenerationConfig, Hypothesis, StepModel};
 use crate::hub::ModelFiles;
 use crate::marian::{self, DecoderState, MarianConfig, MarianError, MarianModel};
+use crate::profile::{self, Span};
 use crate::tokenizer::MarianTokenizer;
 
 /// A loaded model with its tokenizer and generation defaults.
@@ -36,16 +37,23 @@ impl StepModel for MarianModel {
         mask: &[Vec<u32>],
         per: usize,
     ) -> candle_core::Result<Self::State> {
-        let encoded = self.encode(ids, mask)?;
-        MarianModel::start(self, &encoded, per)
+        let encoded = profile::time(Span::Encoder, || self.encode(ids, mask))?;
+        profile::time(Span::CrossKeysValues, || {
+            MarianModel::start(self, &encoded, per)
+        })
     }
 
-    fn step(&self, state: &mut Self::State, tokens: &[u32]) -> candle_core::Result<Vec<f32>> {
-        MarianModel::step(self, state, tokens)
+    fn step(
+        &self,
+        state: &mut Self::State,
+        tokens: &[u32],
+        logits: &mut Vec<f32>,
+    ) -> candle_core::Result<()> {
+        MarianModel::step(self, state, tokens, logits)
     }
 
     fn reorder(&self, state: &mut Self::State, rows: &[u32]) -> candle_core::Result<()> {
-        MarianModel::reorder(self, state, rows)
+        profile::time(Span::Reorder, || MarianModel::reorder(self, state, rows))
     }
 
     fn vocab_size(&self) -> usize {

@@ -74,7 +74,13 @@ impl DecoderBackend for GraphDecoder {
         }))
     }
 
-    fn step(&self, state: &mut BackendState, position: usize, tokens: &[u32]) -> Result<Vec<f32>> {
+    fn step(
+        &self,
+        state: &mut BackendState,
+        position: usize,
+        tokens: &[u32],
+        logits: &mut Vec<f32>,
+    ) -> Result<()> {
         let BackendState::Graph(state) = state else {
             return Err(super::wrong_state());
         };
@@ -106,13 +112,15 @@ impl DecoderBackend for GraphDecoder {
         // (vocab, d) · (d, rows): the large weight is the row-major left operand, which the
         // matrix product streams without repacking; then transposed to rows × vocab, with the
         // bias added in f32.
-        self.lm_head
+        *logits = self
+            .lm_head
             .matmul(&h.t()?.contiguous()?)?
             .to_dtype(DType::F32)?
             .t()?
             .broadcast_add(&self.final_logits_bias)?
             .flatten_all()?
-            .to_vec1()
+            .to_vec1()?;
+        Ok(())
     }
 
     fn reorder(&self, state: &mut BackendState, rows: &[u32]) -> Result<()> {

@@ -24,6 +24,7 @@ use crate::marian::ops::loader::{first_present, Loader};
 use crate::marian::ops::matrix::{HostNorm, HostProducts, Matrix, Scratch};
 use crate::marian::ops::with_scratch;
 use crate::marian::weights::MappedSafetensors;
+use crate::profile::{self, Span};
 
 type Result<T> = candle_core::Result<T>;
 
@@ -219,7 +220,13 @@ impl DecoderBackend for HostDecoder {
         }))
     }
 
-    fn step(&self, state: &mut BackendState, position: usize, tokens: &[u32]) -> Result<Vec<f32>> {
+    fn step(
+        &self,
+        state: &mut BackendState,
+        position: usize,
+        tokens: &[u32],
+        logits: &mut Vec<f32>,
+    ) -> Result<()> {
         let BackendState::Host(state) = state else {
             return Err(super::wrong_state());
         };
@@ -229,21 +236,21 @@ impl DecoderBackend for HostDecoder {
             candle_core::bail!("token id {bad} is outside the vocabulary");
         }
         let mut h = vec![0f32; rows * d];
-        let position = self.positions[position * d..(position + 1) * d].repeat(rows);
-        self.embed
-            .embed(tokens, self.embed_scale, &position, &mut h)?;
+        profile::time(Span::Embed, || {
+            let position = self.positions[position * d..(position + 1) * d].repeat(rows);
+            self.embed
+                .embed(tokens, self.embed_scale, &position, &mut h)
+        })?;
         with_scratch(|scratch| {
             let h = self.layers_step(state, h, rows, scratch)?;
             let vocab = self.lm_head.dims().0;
-            let mut logits = vec![0f32; rows * vocab];
-            self.lm_head.product(
-                &h,
-                rows,
-                Some(&self.final_logits_bias),
-                &mut logits,
-                scratch,
-            )?;
-            Ok(logits)
+            // Every element is written by the product; the length changes only when rows
+            // do, so the pages stay the same from step to step.
+            profile::time(Span::LogitsBuffer, || logits.resize(rows * vocab, 0.0));
+            profile::time(Span::OutputProjection, || {
+                self.lm_head
+                    .product(&h, rows, Some(&self.final_logits_bias), logits, scratch)
+            })
         })
     }
 
@@ -275,19 +282,24 @@ impl HostDecoder {
         };
         for (l, layer) in self.layers.iter().enumerate() {
             self.self_attention(state, l, &h, rows, scratch, &mut buffers)?;
-            let attended = layer
-                .self_attn
-                .out
-                .forward(&buffers.context, rows, scratch)?;
-            layer.self_attn_norm.add_and_norm(&mut h, &attended);
+            let attended = profile::time(Span::SelfOut, || {
+                layer.self_attn.out.forward(&buffers.context, rows, scratch)
+            })?;
+            profile::time(Span::Norms, || {
+                layer.self_attn_norm.add_and_norm(&mut h, &attended)
+            });
             self.cross_attention(state, l, &h, rows, scratch, &mut buffers)?;
-            let crossed = layer
-                .cross_attn
-                .out
-                .forward(&buffers.context, rows, scratch)?;
-            layer.cross_attn_norm.add_and_norm(&mut h, &crossed);
+            let crossed = profile::time(Span::CrossOut, || {
+                layer
+                    .cross_attn
+                    .out
+                    .forward(&buffers.context, rows, scratch)
+            })?;
+            profile::time(Span::Norms, || {
+                layer.cross_attn_norm.add_and_norm(&mut h, &crossed)
+            });
             let out = layer.ffn.forward(&h, rows, scratch)?;
-            layer.final_norm.add_and_norm(&mut h, &out);
+            profile::time(Span::Norms, || layer.final_norm.add_and_norm(&mut h, &out));
         }
         Ok(h)
     }
@@ -308,10 +320,15 @@ impl HostDecoder {
         let d = self.d;
         let attention = &self.layers[l].self_attn;
         let (heads, head_dim, scaling) = (attention.heads, attention.head_dim, attention.scaling);
-        let q = attention.q.forward(h, rows, scratch)?;
-        let k = attention.k.forward(h, rows, scratch)?;
-        let v = attention.v.forward(h, rows, scratch)?;
+        let (q, k, v) = profile::time(Span::SelfProjections, || {
+            Ok::<_, candle_core::Error>((
+                attention.q.forward(h, rows, scratch)?,
+                attention.k.forward(h, rows, scratch)?,
+                attention.v.forward(h, rows, scratch)?,
+            ))
+        })?;
         state.self_kv[l].push((k, v));
+        let _attend = profile::Timer::start(Span::SelfAttend);
         let steps = state.ancestry.len();
         let cache = &state.self_kv[l];
         for r in 0..rows {
@@ -349,7 +366,8 @@ impl HostDecoder {
         let d = self.d;
         let attention = &self.layers[l].cross_attn;
         let (heads, head_dim, scaling) = (attention.heads, attention.head_dim, attention.scaling);
-        let q = attention.q.forward(h, rows, scratch)?;
+        let q = profile::time(Span::CrossQuery, || attention.q.forward(h, rows, scratch))?;
+        let _attend = profile::Timer::start(Span::CrossAttend);
         let (ck, cv) = &state.cross[l];
         for r in 0..rows {
             let sentence = r / state.rows_per_sentence;

@@ -13,6 +13,7 @@ use crate::marian::ops::activate;
 use crate::marian::ops::loader::Loader;
 use crate::marian::ops::matrix::{with_slice, HostLinear, Scratch};
 use crate::marian::weights::MappedSafetensors;
+use crate::profile::{self, Span};
 
 type Result<T> = candle_core::Result<T>;
 
@@ -203,7 +204,8 @@ impl HostFeedForward {
         rows: usize,
         scratch: &mut Scratch,
     ) -> Result<Vec<f32>> {
-        let mut inner = self.fc1.forward(h, rows, scratch)?;
+        let mut inner = profile::time(Span::FeedForwardIn, || self.fc1.forward(h, rows, scratch))?;
+        let activating = profile::Timer::start(Span::Activation);
         match self.activation {
             Activation::Relu => inner.iter_mut().for_each(|x| *x = x.max(0.0)),
             Activation::Swish => inner.iter_mut().for_each(|x| *x = *x / (1.0 + (-*x).exp())),
@@ -214,6 +216,9 @@ impl HostFeedForward {
                 inner = activate(&t, self.activation)?.to_vec1()?;
             }
         }
-        self.fc2.forward(&inner, rows, scratch)
+        drop(activating);
+        profile::time(Span::FeedForwardOut, || {
+            self.fc2.forward(&inner, rows, scratch)
+        })
     }
 }

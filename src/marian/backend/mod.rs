@@ -54,9 +54,15 @@ pub(super) trait DecoderBackend: Send + Sync {
     /// times (the beams).
     fn start(&self, encoded: &Encoded, rows_per_sentence: usize) -> Result<BackendState>;
 
-    /// Feed one token per row at target `position`; returns the logits (`final_logits_bias`
-    /// added in the output projection), rows × vocab, row-major, in f32.
-    fn step(&self, state: &mut BackendState, position: usize, tokens: &[u32]) -> Result<Vec<f32>>;
+    /// Feed one token per row at target `position`; `logits` is replaced by the logits
+    /// (`final_logits_bias` added in the output projection), rows × vocab, row-major, in f32.
+    fn step(
+        &self,
+        state: &mut BackendState,
+        position: usize,
+        tokens: &[u32],
+        logits: &mut Vec<f32>,
+    ) -> Result<()>;
 
     /// Keep rows `rows` of the state, in that order.
     fn reorder(&self, state: &mut BackendState, rows: &[u32]) -> Result<()>;

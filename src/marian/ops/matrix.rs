@@ -9,6 +9,7 @@ use candle_nn::{LayerNorm, Linear};
 
 use super::int8::{Int8Kernel, Int8Matrix, Int8Rows};
 use super::invariant;
+use crate::profile::{self, Span};
 
 type Result<T> = candle_core::Result<T>;
 
@@ -113,13 +114,15 @@ impl Matrix {
                 kernel,
                 residual,
             } => {
-                if *residual {
-                    scratch
-                        .int8_rows
-                        .quantize_with_residual(x, rows, n_in, *kernel);
-                } else {
-                    scratch.int8_rows.quantize(x, rows, n_in, *kernel);
-                }
+                profile::time(Span::Quantize, || {
+                    if *residual {
+                        scratch
+                            .int8_rows
+                            .quantize_with_residual(x, rows, n_in, *kernel);
+                    } else {
+                        scratch.int8_rows.quantize(x, rows, n_in, *kernel);
+                    }
+                });
                 matrix.matmul(
                     &scratch.int8_rows,
                     bias,
