@@ -14,9 +14,7 @@ use std::sync::Arc;
 
 use candle_core::{DType, Tensor};
 
-use super::host_layers::{
-    dot, load_attention, softmax_weighted_sum, EmbeddingTable, HostAttention, HostFeedForward,
-};
+use super::host_layers::{attend, load_attention, EmbeddingTable, HostAttention, HostFeedForward};
 use super::{BackendState, DecoderBackend, Encoded};
 use crate::marian::config::MarianConfig;
 use crate::marian::layers::{sinusoidal_positions, DecoderLayer};
@@ -336,14 +334,13 @@ impl HostDecoder {
                 let span = head * head_dim..(head + 1) * head_dim;
                 let query = &q[r * d..][span.clone()];
                 let at = |t: usize| state.ancestry[t][r] as usize * d + head * head_dim;
-                scores.clear();
-                scores.extend((0..steps).map(|t| {
-                    let key = &cache[t].0[at(t)..at(t) + head_dim];
-                    dot(query, key) * scaling
-                }));
-                softmax_weighted_sum(
-                    scores,
+                attend(
+                    query,
+                    steps,
+                    |t| &cache[t].0[at(t)..at(t) + head_dim],
                     |t| &cache[t].1[at(t)..at(t) + head_dim],
+                    scaling,
+                    scores,
                     &mut context[r * d..][span],
                 );
             }
@@ -375,19 +372,14 @@ impl HostDecoder {
             for head in 0..heads {
                 let span = head * head_dim..(head + 1) * head_dim;
                 let query = &q[r * d..][span.clone()];
-                let at = |t: usize| t * d + head * head_dim;
-                scores.clear();
-                scores.extend(
-                    tokens
-                        .clone()
-                        .map(|t| dot(query, &ck[at(t)..at(t) + head_dim]) * scaling),
-                );
-                softmax_weighted_sum(
+                let at = |i: usize| (tokens.start + i) * d + head * head_dim;
+                attend(
+                    query,
+                    tokens.len(),
+                    |i| &ck[at(i)..at(i) + head_dim],
+                    |i| &cv[at(i)..at(i) + head_dim],
+                    scaling,
                     scores,
-                    |i| {
-                        let t = tokens.start + i;
-                        &cv[at(t)..at(t) + head_dim]
-                    },
                     &mut context[r * d..][span],
                 );
             }

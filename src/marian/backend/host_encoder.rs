@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use candle_core::Tensor;
 
-use super::host_layers::{
-    dot, load_attention, softmax_weighted_sum, EmbeddingTable, HostAttention, HostFeedForward,
-};
+use super::host_layers::{attend, load_attention, EmbeddingTable, HostAttention, HostFeedForward};
 use crate::marian::config::MarianConfig;
 use crate::marian::layers::{sinusoidal_positions, EncoderLayer};
 use crate::marian::ops::loader::{first_present, Loader};
@@ -192,18 +190,14 @@ impl HostEncoder {
                     let span = head * a.head_dim..(head + 1) * a.head_dim;
                     let query = &q[t * d..][span.clone()];
                     let at = |u: usize| u * d + head * a.head_dim;
-                    scores.clear();
-                    scores.extend(
-                        tokens
-                            .clone()
-                            .map(|u| dot(query, &k[at(u)..at(u) + a.head_dim]) * a.scaling),
-                    );
-                    softmax_weighted_sum(
+                    let u = |i: usize| at(tokens.start + i);
+                    attend(
+                        query,
+                        tokens.len(),
+                        |i| &k[u(i)..u(i) + a.head_dim],
+                        |i| &v[u(i)..u(i) + a.head_dim],
+                        a.scaling,
                         &mut scores,
-                        |i| {
-                            let u = tokens.start + i;
-                            &v[at(u)..at(u) + a.head_dim]
-                        },
                         &mut context[t * d..][span],
                     );
                 }

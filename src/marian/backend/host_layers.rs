@@ -17,8 +17,64 @@ use crate::profile::{self, Span};
 
 type Result<T> = candle_core::Result<T>;
 
+/// One query's attention over `n` keys and values: `scores` ← query · key(t) × scaling,
+/// softmaxed (max-shifted), then `out` ← Σ_t weight_t · value(t).
+///
+/// Compiled twice, plainly and for AVX2: the same operations in the same order (eight lanes,
+/// no fused multiply-adds), so every CPU gives the same bits, twice as wide where it can.
+pub(super) fn attend<'a>(
+    query: &[f32],
+    n: usize,
+    key: impl Fn(usize) -> &'a [f32],
+    value: impl Fn(usize) -> &'a [f32],
+    scaling: f32,
+    scores: &mut Vec<f32>,
+    out: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked above).
+        return unsafe { attend_avx2(query, n, key, value, scaling, scores, out) };
+    }
+    attend_with(query, n, key, value, scaling, scores, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn attend_avx2<'a>(
+    query: &[f32],
+    n: usize,
+    key: impl Fn(usize) -> &'a [f32],
+    value: impl Fn(usize) -> &'a [f32],
+    scaling: f32,
+    scores: &mut Vec<f32>,
+    out: &mut [f32],
+) {
+    attend_with(query, n, key, value, scaling, scores, out)
+}
+
+#[inline(always)]
+fn attend_with<'a>(
+    query: &[f32],
+    n: usize,
+    key: impl Fn(usize) -> &'a [f32],
+    value: impl Fn(usize) -> &'a [f32],
+    scaling: f32,
+    scores: &mut Vec<f32>,
+    out: &mut [f32],
+) {
+    // Plain loops, not iterator adapters: an adapter's `fold` may be compiled out of line,
+    // without the caller's AVX2 (it was, and ran the dot products in SSE).
+    scores.resize(n, 0.0);
+    for (t, score) in scores.iter_mut().enumerate() {
+        *score = dot(query, key(t)) * scaling;
+    }
+    softmax_weighted_sum(scores, value, out);
+}
+
 /// Dot product with eight independent accumulators (so that it vectorizes).
-pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let chunks = a.len() / 8 * 8;
     for (x, y) in a[..chunks].chunks_exact(8).zip(b[..chunks].chunks_exact(8)) {
@@ -26,20 +82,27 @@ pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
             acc[i] += x[i] * y[i];
         }
     }
-    let mut sum = acc.iter().sum::<f32>();
+    let mut sum = 0f32;
+    for lane in acc {
+        sum += lane;
+    }
     for (x, y) in a[chunks..].iter().zip(&b[chunks..]) {
         sum += x * y;
     }
     sum
 }
 
-/// Softmax of `scores` in place (max-shifted), then `out += Σ weight · value(i)`.
-pub(super) fn softmax_weighted_sum<'a>(
+/// Softmax of `scores` in place (max-shifted), then `out = Σ weight · value(i)`.
+#[inline(always)]
+fn softmax_weighted_sum<'a>(
     scores: &mut [f32],
     value: impl Fn(usize) -> &'a [f32],
     out: &mut [f32],
 ) {
-    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut max = f32::NEG_INFINITY;
+    for &s in scores.iter() {
+        max = max.max(s);
+    }
     let mut sum = 0f32;
     for s in scores.iter_mut() {
         *s = (*s - max).exp();
@@ -220,5 +283,65 @@ impl HostFeedForward {
         profile::time(Span::FeedForwardOut, || {
             self.fc2.forward(&inner, rows, scratch)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values in [-2, 2) from a small deterministic generator.
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 8) as f32 / (1u32 << 22) as f32 - 2.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn attention_gives_the_same_bits_on_every_path_and_matches_f64() {
+        // Head widths with and without a tail of the eight lanes; 1 to 70 keys.
+        for (head_dim, n) in [(64, 35), (64, 1), (20, 70), (3, 5)] {
+            let query = values(head_dim, 1);
+            let keys = values(head_dim * n, 2);
+            let vals = values(head_dim * n, 3);
+            let key = |t: usize| &keys[t * head_dim..(t + 1) * head_dim];
+            let value = |t: usize| &vals[t * head_dim..(t + 1) * head_dim];
+            let (mut scores, mut portable) = (Vec::new(), vec![0f32; head_dim]);
+            attend_with(&query, n, key, value, 0.125, &mut scores, &mut portable);
+            let mut dispatched = vec![0f32; head_dim];
+            attend(&query, n, key, value, 0.125, &mut scores, &mut dispatched);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&dispatched), bits(&portable), "{head_dim} × {n}");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                let mut wide = vec![0f32; head_dim];
+                // SAFETY: checked above.
+                unsafe { attend_avx2(&query, n, key, value, 0.125, &mut scores, &mut wide) };
+                assert_eq!(bits(&wide), bits(&portable), "{head_dim} × {n}");
+            }
+            // And it is attention: against the same in f64.
+            let logits: Vec<f64> = (0..n)
+                .map(|t| {
+                    let k = key(t);
+                    0.125
+                        * (0..head_dim)
+                            .map(|i| f64::from(query[i] * k[i]))
+                            .sum::<f64>()
+                })
+                .collect();
+            let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let weights: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
+            let total: f64 = weights.iter().sum();
+            for (i, &got) in portable.iter().enumerate() {
+                let want: f64 = (0..n)
+                    .map(|t| weights[t] / total * f64::from(value(t)[i]))
+                    .sum();
+                assert!((f64::from(got) - want).abs() < 1e-5, "{i}");
+            }
+        }
     }
 }
