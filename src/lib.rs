@@ -20,6 +20,7 @@
 
 pub mod align;
 pub mod article;
+mod exp;
 pub mod formats;
 pub mod generate;
 pub mod hub;

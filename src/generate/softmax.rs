@@ -2,33 +2,17 @@
 //! vocabulary at every step (60,000 exponentials per row on opus-mt).
 //!
 //! Why not `f32::exp`: the C library's `expf` is a call per element that nothing vectorizes,
-//! and it was a fifth of an int8 beam search's time. The exponentials here are Cephes' `expf`
-//! polynomial (within 1 ulp of the exact value, as `expf` is), written once as plain
-//! Rust and once each with AVX-512 and AVX2 intrinsics, operation for operation (no fused
-//! multiply-adds, the same lanes summed in the same order), so that every CPU gives the same
-//! bits; a test holds the paths to that. The terms are summed in f64, as before: a plain f32
-//! sum of 60,000 terms drifts by ~1e-5, torch's vectorized one stays within ~1e-6.
+//! and it was a fifth of an int8 beam search's time. The exponentials are [`crate::exp`]'s,
+//! 16 (AVX-512) or 8 (AVX2) at a time, the same bits on every path; the terms are summed in
+//! f64 over fixed lanes in a fixed order, as before: a plain f32 sum of 60,000 terms drifts by
+//! ~1e-5, torch's vectorized one stays within ~1e-6.
+
+use crate::exp::exp;
+#[cfg(target_arch = "x86_64")]
+use crate::exp::{exp_avx2, exp_avx512};
 
 /// Lanes of the sum: a fixed order of additions, the same on every CPU.
 const LANES: usize = 16;
-
-/// Below this, e^x is under 2e-38: nothing next to the row's largest term, e^0 = 1 (and 2^n
-/// stays a normal float above it).
-const EXP_FLOOR: f32 = -87.0;
-/// Adding 1.5 · 2^23 rounds to an integer, which lands in the low mantissa bits.
-const SHIFTER: f32 = 12_582_912.0;
-/// ln 2 in two parts (Cephes): n · LN2_HI is exact for the n that occur.
-const LN2_HI: f32 = 0.693_359_4;
-const LN2_LO: f32 = -2.121_944_4e-4;
-/// Cephes `expf`: e^r ≈ 1 + r + r² · P(r) for |r| ≤ ln 2 / 2.
-const P: [f32; 6] = [
-    1.987_569_2e-4,
-    1.398_2e-3,
-    8.333_452e-3,
-    4.166_579_6e-2,
-    1.666_666_5e-1,
-    0.5, // Cephes writes 5.0000001201e-1, which is 0.5 in f32
-];
 
 /// `log_softmax` of one row in place, in f32 as torch computes it: (x − max) − log Σ e^(x − max).
 pub(crate) fn log_softmax(row: &mut [f32]) {
@@ -110,30 +94,6 @@ fn finish(mut partial: [f64; LANES], tail: &[f32], max: f32) -> f64 {
     partial[0] + tail
 }
 
-/// e^x for x ≤ 0 (0 below [`EXP_FLOOR`] and for −∞, NaN for NaN): x = n ln 2 + r with
-/// |r| ≤ ln 2 / 2, e^r by Cephes' polynomial, times 2^n built in the exponent bits.
-/// Branch-free, so that it vectorizes; the AVX versions below are this, operation for operation.
-#[inline]
-fn exp(x: f32) -> f32 {
-    let below = x < EXP_FLOOR;
-    let y = if below { 0.0 } else { x };
-    let shifted = y * std::f32::consts::LOG2_E + SHIFTER;
-    let n = shifted - SHIFTER;
-    let r = (y - n * LN2_HI) - n * LN2_LO;
-    let mut p = P[0];
-    for &c in &P[1..] {
-        p = p * r + c;
-    }
-    let e = (p * (r * r) + r) + 1.0;
-    let exponent = (shifted.to_bits() as i32).wrapping_sub(SHIFTER.to_bits() as i32);
-    let scale = f32::from_bits(((exponent + 127) << 23) as u32);
-    if below {
-        0.0
-    } else {
-        e * scale
-    }
-}
-
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn sum_avx512(row: &[f32], max: f32) -> f64 {
@@ -153,39 +113,6 @@ unsafe fn sum_avx512(row: &[f32], max: f32) -> f64 {
     _mm512_storeu_pd(partial.as_mut_ptr(), low);
     _mm512_storeu_pd(partial.as_mut_ptr().add(8), high);
     finish(partial, tail, max)
-}
-
-/// [`exp`] in 16 lanes, operation for operation.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn exp_avx512(x: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512 {
-    use std::arch::x86_64::*;
-    let below = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(x, _mm512_set1_ps(EXP_FLOOR));
-    let y = _mm512_mask_blend_ps(below, x, _mm512_setzero_ps());
-    let shifter = _mm512_set1_ps(SHIFTER);
-    let shifted = _mm512_add_ps(
-        _mm512_mul_ps(y, _mm512_set1_ps(std::f32::consts::LOG2_E)),
-        shifter,
-    );
-    let n = _mm512_sub_ps(shifted, shifter);
-    let r = _mm512_sub_ps(
-        _mm512_sub_ps(y, _mm512_mul_ps(n, _mm512_set1_ps(LN2_HI))),
-        _mm512_mul_ps(n, _mm512_set1_ps(LN2_LO)),
-    );
-    let mut p = _mm512_set1_ps(P[0]);
-    for &c in &P[1..] {
-        p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(c));
-    }
-    let e = _mm512_add_ps(
-        _mm512_add_ps(_mm512_mul_ps(p, _mm512_mul_ps(r, r)), r),
-        _mm512_set1_ps(1.0),
-    );
-    let exponent = _mm512_sub_epi32(_mm512_castps_si512(shifted), _mm512_castps_si512(shifter));
-    let scale = _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_add_epi32(
-        exponent,
-        _mm512_set1_epi32(127),
-    )));
-    _mm512_mask_blend_ps(below, _mm512_mul_ps(e, scale), _mm512_setzero_ps())
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -213,59 +140,9 @@ unsafe fn sum_avx2(row: &[f32], max: f32) -> f64 {
     finish(partial, tail, max)
 }
 
-/// [`exp`] in 8 lanes, operation for operation.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn exp_avx2(x: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
-    use std::arch::x86_64::*;
-    let below = _mm256_cmp_ps::<_CMP_LT_OQ>(x, _mm256_set1_ps(EXP_FLOOR));
-    let y = _mm256_blendv_ps(x, _mm256_setzero_ps(), below);
-    let shifter = _mm256_set1_ps(SHIFTER);
-    let shifted = _mm256_add_ps(
-        _mm256_mul_ps(y, _mm256_set1_ps(std::f32::consts::LOG2_E)),
-        shifter,
-    );
-    let n = _mm256_sub_ps(shifted, shifter);
-    let r = _mm256_sub_ps(
-        _mm256_sub_ps(y, _mm256_mul_ps(n, _mm256_set1_ps(LN2_HI))),
-        _mm256_mul_ps(n, _mm256_set1_ps(LN2_LO)),
-    );
-    let mut p = _mm256_set1_ps(P[0]);
-    for &c in &P[1..] {
-        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(c));
-    }
-    let e = _mm256_add_ps(
-        _mm256_add_ps(_mm256_mul_ps(p, _mm256_mul_ps(r, r)), r),
-        _mm256_set1_ps(1.0),
-    );
-    let exponent = _mm256_sub_epi32(_mm256_castps_si256(shifted), _mm256_castps_si256(shifter));
-    let scale = _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_add_epi32(
-        exponent,
-        _mm256_set1_epi32(127),
-    )));
-    _mm256_blendv_ps(_mm256_mul_ps(e, scale), _mm256_setzero_ps(), below)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn exponentials_are_within_1_ulp_of_the_exact_value() {
-        let mut worst = 0f64;
-        let mut x = 0f32;
-        while x > EXP_FLOOR {
-            let exact = f64::from(x).exp();
-            let ulp = f64::from(f32::EPSILON) * 2f64.powi(exact.log2().floor() as i32);
-            worst = worst.max((f64::from(exp(x)) - exact).abs() / ulp);
-            x -= 0.000_37;
-        }
-        assert!(worst <= 1.0, "worst error {worst} ulp");
-        assert_eq!(exp(0.0), 1.0);
-        assert_eq!(exp(-88.0), 0.0);
-        assert_eq!(exp(f32::NEG_INFINITY), 0.0);
-        assert!(exp(f32::NAN).is_nan());
-    }
 
     /// A row shaped like logits: a vocabulary's worth of values, some masked.
     fn logits(n: usize, seed: u64) -> Vec<f32> {

@@ -271,7 +271,7 @@ impl HostFeedForward {
         let activating = profile::Timer::start(Span::Activation);
         match self.activation {
             Activation::Relu => inner.iter_mut().for_each(|x| *x = x.max(0.0)),
-            Activation::Swish => inner.iter_mut().for_each(|x| *x = *x / (1.0 + (-*x).exp())),
+            Activation::Swish => swish(&mut inner),
             // The GELUs go through Candle, exactly as the graph computes them.
             Activation::Gelu | Activation::GeluTanh => {
                 let n = inner.len();
@@ -284,6 +284,76 @@ impl HostFeedForward {
             self.fc2.forward(&inner, rows, scratch)
         })
     }
+}
+
+/// x · sigmoid(x) in place, with the sigmoid from e^(−|x|) so that the exponential never
+/// overflows (1 / (1 + t) for x ≥ 0, t / (1 + t) below), vectorized as [`crate::exp`] is: the
+/// same bits on every path (tested). `expf` per element was 2–4% of the int8 decoder's time.
+fn swish(values: &mut [f32]) {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked above).
+            done = unsafe { swish_avx512(values) };
+        } else if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked above).
+            done = unsafe { swish_avx2(values) };
+        }
+    }
+    for x in &mut values[done..] {
+        *x = swish_one(*x);
+    }
+}
+
+#[inline]
+fn swish_one(x: f32) -> f32 {
+    let t = crate::exp::exp(f32::from_bits(x.to_bits() | 0x8000_0000));
+    let numerator = if x >= 0.0 { 1.0 } else { t };
+    x * (numerator / (1.0 + t))
+}
+
+/// [`swish_one`] over whole chunks of 16; returns how many values it did.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn swish_avx512(values: &mut [f32]) -> usize {
+    use std::arch::x86_64::*;
+    let (one, zero) = (_mm512_set1_ps(1.0), _mm512_setzero_ps());
+    let chunks = values.len() / 16;
+    for c in 0..chunks {
+        let at = values.as_mut_ptr().add(16 * c);
+        let x = _mm512_loadu_ps(at);
+        let minus_abs = _mm512_castsi512_ps(_mm512_or_si512(
+            _mm512_castps_si512(x),
+            _mm512_set1_epi32(i32::MIN),
+        ));
+        let t = crate::exp::exp_avx512(minus_abs);
+        let nonnegative = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(x, zero);
+        let numerator = _mm512_mask_blend_ps(nonnegative, t, one);
+        let sigmoid = _mm512_div_ps(numerator, _mm512_add_ps(one, t));
+        _mm512_storeu_ps(at, _mm512_mul_ps(x, sigmoid));
+    }
+    16 * chunks
+}
+
+/// [`swish_one`] over whole chunks of 8; returns how many values it did.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn swish_avx2(values: &mut [f32]) -> usize {
+    use std::arch::x86_64::*;
+    let (one, zero) = (_mm256_set1_ps(1.0), _mm256_setzero_ps());
+    let chunks = values.len() / 8;
+    for c in 0..chunks {
+        let at = values.as_mut_ptr().add(8 * c);
+        let x = _mm256_loadu_ps(at);
+        let minus_abs = _mm256_or_ps(x, _mm256_set1_ps(-0.0));
+        let t = crate::exp::exp_avx2(minus_abs);
+        let nonnegative = _mm256_cmp_ps::<_CMP_GE_OQ>(x, zero);
+        let numerator = _mm256_blendv_ps(t, one, nonnegative);
+        let sigmoid = _mm256_div_ps(numerator, _mm256_add_ps(one, t));
+        _mm256_storeu_ps(at, _mm256_mul_ps(x, sigmoid));
+    }
+    8 * chunks
 }
 
 #[cfg(test)]
@@ -343,5 +413,36 @@ mod tests {
                 assert!((f64::from(got) - want).abs() < 1e-5, "{i}");
             }
         }
+    }
+
+    #[test]
+    fn swish_gives_the_same_bits_on_every_path_and_matches_f64() {
+        let xs: Vec<f32> = (0..1000)
+            .map(|i| (i as f32 - 500.0) * 0.037)
+            .chain([0.0, -0.0, 95.0, -95.0, f32::INFINITY, 1e-30])
+            .collect();
+        let portable: Vec<u32> = xs.iter().map(|&x| swish_one(x).to_bits()).collect();
+        let mut dispatched = xs.clone();
+        swish(&mut dispatched);
+        let bits: Vec<u32> = dispatched.iter().map(|x| x.to_bits()).collect();
+        assert_eq!(bits, portable);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            let mut wide = xs.clone();
+            // SAFETY: checked above.
+            let done = unsafe { swish_avx2(&mut wide) };
+            for (i, w) in wide[..done].iter().enumerate() {
+                assert_eq!(w.to_bits(), portable[i], "{}", xs[i]);
+            }
+        }
+        for &x in &xs[..1000] {
+            let exact = f64::from(x) / (1.0 + (-f64::from(x)).exp());
+            let got = f64::from(swish_one(x));
+            assert!(
+                (got - exact).abs() <= 3e-7 * exact.abs().max(1e-3),
+                "{x}: {got} vs {exact}"
+            );
+        }
+        assert!(swish_one(f32::NAN).is_nan());
     }
 }
