@@ -105,7 +105,8 @@ fn softmax_weighted_sum<'a>(
     }
     let mut sum = 0f32;
     for s in scores.iter_mut() {
-        *s = (*s - max).exp();
+        // (Vectorizable and the same bits everywhere, unlike a call to `expf` per score.)
+        *s = crate::exp::exp(*s - max);
         sum += *s;
     }
     out.fill(0.0);
