@@ -12,10 +12,17 @@ pub(super) const MAX_BAND_CELLS: usize = 40_000_000;
 /// blocks of sentences, then sentence by sentence inside a band around the block path.
 pub(super) const COARSE_ABOVE: usize = 3_000;
 
-/// Sentences per block of the coarse pass: blocks number at most [`COARSE_ABOVE`] per side, so
-/// the coarse pass itself searches a diagonal band.
+/// Most sentences per block. The fine pass's band around the block path is a few blocks wide,
+/// so its cells grow as n × block size: blocks growing with the document (n / 3,000) made
+/// memory grow as n² (400,000 sentences a side took 2.4 GB). Above this size the coarse pass
+/// has more than [`COARSE_ABOVE`] blocks and is itself aligned coarse to fine, one more level.
+pub(super) const MAX_BLOCK: usize = 40;
+
+/// Sentences per block of the coarse pass: blocks number at most [`COARSE_ABOVE`] per side
+/// (the coarse pass then searches a diagonal band) while that takes at most [`MAX_BLOCK`]
+/// sentences a block.
 pub(super) fn block_size(n: usize, m: usize) -> usize {
-    n.max(m).div_ceil(COARSE_ABOVE).max(2)
+    n.max(m).div_ceil(COARSE_ABOVE).clamp(2, MAX_BLOCK)
 }
 
 /// Half-width of the band of the search for `n` × `m` sentences: `min_band`, widened by the

@@ -125,6 +125,21 @@ fn memory_is_linear_in_the_document_length() {
             "{n}×{m}: band {band} misses the diagonal"
         );
     }
+    // Long documents: the band around the block path holds a bounded number of cells per
+    // sentence however long the document (blocks used to grow with it: n² cells).
+    for n in [10_000, 200_000, 1_000_000] {
+        let k = block_size(n, n);
+        let blocks: Vec<Link> = (0..n.div_ceil(k))
+            .map(|b| Link {
+                src: vec![b],
+                tgt: vec![b],
+                score: 1.0,
+            })
+            .collect();
+        let band = Band::around_blocks(n, n, &blocks, k, k + config.refine_band);
+        let per_row = band.cells() / (n + 1);
+        assert!(per_row <= 4 * MAX_BLOCK, "{n}: {per_row} cells a row");
+    }
 }
 
 #[test]
