@@ -45,8 +45,8 @@ pub(in crate::marian) enum Matrix {
     Int8 {
         matrix: Int8Matrix,
         kernel: Int8Kernel,
-        /// Quantize the activations with their residual (about 15 bits): for the output
-        /// projection, where the activations' rounding is most of the int8 drift.
+        /// Recompute each row's best outputs with the activations' residual (about 15 bits):
+        /// for the output projection, where the activations' rounding is most of the drift.
         residual: bool,
     },
 }
@@ -56,6 +56,9 @@ pub(in crate::marian) enum Matrix {
 pub(in crate::marian) struct Scratch {
     int8_rows: Int8Rows,
     int8_sums: Vec<i32>,
+    /// The rows again with their residual, for refining the best outputs.
+    int8_paired: Int8Rows,
+    candidates: Vec<(f32, usize)>,
 }
 
 impl Matrix {
@@ -115,13 +118,7 @@ impl Matrix {
                 residual,
             } => {
                 profile::time(Span::Quantize, || {
-                    if *residual {
-                        scratch
-                            .int8_rows
-                            .quantize_with_residual(x, rows, n_in, *kernel);
-                    } else {
-                        scratch.int8_rows.quantize(x, rows, n_in, *kernel);
-                    }
+                    scratch.int8_rows.quantize(x, rows, n_in, *kernel);
                 });
                 matrix.matmul(
                     &scratch.int8_rows,
@@ -130,6 +127,14 @@ impl Matrix {
                     &mut scratch.int8_sums,
                     out,
                 );
+                if *residual {
+                    // Only the rows' best outputs with the residual (`int8::refine`).
+                    let paired = &mut scratch.int8_paired;
+                    paired.quantize_with_residual(x, rows, n_in, Int8Kernel::Scalar);
+                    for (r, out_row) in out.chunks_exact_mut(n_out).take(rows).enumerate() {
+                        matrix.refine_row(paired, bias, r, out_row, &mut scratch.candidates);
+                    }
+                }
             }
         }
         Ok(())

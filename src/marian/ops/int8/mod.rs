@@ -27,6 +27,7 @@ mod kernel;
 mod layout;
 mod pack;
 mod quantize;
+mod refine;
 mod scalar;
 #[cfg(test)]
 mod tests;
@@ -36,6 +37,7 @@ mod vnni;
 pub use kernel::Int8Kernel;
 pub use pack::Int8Matrix;
 pub use quantize::{quantize_row, Int8Rows};
+pub use refine::{REFINE_MARGIN, REFINE_MOST};
 
 impl Int8Matrix {
     /// `x · Wᵀ + bias` for `a`, the quantized rows of x, into `out` (rows × n_out, row-major):

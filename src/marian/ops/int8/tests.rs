@@ -310,3 +310,47 @@ fn kernels_on_this_cpu() {
     assert!(detected.available());
     assert!(Int8Kernel::Scalar.available());
 }
+
+#[test]
+fn refined_outputs_are_the_paired_products_and_the_rest_the_plain_ones() {
+    let (n_out, n_in, rows) = (203, 37, 5);
+    let w = values(n_out * n_in, 11);
+    let x = values(rows * n_in, 12);
+    let bias = values(n_out, 13);
+    let packed = Int8Matrix::quantize(&w, n_out, n_in);
+    for kernel in kernels() {
+        let product = |paired: bool| {
+            let mut a = Int8Rows::default();
+            if paired {
+                a.quantize_with_residual(&x, rows, n_in, kernel);
+            } else {
+                a.quantize(&x, rows, n_in, kernel);
+            }
+            let mut out = vec![0f32; rows * n_out];
+            packed.matmul(&a, Some(&bias), kernel, &mut Vec::new(), &mut out);
+            (a, out)
+        };
+        let ((_, plain), (paired_rows, paired)) = (product(false), product(true));
+        let mut refined = plain.clone();
+        let mut found = Vec::new();
+        for (r, out_row) in refined.chunks_exact_mut(n_out).enumerate() {
+            packed.refine_row(&paired_rows, Some(&bias), r, out_row, &mut found);
+            let chosen: Vec<usize> = found.iter().map(|&(_, o)| o).collect();
+            assert!(!chosen.is_empty() && chosen.len() <= REFINE_MOST);
+            for (o, got) in out_row.iter().enumerate() {
+                let at = r * n_out + o;
+                let want = if chosen.contains(&o) {
+                    paired[at]
+                } else {
+                    plain[at]
+                };
+                assert_eq!(
+                    got.to_bits(),
+                    want.to_bits(),
+                    "{} kernel, row {r}, output {o}",
+                    kernel.name()
+                );
+            }
+        }
+    }
+}
