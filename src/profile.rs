@@ -76,6 +76,15 @@ const SPANS: [Span; 18] = [
     Span::Quantize,
 ];
 
+// A span's totals sit at `span as usize`: SPANS must list the spans in declaration order.
+const _: () = {
+    let mut i = 0;
+    while i < SPANS.len() {
+        assert!(SPANS[i] as usize == i, "SPANS out of declaration order");
+        i += 1;
+    }
+};
+
 impl Span {
     pub fn name(self) -> &'static str {
         match self {
@@ -220,8 +229,8 @@ impl Report {
         self.entries
             .iter()
             .filter(|e| !e.span.within())
-            .map(|e| e.seconds)
-            .sum()
+            // From +0: `sum` of no floats is −0, which a report of nothing would print.
+            .fold(0.0, |total, e| total + e.seconds)
     }
 
     /// The seconds of `span`, if it ran.

@@ -119,6 +119,15 @@ impl Matrix {
             } => {
                 profile::time(Span::Quantize, || {
                     scratch.int8_rows.quantize(x, rows, n_in, *kernel);
+                    if *residual {
+                        // For refining the best outputs after the product (`int8::refine`).
+                        scratch.int8_paired.quantize_with_residual(
+                            x,
+                            rows,
+                            n_in,
+                            Int8Kernel::Scalar,
+                        );
+                    }
                 });
                 matrix.matmul(
                     &scratch.int8_rows,
@@ -129,8 +138,7 @@ impl Matrix {
                 );
                 if *residual {
                     // Only the rows' best outputs with the residual (`int8::refine`).
-                    let paired = &mut scratch.int8_paired;
-                    paired.quantize_with_residual(x, rows, n_in, Int8Kernel::Scalar);
+                    let paired = &scratch.int8_paired;
                     for (r, out_row) in out.chunks_exact_mut(n_out).take(rows).enumerate() {
                         matrix.refine_row(paired, bias, r, out_row, &mut scratch.candidates);
                     }

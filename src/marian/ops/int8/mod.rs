@@ -37,7 +37,6 @@ mod vnni;
 pub use kernel::Int8Kernel;
 pub use pack::Int8Matrix;
 pub use quantize::{quantize_row, Int8Rows};
-pub use refine::{REFINE_MARGIN, REFINE_MOST};
 
 impl Int8Matrix {
     /// `x · Wᵀ + bias` for `a`, the quantized rows of x, into `out` (rows × n_out, row-major):

@@ -14,9 +14,9 @@ use super::pack::Int8Matrix;
 use super::quantize::Int8Rows;
 
 /// Outputs within this many nats of a row's largest are candidates ...
-pub const REFINE_MARGIN: f32 = 10.0;
+pub(super) const REFINE_MARGIN: f32 = 10.0;
 /// ... at most this many, the highest first (ties: the lower index).
-pub const REFINE_MOST: usize = 16;
+pub(super) const REFINE_MOST: usize = 16;
 
 impl Int8Matrix {
     /// The integer sum of output `o`'s weights with `q` (one stored activation row, `k_pad`

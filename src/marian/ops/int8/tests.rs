@@ -1,5 +1,6 @@
 use super::epilogue::{epilogue, epilogue_paired};
 use super::quantize::quantize_row_body;
+use super::refine::REFINE_MOST;
 use super::*;
 
 /// Deterministic pseudo-random floats in [-1, 1) with some larger outliers.
