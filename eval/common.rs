@@ -1,5 +1,5 @@
-//! What the evaluation harnesses share: reading `--flag VALUE` arguments, and finding the
-//! Python that runs the peers.
+//! What the evaluation harnesses share: reading `--flag VALUE` arguments, finding the Python
+//! that runs the peers, and naming the CPU.
 
 /// The value after `flag` in `args`, if any.
 pub fn arg(args: &[String], flag: &str) -> Option<String> {
@@ -16,8 +16,9 @@ pub fn python(args: &[String]) -> String {
 }
 
 /// The CPU a figure was measured on, as `/proc/cpuinfo` names it (model, family/model numbers,
-/// logical CPUs) and the vector extensions that decide entente's kernels: every speed table
-/// prints it, since figures differ between CPU families.
+/// logical CPUs), the vector extensions that decide entente's kernels and the cache sizes its
+/// products are blocked for: every speed table prints it, since figures differ between CPU
+/// families.
 #[allow(dead_code)] // not every harness prints speeds
 pub fn cpu() -> String {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -42,12 +43,15 @@ pub fn cpu() -> String {
     .filter(|f| flags.split_whitespace().any(|x| x == *f))
     .collect();
     let logical = info.lines().filter(|l| l.starts_with("processor")).count();
+    let cache = entente::marian::ops::cache::CacheSizes::detected();
     format!(
-        "{} (family {} model {}), {logical} logical CPUs, {}",
+        "{} (family {} model {}), {logical} logical CPUs, {}; per core L1d {} KiB, L2 {} KiB",
         field("model name"),
         field("cpu family"),
         model_number(&info),
-        has.join(" ")
+        has.join(" "),
+        cache.l1d >> 10,
+        cache.l2 >> 10
     )
 }
 

@@ -1,8 +1,9 @@
 //! The matrix products of one decoder step, kernel against kernel: entente's int8 (AVX-512
 //! VNNI, AVX2), Candle's quantized matmul (Q8_0 blocks, the packaged option), and float32
 //! (`gemm`'s packed GEMM, `W · xᵀ`, and entente's batch-invariant product). Shapes are
-//! opus-mt-fr-en's (d 512, FFN 2048, vocabulary 59,514) at 16 rows (greedy, batch 16) and 64
-//! rows (beam 4), one thread.
+//! opus-mt-fr-en's (d 512, FFN 2048, vocabulary 59,514) at 16 rows (greedy, batch 16), 64
+//! rows (beam 4), 480 and 1,920 rows (the encoder on 16 and 64 sentences of 30 tokens), one
+//! thread.
 //!
 //! Run: `cargo run --release --example bench-kernels`
 
@@ -12,6 +13,10 @@ use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
 use entente::marian::ops::int8::{Int8Kernel, Int8Matrix, Int8Rows};
 use entente::marian::ops::invariant;
+
+#[path = "../common.rs"]
+#[allow(dead_code)] // the harnesses' shared helpers; this one uses `cpu` alone
+mod common;
 
 /// The float32 peer: `gemm`'s packed GEMM as entente's host step called it before the
 /// batch-invariant product.
@@ -97,6 +102,7 @@ fn main() {
         .into_iter()
         .filter(|k| k.available())
         .collect();
+    println!("CPU: {}", common::cpu());
     println!("One product x · Wᵀ, one thread; microseconds (median), and GMAC/s in parentheses");
     println!();
     print!(
@@ -117,7 +123,10 @@ fn main() {
         let q8 =
             QMatMul::from_qtensor(QTensor::quantize(&weight, GgmlDType::Q8_0).unwrap()).unwrap();
         let int8 = Int8Matrix::quantize(&w, n_out, n_in);
-        for rows in [1, 16, 64, 480] {
+        for rows in [1, 16, 64, 480, 1920] {
+            if rows > 480 && n_out > 2048 {
+                continue; // the output projection never sees encoder-sized batches
+            }
             let x = values(rows * n_in, 2);
             let macs = (rows * n_out * n_in) as f64;
             let cell = |s: f64| format!("{:.0} ({:.0})", s * 1e6, macs / s / 1e9);

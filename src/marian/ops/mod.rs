@@ -1,11 +1,13 @@
 //! The operations the model's layers and the decoder backends are built from, below both:
 //! matrix products on plain slices in float32 or int8 ([`matrix`], [`int8`]), the feed-forward
-//! activation on tensors, per-thread product buffers, and the `loader` that reads a
-//! checkpoint's tensors into a chosen precision.
+//! activation on tensors, per-thread product buffers, the CPU's cache sizes the products are
+//! blocked for ([`cache`]), and the `loader` that reads a checkpoint's tensors into a chosen
+//! precision.
 //!
 //! May not touch: layers, backends or the model (they depend on this module, never the
 //! reverse), nor search.
 
+pub mod cache;
 pub mod int8;
 pub mod invariant;
 pub(super) mod loader;

@@ -7,37 +7,56 @@
 
 use std::arch::x86_64::*;
 
+use super::super::cache::CacheSizes;
 use super::epilogue::Tile;
-use super::layout::{BLOCK, GROUP, GROUP_BYTES};
+use super::layout::{prefetch, Blocking, BLOCK, GROUP, GROUP_BYTES};
 use super::pack::Int8Matrix;
 use super::quantize::Int8Rows;
 
-/// Tiles of up to 4 rows × 1 block (two 8-output halves), for every block and row.
+/// Tiles of up to 4 rows × 1 block (two 8-output halves), for every block and row, blocked
+/// for `cache`; the first row tile of each block prefetches the next, as the VNNI kernel does
+/// (see there why).
 #[target_feature(enable = "avx2")]
-pub(super) unsafe fn matmul(m: &Int8Matrix, a: &Int8Rows, bias: Option<&[f32]>, out: &mut [f32]) {
+pub(super) unsafe fn matmul(
+    m: &Int8Matrix,
+    a: &Int8Rows,
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    cache: CacheSizes,
+) {
     assert!(a.q.len() == a.rows * m.k_pad && out.len() >= a.rows() * m.n_out);
-    for block in 0..m.blocks() {
-        let mut row = 0;
-        while row < a.rows {
-            let rows = (a.rows - row).min(4);
-            let t = Tile {
-                m,
-                a,
-                bias,
-                row,
-                block,
-                out: out.as_mut_ptr(),
-            };
-            match rows {
-                1 => tile::<1>(&t),
-                2 => tile::<2>(&t),
-                3 => tile::<3>(&t),
-                _ => tile::<4>(&t),
+    let blocks = m.blocks();
+    let blocking = Blocking::new(cache, m.k_pad, TILE_ROWS, 1);
+    for first_row in (0..a.rows).step_by(blocking.rows) {
+        let end_row = (first_row + blocking.rows).min(a.rows);
+        for block in 0..blocks {
+            let mut row = first_row;
+            while row < end_row {
+                let rows = (end_row - row).min(TILE_ROWS);
+                let t = Tile {
+                    m,
+                    a,
+                    bias,
+                    row,
+                    block,
+                    out: out.as_mut_ptr(),
+                    prefetch_blocks: usize::from(row == first_row && block + 1 < blocks),
+                    prefetch_to_l1: blocking.prefetch_to_l1,
+                };
+                match rows {
+                    1 => tile::<1>(&t),
+                    2 => tile::<2>(&t),
+                    3 => tile::<3>(&t),
+                    _ => tile::<4>(&t),
+                }
+                row += rows;
             }
-            row += rows;
         }
     }
 }
+
+/// Rows per tile.
+const TILE_ROWS: usize = 4;
 
 #[inline]
 #[target_feature(enable = "avx2")]
@@ -48,7 +67,11 @@ unsafe fn tile<const R: usize>(t: &Tile) {
     let x = t.a.q.as_ptr().add(t.row * m.k_pad);
     let ones = _mm256_set1_epi16(1);
     let mut acc = [[_mm256_setzero_si256(); R]; 2];
+    let next = w.wrapping_add(groups * GROUP_BYTES);
     for g in 0..groups {
+        if t.prefetch_blocks != 0 {
+            prefetch(next.wrapping_add(g * GROUP_BYTES), t.prefetch_to_l1);
+        }
         let w0 = _mm256_loadu_si256(w.add(g * GROUP_BYTES).cast());
         let w1 = _mm256_loadu_si256(w.add(g * GROUP_BYTES + 32).cast());
         for r in 0..R {

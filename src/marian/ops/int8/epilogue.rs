@@ -35,6 +35,9 @@ pub(super) struct Tile<'a> {
     pub(super) row: usize,
     pub(super) block: usize,
     pub(super) out: *mut f32,
+    /// Blocks after the tile's to prefetch as it runs (0 for none), and where to.
+    pub(super) prefetch_blocks: usize,
+    pub(super) prefetch_to_l1: bool,
 }
 
 impl Tile<'_> {

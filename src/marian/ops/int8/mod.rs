@@ -12,7 +12,9 @@
 //! is then one group for 16 outputs, and one broadcast 32-bit activation group feeds all 16: no
 //! horizontal sums, and the weights are read once per tile of rows. A decode step has only
 //! batch × beams rows, so each block of weights is streamed once per tile of up to 8 rows while
-//! it sits in L1.
+//! it sits in L1, and the first tile of a block prefetches the next from memory; a call with
+//! more rows than half the L2 cache holds (found at run time: `layout::Blocking`) takes them a
+//! chunk at a time.
 //!
 //! Files: `quantize` turns floats into int8 rows (weights once, activations at every
 //! product); `pack` lays weights out in blocks; `scalar`, `vnni` and `avx2` are the
@@ -34,6 +36,8 @@ mod tests;
 #[cfg(target_arch = "x86_64")]
 mod vnni;
 
+#[cfg(target_arch = "x86_64")]
+use super::cache::CacheSizes;
 pub use kernel::Int8Kernel;
 pub use pack::Int8Matrix;
 pub use quantize::{quantize_row, Int8Rows};
@@ -65,13 +69,13 @@ impl Int8Matrix {
                 assert_eq!(a.shifted.len(), a.q.len(), "rows quantized for VNNI");
                 // SAFETY: the CPU supports the kernel's features (checked above); the buffers
                 // hold what the kernel addresses (checked above and in the kernel).
-                unsafe { vnni::matmul(self, a, bias, out) }
+                unsafe { vnni::matmul(self, a, bias, out, CacheSizes::detected()) }
             }
             #[cfg(target_arch = "x86_64")]
             Int8Kernel::Avx2 => {
                 assert!(kernel.available(), "AVX2 is not available on this CPU");
                 // SAFETY: as above.
-                unsafe { avx2::matmul(self, a, bias, out) }
+                unsafe { avx2::matmul(self, a, bias, out, CacheSizes::detected()) }
             }
             _ => scalar::matmul(self, a, bias, scratch, out),
         }

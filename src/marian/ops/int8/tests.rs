@@ -355,3 +355,75 @@ fn refined_outputs_are_the_paired_products_and_the_rest_the_plain_ones() {
         }
     }
 }
+
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn blocking_for_any_cache_gives_the_same_bits() {
+    use super::super::cache::CacheSizes;
+    // 87 outputs: five whole blocks and a partial one, so the pairs of the VNNI kernel end in
+    // a single block and the last prefetch has one block to fetch; 37 rows, so that row chunks
+    // end inside a tile.
+    let (n_out, n_in, rows) = (87, 200, 37);
+    let w = values(n_out * n_in, 21);
+    let x = values(rows * n_in, 22);
+    let bias = values(n_out, 23);
+    let packed = Int8Matrix::quantize(&w, n_out, n_in);
+    let caches = [
+        // Chunks of one tile of rows; prefetches to L2.
+        CacheSizes { l1d: 1, l2: 1 },
+        // Chunks of a few tiles; prefetches to L1.
+        CacheSizes {
+            l1d: 1 << 20,
+            l2: 2 * 16 * 200,
+        },
+        CacheSizes::detected(),
+        CacheSizes {
+            l1d: 1 << 30,
+            l2: 1 << 30,
+        },
+    ];
+    for residual in [false, true] {
+        let mut scalar = Int8Rows::default();
+        let mut want = vec![0f32; rows * n_out];
+        if residual {
+            scalar.quantize_with_residual(&x, rows, n_in, Int8Kernel::Scalar);
+        } else {
+            scalar.quantize(&x, rows, n_in, Int8Kernel::Scalar);
+        }
+        packed.matmul(
+            &scalar,
+            Some(&bias),
+            Int8Kernel::Scalar,
+            &mut Vec::new(),
+            &mut want,
+        );
+        for kernel in [Int8Kernel::Avx2, Int8Kernel::Vnni] {
+            if !kernel.available() {
+                continue;
+            }
+            let mut a = Int8Rows::default();
+            if residual {
+                a.quantize_with_residual(&x, rows, n_in, kernel);
+            } else {
+                a.quantize(&x, rows, n_in, kernel);
+            }
+            for cache in caches {
+                let mut out = vec![f32::NAN; rows * n_out];
+                // SAFETY: the CPU has the kernel's features (checked above); the rows were
+                // quantized for it and the buffers have the product's shape.
+                unsafe {
+                    match kernel {
+                        Int8Kernel::Vnni => vnni::matmul(&packed, &a, Some(&bias), &mut out, cache),
+                        _ => avx2::matmul(&packed, &a, Some(&bias), &mut out, cache),
+                    }
+                }
+                assert_eq!(
+                    out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    "{} kernel, {cache:?}, residual {residual}",
+                    kernel.name()
+                );
+            }
+        }
+    }
+}

@@ -9,43 +9,65 @@
 
 use std::arch::x86_64::*;
 
+use super::super::cache::CacheSizes;
 use super::epilogue::Tile;
-use super::layout::{BLOCK, GROUP, GROUP_BYTES, TILE_BLOCKS, TILE_ROWS};
+use super::layout::{prefetch, Blocking, BLOCK, GROUP, GROUP_BYTES, TILE_BLOCKS, TILE_ROWS};
 use super::pack::Int8Matrix;
 use super::quantize::Int8Rows;
 
-/// Tiles of up to 8 rows × 2 blocks (32 outputs), for every block and row.
+/// Tiles of up to 8 rows × 2 blocks (32 outputs), for every block and row, blocked for
+/// `cache`.
+///
+/// A decode step has few rows (batch × beams), so each pair of blocks is used by a tile or
+/// two and then never again in the call: the weights stream from memory at whatever rate the
+/// CPU's own prefetchers keep up, which stop at every 4 KiB page. So the first row tile of
+/// each pair prefetches the next pair as it runs: on the output projection of 16 rows
+/// (59,514 × 512) this took the kernel from ~180 to ~400 GMAC/s on the AMD EPYC of the
+/// README's table, where more rows already ran at ~400.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-pub(super) unsafe fn matmul(m: &Int8Matrix, a: &Int8Rows, bias: Option<&[f32]>, out: &mut [f32]) {
+pub(super) unsafe fn matmul(
+    m: &Int8Matrix,
+    a: &Int8Rows,
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    cache: CacheSizes,
+) {
     let blocks = m.blocks();
     assert!(a.shifted.len() == a.rows * m.k_pad && out.len() >= a.rows() * m.n_out);
-    let mut block = 0;
-    while block < blocks {
-        let width = (blocks - block).min(TILE_BLOCKS);
-        let mut row = 0;
-        while row < a.rows {
-            let rows = (a.rows - row).min(TILE_ROWS);
-            let t = Tile {
-                m,
-                a,
-                bias,
-                row,
-                block,
-                out: out.as_mut_ptr(),
-            };
-            macro_rules! dispatch {
-                ($($n:literal)*) => {
-                    match (rows, width) {
-                        $(($n, 2) => tile::<$n, 2>(&t),
-                          ($n, 1) => tile::<$n, 1>(&t),)*
-                        _ => unreachable!(),
-                    }
+    let blocking = Blocking::new(cache, m.k_pad, TILE_ROWS, TILE_BLOCKS);
+    for first_row in (0..a.rows).step_by(blocking.rows) {
+        let end_row = (first_row + blocking.rows).min(a.rows);
+        let mut block = 0;
+        while block < blocks {
+            let width = (blocks - block).min(TILE_BLOCKS);
+            let next = (blocks - block - width).min(TILE_BLOCKS);
+            let mut row = first_row;
+            while row < end_row {
+                let rows = (end_row - row).min(TILE_ROWS);
+                let t = Tile {
+                    m,
+                    a,
+                    bias,
+                    row,
+                    block,
+                    out: out.as_mut_ptr(),
+                    prefetch_blocks: if row == first_row { next } else { 0 },
+                    prefetch_to_l1: blocking.prefetch_to_l1,
                 };
+                macro_rules! dispatch {
+                    ($($n:literal)*) => {
+                        match (rows, width) {
+                            $(($n, 2) => tile::<$n, 2>(&t),
+                              ($n, 1) => tile::<$n, 1>(&t),)*
+                            _ => unreachable!(),
+                        }
+                    };
+                }
+                dispatch!(1 2 3 4 5 6 7 8);
+                row += rows;
             }
-            dispatch!(1 2 3 4 5 6 7 8);
-            row += rows;
+            block += width;
         }
-        block += width;
     }
 }
 
@@ -58,7 +80,15 @@ unsafe fn tile<const R: usize, const B: usize>(t: &Tile) {
     let w = m.packed.as_ptr().add(t.block * block_bytes);
     let x = t.a.shifted.as_ptr().add(t.row * m.k_pad);
     let mut acc = [[_mm512_setzero_si512(); R]; B];
+    // The next blocks start right after this tile's (the packing is block after block).
+    let next = w.wrapping_add(B * block_bytes);
     for g in 0..groups {
+        for b in 0..t.prefetch_blocks {
+            prefetch(
+                next.wrapping_add(b * block_bytes + g * GROUP_BYTES),
+                t.prefetch_to_l1,
+            );
+        }
         let mut wv = [_mm512_setzero_si512(); B];
         for (b, wv) in wv.iter_mut().enumerate() {
             *wv = _mm512_loadu_si512(w.add(b * block_bytes + g * GROUP_BYTES).cast());

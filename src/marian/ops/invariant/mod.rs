@@ -11,9 +11,10 @@
 //! path holds the 16 lanes in one register, the AVX2 path in two, the portable path in an array
 //! with `f32::mul_add`: the same operations in the same order, so the same bits everywhere.
 //!
-//! Tiles of 4 rows × 4 outputs keep 16 accumulators in registers; the weights are taken in
-//! chunks that stay in the L2 cache while every row of `x` passes over them, and rows over 512
-//! values in blocks of `k` (the lanes stored and reloaded between blocks: the same bits).
+//! Tiles of 4 rows × 4 outputs keep 16 accumulators in registers; the weights and the rows of
+//! `x` are taken in chunks sized from the L2 cache found at run time (`super::cache`), and rows
+//! over 512 values in blocks of `k` (the lanes stored and reloaded between blocks: the same
+//! bits). Neither changes the order of any sum, so every cache size gives the same bits.
 //!
 //! Files: `kernel` holds what every instruction set shares (the lanes, the reduction tree, the
 //! zero-padded tail); `tile` walks the product in register tiles and cache chunks; `portable`,
@@ -29,6 +30,7 @@ mod portable;
 mod tests;
 mod tile;
 
+use super::cache::CacheSizes;
 use portable::Portable;
 use tile::product_with;
 
@@ -47,20 +49,21 @@ pub fn product(
     if let Some(b) = bias {
         assert!(b.len() >= n_out);
     }
+    let cache = CacheSizes::detected();
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F, checked just above.
-            unsafe { product_with::<avx512::Avx512>(x, rows, w, n_out, n_in, bias, out) };
+            unsafe { product_with::<avx512::Avx512>(x, rows, w, n_out, n_in, bias, out, cache) };
             return;
         }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU has AVX2 and FMA, checked just above.
-            unsafe { product_with::<avx2::Avx2>(x, rows, w, n_out, n_in, bias, out) };
+            unsafe { product_with::<avx2::Avx2>(x, rows, w, n_out, n_in, bias, out, cache) };
             return;
         }
     }
     // SAFETY: the portable kernel has no requirement.
-    unsafe { product_with::<Portable>(x, rows, w, n_out, n_in, bias, out) };
+    unsafe { product_with::<Portable>(x, rows, w, n_out, n_in, bias, out, cache) };
 }

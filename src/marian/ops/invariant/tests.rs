@@ -1,4 +1,5 @@
 use super::*;
+use crate::marian::ops::cache::CacheSizes;
 
 fn pseudo(n: usize, seed: u32) -> Vec<f32> {
     let mut s = seed.wrapping_mul(2_654_435_761).max(1);
@@ -61,20 +62,53 @@ fn every_path_gives_the_same_bits() {
     let (x, w) = (pseudo(rows * n_in, 4), pseudo(n_out * n_in, 5));
     let mut portable = vec![0f32; rows * n_out];
     // SAFETY: the portable kernel has no requirement.
-    unsafe { product_with::<Portable>(&x, rows, &w, n_out, n_in, None, &mut portable) };
+    unsafe {
+        product_with::<Portable>(
+            &x,
+            rows,
+            &w,
+            n_out,
+            n_in,
+            None,
+            &mut portable,
+            CacheSizes::detected(),
+        )
+    };
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             let mut out = vec![0f32; rows * n_out];
             // SAFETY: checked just above.
-            unsafe { product_with::<avx2::Avx2>(&x, rows, &w, n_out, n_in, None, &mut out) };
+            unsafe {
+                product_with::<avx2::Avx2>(
+                    &x,
+                    rows,
+                    &w,
+                    n_out,
+                    n_in,
+                    None,
+                    &mut out,
+                    CacheSizes::detected(),
+                )
+            };
             assert_eq!(out, portable);
         }
         if std::arch::is_x86_feature_detected!("avx512f") {
             let mut out = vec![0f32; rows * n_out];
             // SAFETY: checked just above.
-            unsafe { product_with::<avx512::Avx512>(&x, rows, &w, n_out, n_in, None, &mut out) };
+            unsafe {
+                product_with::<avx512::Avx512>(
+                    &x,
+                    rows,
+                    &w,
+                    n_out,
+                    n_in,
+                    None,
+                    &mut out,
+                    CacheSizes::detected(),
+                )
+            };
             assert_eq!(out, portable);
         }
     }
@@ -101,15 +135,110 @@ fn long_rows_in_blocks_give_the_bits_of_whole_dot_products() {
         }
         let mut portable = vec![0f32; rows * n_out];
         // SAFETY: the portable kernel has no requirement.
-        unsafe { product_with::<Portable>(&x, rows, &w, n_out, n_in, None, &mut portable) };
+        unsafe {
+            product_with::<Portable>(
+                &x,
+                rows,
+                &w,
+                n_out,
+                n_in,
+                None,
+                &mut portable,
+                CacheSizes::detected(),
+            )
+        };
         assert_eq!(out, portable, "n_in {n_in}");
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             let mut avx2 = vec![0f32; rows * n_out];
             // SAFETY: checked just above.
-            unsafe { product_with::<avx2::Avx2>(&x, rows, &w, n_out, n_in, None, &mut avx2) };
+            unsafe {
+                product_with::<avx2::Avx2>(
+                    &x,
+                    rows,
+                    &w,
+                    n_out,
+                    n_in,
+                    None,
+                    &mut avx2,
+                    CacheSizes::detected(),
+                )
+            };
             assert_eq!(avx2, portable, "n_in {n_in}");
+        }
+    }
+}
+
+#[test]
+fn blocking_for_any_cache_gives_the_same_bits() {
+    // Caches from one tile of rows and outputs per chunk to everything in one: the same bits
+    // on every path, for whole rows and for rows in blocks of `k`.
+    let caches = [
+        CacheSizes { l1d: 1, l2: 1 },
+        CacheSizes {
+            l1d: 32 << 10,
+            l2: 64 << 10,
+        },
+        CacheSizes::detected(),
+        CacheSizes {
+            l1d: 1 << 30,
+            l2: 1 << 30,
+        },
+    ];
+    for n_in in [75, 600] {
+        let (n_out, rows) = (41, 70);
+        let (x, w, b) = (
+            pseudo(rows * n_in, 8),
+            pseudo(n_out * n_in, 9),
+            pseudo(n_out, 10),
+        );
+        let mut want = vec![0f32; rows * n_out];
+        product(&x, rows, &w, n_out, n_in, Some(&b), &mut want);
+        for cache in caches {
+            let mut out = vec![f32::NAN; rows * n_out];
+            // SAFETY: the portable kernel has no requirement.
+            unsafe {
+                product_with::<Portable>(&x, rows, &w, n_out, n_in, Some(&b), &mut out, cache)
+            };
+            assert_eq!(out, want, "portable, n_in {n_in}, {cache:?}");
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: checked just above.
+                    unsafe {
+                        product_with::<avx2::Avx2>(
+                            &x,
+                            rows,
+                            &w,
+                            n_out,
+                            n_in,
+                            Some(&b),
+                            &mut out,
+                            cache,
+                        )
+                    };
+                    assert_eq!(out, want, "AVX2, n_in {n_in}, {cache:?}");
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: checked just above.
+                    unsafe {
+                        product_with::<avx512::Avx512>(
+                            &x,
+                            rows,
+                            &w,
+                            n_out,
+                            n_in,
+                            Some(&b),
+                            &mut out,
+                            cache,
+                        )
+                    };
+                    assert_eq!(out, want, "AVX-512, n_in {n_in}, {cache:?}");
+                }
+            }
         }
     }
 }

@@ -1,25 +1,25 @@
-//! The product walked in register tiles of 4 rows × 4 outputs, over chunks of weight rows that
-//! stay in the L2 cache while every row of `x` passes over them; long rows (the FFN's 2,048
+//! The product walked in register tiles of 4 rows × 4 outputs, over chunks of weight rows and
+//! of rows of `x` sized from the L2 cache found at run time ([`F32Blocking`]); long rows (the FFN's 2,048
 //! inputs) also in blocks of `k`, so that a row tile's block of `x` stays in L1 while the chunk's
 //! weight rows pass (whole rows of 4 × 8 KB each would push each other out).
 
 use std::ops::Range;
 
+use super::super::cache::CacheSizes;
 use super::kernel::{Kernel, Lanes, LANES};
 
 /// Rows and outputs of a register tile.
 const TILE: usize = 4;
-/// Bytes of weight rows kept in the L2 cache while the rows of `x` pass over them.
-const WEIGHT_CHUNK_BYTES: usize = 256 * 1024;
 /// Values of `k` per block, for rows longer than this. The choice depends on the row length
 /// only, never on the number of rows, and blocking does not change a bit (the lanes are stored
 /// and reloaded as they are): the product stays batch-invariant.
 const K_BLOCK: usize = 512;
 
-/// Walk the tiles of the product with kernel `K`.
+/// Walk the tiles of the product with kernel `K`, blocked for `cache`.
 ///
 /// # Safety
 /// The CPU must have `K`'s instructions.
+#[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn product_with<K: Kernel>(
     x: &[f32],
     rows: usize,
@@ -28,37 +28,84 @@ pub(super) unsafe fn product_with<K: Kernel>(
     n_in: usize,
     bias: Option<&[f32]>,
     out: &mut [f32],
+    cache: CacheSizes,
 ) {
-    // Weight rows in chunks that stay in the L2 cache while every row tile of `x` (in L1)
-    // passes over them: each weight is read from memory once per call.
-    let out_chunk = (WEIGHT_CHUNK_BYTES / (4 * n_in.max(1))).max(TILE) / TILE * TILE;
+    let blocking = F32Blocking::new(cache, n_in);
     let mut lanes = Vec::new();
-    for chunk in (0..n_out).step_by(out_chunk) {
-        let outs = chunk..(chunk + out_chunk).min(n_out);
-        for r0 in (0..rows).step_by(TILE) {
-            let nr = (rows - r0).min(TILE);
-            let xr = |i: usize| x.as_ptr().add((r0 + i) * n_in);
-            let mut store = |i: usize, o: usize, v: f32| {
-                out[(r0 + i) * n_out + o] = v + bias.map_or(0.0, |b| b[o]);
-            };
-            if n_in <= K_BLOCK {
-                whole_rows::<K>(xr, nr, w.as_ptr(), n_in, outs.clone(), &mut store);
-            } else if nr == TILE {
-                let x4 = std::array::from_fn(xr);
-                blocked::<K, TILE>(x4, w.as_ptr(), n_in, outs.clone(), &mut lanes, &mut store);
-            } else {
-                for i in 0..nr {
-                    let mut row = |_: usize, o: usize, v: f32| store(i, o, v);
-                    blocked::<K, 1>(
-                        [xr(i)],
-                        w.as_ptr(),
-                        n_in,
-                        outs.clone(),
-                        &mut lanes,
-                        &mut row,
-                    );
-                }
+    for rows_chunk in (0..rows).step_by(blocking.rows) {
+        let rows_end = (rows_chunk + blocking.rows).min(rows);
+        for chunk in (0..n_out).step_by(blocking.outputs) {
+            let outs = chunk..(chunk + blocking.outputs).min(n_out);
+            for r0 in (rows_chunk..rows_end).step_by(TILE) {
+                let nr = (rows_end - r0).min(TILE);
+                tile_rows::<K>(
+                    x,
+                    r0,
+                    nr,
+                    w,
+                    n_out,
+                    n_in,
+                    bias,
+                    outs.clone(),
+                    &mut lanes,
+                    out,
+                );
             }
+        }
+    }
+}
+
+/// How the product is cut for the caches (found at run time): `outputs` weight rows stay in
+/// the L2 cache while `rows` rows of `x` pass over them, and those rows stay there while the
+/// next chunk of weight rows comes in. Without the row chunks, a call with more rows than the
+/// L2 holds (an encoder batch of long sentences) read every row from memory again for each
+/// chunk of weights.
+struct F32Blocking {
+    rows: usize,
+    outputs: usize,
+}
+
+impl F32Blocking {
+    fn new(cache: CacheSizes, n_in: usize) -> Self {
+        // A quarter of the L2 each: the two chunks, with room for the lanes, the outputs and
+        // what the other rows' tiles bring in. (On a 1 MiB L2 this is the 256 KiB chunk of
+        // weights the product used before its blocking came from the caches; rows in chunks
+        // measured 14–20% faster on 1,920 rows of the FFN's products, no change up to 480.)
+        let rows_fitting = (cache.l2 / 4 / (4 * n_in.max(1))).max(TILE) / TILE * TILE;
+        F32Blocking {
+            rows: rows_fitting,
+            outputs: rows_fitting,
+        }
+    }
+}
+
+/// Rows `r0..r0 + nr` (at most a tile) against the weight rows `outs`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_rows<K: Kernel>(
+    x: &[f32],
+    r0: usize,
+    nr: usize,
+    w: &[f32],
+    n_out: usize,
+    n_in: usize,
+    bias: Option<&[f32]>,
+    outs: Range<usize>,
+    lanes: &mut Vec<Lanes>,
+    out: &mut [f32],
+) {
+    let xr = |i: usize| x.as_ptr().add((r0 + i) * n_in);
+    let mut store = |i: usize, o: usize, v: f32| {
+        out[(r0 + i) * n_out + o] = v + bias.map_or(0.0, |b| b[o]);
+    };
+    if n_in <= K_BLOCK {
+        whole_rows::<K>(xr, nr, w.as_ptr(), n_in, outs, &mut store);
+    } else if nr == TILE {
+        let x4 = std::array::from_fn(xr);
+        blocked::<K, TILE>(x4, w.as_ptr(), n_in, outs, lanes, &mut store);
+    } else {
+        for i in 0..nr {
+            let mut row = |_: usize, o: usize, v: f32| store(i, o, v);
+            blocked::<K, 1>([xr(i)], w.as_ptr(), n_in, outs.clone(), lanes, &mut row);
         }
     }
 }
