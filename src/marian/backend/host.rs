@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use candle_core::{DType, Tensor};
 
-use super::host_layers::{attend, load_attention, EmbeddingTable, HostAttention, HostFeedForward};
+use super::host_layers::{
+    attend_heads, load_attention, EmbeddingTable, HostAttention, HostFeedForward,
+};
 use super::{BackendState, DecoderBackend, Encoded};
 use crate::marian::config::MarianConfig;
 use crate::marian::layers::{sinusoidal_positions, DecoderLayer};
@@ -317,7 +319,7 @@ impl HostDecoder {
         let AttentionBuffers { scores, context } = buffers;
         let d = self.d;
         let attention = &self.layers[l].self_attn;
-        let (heads, head_dim, scaling) = (attention.heads, attention.head_dim, attention.scaling);
+        let (heads, scaling) = (attention.heads, attention.scaling);
         let (q, k, v) = profile::time(Span::SelfProjections, || {
             Ok::<_, candle_core::Error>((
                 attention.q.forward(h, rows, scratch)?,
@@ -330,20 +332,17 @@ impl HostDecoder {
         let steps = state.ancestry.len();
         let cache = &state.self_kv[l];
         for r in 0..rows {
-            for head in 0..heads {
-                let span = head * head_dim..(head + 1) * head_dim;
-                let query = &q[r * d..][span.clone()];
-                let at = |t: usize| state.ancestry[t][r] as usize * d + head * head_dim;
-                attend(
-                    query,
-                    steps,
-                    |t| &cache[t].0[at(t)..at(t) + head_dim],
-                    |t| &cache[t].1[at(t)..at(t) + head_dim],
-                    scaling,
-                    scores,
-                    &mut context[r * d..][span],
-                );
-            }
+            let at = |t: usize| state.ancestry[t][r] as usize * d;
+            attend_heads(
+                &q[r * d..(r + 1) * d],
+                heads,
+                steps,
+                |t| &cache[t].0[at(t)..at(t) + d],
+                |t| &cache[t].1[at(t)..at(t) + d],
+                scaling,
+                scores,
+                &mut context[r * d..(r + 1) * d],
+            );
         }
         Ok(())
     }
@@ -362,27 +361,24 @@ impl HostDecoder {
         let AttentionBuffers { scores, context } = buffers;
         let d = self.d;
         let attention = &self.layers[l].cross_attn;
-        let (heads, head_dim, scaling) = (attention.heads, attention.head_dim, attention.scaling);
+        let (heads, scaling) = (attention.heads, attention.scaling);
         let q = profile::time(Span::CrossQuery, || attention.q.forward(h, rows, scratch))?;
         let _attend = profile::Timer::start(Span::CrossAttend);
         let (ck, cv) = &state.cross[l];
         for r in 0..rows {
             let sentence = r / state.rows_per_sentence;
             let tokens = state.sentence_start[sentence]..state.sentence_start[sentence + 1];
-            for head in 0..heads {
-                let span = head * head_dim..(head + 1) * head_dim;
-                let query = &q[r * d..][span.clone()];
-                let at = |i: usize| (tokens.start + i) * d + head * head_dim;
-                attend(
-                    query,
-                    tokens.len(),
-                    |i| &ck[at(i)..at(i) + head_dim],
-                    |i| &cv[at(i)..at(i) + head_dim],
-                    scaling,
-                    scores,
-                    &mut context[r * d..][span],
-                );
-            }
+            let at = |i: usize| (tokens.start + i) * d;
+            attend_heads(
+                &q[r * d..(r + 1) * d],
+                heads,
+                tokens.len(),
+                |i| &ck[at(i)..at(i) + d],
+                |i| &cv[at(i)..at(i) + d],
+                scaling,
+                scores,
+                &mut context[r * d..(r + 1) * d],
+            );
         }
         Ok(())
     }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use candle_core::Tensor;
 
-use super::host_layers::{attend, load_attention, EmbeddingTable, HostAttention, HostFeedForward};
+use super::host_layers::{
+    attend_heads, load_attention, EmbeddingTable, HostAttention, HostFeedForward,
+};
 use crate::marian::config::MarianConfig;
 use crate::marian::layers::{sinusoidal_positions, EncoderLayer};
 use crate::marian::ops::loader::{first_present, Loader};
@@ -186,21 +188,17 @@ impl HostEncoder {
         for sentence in sentence_start.windows(2) {
             let tokens = sentence[0]..sentence[1];
             for t in tokens.clone() {
-                for head in 0..a.heads {
-                    let span = head * a.head_dim..(head + 1) * a.head_dim;
-                    let query = &q[t * d..][span.clone()];
-                    let at = |u: usize| u * d + head * a.head_dim;
-                    let u = |i: usize| at(tokens.start + i);
-                    attend(
-                        query,
-                        tokens.len(),
-                        |i| &k[u(i)..u(i) + a.head_dim],
-                        |i| &v[u(i)..u(i) + a.head_dim],
-                        a.scaling,
-                        &mut scores,
-                        &mut context[t * d..][span],
-                    );
-                }
+                let at = |i: usize| (tokens.start + i) * d;
+                attend_heads(
+                    &q[t * d..(t + 1) * d],
+                    a.heads,
+                    tokens.len(),
+                    |i| &k[at(i)..at(i) + d],
+                    |i| &v[at(i)..at(i) + d],
+                    a.scaling,
+                    &mut scores,
+                    &mut context[t * d..(t + 1) * d],
+                );
             }
         }
         a.out.forward(&context, rows, scratch)
