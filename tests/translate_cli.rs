@@ -259,3 +259,34 @@ fn sources_longer_than_the_model_are_split_not_truncated() {
         .count();
     assert!(pieces >= 5, "{pieces} pieces");
 }
+
+#[test]
+fn profile_reports_the_spans_and_the_caches_beside_the_translation() {
+    let dir = model_dir();
+    for dtype in ["f32", "int8"] {
+        let out = translate(
+            &dir,
+            &[
+                "--profile",
+                "--dtype",
+                dtype,
+                "--beams",
+                "2",
+                "--max-new-tokens",
+                "8",
+            ],
+            "Bonjour.\n« Oui ! »\n".as_bytes(),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{dtype}: {stderr}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+        for span in ["encoder", "output projection", "search", "total"] {
+            assert!(stderr.contains(span), "{dtype}: no {span} in {stderr}");
+        }
+        let caches = stderr
+            .lines()
+            .find(|l| l.starts_with("products blocked for a core's caches: L1d "))
+            .unwrap_or_else(|| panic!("{dtype}: no caches line in {stderr}"));
+        assert!(caches.ends_with(" KiB"), "{caches}");
+    }
+}

@@ -167,7 +167,7 @@ pub struct TranslateArgs {
     pub output: Option<PathBuf>,
     /// When done, print to standard error where the time went: the encoder, each kind of
     /// operation of a decoder step (products, attention, norms, the output projection) and
-    /// the search, summed over threads.
+    /// the search, summed over threads; and the cache sizes the products were blocked for.
     #[arg(long)]
     pub profile: bool,
 }
@@ -261,6 +261,13 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
     let result = translate(args);
     if profiled {
         eprintln!("{}", entente::profile::report());
+        // What the products were blocked for: a profile from another CPU reads against it.
+        let cache = entente::marian::ops::cache::CacheSizes::detected();
+        eprintln!(
+            "products blocked for a core's caches: L1d {} KiB, L2 {} KiB",
+            cache.l1d >> 10,
+            cache.l2 >> 10
+        );
     }
     result
 }

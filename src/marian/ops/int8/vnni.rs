@@ -20,7 +20,7 @@ use super::quantize::Int8Rows;
 ///
 /// A decode step has few rows (batch × beams), so each pair of blocks is used by a tile or
 /// two and then never again in the call: the weights stream from memory at whatever rate the
-/// CPU's own prefetchers keep up, which stop at every 4 KiB page. So the first row tile of
+/// CPU's own prefetchers keep up, and those do not cross 4 KiB pages. So the first row tile of
 /// each pair prefetches the next pair as it runs: on the output projection of 16 rows
 /// (59,514 × 512) this took the kernel from ~180 to ~400 GMAC/s on the AMD EPYC of the
 /// README's table, where more rows already ran at ~400.
