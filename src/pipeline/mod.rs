@@ -11,7 +11,7 @@
 //!
 //! The files follow the data: `sources` (where documents come from), `document` (one
 //! document's outputs, with `quality` flags on its pairs), `batches` (how sentences are
-//! batched through the `engine` seam), `corpus` (the corpus files and report), [`merge`]
+//! batched through the `engine` seam), `corpus` (the corpus files and report), `merge`
 //! (shards joined), `keys` (digests, shards and paths); `options` and `outcome` are the
 //! types they share. This file holds the run: [`run`] as a list of those steps. Nothing here
 //! reaches inside the model: translation goes through [`Engine`].

@@ -10,7 +10,7 @@
 //!
 //! The rooms: this file owns the router and the lifecycle (start, graceful stop, health and
 //! metrics endpoints); `state` is what every handler shares; `request` reads and checks what clients send; `error` is
-//! the one error answer; `engine` takes requests' text through the shared [`batcher`] queue;
+//! the one error answer; `engine` takes requests' text through the shared [`crate::translate::batcher`] queue;
 //! `libretranslate` and `v1` are the two APIs, each with its requests' validation. A new
 //! API is a file beside those two, routed here; handlers never touch the engine threads except
 //! through the batcher.

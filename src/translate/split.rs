@@ -4,7 +4,7 @@
 
 use crate::segment::Sentence;
 
-/// [`Translator::split_long`] with the token count given by `count`.
+/// [`super::Translator::split_long`] with the token count given by `count`.
 pub(super) fn split_to_fit(
     source: &str,
     limit: usize,

@@ -43,7 +43,7 @@ fn attend_with<'a>(
 /// One query's attention in every head: `query`, each `key(i)` and `value(i)` hold all `heads`
 /// heads side by side (d = heads × head_dim values, as the projections write them). Per head,
 /// `scores` ← query · key(i) × scaling, softmaxed (max-shifted), then `out` ← Σ_i weight_i ·
-/// value(i) — each head exactly as the one-head [`attend_with`] (tested bit for bit), but the
+/// value(i) — each head exactly as the one-head `attend_with` of the tests (bit for bit), but the
 /// keys and values are read once, row by row, instead of once per head: a head's slice is 256
 /// bytes at a 2 KiB stride, and reading it so left a decode step's attention waiting on
 /// scattered reads (int8 greedy +12–15% on the README's AMD EPYC).

@@ -14,7 +14,7 @@ pub struct Int8Matrix {
     pub(super) packed: Vec<i8>,
     /// Per output row: max|w| / 127.
     pub(super) scales: Vec<f32>,
-    /// Per output row (padded to whole blocks): 128 × Σ_k q[o][k]. The VNNI kernel multiplies
+    /// Per output row (padded to whole blocks): `128 × Σ_k q[o][k]`. The VNNI kernel multiplies
     /// unsigned bytes, so it feeds activations as q + 128 and takes this back off.
     pub(super) shift_sums: Vec<i32>,
 }

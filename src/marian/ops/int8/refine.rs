@@ -34,7 +34,7 @@ impl Int8Matrix {
         sum
     }
 
-    /// Recompute `row`'s candidates (see [`candidates`]) in `out_row` (its n_out outputs, as a
+    /// Recompute `row`'s candidates (see `candidates`) in `out_row` (its n_out outputs, as a
     /// product over the plain rows wrote them) from `a`, the same rows quantized with their
     /// residual.
     pub fn refine_row(

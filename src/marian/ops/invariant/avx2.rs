@@ -91,7 +91,7 @@ unsafe fn load<const NR: usize, const NO: usize>(
     )
 }
 
-/// The rest of `reduce`'s tree on lanes already paired (v[j] = lanes[j] + lanes[j+8]):
+/// The rest of `reduce`'s tree on lanes already paired (`v[j] = lanes[j] + lanes[j+8]`):
 /// j and j+4, then j and j+2, then 0 and 1, lane-wise as the portable code adds them.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
