@@ -8,8 +8,8 @@
 use std::arch::x86_64::*;
 
 use super::super::cache::CacheSizes;
-use super::epilogue::Tile;
-use super::layout::{prefetch, Blocking, BLOCK, GROUP, GROUP_BYTES};
+use super::epilogue::{for_each_tile, Tile};
+use super::layout::{prefetch, BLOCK, GROUP, GROUP_BYTES};
 use super::pack::Int8Matrix;
 use super::quantize::Int8Rows;
 
@@ -25,34 +25,14 @@ pub(super) unsafe fn matmul(
     cache: CacheSizes,
 ) {
     assert!(a.q.len() == a.rows * m.k_pad && out.len() >= a.rows() * m.n_out);
-    let blocks = m.blocks();
-    let blocking = Blocking::new(cache, m.k_pad, TILE_ROWS, 1);
-    for first_row in (0..a.rows).step_by(blocking.rows) {
-        let end_row = (first_row + blocking.rows).min(a.rows);
-        for block in 0..blocks {
-            let mut row = first_row;
-            while row < end_row {
-                let rows = (end_row - row).min(TILE_ROWS);
-                let t = Tile {
-                    m,
-                    a,
-                    bias,
-                    row,
-                    block,
-                    out: out.as_mut_ptr(),
-                    prefetch_blocks: usize::from(row == first_row && block + 1 < blocks),
-                    prefetch_to_l1: blocking.prefetch_to_l1,
-                };
-                match rows {
-                    1 => tile::<1>(&t),
-                    2 => tile::<2>(&t),
-                    3 => tile::<3>(&t),
-                    _ => tile::<4>(&t),
-                }
-                row += rows;
-            }
+    for_each_tile!(m, a, bias, out, cache, TILE_ROWS, 1, |t, rows, _width| {
+        match rows {
+            1 => tile::<1>(&t),
+            2 => tile::<2>(&t),
+            3 => tile::<3>(&t),
+            _ => tile::<4>(&t),
         }
-    }
+    });
 }
 
 /// Rows per tile.

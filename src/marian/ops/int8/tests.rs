@@ -383,15 +383,18 @@ fn blocking_for_any_cache_gives_the_same_bits() {
         },
     ];
     for residual in [false, true] {
-        let mut scalar = Int8Rows::default();
+        let quantized = |kernel| {
+            let mut a = Int8Rows::default();
+            if residual {
+                a.quantize_with_residual(&x, rows, n_in, kernel);
+            } else {
+                a.quantize(&x, rows, n_in, kernel);
+            }
+            a
+        };
         let mut want = vec![0f32; rows * n_out];
-        if residual {
-            scalar.quantize_with_residual(&x, rows, n_in, Int8Kernel::Scalar);
-        } else {
-            scalar.quantize(&x, rows, n_in, Int8Kernel::Scalar);
-        }
         packed.matmul(
-            &scalar,
+            &quantized(Int8Kernel::Scalar),
             Some(&bias),
             Int8Kernel::Scalar,
             &mut Vec::new(),
@@ -401,12 +404,7 @@ fn blocking_for_any_cache_gives_the_same_bits() {
             if !kernel.available() {
                 continue;
             }
-            let mut a = Int8Rows::default();
-            if residual {
-                a.quantize_with_residual(&x, rows, n_in, kernel);
-            } else {
-                a.quantize(&x, rows, n_in, kernel);
-            }
+            let a = quantized(kernel);
             for cache in caches {
                 let mut out = vec![f32::NAN; rows * n_out];
                 // SAFETY: the CPU has the kernel's features (checked above); the rows were

@@ -10,8 +10,8 @@
 use std::arch::x86_64::*;
 
 use super::super::cache::CacheSizes;
-use super::epilogue::Tile;
-use super::layout::{prefetch, Blocking, BLOCK, GROUP, GROUP_BYTES, TILE_BLOCKS, TILE_ROWS};
+use super::epilogue::{for_each_tile, Tile};
+use super::layout::{prefetch, BLOCK, GROUP, GROUP_BYTES, TILE_BLOCKS, TILE_ROWS};
 use super::pack::Int8Matrix;
 use super::quantize::Int8Rows;
 
@@ -32,43 +32,28 @@ pub(super) unsafe fn matmul(
     out: &mut [f32],
     cache: CacheSizes,
 ) {
-    let blocks = m.blocks();
     assert!(a.shifted.len() == a.rows * m.k_pad && out.len() >= a.rows() * m.n_out);
-    let blocking = Blocking::new(cache, m.k_pad, TILE_ROWS, TILE_BLOCKS);
-    for first_row in (0..a.rows).step_by(blocking.rows) {
-        let end_row = (first_row + blocking.rows).min(a.rows);
-        let mut block = 0;
-        while block < blocks {
-            let width = (blocks - block).min(TILE_BLOCKS);
-            let next = (blocks - block - width).min(TILE_BLOCKS);
-            let mut row = first_row;
-            while row < end_row {
-                let rows = (end_row - row).min(TILE_ROWS);
-                let t = Tile {
-                    m,
-                    a,
-                    bias,
-                    row,
-                    block,
-                    out: out.as_mut_ptr(),
-                    prefetch_blocks: if row == first_row { next } else { 0 },
-                    prefetch_to_l1: blocking.prefetch_to_l1,
-                };
-                macro_rules! dispatch {
-                    ($($n:literal)*) => {
-                        match (rows, width) {
-                            $(($n, 2) => tile::<$n, 2>(&t),
-                              ($n, 1) => tile::<$n, 1>(&t),)*
-                            _ => unreachable!(),
-                        }
-                    };
+    for_each_tile!(
+        m,
+        a,
+        bias,
+        out,
+        cache,
+        TILE_ROWS,
+        TILE_BLOCKS,
+        |t, rows, width| {
+            macro_rules! dispatch {
+            ($($n:literal)*) => {
+                match (rows, width) {
+                    $(($n, 2) => tile::<$n, 2>(&t),
+                      ($n, 1) => tile::<$n, 1>(&t),)*
+                    _ => unreachable!(),
                 }
-                dispatch!(1 2 3 4 5 6 7 8);
-                row += rows;
-            }
-            block += width;
+            };
         }
-    }
+            dispatch!(1 2 3 4 5 6 7 8);
+        }
+    );
 }
 
 #[inline]

@@ -13,6 +13,42 @@ fn pseudo(n: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
+/// [`product_with`] for one kernel.
+type ProductWith =
+    unsafe fn(&[f32], usize, &[f32], usize, usize, Option<&[f32]>, &mut [f32], CacheSizes);
+
+/// The product on every path this CPU runs, the portable one first, blocked for `cache`: each
+/// path's name and outputs, each written into its own buffer of NaN.
+#[allow(clippy::too_many_arguments)]
+fn on_every_path(
+    x: &[f32],
+    rows: usize,
+    w: &[f32],
+    n_out: usize,
+    n_in: usize,
+    bias: Option<&[f32]>,
+    cache: CacheSizes,
+) -> Vec<(&'static str, Vec<f32>)> {
+    let run = |product: ProductWith| {
+        let mut out = vec![f32::NAN; rows * n_out];
+        // SAFETY: only paths this CPU runs are passed (checked below).
+        unsafe { product(x, rows, w, n_out, n_in, bias, &mut out, cache) };
+        out
+    };
+    let mut paths = vec![("portable", run(product_with::<Portable>))];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            paths.push(("AVX2", run(product_with::<avx2::Avx2>)));
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            paths.push(("AVX-512", run(product_with::<avx512::Avx512>)));
+        }
+    }
+    paths
+}
+
 #[test]
 fn every_row_is_the_same_whatever_shares_its_call() {
     for n_in in [5, 16, 24, 37, 512] {
@@ -60,57 +96,10 @@ fn every_row_is_the_same_whatever_shares_its_call() {
 fn every_path_gives_the_same_bits() {
     let (n_in, n_out, rows) = (75, 9, 6);
     let (x, w) = (pseudo(rows * n_in, 4), pseudo(n_out * n_in, 5));
-    let mut portable = vec![0f32; rows * n_out];
-    // SAFETY: the portable kernel has no requirement.
-    unsafe {
-        product_with::<Portable>(
-            &x,
-            rows,
-            &w,
-            n_out,
-            n_in,
-            None,
-            &mut portable,
-            CacheSizes::detected(),
-        )
-    };
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            let mut out = vec![0f32; rows * n_out];
-            // SAFETY: checked just above.
-            unsafe {
-                product_with::<avx2::Avx2>(
-                    &x,
-                    rows,
-                    &w,
-                    n_out,
-                    n_in,
-                    None,
-                    &mut out,
-                    CacheSizes::detected(),
-                )
-            };
-            assert_eq!(out, portable);
-        }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            let mut out = vec![0f32; rows * n_out];
-            // SAFETY: checked just above.
-            unsafe {
-                product_with::<avx512::Avx512>(
-                    &x,
-                    rows,
-                    &w,
-                    n_out,
-                    n_in,
-                    None,
-                    &mut out,
-                    CacheSizes::detected(),
-                )
-            };
-            assert_eq!(out, portable);
-        }
+    let paths = on_every_path(&x, rows, &w, n_out, n_in, None, CacheSizes::detected());
+    let portable = &paths[0].1;
+    for (name, out) in &paths[1..] {
+        assert_eq!(out, portable, "{name}");
     }
 }
 
@@ -133,39 +122,9 @@ fn long_rows_in_blocks_give_the_bits_of_whole_dot_products() {
                 assert_eq!(out[r * n_out + o], alone, "n_in {n_in} row {r} out {o}");
             }
         }
-        let mut portable = vec![0f32; rows * n_out];
-        // SAFETY: the portable kernel has no requirement.
-        unsafe {
-            product_with::<Portable>(
-                &x,
-                rows,
-                &w,
-                n_out,
-                n_in,
-                None,
-                &mut portable,
-                CacheSizes::detected(),
-            )
-        };
-        assert_eq!(out, portable, "n_in {n_in}");
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        for (name, other) in on_every_path(&x, rows, &w, n_out, n_in, None, CacheSizes::detected())
         {
-            let mut avx2 = vec![0f32; rows * n_out];
-            // SAFETY: checked just above.
-            unsafe {
-                product_with::<avx2::Avx2>(
-                    &x,
-                    rows,
-                    &w,
-                    n_out,
-                    n_in,
-                    None,
-                    &mut avx2,
-                    CacheSizes::detected(),
-                )
-            };
-            assert_eq!(avx2, portable, "n_in {n_in}");
+            assert_eq!(other, out, "{name}, n_in {n_in}");
         }
     }
 }
@@ -196,48 +155,8 @@ fn blocking_for_any_cache_gives_the_same_bits() {
         let mut want = vec![0f32; rows * n_out];
         product(&x, rows, &w, n_out, n_in, Some(&b), &mut want);
         for cache in caches {
-            let mut out = vec![f32::NAN; rows * n_out];
-            // SAFETY: the portable kernel has no requirement.
-            unsafe {
-                product_with::<Portable>(&x, rows, &w, n_out, n_in, Some(&b), &mut out, cache)
-            };
-            assert_eq!(out, want, "portable, n_in {n_in}, {cache:?}");
-            #[cfg(target_arch = "x86_64")]
-            {
-                if std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-                {
-                    // SAFETY: checked just above.
-                    unsafe {
-                        product_with::<avx2::Avx2>(
-                            &x,
-                            rows,
-                            &w,
-                            n_out,
-                            n_in,
-                            Some(&b),
-                            &mut out,
-                            cache,
-                        )
-                    };
-                    assert_eq!(out, want, "AVX2, n_in {n_in}, {cache:?}");
-                }
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: checked just above.
-                    unsafe {
-                        product_with::<avx512::Avx512>(
-                            &x,
-                            rows,
-                            &w,
-                            n_out,
-                            n_in,
-                            Some(&b),
-                            &mut out,
-                            cache,
-                        )
-                    };
-                    assert_eq!(out, want, "AVX-512, n_in {n_in}, {cache:?}");
-                }
+            for (name, out) in on_every_path(&x, rows, &w, n_out, n_in, Some(&b), cache) {
+                assert_eq!(out, want, "{name}, n_in {n_in}, {cache:?}");
             }
         }
     }

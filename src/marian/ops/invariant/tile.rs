@@ -1,5 +1,5 @@
 //! The product walked in register tiles of 4 rows × 4 outputs, over chunks of weight rows and
-//! of rows of `x` sized from the L2 cache found at run time ([`F32Blocking`]); long rows (the FFN's 2,048
+//! of rows of `x` sized from the L2 cache found at run time ([`rows_per_chunk`]); long rows (the FFN's 2,048
 //! inputs) also in blocks of `k`, so that a row tile's block of `x` stays in L1 while the chunk's
 //! weight rows pass (whole rows of 4 × 8 KB each would push each other out).
 
@@ -30,12 +30,13 @@ pub(super) unsafe fn product_with<K: Kernel>(
     out: &mut [f32],
     cache: CacheSizes,
 ) {
-    let blocking = F32Blocking::new(cache, n_in);
+    // Rows of `x` and of `W` are the same length, so one chunk size serves both.
+    let chunk = rows_per_chunk(cache, n_in);
     let mut lanes = Vec::new();
-    for rows_chunk in (0..rows).step_by(blocking.rows) {
-        let rows_end = (rows_chunk + blocking.rows).min(rows);
-        for chunk in (0..n_out).step_by(blocking.outputs) {
-            let outs = chunk..(chunk + blocking.outputs).min(n_out);
+    for rows_chunk in (0..rows).step_by(chunk) {
+        let rows_end = (rows_chunk + chunk).min(rows);
+        for first_out in (0..n_out).step_by(chunk) {
+            let outs = first_out..(first_out + chunk).min(n_out);
             for r0 in (rows_chunk..rows_end).step_by(TILE) {
                 let nr = (rows_end - r0).min(TILE);
                 tile_rows::<K>(
@@ -55,28 +56,18 @@ pub(super) unsafe fn product_with<K: Kernel>(
     }
 }
 
-/// How the product is cut for the caches (found at run time): `outputs` weight rows stay in
-/// the L2 cache while `rows` rows of `x` pass over them, and those rows stay there while the
-/// next chunk of weight rows comes in. Without the row chunks, a call with more rows than the
-/// L2 holds (an encoder batch of long sentences) read every row from memory again for each
-/// chunk of weights.
-struct F32Blocking {
-    rows: usize,
-    outputs: usize,
-}
-
-impl F32Blocking {
-    fn new(cache: CacheSizes, n_in: usize) -> Self {
-        // A quarter of the L2 each: the two chunks, with room for the lanes, the outputs and
-        // what the other rows' tiles bring in. (On a 1 MiB L2 this is the 256 KiB chunk of
-        // weights the product used before its blocking came from the caches; rows in chunks
-        // measured 14–20% faster on 1,920 rows of the FFN's products, no change up to 480.)
-        let rows_fitting = (cache.l2 / 4 / (4 * n_in.max(1))).max(TILE) / TILE * TILE;
-        F32Blocking {
-            rows: rows_fitting,
-            outputs: rows_fitting,
-        }
-    }
+/// How the product is cut for the caches (found at run time): chunks of this many weight
+/// rows stay in the L2 cache while chunks of this many rows of `x` pass over them, and those
+/// rows stay there while the next chunk of weight rows comes in. Without the row chunks, a call
+/// with more rows than the L2 holds (an encoder batch of long sentences) read every row from
+/// memory again for each chunk of weights.
+///
+/// A quarter of the L2 each: the two chunks, with room for the lanes, the outputs and what the
+/// other rows' tiles bring in. (On a 1 MiB L2 this is the 256 KiB chunk of weights the product
+/// used before its blocking came from the caches; rows in chunks measured 14–20% faster on
+/// 1,920 rows of the FFN's products, no change up to 480.)
+fn rows_per_chunk(cache: CacheSizes, n_in: usize) -> usize {
+    (cache.l2 / 4 / (4 * n_in.max(1))).max(TILE) / TILE * TILE
 }
 
 /// Rows `r0..r0 + nr` (at most a tile) against the weight rows `outs`.
