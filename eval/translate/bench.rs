@@ -37,7 +37,6 @@ use entente::marian::Precision;
 use entente::translate::Translator;
 use serde_json::{json, Value};
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
 const N_SENT: usize = 64;
 const NEW_TOKENS: usize = 32;
 const BATCH: usize = 16;
@@ -51,15 +50,32 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// The reference-data root (`../shared`, or `ENTENTE_TEST_DATA` where the benchmark runs away
+/// from its checkout) that holds the tokenizer files and newstest2014.
+fn shared_root() -> PathBuf {
+    entente::testdata::roots()
+        .into_iter()
+        .find(|root| root.join("models/opus-mt-fr-en").exists())
+        .expect("models/opus-mt-fr-en in ../shared or $ENTENTE_TEST_DATA")
+}
+
+/// The peers' script: the checkout's, or `./scripts/` where the binary runs from another copy.
+fn peer_script() -> PathBuf {
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_translate.py");
+    if built.exists() {
+        built
+    } else {
+        PathBuf::from("scripts/bench_translate.py")
+    }
+}
+
 fn sources() -> Vec<String> {
-    std::fs::read_to_string(format!(
-        "{SHARED}/eval/mt/newstest2014-fr-en/newstest2014.fr-en.fr"
-    ))
-    .expect("newstest2014 in ../shared")
-    .lines()
-    .take(N_SENT)
-    .map(str::to_string)
-    .collect()
+    std::fs::read_to_string(shared_root().join("eval/mt/newstest2014-fr-en/newstest2014.fr-en.fr"))
+        .expect("newstest2014 in ../shared or $ENTENTE_TEST_DATA")
+        .lines()
+        .take(N_SENT)
+        .map(str::to_string)
+        .collect()
 }
 
 fn load(model_dir: &Path, precision: Precision) -> Translator {
@@ -296,9 +312,11 @@ fn main() {
         return;
     }
     let python = common::python(&args);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/bench_translate.py");
+    let script = peer_script();
     let build = Command::new(&python)
-        .args([script, "build", SHARED, model_dir.to_str().unwrap()])
+        .arg(&script)
+        .arg("build")
+        .args([shared_root().as_path(), model_dir.as_path()])
         .status()
         .expect("running the model builder");
     assert!(
@@ -357,7 +375,8 @@ fn main() {
                 };
                 let mut command = Command::new(&python);
                 command
-                    .args([script, "run", base, mode, model])
+                    .arg(&script)
+                    .args(["run", base, mode, model])
                     .arg(&sources_file)
                     .env("OMP_NUM_THREADS", "2");
                 if mkl {
@@ -463,7 +482,8 @@ fn main() {
             "CTranslate2 int8 vs CTranslate2 float32",
             run_json(
                 Command::new(&python)
-                    .args([script, "drift", model])
+                    .arg(&script)
+                    .args(["drift", model])
                     .arg(&sources_file)
                     .env("OMP_NUM_THREADS", "2"),
                 "CTranslate2 drift",
