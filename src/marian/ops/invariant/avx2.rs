@@ -103,6 +103,9 @@ pub(super) unsafe fn reduce8(v: __m256) -> f32 {
 }
 
 impl Kernel for Avx2 {
+    const ROWS: usize = 4;
+    const OUTS: usize = 4;
+
     #[target_feature(enable = "avx2,fma")]
     unsafe fn dots<const NR: usize, const NO: usize>(
         x: [*const f32; NR],

@@ -12,6 +12,14 @@ pub(super) type Lanes = [f32; LANES];
 /// `accumulate` and `finish` are the same computation cut at blocks of `k` (the lanes stored and
 /// reloaded as they are), so a blocked product gives the same bits as `dots`.
 pub(super) trait Kernel {
+    /// Rows of `x` in the main register tile, against [`Kernel::OUTS`] weight rows: ROWS ×
+    /// OUTS accumulators, plus OUTS weight vectors and one of `x`, must fit in the instruction
+    /// set's registers. More rows per tile means each weight vector, streamed from L2, serves
+    /// more multiply-adds. Any tile gives the same bits (each output's sums are its own).
+    const ROWS: usize;
+    /// Weight rows in the main register tile.
+    const OUTS: usize;
+
     /// # Safety
     /// The CPU must have the kernel's instructions; every pointer must address `n_in` values.
     unsafe fn dots<const NR: usize, const NO: usize>(

@@ -11,10 +11,12 @@
 //! path holds the 16 lanes in one register, the AVX2 path in two, the portable path in an array
 //! with `f32::mul_add`: the same operations in the same order, so the same bits everywhere.
 //!
-//! Tiles of 4 rows × 4 outputs keep 16 accumulators in registers; the weights and the rows of
-//! `x` are taken in chunks sized from the L2 cache found at run time (`super::cache`), and rows
-//! over 512 values in blocks of `k` (the lanes stored and reloaded between blocks: the same
-//! bits). Neither changes the order of any sum, so every cache size gives the same bits.
+//! Register tiles keep the accumulators: 8 rows × 3 outputs (24 of the 32 registers) with
+//! AVX-512, 4 × 4 elsewhere, rows left over in tiles of 4 × 4 and 1 × 4. The weights and the rows
+//! of `x` are taken in chunks sized from the L2 cache found at run time (`super::cache`), and
+//! rows over 512 values in blocks of `k` (the lanes stored and reloaded between blocks: the same
+//! bits). None of this changes the order of any sum, so every tile and cache gives the same
+//! bits.
 //!
 //! Files: `kernel` holds what every instruction set shares (the lanes, the reduction tree, the
 //! zero-padded tail); `tile` walks the product in register tiles and cache chunks; `portable`,

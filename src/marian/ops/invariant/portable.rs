@@ -6,6 +6,9 @@ use super::kernel::{reduce, tail, Kernel, Lanes, LANES};
 pub(super) struct Portable;
 
 impl Kernel for Portable {
+    const ROWS: usize = 4;
+    const OUTS: usize = 4;
+
     unsafe fn dots<const NR: usize, const NO: usize>(
         x: [*const f32; NR],
         w: [*const f32; NO],

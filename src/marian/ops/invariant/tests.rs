@@ -94,12 +94,22 @@ fn every_row_is_the_same_whatever_shares_its_call() {
 
 #[test]
 fn every_path_gives_the_same_bits() {
-    let (n_in, n_out, rows) = (75, 9, 6);
-    let (x, w) = (pseudo(rows * n_in, 4), pseudo(n_out * n_in, 5));
-    let paths = on_every_path(&x, rows, &w, n_out, n_in, None, CacheSizes::detected());
-    let portable = &paths[0].1;
-    for (name, out) in &paths[1..] {
-        assert_eq!(out, portable, "{name}");
+    // Row and output counts around every kernel's tiles (8 × 3 with AVX-512, 4 × 4, 1 × 4 and
+    // what each leaves over), whole rows and rows in blocks of `k`.
+    for n_in in [75, 600] {
+        for rows in [1, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 21, 64] {
+            for n_out in [1, 2, 3, 4, 5, 7, 13] {
+                let (x, w) = (pseudo(rows * n_in, 4), pseudo(n_out * n_in, 5));
+                let paths = on_every_path(&x, rows, &w, n_out, n_in, None, CacheSizes::detected());
+                let portable = &paths[0].1;
+                for (name, out) in &paths[1..] {
+                    assert_eq!(
+                        out, portable,
+                        "{name}, {rows} rows × {n_out} outputs × {n_in}"
+                    );
+                }
+            }
+        }
     }
 }
 
