@@ -171,3 +171,31 @@ fn blocking_for_any_cache_gives_the_same_bits() {
         }
     }
 }
+
+#[test]
+fn every_tile_gives_the_same_bits() {
+    // The walk in 8 × 3 tiles (AVX-512's) against 4 × 4, with the portable kernel, so that the
+    // walk's tile arithmetic is tested on every CPU, not only where AVX-512 picks it.
+    use super::tile::walk;
+    for n_in in [75, 600] {
+        for rows in [1, 5, 8, 9, 13, 17, 64] {
+            for n_out in [1, 2, 3, 4, 7, 13] {
+                let (x, w, b) = (
+                    pseudo(rows * n_in, 11),
+                    pseudo(n_out * n_in, 12),
+                    pseudo(n_out, 13),
+                );
+                let mut want = vec![f32::NAN; rows * n_out];
+                let mut got = vec![f32::NAN; rows * n_out];
+                let cache = CacheSizes::detected();
+                // SAFETY: the portable kernel has no requirement.
+                unsafe {
+                    walk::<Portable, 4, 4>(&x, rows, &w, n_out, n_in, Some(&b), &mut want, cache);
+                    walk::<Portable, 8, 3>(&x, rows, &w, n_out, n_in, Some(&b), &mut got, cache);
+                }
+                assert!(want.iter().all(|v| v.is_finite()));
+                assert_eq!(got, want, "{rows} rows × {n_out} outputs × {n_in}");
+            }
+        }
+    }
+}

@@ -41,7 +41,7 @@ pub(super) unsafe fn product_with<K: Kernel>(
 /// [`product_with`] in tiles of `R` rows × `O` outputs, the rows left over in tiles of 4 × 4,
 /// then 1 × 4.
 #[allow(clippy::too_many_arguments)]
-unsafe fn walk<K: Kernel, const R: usize, const O: usize>(
+pub(super) unsafe fn walk<K: Kernel, const R: usize, const O: usize>(
     x: &[f32],
     rows: usize,
     w: &[f32],
