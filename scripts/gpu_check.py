@@ -111,7 +111,7 @@ def build_full(tokenizer_dir, out_dir):
 
 
 def dtypes(entente, model, sources_file):
-    sources = Path(sources_file).read_text().splitlines()[:256]
+    sources = Path(sources_file).read_text().splitlines()[:128]
     print("| dtype | beams | sentences | identical to f32 | mean abs Δ logprob | max abs Δ logprob | seconds |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for beams in (1, 4):
@@ -126,8 +126,11 @@ def dtypes(entente, model, sources_file):
 
 def gpu_memory_peak(stop, peak):
     while not stop.is_set():
-        out = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
-                             capture_output=True, text=True)
+        try:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
+                                 capture_output=True, text=True)
+        except FileNotFoundError:  # no GPU here (a rehearsal): no memory column
+            return
         try:
             peak[0] = max(peak[0], int(out.stdout.split()[0]))
         except (ValueError, IndexError):
@@ -135,31 +138,65 @@ def gpu_memory_peak(stop, peak):
         time.sleep(0.1)
 
 
+def configs(variable, default):
+    """(sentences, batch) pairs from `variable` ("64:16,1024:256"), else `default`."""
+    text = os.environ.get(variable, default)
+    return [tuple(int(v) for v in pair.split(":")) for pair in text.split(",") if pair]
+
+
+def transformers_run(model_dir, sources, dtype, beams, batch, max_new):
+    """transformers on the same device: load (in `dtype`) and generate, timed together as the
+    entente CLI's whole job is (this process has CUDA started already, which favours it);
+    returns (generated tokens, seconds)."""
+    import torch
+    from transformers import MarianMTModel, MarianTokenizer
+
+    device = "cuda" if GPU.startswith("cuda") else GPU
+    torch_dtype = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}[dtype]
+    if device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    tok = MarianTokenizer.from_pretrained(model_dir)
+    model = MarianMTModel.from_pretrained(model_dir, dtype=torch_dtype).to(device).eval()
+    tokens = 0
+    with torch.no_grad():
+        for i in range(0, len(sources), batch):
+            enc = tok(sources[i:i + batch], return_tensors="pt", padding=True).to(device)
+            out = model.generate(**enc, num_beams=beams, max_new_tokens=max_new)
+            tokens += int((out[:, 1:] != model.config.pad_token_id).sum())
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return tokens, time.perf_counter() - start
+
+
 def throughput(entente, model, sources_file):
     lines = Path(sources_file).read_text().splitlines()
-    print("| sentences | batch | beams | dtype | new tokens | seconds (load included) | tok/s | peak GPU memory (MiB) |")
-    print("|---:|---:|---:|---|---:|---:|---:|---:|")
-    for n in (64, 1024):
-        for batch in (16, 64, 256):
-            if batch > n:
-                continue
-            for beams in (1, 4):
-                for dtype in ("f32", "f16"):
+    with_transformers = set(configs("GPU_CHECK_TRANSFORMERS", "1024:64,1024:256"))
+    print("| engine | sentences | batch | beams | dtype | new tokens | seconds (load included) | tok/s | peak GPU memory (MiB) |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|---:|")
+    for n, batch in configs("GPU_CHECK_THROUGHPUT", "64:16,64:64,1024:64,1024:256"):
+        for beams in (1, 4):
+            for dtype in ("f32", "f16"):
+                engines = ["entente"] + (["transformers"] if (n, batch) in with_transformers else [])
+                for engine in engines:
                     stop, peak = threading.Event(), [0]
                     poller = threading.Thread(target=gpu_memory_peak, args=(stop, peak))
                     poller.start()
                     try:
-                        got, seconds = translate(entente, model, lines[:n], GPU, dtype, beams,
-                                                 batch, max_new=64, timeout=120)
-                    except (RuntimeError, subprocess.TimeoutExpired) as e:
+                        if engine == "entente":
+                            got, seconds = translate(entente, model, lines[:n], GPU, dtype, beams,
+                                                     batch, max_new=64, timeout=120)
+                            tokens = sum(len(g["ids"]) for g in got)
+                        else:
+                            tokens, seconds = transformers_run(model, lines[:n], dtype, beams, batch, 64)
+                    except Exception as e:  # a failed row is reported, the others still run
                         stop.set()
                         poller.join()
-                        print(f"| {n} | {batch} | {beams} | {dtype} | – | failed: {str(e)[:200]} | | |")
+                        print(f"| {engine} | {n} | {batch} | {beams} | {dtype} | – | failed: {str(e)[:200]} | | |")
                         continue
                     stop.set()
                     poller.join()
-                    tokens = sum(len(g["ids"]) for g in got)
-                    print(f"| {n} | {batch} | {beams} | {dtype} | {tokens} | {seconds:.2f} | {tokens / seconds:.0f} | {peak[0]} |", flush=True)
+                    print(f"| {engine} | {n} | {batch} | {beams} | {dtype} | {tokens} | {seconds:.2f} | {tokens / seconds:.0f} | {peak[0]} |", flush=True)
     print("\nthroughput: ok")
 
 
