@@ -1,9 +1,9 @@
 //! The matrix products of one decoder step, kernel against kernel: entente's int8 (AVX-512
 //! VNNI, AVX2), Candle's quantized matmul (Q8_0 blocks, the packaged option), and float32
-//! (`gemm`'s packed GEMM, `W · xᵀ`, and entente's batch-invariant product). Shapes are
-//! opus-mt-fr-en's (d 512, FFN 2048, vocabulary 59,514) at 16 rows (greedy, batch 16), 64
-//! rows (beam 4), 480 and 1,920 rows (the encoder on 16 and 64 sentences of 30 tokens), one
-//! thread.
+//! (`gemm`'s packed GEMM, `W · xᵀ`, and entente's batch-invariant product on each vector path
+//! the CPU runs: the same bits, other tiles). Shapes are opus-mt-fr-en's (d 512, FFN 2048,
+//! vocabulary 59,514) at 16 rows (greedy, batch 16), 64 rows (beam 4), 480 and 1,920 rows (the
+//! encoder on 16 and 64 sentences of 30 tokens), one thread.
 //!
 //! Run: `cargo run --release --example bench-kernels`
 
@@ -102,17 +102,27 @@ fn main() {
         .into_iter()
         .filter(|k| k.available())
         .collect();
+    // The batch-invariant product on each vector path this CPU runs (same bits, other speed).
+    let paths: Vec<invariant::Path> = [invariant::Path::Avx512, invariant::Path::Avx2]
+        .into_iter()
+        .filter(|p| p.available())
+        .collect();
     println!("CPU: {}", common::cpu());
     println!("One product x · Wᵀ, one thread; microseconds (median), and GMAC/s in parentheses");
     println!();
-    print!(
-        "| product | rows | f32 gemm (packed GEMM) | f32 batch-invariant | Candle Q8_0 QMatMul |"
-    );
+    print!("| product | rows | f32 gemm (packed GEMM) |");
+    for p in &paths {
+        print!(" f32 batch-invariant {} |", p.name());
+    }
+    print!(" Candle Q8_0 QMatMul |");
     for k in &kernels {
         print!(" entente int8 {} |", k.name());
     }
     println!(" entente int8 {} + residual |", kernels[0].name());
-    print!("|---|---:|---:|---:|---:|");
+    print!("|---|---:|---:|---:|");
+    for _ in &paths {
+        print!("---:|");
+    }
     for _ in &kernels {
         print!("---:|");
     }
@@ -132,17 +142,17 @@ fn main() {
             let cell = |s: f64| format!("{:.0} ({:.0})", s * 1e6, macs / s / 1e9);
             let mut out = vec![0f32; rows * n_out];
             let f32_s = time(|| matmul_transposed(&w, n_out, n_in, &x, rows, &mut out));
-            let inv_s = time(|| invariant::product(&x, rows, &w, n_out, n_in, None, &mut out));
+            print!("| {name} | {rows} | {} |", cell(f32_s));
+            for &p in &paths {
+                let s =
+                    time(|| invariant::product_on(p, &x, rows, &w, n_out, n_in, None, &mut out));
+                print!(" {} |", cell(s));
+            }
             let xt = Tensor::from_slice(&x, (rows, n_in), &Device::Cpu).unwrap();
             let q8_s = time(|| {
                 q8.forward(&xt).unwrap();
             });
-            print!(
-                "| {name} | {rows} | {} | {} | {} |",
-                cell(f32_s),
-                cell(inv_s),
-                cell(q8_s)
-            );
+            print!(" {} |", cell(q8_s));
             let mut a = Int8Rows::default();
             let mut scratch = Vec::new();
             for &k in &kernels {

@@ -103,8 +103,11 @@ pub(super) unsafe fn reduce8(v: __m256) -> f32 {
 }
 
 impl Kernel for Avx2 {
-    const ROWS: usize = 4;
-    const OUTS: usize = 4;
+    // 6 accumulators of two registers each, two weight registers and one of `x`: 15 of the 16.
+    // (`bench-kernels` with the AVX2 path: 4 × 4, which spills, 1.3–1.55× slower from 16 rows
+    // up; 2 × 3 and 2 × 2 between the two.)
+    const ROWS: usize = 3;
+    const OUTS: usize = 2;
 
     #[target_feature(enable = "avx2,fma")]
     unsafe fn dots<const NR: usize, const NO: usize>(

@@ -12,7 +12,8 @@
 //! with `f32::mul_add`: the same operations in the same order, so the same bits everywhere.
 //!
 //! Register tiles keep the accumulators: 8 rows × 3 outputs (24 of the 32 registers) with
-//! AVX-512, 4 × 4 elsewhere, rows left over in tiles of 4 × 4 and 1 × 4. The weights and the rows
+//! AVX-512, 3 × 2 with AVX2 (12 of its 16: a 4 × 4 tile, 32 registers' worth, spilled and ran
+//! 1.3–1.5× slower), 4 × 4 in the portable code; rows left over in tiles of 4 × 4 and 1 × 4. The weights and the rows
 //! of `x` are taken in chunks sized from the L2 cache found at run time (`super::cache`), and
 //! rows over 512 values in blocks of `k` (the lanes stored and reloaded between blocks: the same
 //! bits). None of this changes the order of any sum, so every tile and cache gives the same
@@ -36,9 +37,75 @@ use super::cache::CacheSizes;
 use portable::Portable;
 use tile::product_with;
 
+/// An instruction-set path of the product. Every path gives the same bits; [`Path::best`] is
+/// the one [`product`] takes, the others are there to measure (`bench-kernels`) and test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// 16 lanes in one 512-bit register; tiles of 8 rows × 3 outputs.
+    Avx512,
+    /// 16 lanes in two 256-bit registers; tiles of 3 rows × 2 outputs (16 registers only).
+    Avx2,
+    /// Plain Rust with `f32::mul_add`; tiles of 4 × 4.
+    Portable,
+}
+
+impl Path {
+    /// The fastest path this CPU runs.
+    pub fn best() -> Path {
+        [Path::Avx512, Path::Avx2]
+            .into_iter()
+            .find(|p| p.available())
+            .unwrap_or(Path::Portable)
+    }
+
+    /// The instruction set's name, as tables print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Path::Avx512 => "AVX-512",
+            Path::Avx2 => "AVX2",
+            Path::Portable => "portable",
+        }
+    }
+
+    /// Whether this CPU runs the path.
+    pub fn available(self) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            Path::Avx512 | Path::Avx2 => false,
+            Path::Portable => true,
+        }
+    }
+}
+
 /// `out` (rows × n_out, row-major) = `x` (rows × n_in) · `w`ᵀ (`w`: n_out × n_in, row-major)
-/// + `bias`.
+/// + `bias`, on the fastest path this CPU runs.
 pub fn product(
+    x: &[f32],
+    rows: usize,
+    w: &[f32],
+    n_out: usize,
+    n_in: usize,
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+) {
+    product_on(Path::best(), x, rows, w, n_out, n_in, bias, out);
+}
+
+/// [`product`] on the given path.
+///
+/// # Panics
+/// If this CPU cannot run `path` ([`Path::available`]), or a slice is shorter than the shapes
+/// say.
+#[allow(clippy::too_many_arguments)]
+pub fn product_on(
+    path: Path,
     x: &[f32],
     rows: usize,
     w: &[f32],
@@ -51,21 +118,20 @@ pub fn product(
     if let Some(b) = bias {
         assert!(b.len() >= n_out);
     }
+    assert!(path.available(), "this CPU cannot run the {path:?} product");
     let cache = CacheSizes::detected();
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F, checked just above.
-            unsafe { product_with::<avx512::Avx512>(x, rows, w, n_out, n_in, bias, out, cache) };
-            return;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA, checked just above.
-            unsafe { product_with::<avx2::Avx2>(x, rows, w, n_out, n_in, bias, out, cache) };
-            return;
-        }
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU has AVX-512F, checked just above.
+        Path::Avx512 => unsafe {
+            product_with::<avx512::Avx512>(x, rows, w, n_out, n_in, bias, out, cache)
+        },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU has AVX2 and FMA, checked just above.
+        Path::Avx2 => unsafe {
+            product_with::<avx2::Avx2>(x, rows, w, n_out, n_in, bias, out, cache)
+        },
+        // SAFETY: the portable kernel has no requirement.
+        _ => unsafe { product_with::<Portable>(x, rows, w, n_out, n_in, bias, out, cache) },
     }
-    // SAFETY: the portable kernel has no requirement.
-    unsafe { product_with::<Portable>(x, rows, w, n_out, n_in, bias, out, cache) };
 }

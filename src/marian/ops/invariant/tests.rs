@@ -174,8 +174,9 @@ fn blocking_for_any_cache_gives_the_same_bits() {
 
 #[test]
 fn every_tile_gives_the_same_bits() {
-    // The walk in 8 × 3 tiles (AVX-512's) against 4 × 4, with the portable kernel, so that the
-    // walk's tile arithmetic is tested on every CPU, not only where AVX-512 picks it.
+    // The walk in 8 × 3 tiles (AVX-512's) and 3 × 2 (AVX2's) against 4 × 4, with the portable
+    // kernel, so that the walk's tile arithmetic is tested on every CPU, not only where the
+    // instruction set picks it.
     use super::tile::walk;
     for n_in in [75, 600] {
         for rows in [1, 5, 8, 9, 13, 17, 64] {
@@ -186,16 +187,62 @@ fn every_tile_gives_the_same_bits() {
                     pseudo(n_out, 13),
                 );
                 let mut want = vec![f32::NAN; rows * n_out];
-                let mut got = vec![f32::NAN; rows * n_out];
+                let (mut got_8x3, mut got_3x2) = (want.clone(), want.clone());
                 let cache = CacheSizes::detected();
                 // SAFETY: the portable kernel has no requirement.
                 unsafe {
                     walk::<Portable, 4, 4>(&x, rows, &w, n_out, n_in, Some(&b), &mut want, cache);
-                    walk::<Portable, 8, 3>(&x, rows, &w, n_out, n_in, Some(&b), &mut got, cache);
+                    walk::<Portable, 8, 3>(
+                        &x,
+                        rows,
+                        &w,
+                        n_out,
+                        n_in,
+                        Some(&b),
+                        &mut got_8x3,
+                        cache,
+                    );
+                    walk::<Portable, 3, 2>(
+                        &x,
+                        rows,
+                        &w,
+                        n_out,
+                        n_in,
+                        Some(&b),
+                        &mut got_3x2,
+                        cache,
+                    );
                 }
                 assert!(want.iter().all(|v| v.is_finite()));
-                assert_eq!(got, want, "{rows} rows × {n_out} outputs × {n_in}");
+                assert_eq!(
+                    got_8x3, want,
+                    "8 × 3: {rows} rows × {n_out} outputs × {n_in}"
+                );
+                assert_eq!(
+                    got_3x2, want,
+                    "3 × 2: {rows} rows × {n_out} outputs × {n_in}"
+                );
             }
+        }
+    }
+}
+
+#[test]
+fn every_path_through_the_public_entry_gives_the_product() {
+    let (n_in, n_out, rows) = (600, 13, 17);
+    let (x, w, b) = (
+        pseudo(rows * n_in, 14),
+        pseudo(n_out * n_in, 15),
+        pseudo(n_out, 16),
+    );
+    assert!(Path::best().available() && Path::Portable.available());
+    let mut want = vec![f32::NAN; rows * n_out];
+    product(&x, rows, &w, n_out, n_in, Some(&b), &mut want);
+    for path in [Path::Avx512, Path::Avx2, Path::Portable] {
+        if path.available() {
+            let mut out = vec![f32::NAN; rows * n_out];
+            product_on(path, &x, rows, &w, n_out, n_in, Some(&b), &mut out);
+            assert_eq!(out, want, "{path:?}");
         }
     }
 }

@@ -33,6 +33,7 @@ pub(super) unsafe fn product_with<K: Kernel>(
 ) {
     match (K::ROWS, K::OUTS) {
         (8, 3) => walk::<K, 8, 3>(x, rows, w, n_out, n_in, bias, out, cache),
+        (3, 2) => walk::<K, 3, 2>(x, rows, w, n_out, n_in, bias, out, cache),
         (TILE, TILE) => walk::<K, TILE, TILE>(x, rows, w, n_out, n_in, bias, out, cache),
         other => unreachable!("no walk is instantiated for tiles of {other:?}"),
     }
