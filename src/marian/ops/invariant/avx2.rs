@@ -104,8 +104,8 @@ pub(super) unsafe fn reduce8(v: __m256) -> f32 {
 
 impl Kernel for Avx2 {
     // 6 accumulators of two registers each, two weight registers and one of `x`: 15 of the 16.
-    // (`bench-kernels` with the AVX2 path: 4 × 4, which spills, 1.3–1.55× slower from 16 rows
-    // up; 2 × 3 and 2 × 2 between the two.)
+    // A 4 × 4 tile needs 32 and spills: 3 × 2 is 1.2–1.6× faster from 16 rows up (the two
+    // walks alternated in one process, best of 7, AMD EPYC); 2 × 3 and 2 × 2 fell between.
     const ROWS: usize = 3;
     const OUTS: usize = 2;
 

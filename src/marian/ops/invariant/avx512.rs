@@ -109,8 +109,9 @@ unsafe fn reduce4(v: [__m512; 4]) -> [f32; 4] {
 
 impl Kernel for Avx512 {
     // 24 accumulators, 3 weight vectors and one of `x`: 28 of the 32 registers. Against 4 × 4
-    // each weight vector serves twice the rows; measured 6–19% faster from 16 rows up
-    // (`bench-kernels`, AMD EPYC), where 6 × 4 gave 3–10% and 12 × 2 was slower at 480 rows.
+    // each weight vector serves twice the rows: 4–9% faster from 16 rows up on AMD EPYC (the
+    // two walks alternated in one process, best of 7); in `bench-kernels` 6 × 4 did no better
+    // and 12 × 2 was slower at 480 rows.
     const ROWS: usize = 8;
     const OUTS: usize = 3;
 

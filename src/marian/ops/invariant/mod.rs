@@ -13,7 +13,7 @@
 //!
 //! Register tiles keep the accumulators: 8 rows × 3 outputs (24 of the 32 registers) with
 //! AVX-512, 3 × 2 with AVX2 (12 of its 16: a 4 × 4 tile, 32 registers' worth, spilled and ran
-//! 1.3–1.5× slower), 4 × 4 in the portable code; rows left over in tiles of 4 × 4 and 1 × 4. The weights and the rows
+//! 1.2–1.6× slower), 4 × 4 in the portable code; rows left over in tiles of 4 × 4 and 1 × 4. The weights and the rows
 //! of `x` are taken in chunks sized from the L2 cache found at run time (`super::cache`), and
 //! rows over 512 values in blocks of `k` (the lanes stored and reloaded between blocks: the same
 //! bits). None of this changes the order of any sum, so every tile and cache gives the same
