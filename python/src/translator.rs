@@ -132,13 +132,17 @@ impl PyTranslator {
         let mut done = Vec::with_capacity(receivers.len());
         let mut waiting = receivers.into_iter().peekable();
         while waiting.peek().is_some() {
-            // Wait for the sentences in order, a tenth of a second at most between checks.
+            // Wait for the sentences in order, a tenth of a second at most between checks: one
+            // deadline for all, since many short sentences each answered within the tenth would
+            // otherwise keep the check away until the last one (Ctrl-C then did nothing until
+            // the whole call had finished).
             let finished = py.detach(|| {
                 runtime.block_on(async {
+                    let deadline = tokio::time::Instant::now() + SIGNAL_CHECK;
                     let mut finished: Vec<Result<Result<Translation, String>, ()>> = Vec::new();
                     while let Some(receiver) = waiting.peek_mut() {
                         let receiver: &mut oneshot::Receiver<_> = receiver;
-                        match tokio::time::timeout(SIGNAL_CHECK, receiver).await {
+                        match tokio::time::timeout_at(deadline, receiver).await {
                             Ok(answer) => finished.push(answer.map_err(|_| ())),
                             Err(_) => break,
                         }
