@@ -50,13 +50,11 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// The reference-data root (`../shared`, or `ENTENTE_TEST_DATA` where the benchmark runs away
-/// from its checkout) that holds the tokenizer files and newstest2014.
-fn shared_root() -> PathBuf {
-    entente::testdata::roots()
-        .into_iter()
-        .find(|root| root.join("models/opus-mt-fr-en").exists())
-        .expect("models/opus-mt-fr-en in ../shared or $ENTENTE_TEST_DATA")
+/// A file or folder of the reference data (`../shared`, or `ENTENTE_TEST_DATA` where the
+/// benchmark runs away from its checkout).
+fn shared(relative: &str) -> PathBuf {
+    entente::testdata::find(relative)
+        .unwrap_or_else(|| panic!("{relative} in ../shared or $ENTENTE_TEST_DATA"))
 }
 
 /// The peers' script: the checkout's, or `./scripts/` where the binary runs from another copy.
@@ -70,8 +68,8 @@ fn peer_script() -> PathBuf {
 }
 
 fn sources() -> Vec<String> {
-    std::fs::read_to_string(shared_root().join("eval/mt/newstest2014-fr-en/newstest2014.fr-en.fr"))
-        .expect("newstest2014 in ../shared or $ENTENTE_TEST_DATA")
+    std::fs::read_to_string(shared("eval/mt/newstest2014-fr-en/newstest2014.fr-en.fr"))
+        .expect("reading newstest2014")
         .lines()
         .take(N_SENT)
         .map(str::to_string)
@@ -316,7 +314,8 @@ fn main() {
     let build = Command::new(&python)
         .arg(&script)
         .arg("build")
-        .args([shared_root().as_path(), model_dir.as_path()])
+        // The builder takes the data's root: the folder that holds `models/`.
+        .args([shared("models").parent().unwrap(), model_dir.as_path()])
         .status()
         .expect("running the model builder");
     assert!(

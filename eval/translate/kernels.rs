@@ -103,9 +103,10 @@ fn main() {
         .filter(|k| k.available())
         .collect();
     // The batch-invariant product on each vector path this CPU runs (same bits, other speed).
-    let paths: Vec<invariant::Path> = [invariant::Path::Avx512, invariant::Path::Avx2]
+    let paths: Vec<invariant::Path> = invariant::Path::ALL
         .into_iter()
-        .filter(|p| p.available())
+        .rev()
+        .filter(|&p| p != invariant::Path::Portable && p.available())
         .collect();
     println!("CPU: {}", common::cpu());
     println!("One product x · Wᵀ, one thread; microseconds (median), and GMAC/s in parentheses");

@@ -50,10 +50,14 @@ pub enum Path {
 }
 
 impl Path {
+    /// Every path, from the plainest to the fastest.
+    pub const ALL: [Path; 3] = [Path::Portable, Path::Avx2, Path::Avx512];
+
     /// The fastest path this CPU runs.
     pub fn best() -> Path {
-        [Path::Avx512, Path::Avx2]
+        Path::ALL
             .into_iter()
+            .rev()
             .find(|p| p.available())
             .unwrap_or(Path::Portable)
     }
@@ -114,12 +118,40 @@ pub fn product_on(
     bias: Option<&[f32]>,
     out: &mut [f32],
 ) {
+    product_blocked(
+        path,
+        x,
+        rows,
+        w,
+        n_out,
+        n_in,
+        bias,
+        out,
+        CacheSizes::detected(),
+    );
+}
+
+/// [`product_on`] blocked for `cache` (the tests give it caches of every size).
+///
+/// # Panics
+/// As [`product_on`]: every precondition of the unsafe kernels is checked here.
+#[allow(clippy::too_many_arguments)]
+fn product_blocked(
+    path: Path,
+    x: &[f32],
+    rows: usize,
+    w: &[f32],
+    n_out: usize,
+    n_in: usize,
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    cache: CacheSizes,
+) {
     assert!(x.len() >= rows * n_in && w.len() >= n_out * n_in && out.len() >= rows * n_out);
     if let Some(b) = bias {
         assert!(b.len() >= n_out);
     }
     assert!(path.available(), "this CPU cannot run the {path:?} product");
-    let cache = CacheSizes::detected();
     match path {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU has AVX-512F, checked just above.

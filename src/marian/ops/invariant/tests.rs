@@ -13,10 +13,6 @@ fn pseudo(n: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
-/// [`product_with`] for one kernel.
-type ProductWith =
-    unsafe fn(&[f32], usize, &[f32], usize, usize, Option<&[f32]>, &mut [f32], CacheSizes);
-
 /// The product on every path this CPU runs, the portable one first, blocked for `cache`: each
 /// path's name and outputs, each written into its own buffer of NaN.
 #[allow(clippy::too_many_arguments)]
@@ -29,24 +25,15 @@ fn on_every_path(
     bias: Option<&[f32]>,
     cache: CacheSizes,
 ) -> Vec<(&'static str, Vec<f32>)> {
-    let run = |product: ProductWith| {
-        let mut out = vec![f32::NAN; rows * n_out];
-        // SAFETY: only paths this CPU runs are passed (checked below).
-        unsafe { product(x, rows, w, n_out, n_in, bias, &mut out, cache) };
-        out
-    };
-    let mut paths = vec![("portable", run(product_with::<Portable>))];
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            paths.push(("AVX2", run(product_with::<avx2::Avx2>)));
-        }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            paths.push(("AVX-512", run(product_with::<avx512::Avx512>)));
-        }
-    }
-    paths
+    Path::ALL
+        .into_iter()
+        .filter(|p| p.available())
+        .map(|path| {
+            let mut out = vec![f32::NAN; rows * n_out];
+            product_blocked(path, x, rows, w, n_out, n_in, bias, &mut out, cache);
+            (path.name(), out)
+        })
+        .collect()
 }
 
 #[test]
@@ -238,7 +225,7 @@ fn every_path_through_the_public_entry_gives_the_product() {
     assert!(Path::best().available() && Path::Portable.available());
     let mut want = vec![f32::NAN; rows * n_out];
     product(&x, rows, &w, n_out, n_in, Some(&b), &mut want);
-    for path in [Path::Avx512, Path::Avx2, Path::Portable] {
+    for path in Path::ALL {
         if path.available() {
             let mut out = vec![f32::NAN; rows * n_out];
             product_on(path, &x, rows, &w, n_out, n_in, Some(&b), &mut out);
