@@ -8,6 +8,10 @@ Usage:
       ENGINE: transformers | ct2-float32 | ct2-int8; MODE: greedy | beam4
       Prints JSON {"tokens_per_s", "peak_rss_mb", "seconds", "load_s"}: 64 sentences, exactly 32
       new tokens each, batch 16, 2 threads; load_s is the model's construction time.
+  python scripts/bench_translate.py scale ENGINE MODE MODEL_DIR SOURCES_FILE THREADS N
+      CTranslate2 (ENGINE ct2-float32 | ct2-int8) on the first N sentences with inter_threads =
+      THREADS and intra_threads = 1, batches of 16 in parallel (as entente --threads runs them);
+      prints JSON {"tokens_per_s", "seconds"} of the translation (eval/translate/scaling.rs).
   python scripts/bench_translate.py drift MODEL_DIR SOURCES_FILE
       CTranslate2 int8 against CTranslate2 float32: the float32 greedy outputs (32 tokens each)
       teacher-forced through both (score_batch for the reference token's log-probability,
@@ -87,6 +91,27 @@ def run(engine, mode, model_dir, sources_file):
                "load_s": load_s}, sys.stdout)
 
 
+def scale(engine, mode, model_dir, sources_file, threads, n):
+    import ctranslate2
+    from transformers import MarianTokenizer
+
+    threads, n = int(threads), int(n)
+    sources = [l.rstrip("\n") for l in open(sources_file, encoding="utf-8")][:n]
+    beams = 1 if mode == "greedy" else 4
+    tok = MarianTokenizer.from_pretrained(model_dir)
+    q = engine.split("-")[1]
+    translator = ctranslate2.Translator(str(Path(model_dir) / f"ct2-{q}"), device="cpu", compute_type=q,
+                                       intra_threads=1, inter_threads=threads)
+    tokens = [tok.convert_ids_to_tokens(tok(s)["input_ids"]) for s in sources]
+    start = time.perf_counter()
+    # One call over all sentences: CTranslate2 cuts it into batches of 16 (sorted by length) and
+    # runs inter_threads of them at once.
+    translator.translate_batch(tokens, beam_size=beams, max_decoding_length=NEW_TOKENS,
+                               min_decoding_length=NEW_TOKENS, max_batch_size=BATCH)
+    seconds = time.perf_counter() - start
+    json.dump({"tokens_per_s": n * NEW_TOKENS / seconds, "seconds": seconds}, sys.stdout)
+
+
 def drift(model_dir, sources_file):
     import ctranslate2
     import numpy as np
@@ -132,6 +157,8 @@ def drift(model_dir, sources_file):
 if __name__ == "__main__":
     if sys.argv[1] == "build":
         build(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "scale":
+        scale(*sys.argv[2:8])
     elif sys.argv[1] == "drift":
         drift(sys.argv[2], sys.argv[3])
     else:

@@ -331,3 +331,44 @@ fn the_cycle_check_finds_a_circle() {
     let uses = expand_use("super::{x::Y, z::{P, Q as R}}");
     assert_eq!(uses, ["super::x::Y", "super::z::P", "super::z::Q as R"]);
 }
+
+/// Every Rust file under `dir` (recursively).
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("readable") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn nothing_writes_the_environment_and_translation_reads_none() {
+    // Writing the environment races other threads' reads (and changed every other rayon user
+    // of a Python process): threads come from the translator's own pool, sized by settings the
+    // CLI and the binding fill. The translate room reads no variable: its settings are given.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = Vec::new();
+    for dir in ["src", "python/src"] {
+        for path in rust_files(&root.join(dir)) {
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let code = code_of(&text);
+            let in_translate = path.starts_with(root.join("src/translate"));
+            for (i, line) in code.lines().enumerate() {
+                let writes = line.contains("set_var(") || line.contains("remove_var(");
+                let reads = line.contains("env::var");
+                if writes || (in_translate && reads) {
+                    found.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}

@@ -193,7 +193,15 @@ fn parallel_batches_equal_sequential_batches() {
         return;
     };
     let files = hub::resolve(dir.to_str().unwrap(), None, true).unwrap();
-    let translator = Translator::load(&files, &files.dir, &Device::Cpu, DType::F32).unwrap();
+    let mut translator = Translator::load(&files, &files.dir, &Device::Cpu, DType::F32).unwrap();
+    // Three worker threads for four batches, whatever the cores: more threads than cores run.
+    let settings = entente::translate::ResourceSettings {
+        threads: Some(entente::translate::Setting::new(3, "the test")),
+        memory_budget: None,
+    };
+    let machine = entente::translate::Machine::detect(&Device::Cpu);
+    translator.set_resources(entente::translate::Resources::resolve(&settings, &machine).unwrap());
+    assert_eq!(translator.pool().unwrap().current_num_threads(), 3);
     let mut config = translator.generation.clone();
     config.set_max_new_tokens(12);
     let text = std::fs::read_to_string(newstest.join("newstest2014.fr-en.fr")).unwrap();
@@ -203,7 +211,6 @@ fn parallel_batches_equal_sequential_batches() {
         .flat_map(|c| translator.translate_batch(c, &config).unwrap())
         .collect();
     let parallel =
-        entente::translate::translate_parallel(&translator, &sources, &config, 4, 2, &|_| {})
-            .unwrap();
+        entente::translate::translate_parallel(&translator, &sources, &config, 4, &|_| {}).unwrap();
     assert_eq!(parallel, sequential);
 }

@@ -355,18 +355,11 @@ impl TinyMt {
         docs.iter()
             .map(|d| {
                 let src: Vec<&str> = d.src.iter().map(String::as_str).collect();
-                entente::translate::translate_sorted(
-                    &self.model,
-                    &src,
-                    &self.greedy,
-                    32,
-                    2,
-                    &|_| {},
-                )
-                .expect("the tiny model translates")
-                .into_iter()
-                .map(|t| t.text)
-                .collect()
+                entente::translate::translate_sorted(&self.model, &src, &self.greedy, 32, &|_| {})
+                    .expect("the tiny model translates")
+                    .into_iter()
+                    .map(|t| t.text)
+                    .collect()
             })
             .collect()
     }

@@ -94,12 +94,10 @@ pub fn evaluate(
         config.set_max_new_tokens(n);
     }
     translator.configure(&mut config)?;
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let engine = TranslatorEngine {
-        batch_size: 16.min(translator.max_batch_size(&config, workers)),
+        batch_size: 16,
         translator,
         config,
-        workers,
         model_name: model.to_string(),
     };
     let options = Options {

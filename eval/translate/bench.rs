@@ -34,7 +34,7 @@ use std::time::Instant;
 use candle_core::{DType, Device, IndexOp, Tensor};
 use entente::hub;
 use entente::marian::Precision;
-use entente::translate::Translator;
+use entente::translate::{Machine, ResourceSettings, Resources, Setting, Translator};
 use serde_json::{json, Value};
 
 const N_SENT: usize = 64;
@@ -76,9 +76,18 @@ fn sources() -> Vec<String> {
         .collect()
 }
 
+/// The benchmark model on the CPU with 2 worker threads, as every engine here runs.
 fn load(model_dir: &Path, precision: Precision) -> Translator {
     let files = hub::resolve(model_dir.to_str().unwrap(), None, true).expect("benchmark model");
-    Translator::load(&files, &files.dir, &Device::Cpu, precision).expect("load")
+    let mut translator =
+        Translator::load(&files, &files.dir, &Device::Cpu, precision).expect("load");
+    let settings = ResourceSettings {
+        threads: Some(Setting::new(2, "the benchmark")),
+        memory_budget: None,
+    };
+    let machine = Machine::detect(&Device::Cpu);
+    translator.set_resources(Resources::resolve(&settings, &machine).expect("2 threads"));
+    translator
 }
 
 /// Exactly 32 new tokens, `beams` wide.
@@ -101,9 +110,9 @@ fn worker(model_dir: &Path, beams: usize, precision: Precision, profiled: bool) 
     entente::profile::enable(profiled);
     let start = Instant::now();
     let refs: Vec<&str> = sources.iter().map(String::as_str).collect();
-    // As `entente translate` runs: one batch per core, Candle's own threads at 1.
+    // As `entente translate --threads 2` runs: one batch per worker thread.
     let generated: usize =
-        entente::translate::translate_parallel(&translator, &refs, &config, BATCH, 2, &|_| {})
+        entente::translate::translate_parallel(&translator, &refs, &config, BATCH, &|_| {})
             .expect("translate")
             .iter()
             .map(|t| t.ids.len())
@@ -130,7 +139,7 @@ fn drift_worker(model_dir: &Path) {
     let sources = sources();
     let refs: Vec<&str> = sources.iter().map(String::as_str).collect();
     let greedy = |t: &Translator| {
-        entente::translate::translate_parallel(t, &refs, &config, BATCH, 2, &|_| {})
+        entente::translate::translate_parallel(t, &refs, &config, BATCH, &|_| {})
             .expect("translate")
     };
     let (references, quantized) = (greedy(&f32_model), greedy(&int8_model));

@@ -14,7 +14,10 @@ use tokio::sync::oneshot;
 
 use entente::generate::{GenerationConfig, SearchOverrides};
 use entente::translate::batcher::{BatchObserver, Batcher, BatcherSettings};
-use entente::translate::{load_named, TranslateError, Translation, Translator};
+use entente::translate::{
+    load_named, parse_size, parse_threads, Machine, ResourceSettings, Resources, Setting,
+    TranslateError, Translation, Translator, MEMORY_BUDGET_VAR, THREADS_VAR,
+};
 
 use crate::errors::{to_py, EntenteError};
 
@@ -66,7 +69,9 @@ impl BatchObserver for Unobserved {
 /// Helsinki-NLP/opus-mt-fr-en, from the Hugging Face cache; `HF_HUB_OFFLINE=1` never uses the
 /// network); `revision` a Hub revision; `device` `cpu`, `cuda`, `cuda:N` or `metal`; `dtype`
 /// `f32` (exact: token-identical to transformers), `int8` (CPU, faster) or `f16`/`bf16` (GPU).
-/// `batch_size` sentences are computed together, by `workers` engine threads (one per core).
+/// `batch_size` sentences are computed together, by `threads` worker threads (default
+/// `ENTENTE_THREADS`, else one per core; one on a GPU), within `memory_budget` (bytes or a size
+/// such as "8G"; default `ENTENTE_MEMORY_BUDGET`, else half the memory available).
 #[pyclass(name = "Translator", module = "entente", frozen)]
 pub struct PyTranslator {
     translator: Arc<Translator>,
@@ -75,6 +80,65 @@ pub struct PyTranslator {
     model: String,
     device: String,
     dtype: String,
+    batch_size: usize,
+}
+
+/// The threads and budget asked for: the keywords, else their environment defaults
+/// (`ENTENTE_THREADS`, `ENTENTE_MEMORY_BUDGET`). `memory_budget` is bytes (int) or a size
+/// ("8G"); neither may be 0.
+fn resource_settings(
+    threads: Option<i64>,
+    memory_budget: Option<&Bound<'_, PyAny>>,
+) -> PyResult<ResourceSettings> {
+    let invalid = |e: entente::translate::ResourceError| PyValueError::new_err(e.to_string());
+    let from_env = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+    let threads = match threads {
+        Some(t) if t < 1 => {
+            return Err(PyValueError::new_err(format!(
+                "threads={t}: the number of threads must be at least 1"
+            )))
+        }
+        Some(t) => Some(Setting::new(t as usize, "threads=")),
+        None => match from_env(THREADS_VAR) {
+            Some(text) => Some(Setting::new(
+                parse_threads(&text, THREADS_VAR).map_err(invalid)?,
+                THREADS_VAR,
+            )),
+            None => None,
+        },
+    };
+    let budget = match memory_budget {
+        Some(value) => {
+            let bytes = if let Ok(n) = value.extract::<i64>() {
+                u64::try_from(n).map_err(|_| {
+                    PyValueError::new_err(format!("memory_budget={n}: must be more than 0 bytes"))
+                })?
+            } else if let Ok(text) = value.extract::<String>() {
+                parse_size(&text, "memory_budget").map_err(invalid)?
+            } else {
+                return Err(PyTypeError::new_err(
+                    "memory_budget must be a number of bytes or a size such as \"8G\"",
+                ));
+            };
+            Some(Setting::new(bytes, "memory_budget="))
+        }
+        None => match from_env(MEMORY_BUDGET_VAR) {
+            Some(text) => Some(Setting::new(
+                parse_size(&text, MEMORY_BUDGET_VAR).map_err(invalid)?,
+                MEMORY_BUDGET_VAR,
+            )),
+            None => None,
+        },
+    };
+    if let Some(Setting { value: 0, from }) = &budget {
+        return Err(PyValueError::new_err(format!(
+            "{from} 0: the memory budget must be more than 0 bytes (e.g. \"4G\", \"512M\")"
+        )));
+    }
+    Ok(ResourceSettings {
+        threads,
+        memory_budget: budget,
+    })
 }
 
 /// A keyword that must be a whole number within `min..=max`.
@@ -167,8 +231,9 @@ impl PyTranslator {
 #[pymethods]
 impl PyTranslator {
     #[new]
+    #[allow(clippy::too_many_arguments)] // Python's keywords, each a setting of its own
     #[pyo3(signature = (model = None, *, device = "cpu", dtype = "f32", revision = None,
-                        batch_size = 16, workers = None))]
+                        batch_size = 16, threads = None, memory_budget = None))]
     fn new(
         py: Python<'_>,
         model: Option<String>,
@@ -176,16 +241,11 @@ impl PyTranslator {
         dtype: &str,
         revision: Option<String>,
         batch_size: i64,
-        workers: Option<i64>,
+        threads: Option<i64>,
+        memory_budget: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let batch_size = count("batch_size", Some(batch_size), 1, 1 << 20)?.unwrap_or(16);
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let workers = count("workers", workers, 1, 1024)?.unwrap_or(cores);
-        // Batches run on their own threads, one per core; Candle's inner threads would only
-        // contend with them (as in the CLI). A value chosen by the user is kept.
-        if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-            std::env::set_var("RAYON_NUM_THREADS", "1");
-        }
+        let settings = resource_settings(threads, memory_budget)?;
         let model = model.unwrap_or_else(entente::hub::default_model);
         let (name, device_name, dtype_name) =
             (model.clone(), device.to_string(), dtype.to_string());
@@ -195,16 +255,23 @@ impl PyTranslator {
                 TranslateError::Unsupported(_) => PyValueError::new_err(e.to_string()),
                 other => to_py(other),
             })?;
+        let mut translator = translator;
+        let machine = Machine::detect(translator.model.device());
+        let resources = Resources::resolve(&settings, &machine)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        translator.set_resources(resources);
+        // The model's search settings against the budget asked for (one sentence must fit).
+        translator
+            .configure(&mut translator.generation.clone())
+            .map_err(to_py)?;
         let translator = Arc::new(translator);
         let defaults = Arc::new(translator.generation.clone());
-        let batch_size = batch_size.min(translator.max_batch_size(&defaults, workers));
         let batcher = Batcher::start(
             Arc::clone(&translator),
             BatcherSettings {
                 batch_size,
                 max_wait: Duration::from_millis(5),
                 max_queue: usize::MAX >> 1,
-                workers,
             },
             Arc::new(Unobserved),
         );
@@ -215,6 +282,7 @@ impl PyTranslator {
             model,
             device: device.to_string(),
             dtype: dtype.to_string(),
+            batch_size,
         })
     }
 
@@ -283,6 +351,38 @@ impl PyTranslator {
         d.set_item("length_penalty", c.length_penalty)?;
         d.set_item("no_repeat_ngram_size", c.no_repeat_ngram_size)?;
         d.set_item("repetition_penalty", c.repetition_penalty)?;
+        Ok(d)
+    }
+
+    /// Worker threads (batches translated at once).
+    #[getter]
+    fn threads(&self) -> usize {
+        self.translator.resources().threads
+    }
+
+    /// The search memory budget of all running batches, in bytes.
+    #[getter]
+    fn memory_budget(&self) -> u64 {
+        self.translator.resources().memory_budget
+    }
+
+    /// What was chosen and where it came from: `threads`, `threads_from`, `memory_budget`,
+    /// `memory_budget_from`, `batch_size` (asked), `batch` (as the CLI's start line says it)
+    /// and `notes`.
+    #[getter]
+    fn settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let r = self.translator.resources();
+        let plan = self
+            .translator
+            .plan(&self.defaults, self.batch_size, usize::MAX);
+        let d = PyDict::new(py);
+        d.set_item("threads", r.threads)?;
+        d.set_item("threads_from", &r.threads_from)?;
+        d.set_item("memory_budget", r.memory_budget)?;
+        d.set_item("memory_budget_from", &r.memory_budget_from)?;
+        d.set_item("batch_size", self.batch_size)?;
+        d.set_item("batch", plan.describe())?;
+        d.set_item("notes", r.notes.clone())?;
         Ok(d)
     }
 

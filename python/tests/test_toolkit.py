@@ -135,7 +135,7 @@ def test_threads_share_the_engine_and_get_their_own_answers():
 
 
 def test_the_gil_is_released_while_translating():
-    t = entente.Translator(selfcontained(), workers=1)
+    t = entente.Translator(selfcontained(), threads=1)
     sources = [f"Le président a parlé longuement de la situation économique du pays {i}." for i in range(256)]
     ticks = []
     stop = threading.Event()
@@ -157,7 +157,7 @@ def test_the_gil_is_released_while_translating():
 
 
 def test_ctrl_c_interrupts_a_long_translation_and_the_translator_goes_on():
-    t = entente.Translator(selfcontained(), workers=1, batch_size=1)
+    t = entente.Translator(selfcontained(), threads=1, batch_size=1)
     # Many short sentences, each answered well within the binding's tenth of a second between
     # signal checks: the check must still come every tenth, not only after the last sentence.
     sources = ["Le président a parlé longuement de la situation économique du pays."] * 800
@@ -247,3 +247,39 @@ def test_extract_with_no_article_raises():
         entente.extract("<html><body><nav><a href='/'>Accueil</a></nav></body></html>")
     with pytest.raises(TypeError):
         entente.extract(42)
+
+
+def test_threads_and_memory_budget_are_settings_said_back(monkeypatch):
+    import ctypes
+
+    monkeypatch.delenv("ENTENTE_THREADS", raising=False)
+    monkeypatch.delenv("ENTENTE_MEMORY_BUDGET", raising=False)
+    libc = ctypes.CDLL(None)
+    libc.getenv.restype = ctypes.c_char_p
+    before = libc.getenv(b"RAYON_NUM_THREADS")
+    t = entente.Translator(selfcontained(), threads=3, memory_budget="1G")
+    # The process environment is left alone (it once set RAYON_NUM_THREADS for every library).
+    assert libc.getenv(b"RAYON_NUM_THREADS") == before
+    assert (t.threads, t.memory_budget) == (3, 1 << 30)
+    s = t.settings
+    assert (s["threads_from"], s["memory_budget_from"]) == ("threads=", "memory_budget=")
+    assert s["batch_size"] == 16 and s["batch"] == "batch 16"
+    # More threads than cores give the same translations as one.
+    one = entente.Translator(selfcontained(), threads=1, memory_budget=1 << 30)
+    sources = ["Le chat dort.", "Bonjour.", "Il pleut sur la ville depuis ce matin."] * 5
+    assert [r.ids for r in t.translate(sources, beams=1)] == [r.ids for r in one.translate(sources, beams=1)]
+    # The environment is the default the keywords override.
+    monkeypatch.setenv("ENTENTE_THREADS", "5")
+    assert entente.Translator(selfcontained()).settings["threads_from"] == "ENTENTE_THREADS"
+    assert entente.Translator(selfcontained(), threads=2).threads == 2
+
+
+def test_threads_and_memory_budget_that_cannot_work_raise():
+    with pytest.raises(ValueError, match="at least 1"):
+        entente.Translator(selfcontained(), threads=0)
+    with pytest.raises(ValueError, match="more than 0 bytes"):
+        entente.Translator(selfcontained(), memory_budget=0)
+    with pytest.raises(ValueError, match="not a size"):
+        entente.Translator(selfcontained(), memory_budget="lots")
+    with pytest.raises(entente.EntenteError, match="for one sentence"):
+        entente.Translator(selfcontained(), memory_budget="1K")

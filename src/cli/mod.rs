@@ -33,6 +33,17 @@ pub fn count_in(min: u64, max: u64) -> clap::builder::RangedU64ValueParser<usize
     clap::builder::RangedU64ValueParser::<usize>::new().range(min..=max)
 }
 
+/// A clap parser for a memory size (bytes, or a number with K, M, G or T), more than 0.
+pub fn memory_size(text: &str) -> Result<u64, String> {
+    match entente::translate::parse_size(text, "the size") {
+        Ok(0) => {
+            Err("must be more than 0 bytes: bytes, or a number with K, M, G or T (e.g. 8G)".into())
+        }
+        Ok(n) => Ok(n),
+        Err(_) => Err("not a size: use bytes, or a number with K, M, G or T (e.g. 8G)".into()),
+    }
+}
+
 /// A clap parser for a finite number (no NaN or infinity).
 pub fn finite(text: &str) -> Result<f32, String> {
     match text.parse::<f32>() {

@@ -175,9 +175,6 @@ pub fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        std::env::set_var("RAYON_NUM_THREADS", "1");
-    }
     if args.inputs.is_empty() && args.manifest.is_none() {
         anyhow::bail!("no input: give files, folders, `-`, or --manifest FILE");
     }
@@ -240,7 +237,6 @@ fn load_engine(args: &PipelineArgs) -> anyhow::Result<TranslatorEngine> {
         translator,
         config,
         batch_size,
-        workers: super::translate::workers(),
         model_name: format!(
             "{}@{}",
             args.model.model,

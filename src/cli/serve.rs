@@ -97,16 +97,16 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    // Engine threads run one batch each; Candle's inner threads would only contend with them.
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        std::env::set_var("RAYON_NUM_THREADS", "1");
-    }
     let keys = match &args.api_keys {
         Some(path) => Some(ApiKeys::load(path)?),
         None => None,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(super::translate::workers().clamp(1, 4))
+        .worker_threads(
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .clamp(1, 4),
+        )
         .enable_all()
         .build()
         .context("starting the async runtime")?;
@@ -127,7 +127,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             batch_size,
             max_wait: Duration::from_millis(args.batch_wait_ms as u64),
             max_queue: args.max_queue,
-            workers: super::translate::workers(),
         },
         model_name: args.model.model.clone(),
         fetch_urls: args.fetch_urls,

@@ -8,7 +8,10 @@ use clap::{Args, ValueEnum};
 use entente::article::sources::{self, ReadOptions};
 use entente::article::Article;
 use entente::generate::{GenerationConfig, SearchOverrides};
-use entente::translate::{ArticlePlan, Translation, Translator};
+use entente::translate::{
+    parse_size, parse_threads, ArticlePlan, Machine, ResourceSettings, Resources, Setting,
+    Translation, Translator, MEMORY_BUDGET_VAR, THREADS_VAR,
+};
 use entente::{hub, input};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -70,10 +73,19 @@ pub struct SearchArgs {
     /// a common choice against loops).
     #[arg(long, value_parser = super::finite)]
     pub repetition_penalty: Option<f32>,
-    /// Segments translated together (lowered if the batch would exceed the memory budget,
-    /// ENTENTE_MEMORY_BUDGET, default 4G).
+    /// Segments translated together. A batch of long sources holds fewer where the memory
+    /// budget requires (said at start with "lowered to N").
     #[arg(long, default_value_t = 16, value_parser = super::count_in(1, 1 << 20))]
     pub batch_size: usize,
+    /// Worker threads: batches translated at once [default: ENTENTE_THREADS, else one per
+    /// core available; one per GPU on a GPU]. More than the cores is allowed.
+    #[arg(long, value_parser = super::count_in(1, 1 << 16))]
+    pub threads: Option<usize>,
+    /// Search memory of all the batches running at once: bytes or K/M/G/T, e.g. 8G [default:
+    /// ENTENTE_MEMORY_BUDGET, else half the memory available (cgroup limits respected), or
+    /// 80% of a GPU's free memory]. Shared among the batches that run at once.
+    #[arg(long, value_parser = super::memory_size)]
+    pub memory_budget: Option<u64>,
     /// cpu, cuda, cuda:N or metal (GPU back ends need the `cuda` / `metal` build features).
     #[arg(long, default_value = "cpu")]
     pub device: String,
@@ -98,13 +110,46 @@ impl SearchArgs {
     }
 }
 
+impl SearchArgs {
+    /// The threads and budget asked for: the options, else their environment defaults.
+    pub fn resource_settings(&self) -> anyhow::Result<ResourceSettings> {
+        let from_env = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+        let threads = match (self.threads, from_env(THREADS_VAR)) {
+            (Some(n), _) => Some(Setting::new(n, "--threads")),
+            (None, Some(text)) => Some(Setting::new(
+                parse_threads(&text, THREADS_VAR)?,
+                THREADS_VAR,
+            )),
+            (None, None) => None,
+        };
+        let memory_budget = match (self.memory_budget, from_env(MEMORY_BUDGET_VAR)) {
+            (Some(n), _) => Some(Setting::new(n, "--memory-budget")),
+            (None, Some(text)) => Some(Setting::new(
+                parse_size(&text, MEMORY_BUDGET_VAR)?,
+                MEMORY_BUDGET_VAR,
+            )),
+            (None, None) => None,
+        };
+        Ok(ResourceSettings {
+            threads,
+            memory_budget,
+        })
+    }
+}
+
 /// Load the model, settle its generation settings with `search` (checked against the model and
-/// the memory budget) and the batch size; notes on what was adjusted go to stderr.
+/// the memory budget), its threads and memory budget, and the batch size. The start line (what
+/// was chosen and why) and notes on what was adjusted go to stderr.
 pub fn prepare_engine(
     model: &super::ModelArgs,
     search: &SearchArgs,
 ) -> anyhow::Result<(Translator, GenerationConfig, usize)> {
-    let translator = load_translator(model, &search.device, search.dtype)?;
+    let settings = search.resource_settings()?;
+    let mut translator = load_translator(model, &search.device, search.dtype)?;
+    let machine = Machine::detect(translator.model.device());
+    let resources = Resources::resolve(&settings, &machine)?;
+    let resource_notes = resources.notes.clone();
+    translator.set_resources(resources);
     let mut config = translator.generation.clone();
     search.apply(&mut config);
     let mut notes = translator.configure(&mut config)?;
@@ -113,21 +158,16 @@ pub fn prepare_engine(
         notes.retain(|n| !n.starts_with("max_length"));
         notes.extend(translator.notes.iter().cloned());
     }
-    let batch_size = search
-        .batch_size
-        .min(translator.max_batch_size(&config, workers()));
-    if batch_size < search.batch_size {
-        notes.push(format!(
-            "--batch-size {} lowered to {batch_size} to stay within the memory budget ({}={})",
-            search.batch_size,
-            entente::translate::MEMORY_BUDGET_VAR,
-            entente::translate::human_bytes(entente::translate::memory_budget()?)
-        ));
-    }
+    notes.extend(resource_notes);
+    let plan = translator.plan(&config, search.batch_size, usize::MAX);
+    eprintln!(
+        "entente: {}",
+        entente::translate::start_line(translator.resources(), &plan)
+    );
     for note in &notes {
         eprintln!("note: {note}");
     }
-    Ok((translator, config, batch_size))
+    Ok((translator, config, search.batch_size))
 }
 
 /// Translate French text to English with an opus-mt model (default Helsinki-NLP/opus-mt-fr-en),
@@ -172,8 +212,8 @@ pub struct TranslateArgs {
     pub profile: bool,
 }
 
-/// Translate `segments` in batches, longest first, one batch per core at a time; `progress` is
-/// told how many segments are done.
+/// Translate `segments` in batches, longest first, one batch per worker thread at a time;
+/// `progress` is told how many segments are done.
 pub fn translate_all(
     translator: &Translator,
     segments: &[&str],
@@ -182,17 +222,8 @@ pub fn translate_all(
     progress: &(dyn Fn(usize) + Sync),
 ) -> anyhow::Result<Vec<Translation>> {
     Ok(entente::translate::translate_sorted(
-        translator,
-        segments,
-        config,
-        batch_size,
-        workers(),
-        progress,
+        translator, segments, config, batch_size, progress,
     )?)
-}
-
-pub fn workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// A progress line on a terminal: segments done, and their rate.
@@ -273,11 +304,6 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
 }
 
 fn translate(args: TranslateArgs) -> anyhow::Result<()> {
-    // Batches run on their own threads, one per core; Candle's inner threads would only contend
-    // with them. Set before any other thread exists; a value chosen by the user is kept.
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        std::env::set_var("RAYON_NUM_THREADS", "1");
-    }
     let mut sink = super::Out::open(args.output.as_deref())?;
     if args.input_mode == InputMode::Page {
         // Read and extracted before the model loads: a page with no article fails at once.
@@ -305,7 +331,7 @@ fn translate(args: TranslateArgs) -> anyhow::Result<()> {
         InputMode::Lines => {
             // Stream: windows of lines are translated and written in input order as they finish,
             // so output starts early, memory stays bounded, and a closed pipe stops the work.
-            let window = (batch_size * workers() * 8).max(64);
+            let window = (batch_size * translator.resources().threads * 8).max(64);
             let mut lines = lines.peekable();
             while lines.peek().is_some() {
                 let chunk: Vec<String> = lines.by_ref().take(window).collect::<Result<_, _>>()?;

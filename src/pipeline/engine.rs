@@ -26,22 +26,26 @@ pub trait Engine: Sync {
     fn batch_invariant(&self) -> bool {
         false
     }
+    /// The threads, batch and memory budget the engine runs with, and where each came from,
+    /// for `run.json`.
+    fn sizing(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 /// entente's own engine: a loaded [`Translator`](crate::translate::Translator) with settled
-/// generation settings, one batch per core.
+/// generation settings, batches on its worker threads.
 pub struct TranslatorEngine {
     pub translator: crate::translate::Translator,
     pub config: crate::generate::GenerationConfig,
     pub batch_size: usize,
-    pub workers: usize,
     /// The model's name (and revision) as the user gave it.
     pub model_name: String,
 }
 
 impl Engine for TranslatorEngine {
     fn translate_batches(&self, batches: &[Vec<&str>]) -> Result<Vec<Vec<Translated>>, String> {
-        crate::translate::translate_batches(&self.translator, batches, &self.config, self.workers)
+        crate::translate::translate_batches(&self.translator, batches, &self.config)
             .map(|all| {
                 all.into_iter()
                     .map(|ts| {
@@ -60,6 +64,17 @@ impl Engine for TranslatorEngine {
 
     fn batch_size(&self) -> usize {
         self.batch_size
+    }
+
+    fn sizing(&self) -> Option<serde_json::Value> {
+        let plan = self
+            .translator
+            .plan(&self.config, self.batch_size, usize::MAX);
+        Some(serde_json::json!({
+            "resources": self.translator.resources(),
+            "batch": plan.describe(),
+            "batch_plan": plan,
+        }))
     }
 
     fn batch_invariant(&self) -> bool {

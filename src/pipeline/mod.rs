@@ -108,6 +108,7 @@ pub fn run(
     done_ids.sort();
     assemble(&done_ids, &failures, options, &mut summary)?;
     write_timings(
+        engine.and_then(|e| e.sizing()),
         options,
         &summary,
         run_start.elapsed().as_secs_f64(),
@@ -210,6 +211,7 @@ fn open_docs_dir(options: &Options) -> Result<(), PipelineError> {
 /// `run.json`: this run's timings, kept out of the corpus files, which must not depend on the
 /// run.
 fn write_timings(
+    sizing: Option<serde_json::Value>,
     options: &Options,
     summary: &Summary,
     total: f64,
@@ -223,6 +225,7 @@ fn write_timings(
         "tokens_generated": summary.tokens_generated,
         "tokens_per_second": summary.tokens_generated as f64 / total.max(1e-9),
         "document_seconds": seconds,
+        "engine": sizing,
     });
     output::write_file(
         &options.out_dir.join("run.json"),

@@ -63,6 +63,8 @@ pub(super) async fn side_by_side_style() -> Response {
 /// limits.
 pub(super) async fn v1_settings(State(state): State<Arc<AppState>>) -> Response {
     let config = &state.defaults;
+    let asked = state.settings.batcher.batch_size;
+    let plan = state.translator.plan(config, asked, usize::MAX);
     Json(json!({
         "model": state.settings.model_name,
         "precision": state.translator.model.precision().name(),
@@ -71,6 +73,11 @@ pub(super) async fn v1_settings(State(state): State<Arc<AppState>>) -> Response 
         "char_limit": state.settings.char_limit,
         "body_limit": state.settings.body_limit,
         "fetch_urls": state.settings.fetch_urls,
+        "threads": state.translator.resources().threads,
+        "batch_size": asked,
+        "batch": plan.describe(),
+        "resources": state.translator.resources(),
+        "batch_plan": plan,
     }))
     .into_response()
 }

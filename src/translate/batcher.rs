@@ -1,7 +1,8 @@
 //! The shared engine: batching across callers (the server's requests, the Python package's
 //! threads). The sentences of every caller in flight wait in one bounded queue, and engine
-//! threads (one per core) take them in batches of up to `batch_size`, waiting at most `max_wait`
-//! to fill one. Each sentence carries its own reply channel, so a caller gets its sentences back
+//! threads (one per worker thread of the translator) take them in batches of up to
+//! `batch_size`, waiting at most `max_wait` to fill one, and compute them on the translator's
+//! pool. Each sentence carries its own reply channel, so a caller gets its sentences back
 //! whatever else shared their batches; a caller that gave up (a timeout, a client gone, Ctrl-C)
 //! leaves sentences nobody waits for, which are dropped before they cost engine time.
 
@@ -77,8 +78,6 @@ pub struct BatcherSettings {
     pub max_wait: Duration,
     /// Most sentences waiting; beyond, requests are refused with [`QueueError::Full`].
     pub max_queue: usize,
-    /// Engine threads (batches translated at once).
-    pub workers: usize,
 }
 
 /// The shared translation queue and its engine threads.
@@ -106,7 +105,8 @@ impl Batcher {
             max_queue: settings.max_queue.max(1),
             observer,
         });
-        let threads = (0..settings.workers.max(1))
+        let workers = shared.translator.resources().threads.max(1);
+        let threads = (0..workers)
             .map(|i| {
                 let shared = Arc::clone(&shared);
                 std::thread::Builder::new()
@@ -207,7 +207,10 @@ fn engine_loop(shared: &Shared) {
         // A panic in the engine must not take the server down or leave requests waiting:
         // the batch's requests get the error.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            shared.translator.translate_batch(&texts, &config)
+            let translator = &shared.translator;
+            translator
+                .pool()
+                .and_then(|pool| pool.install(|| translator.translate_batch(&texts, &config)))
         }));
         match result {
             Ok(Ok(translations)) => {

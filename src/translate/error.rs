@@ -1,6 +1,6 @@
 //! What translation gives (a [`Translation`] per segment) and its errors.
 
-use super::memory::MEMORY_BUDGET_VAR;
+use super::resources::{ResourceError, MEMORY_BUDGET_VAR};
 use crate::hub::HubError;
 use crate::marian::MarianError;
 use crate::tokenizer::TokenizerError;
@@ -27,14 +27,20 @@ pub enum TranslateError {
     #[error("invalid generation settings: {0}")]
     Settings(String),
     #[error(
-        "{beams} beams need about {need} for one sentence, more than the memory budget of \
-         {budget}: use fewer beams, or raise {MEMORY_BUDGET_VAR} (bytes, or with K/M/G)"
+        "{beams} beams need about {need} for one sentence of the model's longest source, more \
+         than the memory budget of {budget} ({from}): use fewer beams, or raise the budget \
+         (--memory-budget, memory_budget= in Python, or {MEMORY_BUDGET_VAR}; bytes or K/M/G)"
     )]
     OverBudget {
         beams: usize,
         need: String,
         budget: String,
+        from: String,
     },
+    #[error(transparent)]
+    Resources(#[from] ResourceError),
+    #[error("starting {threads} worker threads: {reason}")]
+    Threads { threads: usize, reason: String },
     #[error("computation failed: {0}")]
     Compute(#[from] candle_core::Error),
 }

@@ -7,7 +7,8 @@ use std::path::Path;
 use candle_core::Device;
 
 use super::error::{TranslateError, Translation};
-use super::memory::{budget_setting, human_bytes, workers_available, DEFAULT_MEMORY_BUDGET};
+use super::resources::{human_bytes, Resources};
+use super::sizing::{BatchPlan, SentenceCost};
 use super::split::split_to_fit;
 use crate::generate::{self, GenerationConfig, Hypothesis, StepModel};
 use crate::hub::ModelFiles;
@@ -24,6 +25,10 @@ pub struct Translator {
     pub notes: Vec<String>,
     /// The most source tokens (`</s>` included) one piece may have.
     pub(super) max_source_tokens: usize,
+    /// Threads and memory budget (the machine's, until [`Translator::set_resources`]).
+    pub(super) resources: Resources,
+    /// The worker threads, started at first use with `resources.threads`.
+    pub(super) pool: std::sync::OnceLock<rayon::ThreadPool>,
 }
 
 /// The model seen by search.
@@ -124,6 +129,8 @@ impl Translator {
             generation,
             notes: Vec::new(),
             max_source_tokens,
+            resources: Resources::detected(device),
+            pool: std::sync::OnceLock::new(),
         };
         let mut generation = translator.generation.clone();
         translator.notes = translator.configure(&mut generation).map_err(|e| match e {
@@ -139,7 +146,8 @@ impl Translator {
 
     /// Check generation settings (the model's, or the user's overrides) against this model and
     /// the memory budget, lowering `max_length` to the model's positions where needed; returns
-    /// notes on what was adjusted.
+    /// notes on what was adjusted. One sentence of the model's longest source must fit the
+    /// whole budget (longer sources are split to that length).
     pub fn configure(&self, config: &mut GenerationConfig) -> Result<Vec<String>, TranslateError> {
         let notes = config
             .validate(
@@ -147,48 +155,85 @@ impl Translator {
                 self.model.config().max_position_embeddings,
             )
             .map_err(TranslateError::Settings)?;
-        let budget = memory_budget()?;
-        let need = self.bytes_per_sentence(config);
+        let budget = self.resources.memory_budget;
+        let need = self.cost().under(config, self.max_source_tokens);
         if need > budget {
             return Err(TranslateError::OverBudget {
                 beams: config.num_beams,
                 need: human_bytes(need),
                 budget: human_bytes(budget),
+                from: self.resources.memory_budget_from.clone(),
             });
         }
         Ok(notes)
     }
 
-    /// A generous estimate of the memory one sentence (one row of a batch) needs at its peak, at
-    /// the longest lengths allowed: while it is encoded, the attention scores (with their
-    /// softmax and mask copies) and the feed-forward activations; while it is searched, per beam,
-    /// the logits (and their processed copy) and the self- and cross-attention caches. The two
-    /// phases do not overlap, so the larger counts.
-    fn bytes_per_sentence(&self, config: &GenerationConfig) -> u64 {
-        let c = self.model.config();
-        let d = c.d_model as u64;
-        let source = self.max_source_tokens as u64;
-        let encoding = 3 * c.encoder_attention_heads as u64 * source * source
-            + 2 * source * (3 * d + c.encoder_ffn_dim as u64);
-        let layers = c.decoder_layers as u64;
-        let per_beam = 2 * self.model.target_vocab_size() as u64
-            + layers * 2 * d * config.max_length as u64
-            + layers * 2 * d * source;
-        4 * encoding.max(per_beam * config.num_beams.max(1) as u64)
+    /// The threads and memory budget translation runs with.
+    pub fn resources(&self) -> &Resources {
+        &self.resources
     }
 
-    /// The largest batch (in sentences) that keeps `workers` concurrent batches within the memory
-    /// budget; at least 1.
-    pub fn max_batch_size(&self, config: &GenerationConfig, workers: usize) -> usize {
-        let budget = memory_budget().unwrap_or(DEFAULT_MEMORY_BUDGET) / workers.max(1) as u64;
-        (budget / self.bytes_per_sentence(config).max(1)).max(1) as usize
+    /// Run with `resources` (resolved from the user's settings) instead of the machine's
+    /// defaults.
+    pub fn set_resources(&mut self, resources: Resources) {
+        if resources.threads != self.resources.threads {
+            self.pool = std::sync::OnceLock::new();
+        }
+        self.resources = resources;
     }
 
-    /// Translate sentences as one padded batch (each split first if it is too long).
+    /// The pool of `resources().threads` worker threads that batches run on. Candle's parallel
+    /// CPU operations (its matrix products read their thread count from `RAYON_NUM_THREADS`)
+    /// run inside the pool that calls them, so they too stay within these threads; entente's
+    /// own CPU step (f32 and int8) uses none.
+    pub fn pool(&self) -> Result<&rayon::ThreadPool, TranslateError> {
+        if let Some(pool) = self.pool.get() {
+            return Ok(pool);
+        }
+        let threads = self.resources.threads.max(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("entente-worker-{i}"))
+            .build()
+            .map_err(|e| TranslateError::Threads {
+                threads,
+                reason: e.to_string(),
+            })?;
+        Ok(self.pool.get_or_init(|| pool))
+    }
+
+    /// What a sentence costs in search memory on this model.
+    pub fn cost(&self) -> SentenceCost {
+        SentenceCost::of(
+            self.model.config(),
+            self.model.target_vocab_size(),
+            self.max_source_tokens,
+        )
+    }
+
+    /// The batches of a job of `batches` batches of `asked` rows (`usize::MAX` when the number
+    /// is not known, as in a server) under `config`.
+    pub fn plan(&self, config: &GenerationConfig, asked: usize, batches: usize) -> BatchPlan {
+        self.cost().plan(config, &self.resources, asked, batches)
+    }
+
+    /// Translate sentences as one padded batch (each split first if it is too long), within the
+    /// budget's share of one thread (every thread may be running a batch).
     pub fn translate_batch(
         &self,
         sources: &[&str],
         config: &GenerationConfig,
+    ) -> Result<Vec<Translation>, TranslateError> {
+        self.translate_batch_within(sources, config, self.resources.share(usize::MAX))
+    }
+
+    /// [`Translator::translate_batch`] within `share` bytes of search memory: rows go through
+    /// search in groups that `share` holds at the group's longest source.
+    pub fn translate_batch_within(
+        &self,
+        sources: &[&str],
+        config: &GenerationConfig,
+        share: u64,
     ) -> Result<Vec<Translation>, TranslateError> {
         // Pieces of every source, flattened, with the source each came from.
         let mut pieces: Vec<String> = Vec::new();
@@ -199,15 +244,12 @@ impl Translator {
                 owner.push(i);
             }
         }
-        // A source split into many pieces (a 50 MB line) must not make one batch of them all:
-        // pieces go through search at most as many rows at a time as the memory budget allows
-        // (a batch of whole sentences, already within it, stays one batch).
-        let rows = self
-            .max_batch_size(config, workers_available())
-            .max(sources.len());
+        // A source split into many pieces (a 50 MB line) must not make one batch of them all,
+        // and a batch of long sources may not fit where short ones do: pieces go through search
+        // in groups that the share holds at their longest.
         let mut hyps: Vec<Hypothesis> = Vec::with_capacity(pieces.len());
-        for chunk in pieces.chunks(rows.max(1)) {
-            let batch = self.tokenizer.encode_batch(chunk);
+        for group in self.groups_within(&pieces, config, share) {
+            let batch = self.tokenizer.encode_batch(&pieces[group]);
             hyps.extend(generate::generate(
                 &self.model,
                 &batch.ids,
@@ -234,6 +276,36 @@ impl Translator {
             t.logprob += hyp.logprob;
         }
         Ok(out)
+    }
+
+    /// Consecutive ranges of `pieces`, each as many rows as `share` holds at the range's longest
+    /// piece. Where a whole group of the model's longest sources fits, no piece is measured.
+    fn groups_within(
+        &self,
+        pieces: &[String],
+        config: &GenerationConfig,
+        share: u64,
+    ) -> Vec<std::ops::Range<usize>> {
+        let cost = self.cost();
+        let worst = super::sizing::rows_within(share, cost.under(config, usize::MAX), usize::MAX);
+        let mut groups = Vec::new();
+        if worst >= pieces.len() {
+            groups.push(0..pieces.len());
+            return groups;
+        }
+        let (mut start, mut longest) = (0, 0);
+        for (i, piece) in pieces.iter().enumerate() {
+            let tokens = self.tokenizer.encode(piece).len();
+            let with = longest.max(tokens);
+            if i > start && (i + 1 - start) as u64 * cost.under(config, with) > share {
+                groups.push(start..i);
+                (start, longest) = (i, tokens);
+            } else {
+                longest = with;
+            }
+        }
+        groups.push(start..pieces.len());
+        groups
     }
 
     /// Teacher forcing of `targets` (generated ids, EOS optional) for `sources`, as one padded
@@ -265,10 +337,4 @@ impl Translator {
             self.tokenizer.encode(s).len()
         })
     }
-}
-
-/// The memory translation may use for search state (logits and attention caches): the budget
-/// bounds the batch size and refuses beam counts that cannot fit one sentence.
-pub fn memory_budget() -> Result<u64, TranslateError> {
-    budget_setting().map_err(TranslateError::Settings)
 }
