@@ -451,3 +451,32 @@ fn a_page_read_from_standard_input_and_written_atomically() {
     assert_eq!(a["title"], "Le conseil vote le budget");
     let _ = Path::new("");
 }
+
+#[test]
+fn six_hundred_paragraphs_without_end_tags_are_six_hundred_paragraphs() {
+    // `<p>` may omit `</p>`: counted as nesting, paragraphs past ~510 used to lose their start
+    // tags before parsing and merge into one block.
+    let body: String = (0..600)
+        .map(|i| {
+            format!("<p>Le paragraphe numéro {i} raconte une histoire assez longue pour compter.\n")
+        })
+        .collect();
+    let page = format!(
+        "<html><head><title>Long</title></head><body><article><h1>Un très long article</h1>{body}</article></body></html>"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.html");
+    std::fs::write(&path, page).unwrap();
+    let (code, out, err) = extract(&[path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let article = json(&out);
+    let paragraphs: Vec<&str> = article["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["text"].as_str().unwrap())
+        .filter(|t| t.starts_with("Le paragraphe numéro"))
+        .collect();
+    assert_eq!(paragraphs.len(), 600, "the last: {:?}", paragraphs.last());
+    assert!(paragraphs[599].starts_with("Le paragraphe numéro 599 "));
+}

@@ -49,7 +49,10 @@ fn the_start_line_says_what_was_chosen_and_where_from() {
     assert!(out.status.success(), "{}", stderr(&out));
     let line = start_line(&out);
     assert!(line.contains("threads 3 (--threads)"), "{line}");
-    assert!(line.contains("memory budget 2.0 GiB (--memory-budget)"), "{line}");
+    assert!(
+        line.contains("memory budget 2.0 GiB (--memory-budget)"),
+        "{line}"
+    );
     assert!(line.contains("batch 16"), "{line}");
     assert!(!line.contains("lowered"), "nothing was lowered: {line}");
 
@@ -57,7 +60,10 @@ fn the_start_line_says_what_was_chosen_and_where_from() {
     let env = [("ENTENTE_THREADS", "5"), ("ENTENTE_MEMORY_BUDGET", "1G")];
     let line = start_line(&translate(&[], &env));
     assert!(line.contains("threads 5 (ENTENTE_THREADS)"), "{line}");
-    assert!(line.contains("memory budget 1.0 GiB (ENTENTE_MEMORY_BUDGET)"), "{line}");
+    assert!(
+        line.contains("memory budget 1.0 GiB (ENTENTE_MEMORY_BUDGET)"),
+        "{line}"
+    );
     let line = start_line(&translate(&["--threads", "2"], &env));
     assert!(line.contains("threads 2 (--threads)"), "{line}");
 
@@ -85,7 +91,10 @@ fn a_budget_too_small_for_a_full_batch_says_lowered_to() {
     let out = translate(&["--memory-budget", "2M", "--threads", "1"], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let line = start_line(&out);
-    assert!(line.contains("batch 16 lowered to 4 for sources over "), "{line}");
+    assert!(
+        line.contains("batch 16 lowered to 4 for sources over "),
+        "{line}"
+    );
     // The same translations as with room to spare.
     let roomy = translate(&["--memory-budget", "1G", "--threads", "1"], &[]);
     assert_eq!(out.stdout, roomy.stdout);
@@ -96,11 +105,19 @@ fn settings_that_cannot_work_are_refused() {
     let out = translate(&["--threads", "0"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--threads"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("1..="), "says what is allowed: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1..="),
+        "says what is allowed: {}",
+        stderr(&out)
+    );
 
     let out = translate(&["--memory-budget", "0"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("more than 0 bytes"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("more than 0 bytes"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = translate(&["--memory-budget", "lots"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -111,7 +128,10 @@ fn settings_that_cannot_work_are_refused() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("for one sentence"), "{err}");
-    assert!(err.contains("memory budget of 1 KiB (--memory-budget)"), "{err}");
+    assert!(
+        err.contains("memory budget of 1 KiB (--memory-budget)"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 
     let out = translate(&[], &[("ENTENTE_THREADS", "many")]);
@@ -161,8 +181,7 @@ fn the_pipeline_records_its_sizing_in_run_json() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(start_line(&out).contains("threads 3 (--threads)"));
     let run: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
     let engine = &run["engine"];
     assert_eq!(engine["resources"]["threads"], 3, "{run}");
     assert_eq!(engine["resources"]["threads_from"], "--threads");
@@ -178,7 +197,10 @@ fn the_server_says_its_sizing_at_start_and_in_v1_settings() {
     let settings: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(settings["threads"], 2, "{settings}");
     assert_eq!(settings["resources"]["memory_budget"], 512u64 << 20);
-    assert_eq!(settings["resources"]["memory_budget_from"], "--memory-budget");
+    assert_eq!(
+        settings["resources"]["memory_budget_from"],
+        "--memory-budget"
+    );
     assert_eq!(settings["batch_size"], 16);
     let said = server.stderr.lock().unwrap().clone();
     assert!(
