@@ -578,3 +578,62 @@ fn invalid_utf8_on_standard_input_is_reported_not_replaced() {
     );
     assert!(read(&out.join("pairs.jsonl")).contains('\u{fffd}'));
 }
+
+#[test]
+fn new_weights_under_the_same_model_directory_are_not_resumed() {
+    // The resume identity digests the model's files: weights replaced in place (same size,
+    // same directory, same name) make every document new again.
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("model");
+    std::fs::create_dir_all(&model_dir).unwrap();
+    common::copy_selfcontained(&model_dir);
+    let input = dir.path().join("in");
+    write(
+        &input.join("a.txt"),
+        "Le chat dort. Le chien aboie.\n".as_bytes(),
+    );
+    write(&input.join("b.txt"), "Il pleut à Paris.\n".as_bytes());
+    let out = dir.path().join("out");
+    let digest_cache = dir.path().join("digests.json");
+    let run = || {
+        common::entente_in(
+            None,
+            &[
+                "pipeline",
+                input.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--model",
+                model_dir.to_str().unwrap(),
+                "--beams",
+                "1",
+                "--max-new-tokens",
+                "6",
+            ],
+            b"",
+            &[("ENTENTE_DIGEST_CACHE", digest_cache.to_str().unwrap())],
+        )
+    };
+    let first = run();
+    let err = String::from_utf8_lossy(&first.stderr).into_owned();
+    assert!(err.contains("2 processed, 0 resumed"), "{err}");
+    let again = run();
+    let err = String::from_utf8_lossy(&again.stderr).into_owned();
+    assert!(
+        err.contains("0 processed, 2 resumed"),
+        "unchanged files resume: {err}"
+    );
+    // Rewrite the weights in place: the same bytes but for one float of the last tensor.
+    let weights = model_dir.join("model.safetensors");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    let n = bytes.len();
+    bytes[n - 2] ^= 0x40;
+    std::fs::write(&weights, &bytes).unwrap();
+    let changed = run();
+    let err = String::from_utf8_lossy(&changed.stderr).into_owned();
+    assert!(changed.status.success(), "{err}");
+    assert!(
+        err.contains("2 processed, 0 resumed"),
+        "new weights redo: {err}"
+    );
+}

@@ -95,6 +95,7 @@ pub fn evaluate(
     }
     translator.configure(&mut config)?;
     let engine = TranslatorEngine {
+        model_digest: entente::hub::model_digest(&files)?,
         batch_size: 16,
         translator,
         config,

@@ -233,10 +233,16 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
 fn load_engine(args: &PipelineArgs) -> anyhow::Result<TranslatorEngine> {
     let (translator, config, batch_size) =
         super::translate::prepare_engine(&args.model, &args.search)?;
+    // What the files are, not only what they are called: new weights under the same name or a
+    // moved Hub branch must not resume translations made with the old ones.
+    let files = entente::hub::resolve(&args.model.model, args.model.revision.as_deref(), true)?;
+    let model_digest = entente::hub::model_digest(&files)
+        .with_context(|| format!("digesting the files of model {}", args.model.model))?;
     Ok(TranslatorEngine {
         translator,
         config,
         batch_size,
+        model_digest,
         model_name: format!(
             "{}@{}",
             args.model.model,

@@ -41,6 +41,9 @@ pub struct TranslatorEngine {
     pub batch_size: usize,
     /// The model's name (and revision) as the user gave it.
     pub model_name: String,
+    /// The content digest of the model's files ([`crate::hub::model_digest`]): new weights or
+    /// tokenizer files under the same name make a new identity.
+    pub model_digest: String,
 }
 
 impl Engine for TranslatorEngine {
@@ -84,18 +87,30 @@ impl Engine for TranslatorEngine {
     }
 
     fn identity(&self) -> String {
-        let mut identity = format!(
-            "{}|{:?}|{:?}",
-            self.model_name,
-            self.config,
-            self.translator.model.config()
-        );
-        // Other precisions translate differently; f32 keeps the keys it always had.
-        let precision = self.translator.model.precision();
-        if precision != crate::marian::Precision::F32 {
-            identity.push('|');
-            identity.push_str(precision.name());
-        }
-        identity
+        // An explicit, stable serialization (not `Debug` output, which changes with the code):
+        // what the files are, how they compute, and every search setting.
+        let c = &self.config;
+        serde_json::json!({
+            "model": self.model_name,
+            "files": self.model_digest,
+            "precision": self.translator.model.precision().name(),
+            "search": {
+                "num_beams": c.num_beams,
+                "max_length": c.max_length,
+                "min_length": c.min_length,
+                "min_new_tokens": c.min_new_tokens,
+                "length_penalty": c.length_penalty,
+                "early_stopping": c.early_stopping,
+                "eos_token_id": c.eos_token_id,
+                "pad_token_id": c.pad_token_id,
+                "decoder_start_token_id": c.decoder_start_token_id,
+                "forced_eos_token_id": c.forced_eos_token_id,
+                "banned_tokens": c.banned_tokens,
+                "renormalize_logits": c.renormalize_logits,
+                "repetition_penalty": c.repetition_penalty,
+                "no_repeat_ngram_size": c.no_repeat_ngram_size,
+            },
+        })
+        .to_string()
     }
 }

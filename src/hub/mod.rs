@@ -6,11 +6,13 @@
 //! layout) and downloaded with `hf-hub` when missing, unless `HF_HUB_OFFLINE=1`. Weights of
 //! registry models with a published checksum are verified before use.
 
-use std::io::Read;
+mod digest;
+
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
+
+pub use digest::{file_digest, model_digest, sha256};
 
 /// Errors resolving model files.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +95,7 @@ pub struct RegistryEntry {
 
 /// entente's registry of French→English models.
 pub fn registry() -> Vec<RegistryEntry> {
-    serde_json::from_str(include_str!("../models/registry.json"))
+    serde_json::from_str(include_str!("../../models/registry.json"))
         .expect("models/registry.json is valid (checked by a test)")
 }
 
@@ -385,27 +387,10 @@ fn download(
     Ok(())
 }
 
-/// Check a file's sha256 against the published one.
+/// Check a file's sha256 against the published one (the Hub cache's blob name, or a hash
+/// computed once per version of the file).
 pub fn verify_sha256(path: &Path, model: &str, expected: &str) -> Result<(), HubError> {
-    let io = |source| HubError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    let actual: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let actual = sha256(path)?;
     if actual != expected {
         return Err(HubError::Checksum {
             path: path.to_path_buf(),
