@@ -37,7 +37,20 @@ pub fn roots() -> Vec<PathBuf> {
 
 /// Is missing reference data an error (CI)?
 pub fn required() -> bool {
-    std::env::var(REQUIRE_VAR).is_ok_and(|v| !v.is_empty() && v != "0")
+    switched_on(REQUIRE_VAR)
+}
+
+/// Is the switch `var` on: set, and neither empty nor `0`? The one meaning of every
+/// `ENTENTE_REQUIRE_*` switch (the Python suite's conftest reads them the same way).
+pub fn switched_on(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Say that the running test is skipped and why, on the stderr handle itself: the test
+/// harness captures the print macros' output of passing tests, and a skip must be visible
+/// (`.ci/run` counts these lines).
+pub fn say_skipped(test: &str, why: &str) {
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
 
 /// The path of `relative` (e.g. `models/opus-mt-fr-en`) under the first root that has it.
@@ -68,9 +81,7 @@ pub fn require(relative: &str) -> Option<PathBuf> {
     if required() {
         panic!("{test}: {message} ({REQUIRE_VAR} is set)");
     }
-    // Written to the stderr handle itself, not with eprintln!: the test harness captures the
-    // macros' output of passing tests, and a skip must be visible.
-    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {message}");
+    say_skipped(&test, &message);
     None
 }
 

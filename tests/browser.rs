@@ -68,11 +68,11 @@ async fn browser(test: &str) -> Option<Browser> {
 async fn browser_with(test: &str, extra: &[&str]) -> Option<Browser> {
     let Some((chromium, driver)) = binaries() else {
         assert!(
-            std::env::var_os("ENTENTE_REQUIRE_BROWSER").is_none(),
+            !entente::testdata::switched_on("ENTENTE_REQUIRE_BROWSER"),
             "{test}: ENTENTE_REQUIRE_BROWSER is set but chromium / chromedriver are missing \
              (apt-get install chromium chromium-driver)"
         );
-        eprintln!("SKIPPED {test}: chromium and chromedriver are not installed");
+        entente::testdata::say_skipped(test, "chromium and chromedriver are not installed");
         return None;
     };
     let port = TcpListener::bind("127.0.0.1:0")

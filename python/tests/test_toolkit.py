@@ -19,8 +19,8 @@ from conftest import MODELS, ROOT, TINY_MODELS
 SAMPLE = "000_5241068be115698e.txt"
 
 
-def test_segment_equals_the_cli_with_character_offsets(shared, run_cli):
-    text = (shared / "corpora" / SAMPLE).read_text(encoding="utf-8")
+def test_segment_equals_the_cli_with_character_offsets(run_cli):
+    text = (ROOT / "corpora" / SAMPLE).read_text(encoding="utf-8")
     # Non-ASCII before the offsets, a blank-line paragraph and a line break inside one.
     text = "Él a dit « oui ».\nPuis il est parti.\n\n" + text
     cli = [json.loads(l) for l in run_cli("segment", "--format", "jsonl", stdin=text.encode()).splitlines()]
@@ -234,7 +234,7 @@ def test_extract_equals_the_cli_on_a_page_and_on_scraped_text(shared, run_cli):
     cli = json.loads(run_cli("extract", str(page), "--format", "json"))
     py = entente.extract(page.read_bytes(), source=str(page))
     assert py == cli
-    text_path = shared / "corpora" / SAMPLE
+    text_path = ROOT / "corpora" / SAMPLE
     cli_text = json.loads(run_cli("extract", str(text_path), "--format", "json"))
     py_text = entente.extract(text_path.read_text(encoding="utf-8"), source=str(text_path))
     assert py_text == cli_text

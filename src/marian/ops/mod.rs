@@ -8,6 +8,8 @@
 //! reverse), nor search.
 
 pub mod cache;
+#[cfg(test)]
+pub(crate) mod cpu_flags;
 pub mod int8;
 pub mod invariant;
 pub(super) mod loader;

@@ -304,12 +304,31 @@ fn paths_agree_bit_for_bit_and_track_float_products() {
 
 #[test]
 fn kernels_on_this_cpu() {
-    // On the development and CI machines (AVX-512 VNNI) all three paths are exercised;
-    // elsewhere this says which ran.
+    // The kernels every int8 test here runs are every kernel the CPU offers, as its flags in
+    // /proc/cpuinfo say (read independently of the run-time detection the tests filter with,
+    // so that a detection mistake cannot silently drop a kernel from the suite); the line names
+    // them, and `.ci/run` prints it.
     let detected = Int8Kernel::detect();
-    eprintln!("int8 kernel: {}", detected.name());
     assert!(detected.available());
     assert!(Int8Kernel::Scalar.available());
+    let tested: Vec<&str> = kernels().iter().map(|k| k.name()).collect();
+    crate::marian::ops::cpu_flags::say_paths("int8 kernels", &tested);
+    if let Some(flags) = crate::marian::ops::cpu_flags::read() {
+        let mut offered = vec![Int8Kernel::Scalar.name()];
+        if flags.contains("avx2") {
+            offered.push(Int8Kernel::Avx2.name());
+        }
+        if ["avx512f", "avx512bw", "avx512_vnni"]
+            .iter()
+            .all(|f| flags.contains(*f))
+        {
+            offered.push(Int8Kernel::Vnni.name());
+        }
+        assert_eq!(
+            tested, offered,
+            "the int8 tests run every kernel the CPU offers"
+        );
+    }
 }
 
 #[test]

@@ -233,3 +233,28 @@ fn every_path_through_the_public_entry_gives_the_product() {
         }
     }
 }
+
+#[test]
+fn the_tests_run_every_path_this_cpu_offers() {
+    // As for the int8 kernels: the paths the tests run (filtered by run-time detection) against
+    // the CPU's flags in /proc/cpuinfo, and a line naming them.
+    let tested: Vec<&str> = Path::ALL
+        .into_iter()
+        .filter(|p| p.available())
+        .map(Path::name)
+        .collect();
+    crate::marian::ops::cpu_flags::say_paths("f32 product paths", &tested);
+    if let Some(flags) = crate::marian::ops::cpu_flags::read() {
+        let mut offered = vec![Path::Portable.name()];
+        if flags.contains("avx2") && flags.contains("fma") {
+            offered.push(Path::Avx2.name());
+        }
+        if flags.contains("avx512f") {
+            offered.push(Path::Avx512.name());
+        }
+        assert_eq!(
+            tested, offered,
+            "the f32 tests run every path the CPU offers"
+        );
+    }
+}
