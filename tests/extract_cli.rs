@@ -253,7 +253,8 @@ fn a_warc_crawl_gives_one_article_per_html_response() {
     assert_eq!(articles[1]["encoding"], "windows-1252");
     assert!(err.contains("3 WARC records skipped"), "{err}");
 
-    // A truncated record: an error naming it, the records before it kept.
+    // A truncated record: what it holds salvaged (the page's text up to the cut), then an
+    // error naming it; the records before it kept.
     let cut = &warc[..warc.len() - 40];
     let plain: Vec<u8> = {
         let mut d = flate2::read::MultiGzDecoder::new(cut);
@@ -265,7 +266,16 @@ fn a_warc_crawl_gives_one_article_per_html_response() {
     std::fs::write(&truncated, &plain[..plain.len() - 100]).unwrap();
     let (code, out, err) = extract(&[truncated.to_str().unwrap(), "--format", "jsonl"]);
     assert_eq!(code, Some(3), "{err}");
-    assert_eq!(out.lines().count(), 1);
+    let salvaged: Vec<Value> = out.lines().map(json).collect();
+    assert_eq!(salvaged.len(), 2, "{out}");
+    assert!(salvaged[1]["source"]
+        .as_str()
+        .unwrap()
+        .ends_with("cut.warc#record=5"));
+    assert!(salvaged[1]["text"]
+        .as_str()
+        .unwrap()
+        .contains("élus ont adopté"));
     assert!(
         err.contains("truncated") && err.contains("record 5"),
         "{err}"

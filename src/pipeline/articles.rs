@@ -40,9 +40,20 @@ fn warc_documents(file: &Path, id: &str) -> Vec<Found> {
         Err(e) => return vec![Err(failure(id, &source, e.to_string()))],
     };
     let mut warc = Warc::new(&source, reader, &options);
-    let mut docs = Vec::new();
+    let mut docs: Vec<Found> = Vec::new();
+    let mut last_page = None;
     while let Some((record, (record_source, page), _)) = warc.next_page() {
         let doc_id = format!("{id}/{record:06}");
+        // A salvaged page (its body cut short) is followed by an error for the same record:
+        // the page stays a document, and what is wrong with it goes into its metadata.
+        if let (Err(e), Some((at, Ok(doc)))) = (&page, last_page.zip(docs.last_mut())) {
+            if at == record {
+                let doc: &mut DocSpec = doc;
+                doc.meta.insert("damage".into(), Value::from(e.to_string()));
+                continue;
+            }
+        }
+        last_page = page.is_ok().then_some(record);
         docs.push(match page {
             Ok(page) => Ok(DocSpec {
                 id: doc_id,

@@ -17,7 +17,7 @@ mod warc;
 
 pub use document::{Document, Item, Origin, ReadOptions};
 pub use fetch::fetch;
-pub use http::{http_body, http_head, is_html_type};
+pub use http::{http_body, http_head, is_html_type, Body};
 pub use warc::Warc;
 
 /// Whether `input` names a URL rather than a file.

@@ -1,8 +1,12 @@
-//! WARC crawls (ISO 28500, `.warc` or `.warc.gz` with one gzip member per record) read record
-//! by record: each `response` record whose HTTP payload is a web page is a document (its
-//! `WARC-Target-URI` its URL, `file#record=N` its source); other records are skipped and
-//! counted. A record is capped at the page size limit; a truncated record is an error naming
-//! its number and offset, and ends the file (nothing after it can be trusted).
+//! WARC crawls (ISO 28500, WARC/0.18 to 1.1, `.warc` or `.warc.gz` with one gzip member per
+//! record, or the whole file one member) read record by record: each `response` record whose
+//! HTTP payload is a web page is a document (its `WARC-Target-URI` its URL, `file#record=N` its
+//! source); other records (requests, metadata, revisits: a revisit holds no body) are skipped
+//! and counted. A record is capped at the page size limit. What real crawlers write is read as
+//! warcio reads it (`tests/warc_real.rs`): bytes between records that a wrong Content-Length
+//! left are skipped up to the next record; a page whose body is damaged (cut short, a wrong
+//! chunk size) is kept as far as it goes and followed by an error saying so; a file that ends
+//! inside a record gives what the record holds, then an error naming the record and offset.
 
 use std::io::{BufRead, BufReader, Read};
 
@@ -36,10 +40,16 @@ pub struct Warc<'a> {
     /// Records started so far.
     record: usize,
     done: bool,
+    /// An error to report after the page just returned (its damage).
+    pending: Option<super::document::Item>,
 }
 
+/// Bytes between records skipped at most while looking for the next record's header.
+const MAX_RESYNC: u64 = 64 << 10;
+
 enum Record {
-    Page(Document),
+    /// A page, and what is wrong with it where it could only be salvaged.
+    Page(Document, Option<String>),
     /// A page response whose body cannot be decoded.
     Bad(ArticleError),
     Other,
@@ -64,6 +74,7 @@ impl<'a> Warc<'a> {
             offset: 0,
             record: 0,
             done: false,
+            pending: None,
         }
     }
 
@@ -71,14 +82,22 @@ impl<'a> Warc<'a> {
     /// pages were skipped before it; `None` at the end of the file.
     pub fn next_page(&mut self) -> Option<(usize, super::document::Item, usize)> {
         let mut others = 0;
+        if let Some(item) = self.pending.take() {
+            return Some((self.record, item, others));
+        }
         loop {
             if self.done {
                 return None;
             }
             match self.next_record() {
                 Ok(None) => return None,
-                Ok(Some(Record::Page(doc))) => {
-                    return Some((self.record, (doc.source.clone(), Ok(doc)), others))
+                Ok(Some(Record::Page(doc, damage))) => {
+                    if let Some(damage) = damage {
+                        let error =
+                            ArticleError::Corrupt(format!("WARC record {}: {damage}", self.record));
+                        self.pending = Some((doc.source.clone(), Err(error)));
+                    }
+                    return Some((self.record, (doc.source.clone(), Ok(doc)), others));
                 }
                 Ok(Some(Record::Bad(e))) => {
                     return Some((self.record, (self.source(), Err(e)), others))
@@ -118,17 +137,30 @@ impl<'a> Warc<'a> {
     }
 
     fn next_record(&mut self) -> Result<Option<Record>, (String, ArticleError)> {
-        let version = loop {
+        let started = self.offset;
+        let _version = loop {
             match self.line()? {
                 None => return Ok(None),
-                Some(l) if l.is_empty() => continue,
-                Some(l) => break l,
+                Some(l) if l.starts_with("WARC/") => break l,
+                // A file that does not start with a record is not a WARC file; between
+                // records, bytes that a wrong Content-Length left behind are skipped.
+                Some(l) if self.record == 0 && !l.is_empty() => {
+                    self.record = 1;
+                    return Err(self.fail(format!("not a record header: {:?}", truncate(&l))));
+                }
+                Some(l) if self.offset - started > MAX_RESYNC => {
+                    self.record += 1;
+                    return Err(self.fail(format!(
+                        "no record header in the {MAX_RESYNC} bytes after record {} (last line \
+                         read: {:?})",
+                        self.record - 1,
+                        truncate(&l)
+                    )));
+                }
+                Some(_) => continue,
             }
         };
         self.record += 1;
-        if !version.starts_with("WARC/") {
-            return Err(self.fail(format!("not a record header: {:?}", truncate(&version))));
-        }
         let mut headers = Vec::new();
         loop {
             match self.line()? {
@@ -162,19 +194,37 @@ impl<'a> Warc<'a> {
             ));
         }
         let mut payload = Vec::with_capacity(length as usize);
-        let read = (&mut self.stream)
-            .take(length)
-            .read_to_end(&mut payload)
-            .map_err(|e| self.fail(format!("cannot read its content: {e}")))?;
-        self.offset += read as u64;
-        if (read as u64) < length {
-            return Err(self.fail(format!("truncated: {read} of its {length} bytes")));
-        }
-        if !is_response {
-            return Ok(Some(Record::Other));
-        }
+        // What a cut file (or a cut gzip member) holds of the record is kept: `read_to_end`
+        // leaves the bytes read before an error in the buffer.
+        let cut = match (&mut self.stream).take(length).read_to_end(&mut payload) {
+            Ok(_) if payload.len() as u64 == length => None,
+            Ok(_) => Some(format!(
+                "truncated: the file ends after {} of its {length} bytes",
+                payload.len()
+            )),
+            Err(e) => Some(format!(
+                "truncated: {e} after {} of its {length} bytes",
+                payload.len()
+            )),
+        };
+        self.offset += payload.len() as u64;
         let uri = header("warc-target-uri").map(|u| u.trim_matches(['<', '>']).to_string());
-        Ok(Some(self.page(&payload, uri)))
+        let Some(cut) = cut else {
+            return Ok(Some(if is_response {
+                self.page(&payload, uri)
+            } else {
+                Record::Other
+            }));
+        };
+        // Nothing after a cut can be trusted: the page (if any) is salvaged, then the error.
+        let error = self.fail(cut);
+        match is_response.then(|| self.page(&payload, uri)) {
+            Some(Record::Page(doc, _)) => {
+                self.pending = Some((error.0, Err(error.1)));
+                Ok(Some(Record::Page(doc, None)))
+            }
+            _ => Err(error),
+        }
     }
 
     /// Skip `length` bytes of content.
@@ -201,13 +251,16 @@ impl<'a> Warc<'a> {
             return Record::Other;
         }
         match http_body(&headers, &payload[body_at..], self.options.max_bytes) {
-            Ok(bytes) => Record::Page(Document {
-                source: self.source(),
-                url: uri,
-                content_type,
-                origin: Origin::Html,
-                bytes,
-            }),
+            Ok(body) => Record::Page(
+                Document {
+                    source: self.source(),
+                    url: uri,
+                    content_type,
+                    origin: Origin::Html,
+                    bytes: body.bytes,
+                },
+                body.damage,
+            ),
             Err(e) => Record::Bad(e),
         }
     }
