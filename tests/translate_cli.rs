@@ -290,3 +290,51 @@ fn profile_reports_the_spans_and_the_caches_beside_the_translation() {
         assert!(caches.ends_with(" KiB"), "{caches}");
     }
 }
+
+#[test]
+fn a_pytorch_model_bin_checkpoint_translates_as_its_safetensors_twin() {
+    // The Hub serves `pytorch_model.bin` for models published before safetensors (opus-mt-fr-en's
+    // main branch): the same weights in that format (scripts/make_pytorch_bin_checkpoint.py)
+    // give transformers' output, as the safetensors file does.
+    let dir = tempfile::tempdir().unwrap();
+    let bin = Path::new(ROOT).join("tests/fixtures/pytorch-bin");
+    for name in ["config.json", "generation_config.json", "pytorch_model.bin"] {
+        std::fs::copy(bin.join(name), dir.path().join(name)).unwrap();
+    }
+    let selfcontained = Path::new(ROOT).join("models/test/tiny-selfcontained");
+    for name in [
+        "source.spm",
+        "target.spm",
+        "vocab.json",
+        "tokenizer_config.json",
+    ] {
+        std::fs::copy(selfcontained.join(name), dir.path().join(name)).unwrap();
+    }
+    assert!(!dir.path().join("model.safetensors").exists());
+    for beams in [1u64, 4] {
+        let want = reference("Bonjour.", beams);
+        let out = translate(
+            &dir,
+            &[
+                "--beams",
+                &beams.to_string(),
+                "--max-new-tokens",
+                "24",
+                "--format",
+                "jsonl",
+            ],
+            b"Bonjour.\n",
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(got["ids"], want["ids"], "beams {beams}");
+    }
+    // int8 reads safetensors only, and says how to convert.
+    let out = translate(&dir, &["--dtype", "int8"], b"Bonjour.\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("safe_serialization=True"));
+}

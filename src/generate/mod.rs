@@ -83,13 +83,49 @@ pub fn teacher_force<M: StepModel>(
     decoder_start: u32,
     pad: u32,
 ) -> Result<Vec<Vec<ForcedStep>>, M::Error> {
-    let vocab = model.vocab_size();
-    let mut state = model.start(ids, mask, 1)?;
-    let steps = targets.iter().map(Vec::len).max().unwrap_or(0);
     let mut out: Vec<Vec<ForcedStep>> = targets
         .iter()
         .map(|t| Vec::with_capacity(t.len()))
         .collect();
+    teacher_force_each(
+        model,
+        ids,
+        mask,
+        targets,
+        decoder_start,
+        pad,
+        &mut |row, step, scores| {
+            let mut top = 0;
+            for (i, &x) in scores.iter().enumerate() {
+                if x > scores[top] {
+                    top = i;
+                }
+            }
+            let target = targets[row][step];
+            out[row].push(ForcedStep {
+                logprob: scores.get(target as usize).copied().unwrap_or(f32::NAN),
+                top: top as u32,
+            });
+        },
+    )?;
+    Ok(out)
+}
+
+/// Teacher forcing as [`teacher_force`], handing `each(row, step, log_probs)` the whole
+/// vocabulary's log-probabilities (plain log-softmax of the logits, no processors) at every
+/// target position: what the teacher-forced parity tests compare with transformers.
+pub fn teacher_force_each<M: StepModel>(
+    model: &M,
+    ids: &[Vec<u32>],
+    mask: &[Vec<u32>],
+    targets: &[Vec<u32>],
+    decoder_start: u32,
+    pad: u32,
+    each: &mut dyn FnMut(usize, usize, &[f32]),
+) -> Result<(), M::Error> {
+    let vocab = model.vocab_size();
+    let mut state = model.start(ids, mask, 1)?;
+    let steps = targets.iter().map(Vec::len).max().unwrap_or(0);
     let mut tokens = vec![decoder_start; targets.len()];
     let mut logits = Vec::new();
     for step in 0..steps {
@@ -100,20 +136,11 @@ pub fn teacher_force<M: StepModel>(
                 continue;
             };
             log_softmax(scores);
-            let mut top = 0;
-            for (i, &x) in scores.iter().enumerate() {
-                if x > scores[top] {
-                    top = i;
-                }
-            }
-            out[row].push(ForcedStep {
-                logprob: scores.get(target as usize).copied().unwrap_or(f32::NAN),
-                top: top as u32,
-            });
+            each(row, step, scores);
             tokens[row] = target;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The logits processors transformers builds from the generation config, applied in its order

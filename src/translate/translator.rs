@@ -328,6 +328,27 @@ impl Translator {
         )?)
     }
 
+    /// Teacher forcing of `targets` for `sources` as one padded batch, handing `each(row, step,
+    /// log_probs)` the whole vocabulary's log-probabilities at every target position.
+    pub fn teacher_force_each(
+        &self,
+        sources: &[&str],
+        targets: &[Vec<u32>],
+        config: &GenerationConfig,
+        each: &mut dyn FnMut(usize, usize, &[f32]),
+    ) -> Result<(), TranslateError> {
+        let batch = self.tokenizer.encode_batch(sources);
+        Ok(generate::teacher_force_each(
+            &self.model,
+            &batch.ids,
+            &batch.attention_mask,
+            targets,
+            config.decoder_start_token_id,
+            config.pad_token_id,
+            each,
+        )?)
+    }
+
     /// Split a source whose encoding exceeds the model's positions at clause boundaries (then
     /// at spaces, then anywhere), so that nothing is truncated. Each piece is the longest prefix
     /// that fits, found by binary search inside a window that grows geometrically, so the work
