@@ -2,7 +2,7 @@
 """Build small random-weight Marian checkpoints around the real opus-mt tokenizers, and record
 what transformers' `generate` produces with them, for entente's translation parity tests.
 
-Usage: python scripts/make_test_checkpoints.py [../shared]
+Usage: python scripts/make_test_checkpoints.py [../shared] [--only NAME]
 Needs: pip install torch transformers sentencepiece safetensors
 
 Writes models/test/<name>/{config.json, generation_config.json, model.safetensors} (weights in
@@ -11,6 +11,13 @@ float16, d_model 16-32; the tokenizer files are NOT copied: tests pair each chec
 and beam search (4 beams), one sentence at a time and as padded batches of mixed lengths:
 {"mode", "beams", "batch", "src", "ids" (generated ids after the decoder start, EOS included),
 "text", "logprob" (sum of the processed log-probabilities of those ids)}.
+
+Random weights at a small scale make most outputs one token repeated, or EOS at once, which
+barely exercises beam reordering and length-penalty competition. The "varied" checkpoints are
+initialised so that outputs are varied (embeddings and an untied output projection at scale 1,
+every other weight small: each next token is a different function of the current one, and the
+source steers it): the script asserts that at least half of their greedy outputs hold four or more
+distinct tokens and that at least half of their beam results differ from greedy.
 """
 import json
 import shutil
@@ -21,7 +28,11 @@ import torch
 import transformers
 from transformers import GenerationConfig, MarianConfig, MarianMTModel, MarianTokenizer
 
-shared = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared")
+args = [a for a in sys.argv[1:] if not a.startswith("--")]
+only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+if only:
+    args.remove(only)
+shared = Path(args[0] if args else "../shared")
 root = Path(__file__).resolve().parent.parent
 
 # Each checkpoint varies the features entente's model must follow.
@@ -38,11 +49,17 @@ SPECS = [
     dict(name="tiny-fr-en-gelu-separate", tokenizer="opus-mt-fr-en", d_model=24, encoder_layers=1, decoder_layers=3,
          encoder_attention_heads=3, decoder_attention_heads=1, encoder_ffn_dim=20, decoder_ffn_dim=36,
          activation_function="gelu", scale_embedding=True, share=False, std=0.2, eos_bias=-0.5, bias_scale=2.0),
+    dict(name="tiny-fr-en-varied", tokenizer="opus-mt-fr-en", d_model=16, encoder_layers=2, decoder_layers=2,
+         encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64,
+         activation_function="swish", scale_embedding=False, share=True, tie=False, std=0.1, eos_bias=-4.0,
+         bias_scale=0.0, init="varied", seed=7),
 ]
 
 MAX_NEW = 24
 
 for spec in SPECS:
+    if only and spec["name"] != only:
+        continue
     tok_dir = shared / "models" / spec["tokenizer"]
     real = json.load(open(tok_dir / "config.json"))
     real_gen = json.load(open(tok_dir / "generation_config.json"))
@@ -53,19 +70,24 @@ for spec in SPECS:
         encoder_attention_heads=spec["encoder_attention_heads"], decoder_attention_heads=spec["decoder_attention_heads"],
         encoder_ffn_dim=spec["encoder_ffn_dim"], decoder_ffn_dim=spec["decoder_ffn_dim"],
         activation_function=spec["activation_function"], scale_embedding=spec["scale_embedding"],
-        share_encoder_decoder_embeddings=spec["share"], tie_word_embeddings=spec["share"],
+        share_encoder_decoder_embeddings=spec["share"], tie_word_embeddings=spec.get("tie", spec["share"]),
         max_position_embeddings=128, pad_token_id=real["pad_token_id"], eos_token_id=real["eos_token_id"],
         decoder_start_token_id=real["decoder_start_token_id"], forced_eos_token_id=real["forced_eos_token_id"],
         bad_words_ids=real["bad_words_ids"], dropout=0.0, attention_dropout=0.0, activation_dropout=0.0,
     )
-    torch.manual_seed(1234)
+    torch.manual_seed(spec.get("seed", 1234))
     model = MarianMTModel(config).eval()
+    varied = spec.get("init") == "varied"
     with torch.no_grad():
         for name, p in model.named_parameters():
             if "layer_norm" in name and name.endswith("weight"):
                 p.copy_(1.0 + 0.1 * torch.randn_like(p))
+            elif "layer_norm" in name and varied:
+                p.zero_()
             elif "embed_positions" in name:
                 continue
+            elif varied and ("shared" in name or "embed_tokens" in name or "lm_head" in name):
+                p.copy_(torch.randn_like(p))
             else:
                 p.copy_(spec["std"] * torch.randn_like(p))
         bias = spec["bias_scale"] * torch.randn_like(model.final_logits_bias)
@@ -113,6 +135,15 @@ for spec in SPECS:
             logprob = float(trans[i, :n].double().sum())
             results.append((ids[:n], tok.decode(ids[:n], skip_special_tokens=True), logprob))
         return results
+
+    if varied:
+        greedy = [ids for ids, _, _ in generate(SOURCES, 1)]
+        beam = [ids for ids, _, _ in generate(SOURCES, 4)]
+        several = sum(len(set(ids)) >= 4 for ids in greedy) / len(greedy)
+        differ = sum(g != b for g, b in zip(greedy, beam)) / len(greedy)
+        print(f"{spec['name']}: {several:.0%} of greedy outputs hold 4+ distinct tokens, "
+              f"{differ:.0%} of beam results differ from greedy")
+        assert several >= 0.5 and differ >= 0.5, "the varied checkpoint's outputs are not varied enough"
 
     fixture = root / "tests/fixtures/translate" / f"{spec['name']}.jsonl"
     with open(fixture, "w", encoding="utf-8") as f:

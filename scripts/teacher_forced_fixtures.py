@@ -24,7 +24,7 @@ from transformers import MarianMTModel, MarianTokenizer
 shared = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared")
 root = Path(__file__).resolve().parent.parent
 N_PAIRS, MAX_TARGET = 6, 16
-TOKENIZERS = {"tiny-fr-en-swish": "opus-mt-fr-en", "tiny-tc-big-relu": "opus-mt-tc-big-fr-en",
+TOKENIZERS = {"tiny-fr-en-swish": "opus-mt-fr-en", "tiny-fr-en-varied": "opus-mt-fr-en", "tiny-tc-big-relu": "opus-mt-tc-big-fr-en",
               "tiny-fr-en-gelu-separate": "opus-mt-fr-en"}
 
 news = shared / "eval/mt/newstest2014-fr-en"

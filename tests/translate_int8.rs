@@ -143,6 +143,11 @@ fn separate_embeddings_untied_head_gelu_int8() {
 }
 
 #[test]
+fn varied_outputs_int8() {
+    check("tiny-fr-en-varied", "opus-mt-fr-en");
+}
+
+#[test]
 fn tc_big_relu_int8() {
     check("tiny-tc-big-relu", "opus-mt-tc-big-fr-en");
 }

@@ -17,11 +17,12 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const CHECKPOINTS: [&str; 4] = [
+const CHECKPOINTS: [&str; 5] = [
     "tiny-selfcontained",
     "tiny-fr-en-swish",
     "tiny-fr-en-gelu-separate",
     "tiny-tc-big-relu",
+    "tiny-fr-en-varied",
 ];
 
 /// The checkpoint's fixture sources (its tokenizer's name from the fixture's first record).

@@ -55,6 +55,15 @@ fn embeddings(config: &MarianConfig, vb: &VarBuilder) -> Result<(Tensor, Tensor,
         if config.share_encoder_decoder_embeddings && encoder_source == Some(&shared_names[0]) {
             // The same tensor: one copy in memory, not two.
             encoder_embed.clone()
+        } else if config.share_encoder_decoder_embeddings && !config.tie_word_embeddings {
+            // Untied: transformers (5.x) computes the decoder with its own tensor where the file
+            // holds one, even when it differs from `model.shared` (a checkpoint saved without
+            // deduplication, or trained apart), as the encoder does above.
+            get_first(
+                vb,
+                (config.vocab_size, d),
+                &["model.decoder.embed_tokens.weight", shared_names[0]],
+            )?
         } else if config.share_encoder_decoder_embeddings {
             get_first(
                 vb,

@@ -104,7 +104,14 @@ impl HostDecoder {
             products,
         };
         let target_vocab = config.target_vocab_size();
-        let embed_name = if config.share_encoder_decoder_embeddings {
+        // As the float loader (`model.rs`): untied, the decoder's own tensor where the file has
+        // one; tied, the shared one.
+        let embed_name = if config.share_encoder_decoder_embeddings && !config.tie_word_embeddings {
+            first_present(
+                file,
+                &["model.decoder.embed_tokens.weight", "model.shared.weight"],
+            )?
+        } else if config.share_encoder_decoder_embeddings {
             first_present(
                 file,
                 &["model.shared.weight", "model.decoder.embed_tokens.weight"],
