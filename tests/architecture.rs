@@ -372,3 +372,65 @@ fn nothing_writes_the_environment_and_translation_reads_none() {
     }
     assert!(found.is_empty(), "{found:#?}");
 }
+
+/// The top-level rooms in DESIGN.md's dependency order: each may import only rooms before it.
+const ROOM_ORDER: [&str; 17] = [
+    "exp",
+    "profile",
+    "testdata",
+    "segment",
+    "input",
+    "article",
+    "metrics",
+    "formats",
+    "output",
+    "hub",
+    "tokenizer",
+    "marian",
+    "generate",
+    "translate",
+    "align",
+    "pipeline",
+    "serve",
+];
+
+#[test]
+fn rooms_import_only_the_rooms_before_them_in_design_md_s_order() {
+    let modules = library_modules();
+    let rooms: BTreeSet<String> = modules.keys().filter_map(|m| m.first().cloned()).collect();
+    let unplaced: Vec<&String> = rooms
+        .iter()
+        .filter(|r| !ROOM_ORDER.contains(&r.as_str()))
+        .collect();
+    assert!(
+        unplaced.is_empty(),
+        "rooms missing from ROOM_ORDER (and DESIGN.md): {unplaced:?}"
+    );
+    let position = |room: &str| ROOM_ORDER.iter().position(|r| *r == room).unwrap();
+    let mut wrong = BTreeSet::new();
+    for (module, deps) in dependencies(&modules) {
+        for dep in deps {
+            if let (Some(a), Some(b)) = (module.first(), dep.first()) {
+                if a != b && position(b) > position(a) {
+                    wrong.insert(format!("{} imports {}", name(&module), name(&dep)));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "against DESIGN.md's order: {wrong:#?}");
+    // The order in DESIGN.md is this one.
+    let design =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("DESIGN.md")).unwrap();
+    let listed = ROOM_ORDER
+        .iter()
+        .filter(|r| !matches!(**r, "exp" | "profile" | "testdata"))
+        .map(|r| format!("`{r}`"))
+        .collect::<Vec<_>>();
+    let mut at = 0;
+    for room in &listed {
+        let found = design[at..]
+            .find(room.as_str())
+            .unwrap_or_else(|| panic!("DESIGN.md's order lacks {room} after position {at}"));
+        at += found + room.len();
+    }
+}

@@ -318,16 +318,28 @@ fn a_run_killed_with_sigkill_finishes_identically_when_rerun() {
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
+    // Frozen at once (SIGSTOP), counted, then killed: the count is where it died. A run that
+    // finished before it could be stopped has not tested recovery, and says so by failing.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGSTOP);
+    }
+    let killed_at = done(&out);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let killed_at = done(&out);
     assert!(killed_at >= 3, "killed after {killed_at} documents");
+    assert!(
+        killed_at < 300,
+        "the run finished all 300 documents before it could be killed: recovery was not tested"
+    );
     eprintln!("killed after {killed_at} of 300 documents");
     let rerun = pipeline(&[input.to_str().unwrap()], &out, b"");
     let err = String::from_utf8_lossy(&rerun.stderr);
     assert!(rerun.status.success(), "{err}");
     assert!(
-        err.contains(&format!("{killed_at} resumed")) || killed_at == 300,
+        err.contains(&format!(
+            "{} processed, {killed_at} resumed",
+            300 - killed_at
+        )),
         "{err} (killed at {killed_at})"
     );
     // Exactly the outputs of the uninterrupted run (the killed run's temporary files removed).

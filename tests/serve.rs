@@ -551,8 +551,17 @@ fn a_request_over_its_time_gets_503_and_its_sentences_are_dropped() {
     );
     assert!(retry.is_some());
     assert!(start.elapsed() < Duration::from_secs(2));
-    // The abandoned sentence is not translated.
-    std::thread::sleep(Duration::from_millis(3500));
+    // The abandoned sentence is dropped, not translated: wait for the drop itself (the engine
+    // looks at the queue again when the batch wait ends), then nothing was translated.
+    let waiting = Instant::now();
+    while server.metric("entente_sentences_dropped_total") < 1.0 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(20),
+            "the abandoned sentence was never dropped"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(server.metric("entente_sentences_dropped_total"), 1.0);
     assert_eq!(server.metric("entente_sentences_translated_total"), 0.0);
     assert_eq!(server.metric("entente_queue_depth"), 0.0);
 }
@@ -579,7 +588,13 @@ fn sigterm_answers_the_requests_in_flight_then_exits() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(150));
+    // SIGTERM once requests are in flight: their sentences are queued (the batch wait of 300 ms
+    // holds them), not after a guessed delay.
+    let waiting = Instant::now();
+    while server.metric("entente_queue_depth") < 4.0 {
+        assert!(waiting.elapsed() < Duration::from_secs(10), "never queued");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let pid = server.child.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
@@ -604,9 +619,15 @@ fn sigterm_answers_the_requests_in_flight_then_exits() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(code.success(), "{code:?}");
-    // Give the reader thread a moment to collect the last lines.
-    std::thread::sleep(Duration::from_millis(100));
-    let log = server.stderr.lock().unwrap().clone();
+    // The reader thread collects the last lines: wait for them, not for a guessed delay.
+    let waiting = Instant::now();
+    let log = loop {
+        let log = server.stderr.lock().unwrap().clone();
+        if log.contains("stopped") || waiting.elapsed() > Duration::from_secs(10) {
+            break log;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
     assert!(
         log.contains("shutting down") && log.contains("stopped"),
         "{log}"

@@ -4,6 +4,7 @@
 //! the model computes; Ctrl-C (KeyboardInterrupt) ends a call within a tenth of a second and
 //! its sentences not yet computed are dropped from the queue.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,11 +57,23 @@ impl From<Translation> for PyTranslation {
     }
 }
 
-/// The batcher reports to nobody here.
-struct Unobserved;
+/// What the engine did for this translator, for `Translator.stats`.
+#[derive(Default)]
+struct Counts {
+    sentences: AtomicUsize,
+    batches: AtomicUsize,
+    dropped: AtomicUsize,
+}
 
-impl BatchObserver for Unobserved {
-    fn batch_done(&self, _: usize, _: usize, _: usize, _: f64) {}
+impl BatchObserver for Counts {
+    fn batch_done(&self, sentences: usize, _: usize, _: usize, _: f64) {
+        self.sentences.fetch_add(sentences, Ordering::Relaxed);
+        self.batches.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn sentences_dropped(&self, sentences: usize) {
+        self.dropped.fetch_add(sentences, Ordering::Relaxed);
+    }
 }
 
 /// An opus-mt model ready to translate French into English.
@@ -81,6 +94,7 @@ pub struct PyTranslator {
     device: String,
     dtype: String,
     batch_size: usize,
+    counts: Arc<Counts>,
 }
 
 /// The threads and budget asked for: the keywords, else their environment defaults
@@ -266,6 +280,7 @@ impl PyTranslator {
             .map_err(to_py)?;
         let translator = Arc::new(translator);
         let defaults = Arc::new(translator.generation.clone());
+        let counts = Arc::new(Counts::default());
         let batcher = Batcher::start(
             Arc::clone(&translator),
             BatcherSettings {
@@ -273,9 +288,10 @@ impl PyTranslator {
                 max_wait: Duration::from_millis(5),
                 max_queue: usize::MAX >> 1,
             },
-            Arc::new(Unobserved),
+            Arc::clone(&counts) as Arc<dyn BatchObserver>,
         );
         Ok(PyTranslator {
+            counts,
             translator,
             defaults,
             batcher,
@@ -383,6 +399,23 @@ impl PyTranslator {
         d.set_item("batch_size", self.batch_size)?;
         d.set_item("batch", plan.describe())?;
         d.set_item("notes", r.notes.clone())?;
+        Ok(d)
+    }
+
+    /// What the engine has done for this translator: `sentences_translated`, `batches`, and
+    /// `sentences_dropped` (queued sentences of calls that gave up, e.g. on Ctrl-C).
+    #[getter]
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item(
+            "sentences_translated",
+            self.counts.sentences.load(Ordering::Relaxed),
+        )?;
+        d.set_item("batches", self.counts.batches.load(Ordering::Relaxed))?;
+        d.set_item(
+            "sentences_dropped",
+            self.counts.dropped.load(Ordering::Relaxed),
+        )?;
         Ok(d)
     }
 

@@ -137,23 +137,26 @@ def test_threads_share_the_engine_and_get_their_own_answers():
 def test_the_gil_is_released_while_translating():
     t = entente.Translator(selfcontained(), threads=1)
     sources = [f"Le président a parlé longuement de la situation économique du pays {i}." for i in range(256)]
-    ticks = []
+    during = []
+    in_call = threading.Event()
     stop = threading.Event()
 
     def count():
         while not stop.is_set():
-            ticks.append(1)
+            if in_call.is_set():
+                during.append(1)
             time.sleep(0.001)
 
     th = threading.Thread(target=count)
-    start = time.perf_counter()
     th.start()
+    in_call.set()
     t.translate(sources, beams=4, max_new_tokens=128)
-    elapsed = time.perf_counter() - start
+    in_call.clear()
     stop.set()
     th.join()
-    # With the GIL held, the counting thread would not run at all during the call.
-    assert elapsed > 0.2 and len(ticks) > elapsed * 100, (elapsed, len(ticks))
+    # With the GIL held through the call, the counting thread could tick at most once while the
+    # call runs (at its very start); released, it ticks all along (no clock is read).
+    assert len(during) >= 20, len(during)
 
 
 def test_ctrl_c_interrupts_a_long_translation_and_the_translator_goes_on():
@@ -178,10 +181,12 @@ def test_ctrl_c_interrupts_a_long_translation_and_the_translator_goes_on():
         signal.signal(signal.SIGINT, previous)
     # Interrupted soon after Ctrl-C, well before the call would have ended.
     assert interrupted < 0.3 + (whole - 0.3) / 2, (interrupted, whole)
-    # The sentences not yet computed were dropped: the next call is answered at once.
-    start = time.perf_counter()
+    # The sentences not yet computed were dropped, not translated: counted by the engine, not
+    # timed. The next call waits for nothing but itself.
     assert len(t.translate(["Bonjour."], beams=1, max_new_tokens=4)) == 1
-    assert time.perf_counter() - start < 2.0
+    stats = t.stats
+    assert stats["sentences_dropped"] > 0, stats
+    assert stats["sentences_translated"] + stats["sentences_dropped"] == 800 + 800 + 1, stats
 
 
 def align_inputs(shared):

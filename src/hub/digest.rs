@@ -12,50 +12,23 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::{HubError, ModelFiles};
+/// A file that could not be read, and why.
+pub type DigestError = (PathBuf, std::io::Error);
 
-/// The files whose content decides a translation, when present, in a fixed order.
-const DIGESTED: [&str; 9] = [
-    "config.json",
-    "generation_config.json",
-    "model.safetensors",
-    "pytorch_model.bin",
-    "source.spm",
-    "target.spm",
-    "vocab.json",
-    "target_vocab.json",
-    "tokenizer_config.json",
-];
-
-/// One digest over every file of `files` that decides a translation (configs, weights,
-/// tokenizer files), as `sha256` hex of the lines `NAME DIGEST`.
-pub fn model_digest(files: &ModelFiles) -> Result<String, HubError> {
+/// One digest over `files` (name and path, in the order given), as `sha256` hex of the lines
+/// `NAME DIGEST`.
+pub fn digest_of(files: &[(&str, PathBuf)]) -> Result<String, DigestError> {
     let mut lines = String::new();
-    for name in DIGESTED {
-        let path = files.dir.join(name);
-        let chosen = match name {
-            "config.json" => Some(files.config.clone()),
-            "generation_config.json" => files.generation_config.clone(),
-            "model.safetensors" | "pytorch_model.bin" => files
-                .weights
-                .clone()
-                .filter(|w| w.file_name().is_some_and(|n| n == name)),
-            _ => path.is_file().then_some(path),
-        };
-        if let Some(path) = chosen {
-            lines.push_str(&format!("{name} {}\n", file_digest(&path)?));
-        }
+    for (name, path) in files {
+        lines.push_str(&format!("{name} {}\n", file_digest(path)?));
     }
     Ok(hex(&Sha256::digest(lines.as_bytes())))
 }
 
 /// The content digest of one file: the Hub's own hash where the file is a Hub cache blob
 /// (`hub:` and the blob's name), else `sha256:` and its SHA-256, cached.
-pub fn file_digest(path: &Path) -> Result<String, HubError> {
-    let io = |source| HubError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+pub fn file_digest(path: &Path) -> Result<String, DigestError> {
+    let io = |source| (path.to_path_buf(), source);
     let real = std::fs::canonicalize(path).map_err(io)?;
     if let Some(name) = hub_blob_name(&real) {
         return Ok(format!("hub:{name}"));
@@ -65,11 +38,8 @@ pub fn file_digest(path: &Path) -> Result<String, HubError> {
 
 /// The SHA-256 (hex) of a file's content: the Hub blob's name where it is one (a SHA-256 by
 /// construction), else hashed through the digest cache.
-pub fn sha256(path: &Path) -> Result<String, HubError> {
-    let real = std::fs::canonicalize(path).map_err(|source| HubError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+pub fn sha256(path: &Path) -> Result<String, DigestError> {
+    let real = std::fs::canonicalize(path).map_err(|source| (path.to_path_buf(), source))?;
     match hub_blob_name(&real) {
         Some(name) if name.len() == 64 => Ok(name),
         _ => sha256_cached(&real),
@@ -77,15 +47,12 @@ pub fn sha256(path: &Path) -> Result<String, HubError> {
 }
 
 /// The SHA-256 (hex) of a file's content, from the digest cache when the file is unchanged.
-fn sha256_cached(path: &Path) -> Result<String, HubError> {
+fn sha256_cached(path: &Path) -> Result<String, DigestError> {
     sha256_cached_in(path, &cache_file())
 }
 
-fn sha256_cached_in(path: &Path, cache_file: &Path) -> Result<String, HubError> {
-    let io = |source| HubError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+fn sha256_cached_in(path: &Path, cache_file: &Path) -> Result<String, DigestError> {
+    let io = |source| (path.to_path_buf(), source);
     let stamp = stamp(&std::fs::metadata(path).map_err(io)?);
     let key = path.display().to_string();
     let mut cache = read_cache(cache_file);
@@ -102,11 +69,8 @@ fn sha256_cached_in(path: &Path, cache_file: &Path) -> Result<String, HubError> 
 }
 
 /// The SHA-256 (hex) of a file, read in 1 MiB pieces.
-fn sha256_of(path: &Path) -> Result<String, HubError> {
-    let io = |source| HubError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+fn sha256_of(path: &Path) -> Result<String, DigestError> {
+    let io = |source| (path.to_path_buf(), source);
     let mut file = std::fs::File::open(path).map_err(io)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];

@@ -12,7 +12,44 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use digest::{file_digest, model_digest, sha256};
+pub use digest::{file_digest, sha256};
+
+/// The files whose content decides a translation, when present, in a fixed order.
+const DIGESTED: [&str; 9] = [
+    "config.json",
+    "generation_config.json",
+    "model.safetensors",
+    "pytorch_model.bin",
+    "source.spm",
+    "target.spm",
+    "vocab.json",
+    "target_vocab.json",
+    "tokenizer_config.json",
+];
+
+/// One content digest over every file of `files` that decides a translation (configs, weights,
+/// tokenizer files): what the pipeline's resume identity holds, so that new weights under the
+/// same name make a new identity. Hub blobs give their own hash; other files are hashed once per
+/// version (see [`digest`]).
+pub fn model_digest(files: &ModelFiles) -> Result<String, HubError> {
+    let mut present = Vec::new();
+    for name in DIGESTED {
+        let path = files.dir.join(name);
+        let chosen = match name {
+            "config.json" => Some(files.config.clone()),
+            "generation_config.json" => files.generation_config.clone(),
+            "model.safetensors" | "pytorch_model.bin" => files
+                .weights
+                .clone()
+                .filter(|w| w.file_name().is_some_and(|n| n == name)),
+            _ => path.is_file().then_some(path),
+        };
+        if let Some(path) = chosen {
+            present.push((name, path));
+        }
+    }
+    digest::digest_of(&present).map_err(|(path, source)| HubError::Io { path, source })
+}
 
 /// Errors resolving model files.
 #[derive(Debug, thiserror::Error)]
@@ -390,7 +427,7 @@ fn download(
 /// Check a file's sha256 against the published one (the Hub cache's blob name, or a hash
 /// computed once per version of the file).
 pub fn verify_sha256(path: &Path, model: &str, expected: &str) -> Result<(), HubError> {
-    let actual = sha256(path)?;
+    let actual = sha256(path).map_err(|(path, source)| HubError::Io { path, source })?;
     if actual != expected {
         return Err(HubError::Checksum {
             path: path.to_path_buf(),

@@ -32,6 +32,7 @@ pub struct ServerMetrics {
     pub batches: Counter,
     pub shared_batches: Counter,
     pub batch_seconds: Histogram,
+    pub dropped: Counter,
 }
 
 impl Default for ServerMetrics {
@@ -84,7 +85,14 @@ impl Default for ServerMetrics {
             "Time to translate one batch",
             batch_seconds.clone(),
         );
+        let dropped = Counter::default();
+        registry.register(
+            "sentences_dropped",
+            "Queued sentences dropped untranslated because their request gave up (timeout, client gone)",
+            dropped.clone(),
+        );
         ServerMetrics {
+            dropped,
             registry,
             requests,
             latency,
@@ -133,5 +141,9 @@ impl BatchObserver for ServerMetrics {
             self.shared_batches.inc();
         }
         self.batch_seconds.observe(seconds);
+    }
+
+    fn sentences_dropped(&self, sentences: usize) {
+        self.dropped.inc_by(sentences as u64);
     }
 }

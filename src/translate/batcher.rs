@@ -41,6 +41,8 @@ pub trait BatchObserver: Send + Sync {
     /// A batch of `sentences` sentences from `requests` requests, producing `tokens` target
     /// tokens, finished.
     fn batch_done(&self, sentences: usize, requests: usize, tokens: usize, seconds: f64);
+    /// `sentences` queued sentences were dropped untranslated: their caller gave up.
+    fn sentences_dropped(&self, _sentences: usize) {}
 }
 
 /// One sentence waiting for the engine.
@@ -251,7 +253,11 @@ fn next_batch(shared: &Shared) -> Option<Vec<Job>> {
     let mut queue = shared.queue.lock().expect("queue lock");
     loop {
         // Sentences whose request went away are dropped unseen.
+        let before = queue.jobs.len();
         queue.jobs.retain(|j| !j.reply.is_closed());
+        if queue.jobs.len() < before {
+            shared.observer.sentences_dropped(before - queue.jobs.len());
+        }
         let Some(head) = queue.jobs.front() else {
             if queue.closed {
                 return None;

@@ -136,14 +136,15 @@ impl<'a> Warc<'a> {
         Ok(Some(String::from_utf8_lossy(&line).trim_end().to_string()))
     }
 
-    fn next_record(&mut self) -> Result<Option<Record>, (String, ArticleError)> {
+    /// Move to the next record's version line (`WARC/1.0`); `false` at the end of the file. A
+    /// file that does not start with a record is not a WARC file; between records, bytes that a
+    /// wrong Content-Length left behind are skipped (up to [`MAX_RESYNC`]).
+    fn find_record(&mut self) -> Result<bool, (String, ArticleError)> {
         let started = self.offset;
-        let _version = loop {
+        loop {
             match self.line()? {
-                None => return Ok(None),
-                Some(l) if l.starts_with("WARC/") => break l,
-                // A file that does not start with a record is not a WARC file; between
-                // records, bytes that a wrong Content-Length left behind are skipped.
+                None => return Ok(false),
+                Some(l) if l.starts_with("WARC/") => return Ok(true),
                 Some(l) if self.record == 0 && !l.is_empty() => {
                     self.record = 1;
                     return Err(self.fail(format!("not a record header: {:?}", truncate(&l))));
@@ -159,7 +160,13 @@ impl<'a> Warc<'a> {
                 }
                 Some(_) => continue,
             }
-        };
+        }
+    }
+
+    fn next_record(&mut self) -> Result<Option<Record>, (String, ArticleError)> {
+        if !self.find_record()? {
+            return Ok(None);
+        }
         self.record += 1;
         let mut headers = Vec::new();
         loop {
