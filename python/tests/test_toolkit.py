@@ -77,7 +77,8 @@ def test_translator_ids_equal_the_cli_and_transformers(name, beams, shared, run_
         assert g.ids == c["ids"] == e["ids"], g.text
         assert g.text == c["text"] == e["text"]
         assert abs(g.logprob - c["logprob"]) < 1e-4
-        assert abs(g.logprob - e["logprob"]) < 1e-4
+        # As tests/translate_parity.rs: float32 rounding grows with long, confident sums.
+        assert abs(g.logprob - e["logprob"]) <= max(1e-4, 5e-6 * abs(e["logprob"]))
 
 
 def selfcontained() -> str:
