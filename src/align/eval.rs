@@ -7,21 +7,35 @@
 /// A link as two index lists.
 pub type Ladder = Vec<(Vec<usize>, Vec<usize>)>;
 
+/// A gold-links line that is not a link.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct LadderError {
+    /// 1-based.
+    pub line: usize,
+    pub reason: String,
+}
+
 /// Parse gold links, one per line: `[6, 7]:[9, 10]`, `[]:[22]`.
-pub fn parse_ladder(text: &str) -> Result<Ladder, String> {
-    let list = |s: &str, line: usize| -> Result<Vec<usize>, String> {
+pub fn parse_ladder(text: &str) -> Result<Ladder, LadderError> {
+    let list = |s: &str, line: usize| -> Result<Vec<usize>, LadderError> {
         let inner = s
             .trim()
             .strip_prefix('[')
             .and_then(|s| s.strip_suffix(']'))
-            .ok_or_else(|| format!("line {line}: expected [i, j, …], got {s:?}"))?;
+            .ok_or_else(|| LadderError {
+                line,
+                reason: format!("expected [i, j, …], got {s:?}"),
+            })?;
         inner
             .split(',')
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(|t| {
-                t.parse()
-                    .map_err(|_| format!("line {line}: bad index {t:?}"))
+                t.parse().map_err(|_| LadderError {
+                    line,
+                    reason: format!("bad index {t:?}"),
+                })
             })
             .collect()
     };
@@ -29,9 +43,10 @@ pub fn parse_ladder(text: &str) -> Result<Ladder, String> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(n, l)| {
-            let (a, b) = l
-                .split_once("]:[")
-                .ok_or_else(|| format!("line {}: expected [..]:[..]", n + 1))?;
+            let (a, b) = l.split_once("]:[").ok_or_else(|| LadderError {
+                line: n + 1,
+                reason: "expected [..]:[..]".into(),
+            })?;
             Ok((
                 list(&format!("{a}]"), n + 1)?,
                 list(&format!("[{b}"), n + 1)?,

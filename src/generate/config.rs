@@ -120,19 +120,48 @@ fn is_off(name: &str, value: &serde_json::Value) -> bool {
     }
 }
 
+/// Why generation settings (a model's, or a user's overrides) cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("not valid JSON: {0}")]
+    Json(String),
+    #[error("not a JSON object")]
+    NotAnObject,
+    #[error(
+        "{field} = {value} is not supported by entente (it would change the output); set it to \
+         {off} or remove it"
+    )]
+    Unsupported {
+        field: String,
+        value: String,
+        off: String,
+    },
+    #[error("no {0} in the model's configuration")]
+    Missing(&'static str),
+    #[error("multi-token bad_words_ids are not supported")]
+    MultiTokenBadWords,
+    #[error("early_stopping {0} is not supported")]
+    EarlyStopping(String),
+    /// A setting out of its range against the model: the field and why.
+    #[error("{reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
 /// Refuse options of [`UNSUPPORTED`] that are switched on in the JSON text.
-fn refuse_unsupported(text: &str) -> Result<(), String> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+fn refuse_unsupported(text: &str) -> Result<(), SettingsError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| SettingsError::Json(e.to_string()))?;
     let Some(map) = value.as_object() else {
-        return Err("not a JSON object".into());
+        return Err(SettingsError::NotAnObject);
     };
     for (name, off) in UNSUPPORTED {
         if let Some(v) = map.get(*name) {
             if !is_off(name, v) {
-                return Err(format!(
-                    "{name} = {v} is not supported by entente (it would change the output); \
-                     set it to {off} or remove it"
-                ));
+                return Err(SettingsError::Unsupported {
+                    field: name.to_string(),
+                    value: v.to_string(),
+                    off: off.to_string(),
+                });
             }
         }
     }
@@ -169,8 +198,10 @@ fn first_id(v: &Option<serde_json::Value>) -> Option<u32> {
 impl GenerationConfig {
     /// Build from the JSON text of `generation_config.json` (preferred) or `config.json`; fields
     /// missing from the first are taken from the second, then from transformers' defaults.
-    pub fn from_json(generation: Option<&str>, model_config: &str) -> Result<Self, String> {
-        let parse = |text: &str| serde_json::from_str::<Raw>(text).map_err(|e| e.to_string());
+    pub fn from_json(generation: Option<&str>, model_config: &str) -> Result<Self, SettingsError> {
+        let parse = |text: &str| {
+            serde_json::from_str::<Raw>(text).map_err(|e| SettingsError::Json(e.to_string()))
+        };
         let g = match generation {
             Some(text) => {
                 refuse_unsupported(text)?;
@@ -182,24 +213,24 @@ impl GenerationConfig {
         let m = parse(model_config)?;
         let eos = first_id(&g.eos_token_id)
             .or(first_id(&m.eos_token_id))
-            .ok_or("no eos_token_id in the model's configuration")?;
+            .ok_or(SettingsError::Missing("eos_token_id"))?;
         let pad = g
             .pad_token_id
             .or(m.pad_token_id)
-            .ok_or("no pad_token_id in the model's configuration")?;
+            .ok_or(SettingsError::Missing("pad_token_id"))?;
         let start = g
             .decoder_start_token_id
             .or(m.decoder_start_token_id)
             .unwrap_or(pad);
         let bad: Vec<Vec<u32>> = g.bad_words_ids.or(m.bad_words_ids).unwrap_or_default();
         if bad.iter().any(|w| w.len() != 1) {
-            return Err("multi-token bad_words_ids are not supported".into());
+            return Err(SettingsError::MultiTokenBadWords);
         }
         let early = g.early_stopping.or(m.early_stopping);
         let early_stopping = match early {
             None | Some(serde_json::Value::Bool(false)) => false,
             Some(serde_json::Value::Bool(true)) => true,
-            Some(other) => return Err(format!("early_stopping {other} is not supported")),
+            Some(other) => return Err(SettingsError::EarlyStopping(other.to_string())),
         };
         let max_new = g.max_new_tokens.or(m.max_new_tokens);
         let max_length = match max_new {
@@ -239,7 +270,9 @@ impl GenerationConfig {
         &mut self,
         vocab_size: usize,
         max_positions: usize,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<Vec<String>, SettingsError> {
+        let invalid =
+            |field: &'static str, reason: String| SettingsError::Invalid { field, reason };
         let mut notes = Vec::new();
         let ids = [
             ("eos_token_id", Some(self.eos_token_id)),
@@ -249,8 +282,9 @@ impl GenerationConfig {
         ];
         for (name, id) in ids {
             if let Some(id) = id.filter(|&id| id as usize >= vocab_size) {
-                return Err(format!(
-                    "{name} {id} is outside the model's vocabulary of {vocab_size} tokens"
+                return Err(invalid(
+                    name,
+                    format!("{name} {id} is outside the model's vocabulary of {vocab_size} tokens"),
                 ));
             }
         }
@@ -259,37 +293,50 @@ impl GenerationConfig {
             .iter()
             .find(|&&b| b as usize >= vocab_size)
         {
-            return Err(format!(
-                "bad_words_ids holds {b}, outside the model's vocabulary of {vocab_size} tokens"
+            return Err(invalid(
+                "bad_words_ids",
+                format!("bad_words_ids holds {b}, outside the model's vocabulary of {vocab_size} tokens"),
             ));
         }
         if self.num_beams == 0 || self.num_beams > vocab_size {
-            return Err(format!(
-                "num_beams {} must be between 1 and the vocabulary size {vocab_size}",
-                self.num_beams
+            return Err(invalid(
+                "num_beams",
+                format!(
+                    "num_beams {} must be between 1 and the vocabulary size {vocab_size}",
+                    self.num_beams
+                ),
             ));
         }
         if self.max_length < 2 {
-            return Err(format!(
-                "max_length {} leaves no room for a generated token (the decoder start counts \
-                 as one): use at least 2, or max_new_tokens ≥ 1",
-                self.max_length
+            return Err(invalid(
+                "max_length",
+                format!(
+                    "max_length {} leaves no room for a generated token (the decoder start \
+                     counts as one): use at least 2, or max_new_tokens ≥ 1",
+                    self.max_length
+                ),
             ));
         }
         if !self.length_penalty.is_finite() {
-            return Err(format!(
-                "length_penalty {} is not finite",
-                self.length_penalty
+            return Err(invalid(
+                "length_penalty",
+                format!("length_penalty {} is not finite", self.length_penalty),
             ));
         }
         if !(self.repetition_penalty.is_finite() && self.repetition_penalty > 0.0) {
-            return Err(format!(
-                "repetition_penalty {} must be a finite number above 0 (1.0 is off)",
-                self.repetition_penalty
+            return Err(invalid(
+                "repetition_penalty",
+                format!(
+                    "repetition_penalty {} must be a finite number above 0 (1.0 is off)",
+                    self.repetition_penalty
+                ),
             ));
         }
         if max_positions == 0 {
-            return Err("the model has no target positions".into());
+            return Err(invalid(
+                "max_position_embeddings",
+                "the model has no target positions".into(),
+            ));
         }
         // The decoder reads positions 0 ..= max_length - 2 (the last token is never fed back).
         if self.max_length > max_positions + 1 {

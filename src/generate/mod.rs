@@ -12,7 +12,7 @@ mod config;
 mod greedy;
 mod softmax;
 
-pub use config::{GenerationConfig, SearchOverrides};
+pub use config::{GenerationConfig, SearchOverrides, SettingsError};
 use softmax::{log_normalizer, log_softmax};
 
 /// What search needs from a model: one decoder step over rows of a batch at a time.

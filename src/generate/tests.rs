@@ -140,7 +140,7 @@ fn unsupported_generation_options_are_refused_by_name() {
         ),
     ] {
         let err = GenerationConfig::from_json(Some(json), MODEL_JSON).unwrap_err();
-        assert!(err.contains(name), "{json}: {err}");
+        assert!(err.to_string().contains(name), "{json}: {err}");
     }
     // Left off, the same options are accepted; sampling-only knobs without do_sample are inert
     // in transformers too.
@@ -152,7 +152,7 @@ fn unsupported_generation_options_are_refused_by_name() {
         r#"{"eos_token_id": 0, "pad_token_id": 5, "do_sample": true}"#,
     )
     .unwrap_err();
-    assert!(err.contains("do_sample"), "{err}");
+    assert!(err.to_string().contains("do_sample"), "{err}");
 }
 
 #[test]
@@ -192,7 +192,12 @@ fn ids_out_of_range_and_empty_lengths_are_refused() {
         let mut c = base.clone();
         edit(&mut c);
         let err = c.validate(6, 128).unwrap_err();
-        assert!(err.contains(field), "{field}: {err}");
+        assert!(err.to_string().contains(field), "{field}: {err}");
+        // The typed error names the field it refuses.
+        match &err {
+            SettingsError::Invalid { field: f, .. } => assert_eq!(*f, field),
+            other => panic!("{field}: {other:?}"),
+        }
     }
     // An id of 2^40 in the JSON is not silently truncated to 32 bits.
     let err = GenerationConfig::from_json(
@@ -200,7 +205,7 @@ fn ids_out_of_range_and_empty_lengths_are_refused() {
         r#"{"pad_token_id": 5}"#,
     )
     .unwrap_err();
-    assert!(err.contains("eos_token_id"), "{err}");
+    assert_eq!(err, SettingsError::Missing("eos_token_id"));
 }
 
 #[test]

@@ -338,13 +338,24 @@ fn resolve_local(dir: &Path, with_weights: bool) -> Result<ModelFiles, HubError>
     })
 }
 
+/// `file` of `hub_id` at `revision` in the Hub cache, if it is there: hf_hub's own cache lookup
+/// (`refs/<revision>` → `snapshots/<commit>/<file>`) for branches and tags, the snapshot itself
+/// for a commit id (which hf_hub's lookup does not take), and a ref file written with a trailing
+/// newline (which hf_hub's does not trim) read by [`snapshot_dir`].
+fn cached_file(cache: &Path, hub_id: &str, revision: &str, file: &str) -> Option<PathBuf> {
+    let repo = hf_hub::Cache::new(cache.to_path_buf()).repo(hf_hub::Repo::with_revision(
+        hub_id.to_string(),
+        hf_hub::RepoType::Model,
+        revision.to_string(),
+    ));
+    repo.get(file)
+        .or_else(|| snapshot_dir(cache, hub_id, revision).map(|d| d.join(file)))
+        .filter(|p| p.is_file())
+}
+
 fn resolve_hub(hub_id: &str, revision: &str, with_weights: bool) -> Result<ModelFiles, HubError> {
     let cache = cache_dir();
-    let cached = |file: &str| {
-        snapshot_dir(&cache, hub_id, revision)
-            .map(|d| d.join(file))
-            .filter(|p| p.is_file())
-    };
+    let cached = |file: &str| cached_file(&cache, hub_id, revision, file);
     let required: Vec<&str> = std::iter::once("config.json")
         .chain(TOKENIZER_FILES)
         .collect();

@@ -71,6 +71,36 @@ pub enum Activation {
     GeluTanh,
 }
 
+/// Why a model configuration cannot be used, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("activation_function {0:?} is not supported")]
+    Activation(String),
+    #[error("{field} {value} is out of range (1 to {limit}); the configuration is corrupt")]
+    OutOfRange {
+        field: &'static str,
+        value: usize,
+        limit: usize,
+    },
+    #[error("{field} {id} is outside the vocabulary of {vocab} tokens")]
+    OutsideVocabulary {
+        field: &'static str,
+        id: usize,
+        vocab: usize,
+    },
+    #[error(
+        "pre-norm Marian variants (normalize_before, add_final_layer_norm, normalize_embedding) \
+         are not supported"
+    )]
+    PreNorm,
+    #[error("d_model {d_model} is not divisible by {heads} {side} attention heads")]
+    Heads {
+        d_model: usize,
+        heads: usize,
+        side: &'static str,
+    },
+}
+
 impl MarianConfig {
     /// Size of the target vocabulary (the logits).
     pub fn target_vocab_size(&self) -> usize {
@@ -81,19 +111,19 @@ impl MarianConfig {
         }
     }
 
-    pub fn activation(&self) -> Result<Activation, String> {
+    pub fn activation(&self) -> Result<Activation, ConfigError> {
         Ok(match self.activation_function.as_str() {
             "relu" => Activation::Relu,
             "swish" | "silu" => Activation::Swish,
             "gelu" => Activation::Gelu,
             "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Activation::GeluTanh,
-            other => return Err(format!("activation_function {other:?} is not supported")),
+            other => return Err(ConfigError::Activation(other.to_string())),
         })
     }
 
     /// Reject configurations entente does not implement or that no real model has (sizes of zero,
     /// ids outside the vocabulary, tables too large to allocate), with the field and the reason.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), ConfigError> {
         self.activation()?;
         for (name, value, limit) in [
             ("vocab_size", self.vocab_size, MAX_VOCAB),
@@ -110,9 +140,11 @@ impl MarianConfig {
             ),
         ] {
             if value == 0 || value > limit {
-                return Err(format!(
-                    "{name} {value} is out of range (1 to {limit}); the configuration is corrupt"
-                ));
+                return Err(ConfigError::OutOfRange {
+                    field: name,
+                    value,
+                    limit,
+                });
             }
         }
         let target = self.target_vocab_size();
@@ -131,25 +163,26 @@ impl MarianConfig {
             ("forced_eos_token_id", self.forced_eos_token_id, target),
         ] {
             if let Some(id) = id.filter(|&id| id as usize >= vocab) {
-                return Err(format!(
-                    "{name} {id} is outside the vocabulary of {vocab} tokens"
-                ));
+                return Err(ConfigError::OutsideVocabulary {
+                    field: name,
+                    id: id as usize,
+                    vocab,
+                });
             }
         }
         if self.normalize_before || self.add_final_layer_norm || self.normalize_embedding {
-            return Err(
-                "pre-norm Marian variants (normalize_before, add_final_layer_norm, normalize_embedding) are not supported"
-                    .into(),
-            );
+            return Err(ConfigError::PreNorm);
         }
         for (name, dim, heads) in [
             ("encoder", self.d_model, self.encoder_attention_heads),
             ("decoder", self.d_model, self.decoder_attention_heads),
         ] {
             if heads == 0 || dim % heads != 0 {
-                return Err(format!(
-                    "d_model {dim} is not divisible by {heads} {name} attention heads"
-                ));
+                return Err(ConfigError::Heads {
+                    d_model: dim,
+                    heads,
+                    side: name,
+                });
             }
         }
         Ok(())

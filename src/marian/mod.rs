@@ -19,7 +19,7 @@ use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 
 pub use backend::Encoded;
-pub use config::{Activation, MarianConfig};
+pub use config::{Activation, ConfigError, MarianConfig};
 pub use error::MarianError;
 pub use model::{DecoderState, MarianModel};
 pub use ops::int8::Int8Kernel;
@@ -35,9 +35,9 @@ pub fn read_config(path: &Path) -> Result<MarianConfig, MarianError> {
         path: path.to_path_buf(),
         reason: format!("not a Marian configuration: {e}"),
     })?;
-    config.check().map_err(|reason| MarianError::Config {
+    config.check().map_err(|e| MarianError::Config {
         path: path.to_path_buf(),
-        reason,
+        reason: e.to_string(),
     })?;
     Ok(config)
 }
@@ -73,7 +73,8 @@ pub fn load_model(
                     weights.display()
                 )));
             }
-            let kernel = Int8Kernel::chosen().map_err(MarianError::Unsupported)?;
+            let kernel =
+                Int8Kernel::chosen().map_err(|e| MarianError::Unsupported(e.to_string()))?;
             let file = weights::MappedSafetensors::open(weights)?;
             return MarianModel::new_int8(config, file, kernel).map_err(err);
         }

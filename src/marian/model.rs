@@ -122,9 +122,9 @@ pub struct MarianModel {
 impl MarianModel {
     /// Build the model from weights named as transformers saves `MarianMTModel`.
     pub fn new(config: &MarianConfig, vb: VarBuilder) -> Result<Self> {
-        config.check().map_err(candle_core::Error::Msg)?;
+        config.check().map_err(candle_core::Error::wrap)?;
         let d = config.d_model;
-        let activation = config.activation().map_err(candle_core::Error::Msg)?;
+        let activation = config.activation().map_err(candle_core::Error::wrap)?;
         let target_vocab = config.target_vocab_size();
         let (encoder_embed, decoder_embed, lm_head) = embeddings(config, &vb)?;
         let positions = Tensor::from_vec(
@@ -191,7 +191,7 @@ impl MarianModel {
         file: Arc<MappedSafetensors>,
         kernel: Int8Kernel,
     ) -> Result<Self> {
-        config.check().map_err(candle_core::Error::Msg)?;
+        config.check().map_err(candle_core::Error::wrap)?;
         if !kernel.available() {
             candle_core::bail!("this CPU cannot run the {} int8 kernel", kernel.name());
         }
@@ -227,7 +227,7 @@ impl MarianModel {
         graph_encoder: bool,
     ) -> Result<Self> {
         let d = config.d_model;
-        let activation = config.activation().map_err(candle_core::Error::Msg)?;
+        let activation = config.activation().map_err(candle_core::Error::wrap)?;
         let enc = vb.pp("model.encoder.layers");
         let layers = if graph_encoder {
             config.encoder_layers

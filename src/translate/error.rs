@@ -25,7 +25,7 @@ pub enum TranslateError {
     #[error("{0}")]
     Unsupported(String),
     #[error("invalid generation settings: {0}")]
-    Settings(String),
+    Settings(#[from] crate::generate::SettingsError),
     #[error(
         "{beams} beams need about {need} for one sentence of the model's longest source, more \
          than the memory budget of {budget} ({from}): use fewer beams, or raise the budget \

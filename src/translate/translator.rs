@@ -103,9 +103,9 @@ impl Translator {
             .display()
             .to_string();
         let generation = GenerationConfig::from_json(generation_json.as_deref(), &model_json)
-            .map_err(|reason| TranslateError::GenerationConfig {
+            .map_err(|e| TranslateError::GenerationConfig {
                 path: generation_path.clone(),
-                reason,
+                reason: e.to_string(),
             })?;
         let max_source_tokens = config
             .max_position_embeddings
@@ -134,9 +134,9 @@ impl Translator {
         };
         let mut generation = translator.generation.clone();
         translator.notes = translator.configure(&mut generation).map_err(|e| match e {
-            TranslateError::Settings(reason) => TranslateError::GenerationConfig {
+            TranslateError::Settings(e) => TranslateError::GenerationConfig {
                 path: generation_path,
-                reason,
+                reason: e.to_string(),
             },
             other => other,
         })?;
@@ -149,12 +149,10 @@ impl Translator {
     /// notes on what was adjusted. One sentence of the model's longest source must fit the
     /// whole budget (longer sources are split to that length).
     pub fn configure(&self, config: &mut GenerationConfig) -> Result<Vec<String>, TranslateError> {
-        let notes = config
-            .validate(
-                self.model.target_vocab_size(),
-                self.model.config().max_position_embeddings,
-            )
-            .map_err(TranslateError::Settings)?;
+        let notes = config.validate(
+            self.model.target_vocab_size(),
+            self.model.config().max_position_embeddings,
+        )?;
         let budget = self.resources.memory_budget;
         let need = self.cost().under(config, self.max_source_tokens);
         if need > budget {

@@ -98,7 +98,7 @@ impl HostDecoder {
         final_logits_bias: Vec<f32>,
     ) -> Result<Self> {
         let d = config.d_model;
-        let activation = config.activation().map_err(candle_core::Error::Msg)?;
+        let activation = config.activation().map_err(candle_core::Error::wrap)?;
         let loader = Loader {
             file: file.as_ref(),
             products,

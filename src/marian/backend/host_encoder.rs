@@ -81,7 +81,7 @@ impl HostEncoder {
         products: HostProducts,
     ) -> Result<Self> {
         let d = config.d_model;
-        let activation = config.activation().map_err(candle_core::Error::Msg)?;
+        let activation = config.activation().map_err(candle_core::Error::wrap)?;
         let loader = Loader {
             file: file.as_ref(),
             products,

@@ -1,6 +1,21 @@
 //! Which integer kernel runs the products: the fastest the CPU has, or the one
 //! `ENTENTE_INT8_KERNEL` names.
 
+/// An `ENTENTE_INT8_KERNEL` that cannot be honoured.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KernelError {
+    #[error("ENTENTE_INT8_KERNEL={0}: expected vnni, avx2 or scalar")]
+    Unknown(String),
+    #[error(
+        "ENTENTE_INT8_KERNEL asks for the {asked} kernel, which this CPU cannot run (its best is \
+         {best})"
+    )]
+    Unavailable {
+        asked: &'static str,
+        best: &'static str,
+    },
+}
+
 /// Which integer kernel runs the products.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Int8Kernel {
@@ -43,7 +58,7 @@ impl Int8Kernel {
     /// The kernel to run: [`Int8Kernel::detect`]'s, or the one `ENTENTE_INT8_KERNEL` names
     /// (`vnni`, `avx2`, `scalar`: for benchmarks and for ruling a kernel out); an unknown name,
     /// or one this CPU cannot run, is an error that says which it can.
-    pub fn chosen() -> Result<Self, String> {
+    pub fn chosen() -> Result<Self, KernelError> {
         let Some(name) = std::env::var_os("ENTENTE_INT8_KERNEL") else {
             return Ok(Self::detect());
         };
@@ -51,21 +66,15 @@ impl Int8Kernel {
             "vnni" => Int8Kernel::Vnni,
             "avx2" => Int8Kernel::Avx2,
             "scalar" => Int8Kernel::Scalar,
-            other => {
-                return Err(format!(
-                    "ENTENTE_INT8_KERNEL={other}: expected vnni, avx2 or scalar"
-                ))
-            }
+            other => return Err(KernelError::Unknown(other.to_string())),
         };
         if kernel.available() {
             Ok(kernel)
         } else {
-            Err(format!(
-                "ENTENTE_INT8_KERNEL asks for the {} kernel, which this CPU cannot run (its best \
-                 is {})",
-                kernel.name(),
-                Self::detect().name()
-            ))
+            Err(KernelError::Unavailable {
+                asked: kernel.name(),
+                best: Self::detect().name(),
+            })
         }
     }
 
