@@ -5,7 +5,10 @@
 //! from the `pytorch_model.bin` twin of the self-contained model. Search fixtures only show the
 //! tokens a search picks (on random weights, often one token repeated); these compare the whole
 //! distribution: the 16 best tokens, the target's log-probability, four signed sums over the
-//! whole vocabulary, and for the self-contained model (320 tokens) every value.
+//! whole vocabulary, and for the self-contained model (320 tokens) every value. A full-size
+//! opus-mt-fr-en (the real architecture, vocabulary and tokenizer, 75M random parameters) is
+//! built here from the same counter-based hash `scripts/full_size_teacher_forced.py` filled it
+//! with, so 300 MB of weights need not be shipped.
 
 mod common;
 
@@ -176,4 +179,72 @@ fn a_pytorch_model_bin_gives_the_same_distributions() {
         .unwrap()
         .ends_with("pytorch_model.bin"));
     compare("tiny-selfcontained", &load(dir.path()));
+}
+
+/// splitmix64, as the fixture script computes it.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The fixture script's tensor: element i is the top 24 bits of splitmix64(seed·2³² + i) mapped
+/// exactly to [-1, 1), times `scale`, plus `offset` (float32 arithmetic, as numpy's).
+fn filled(seed: u64, n: usize, scale: f32, offset: f32) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(n * 4);
+    for i in 0..n as u64 {
+        let top = (splitmix64((seed << 32).wrapping_add(i)) >> 40) as f32;
+        let unit = top / 8_388_608.0 - 1.0;
+        bytes.extend_from_slice(&(unit * scale + offset).to_le_bytes());
+    }
+    bytes
+}
+
+#[test]
+fn a_full_size_opus_mt_gives_transformers_distributions() {
+    let Some(tokenizer) = entente::testdata::require("models/opus-mt-fr-en") else {
+        return;
+    };
+    let (meta, _) = fixture("full-size-opus-mt-fr-en");
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = Vec::new();
+    for t in meta["tensors"].as_array().unwrap() {
+        let shape: Vec<usize> = serde_json::from_value(t["shape"].clone()).unwrap();
+        let n = shape.iter().product();
+        let bytes = filled(
+            t["seed"].as_u64().unwrap(),
+            n,
+            t["scale"].as_f64().unwrap() as f32,
+            t["offset"].as_f64().unwrap() as f32,
+        );
+        data.push((t["name"].as_str().unwrap().to_string(), shape, bytes));
+    }
+    let views: Vec<(String, safetensors::tensor::TensorView)> = data
+        .iter()
+        .map(|(name, shape, bytes)| {
+            let view =
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
+                    .unwrap();
+            (name.clone(), view)
+        })
+        .collect();
+    safetensors::serialize_to_file(views, None, &dir.path().join("model.safetensors")).unwrap();
+    for name in [
+        "config.json",
+        "generation_config.json",
+        "source.spm",
+        "target.spm",
+        "vocab.json",
+        "tokenizer_config.json",
+    ] {
+        std::fs::copy(tokenizer.join(name), dir.path().join(name)).unwrap();
+    }
+    let translator = load(dir.path());
+    assert_eq!(
+        translator.model.config().d_model,
+        512,
+        "the real architecture"
+    );
+    compare("full-size-opus-mt-fr-en", &translator);
 }
