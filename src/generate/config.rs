@@ -262,18 +262,11 @@ impl GenerationConfig {
         })
     }
 
-    /// Check the settings against a model with `vocab_size` output tokens and room for
-    /// `max_positions` target positions: ids in range, sizes positive, penalties finite and
-    /// positive. A `max_length` beyond the model's positions (transformers would index past its
-    /// position table) is lowered to fit; the returned notes say so.
-    pub fn validate(
-        &mut self,
-        vocab_size: usize,
-        max_positions: usize,
-    ) -> Result<Vec<String>, SettingsError> {
+    /// Every token id of the settings (special ids, banned tokens) inside a vocabulary of
+    /// `vocab_size` tokens.
+    fn check_ids(&self, vocab_size: usize) -> Result<(), SettingsError> {
         let invalid =
             |field: &'static str, reason: String| SettingsError::Invalid { field, reason };
-        let mut notes = Vec::new();
         let ids = [
             ("eos_token_id", Some(self.eos_token_id)),
             ("pad_token_id", Some(self.pad_token_id)),
@@ -298,6 +291,22 @@ impl GenerationConfig {
                 format!("bad_words_ids holds {b}, outside the model's vocabulary of {vocab_size} tokens"),
             ));
         }
+        Ok(())
+    }
+
+    /// Check the settings against a model with `vocab_size` output tokens and room for
+    /// `max_positions` target positions: ids in range, sizes positive, penalties finite and
+    /// positive. A `max_length` beyond the model's positions (transformers would index past its
+    /// position table) is lowered to fit; the returned notes say so.
+    pub fn validate(
+        &mut self,
+        vocab_size: usize,
+        max_positions: usize,
+    ) -> Result<Vec<String>, SettingsError> {
+        let invalid =
+            |field: &'static str, reason: String| SettingsError::Invalid { field, reason };
+        let mut notes = Vec::new();
+        self.check_ids(vocab_size)?;
         if self.num_beams == 0 || self.num_beams > vocab_size {
             return Err(invalid(
                 "num_beams",

@@ -14,11 +14,13 @@ use std::path::Path;
 use tokenizers::normalizers::precompiled::Precompiled;
 use unicode_segmentation::UnicodeSegmentation;
 
+mod error;
 mod proto;
 
 pub use proto::{ModelProto, NormalizerSpec, Piece, PieceType};
 
 use crate::tokenizer::error::TokenizerError;
+pub use error::SpmError;
 
 /// SentencePiece's whitespace symbol.
 pub const SPACE_SYMBOL: char = '▁';
@@ -91,25 +93,22 @@ impl SentencePiece {
             path: path.to_path_buf(),
             source,
         })?;
-        let proto = ModelProto::parse(&data).map_err(|reason| TokenizerError::BadSpm {
+        let proto = ModelProto::parse(&data).map_err(|e| TokenizerError::BadSpm {
             path: path.to_path_buf(),
-            reason,
+            reason: e.to_string(),
         })?;
-        Self::from_proto(proto).map_err(|reason| TokenizerError::BadSpm {
+        Self::from_proto(proto).map_err(|e| TokenizerError::BadSpm {
             path: path.to_path_buf(),
-            reason,
+            reason: e.to_string(),
         })
     }
 
-    pub fn from_proto(proto: ModelProto) -> Result<Self, String> {
+    pub fn from_proto(proto: ModelProto) -> Result<Self, SpmError> {
         if proto.model_type != 1 {
-            return Err(format!(
-                "model type {} is not supported (only unigram models, type 1)",
-                proto.model_type
-            ));
+            return Err(SpmError::ModelType(proto.model_type));
         }
         if !proto.pieces.iter().any(|p| p.kind == PieceType::Unknown) {
-            return Err("the model has no unknown piece".into());
+            return Err(SpmError::NoUnknownPiece);
         }
         // SentencePiece matches normal, user-defined and unused pieces from text (unused ones
         // are then skipped); control and unknown pieces never.
@@ -136,11 +135,10 @@ impl SentencePiece {
         let normalizer = if proto.normalizer.precompiled_charsmap.is_empty() {
             None
         } else {
-            check_charsmap(&proto.normalizer.precompiled_charsmap)
-                .map_err(|e| format!("bad precompiled normalization map: {e}"))?;
+            check_charsmap(&proto.normalizer.precompiled_charsmap).map_err(SpmError::CharsMap)?;
             Some(
                 Precompiled::from(&proto.normalizer.precompiled_charsmap)
-                    .map_err(|e| format!("bad precompiled normalization map: {e}"))?,
+                    .map_err(|e| SpmError::CharsMap(e.to_string()))?,
             )
         };
         let pieces = proto

@@ -2,6 +2,8 @@
 //! protobuf library (only the fields a unigram model's encoder and decoder need: pieces with
 //! their scores and types, the trainer's unknown/control ids and the normalizer spec).
 
+use super::error::SpmError;
+
 /// The type of a piece, as stored in the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PieceType {
@@ -85,35 +87,38 @@ impl<'a> Reader<'a> {
         Reader { data, pos: 0 }
     }
 
-    fn varint(&mut self) -> Result<u64, String> {
+    fn varint(&mut self) -> Result<u64, SpmError> {
         let mut value = 0u64;
         for shift in (0..64).step_by(7) {
             let byte = *self
                 .data
                 .get(self.pos)
-                .ok_or_else(|| format!("truncated varint at byte {}", self.pos))?;
+                .ok_or(SpmError::TruncatedVarint(self.pos))?;
             self.pos += 1;
             value |= u64::from(byte & 0x7f) << shift;
             if byte & 0x80 == 0 {
                 return Ok(value);
             }
         }
-        Err(format!("varint longer than 10 bytes at byte {}", self.pos))
+        Err(SpmError::LongVarint(self.pos))
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], SpmError> {
         let end = self
             .pos
             .checked_add(n)
             .filter(|&e| e <= self.data.len())
-            .ok_or_else(|| format!("field of {n} bytes at byte {} runs past the end", self.pos))?;
+            .ok_or(SpmError::PastEnd {
+                len: n,
+                at: self.pos,
+            })?;
         let slice = &self.data[self.pos..end];
         self.pos = end;
         Ok(slice)
     }
 
     /// The next `(field number, value)`, or None at the end.
-    fn field(&mut self) -> Result<Option<(u64, Field<'a>)>, String> {
+    fn field(&mut self) -> Result<Option<(u64, Field<'a>)>, SpmError> {
         if self.pos >= self.data.len() {
             return Ok(None);
         }
@@ -127,23 +132,23 @@ impl<'a> Reader<'a> {
             }
             2 => {
                 let len = self.varint()?;
-                let len = usize::try_from(len).map_err(|_| format!("length {len} too large"))?;
+                let len = usize::try_from(len).map_err(|_| SpmError::TooLong(len))?;
                 Field::Bytes(self.take(len)?)
             }
             5 => Field::Fixed32(u32::from_le_bytes(
                 self.take(4)?.try_into().expect("4 bytes"),
             )),
-            wire => return Err(format!("unsupported wire type {wire} at byte {at}")),
+            wire => return Err(SpmError::WireType { wire, at }),
         };
         Ok(Some((key >> 3, value)))
     }
 }
 
-fn utf8(bytes: &[u8], what: &str) -> Result<String, String> {
-    String::from_utf8(bytes.to_vec()).map_err(|_| format!("{what} is not UTF-8"))
+fn utf8(bytes: &[u8], what: &'static str) -> Result<String, SpmError> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| SpmError::NotUtf8(what))
 }
 
-fn parse_piece(data: &[u8]) -> Result<Piece, String> {
+fn parse_piece(data: &[u8]) -> Result<Piece, SpmError> {
     let mut r = Reader::new(data);
     let mut piece = Piece {
         piece: String::new(),
@@ -161,7 +166,7 @@ fn parse_piece(data: &[u8]) -> Result<Piece, String> {
     Ok(piece)
 }
 
-fn parse_normalizer(data: &[u8]) -> Result<NormalizerSpec, String> {
+fn parse_normalizer(data: &[u8]) -> Result<NormalizerSpec, SpmError> {
     let mut r = Reader::new(data);
     let mut spec = NormalizerSpec::default();
     while let Some((number, value)) = r.field()? {
@@ -179,7 +184,7 @@ fn parse_normalizer(data: &[u8]) -> Result<NormalizerSpec, String> {
 
 impl ModelProto {
     /// Parse the bytes of a `.spm` file.
-    pub fn parse(data: &[u8]) -> Result<Self, String> {
+    pub fn parse(data: &[u8]) -> Result<Self, SpmError> {
         let mut r = Reader::new(data);
         let mut model = ModelProto {
             pieces: Vec::new(),
@@ -207,7 +212,7 @@ impl ModelProto {
             }
         }
         if model.pieces.is_empty() {
-            return Err("no pieces: not a SentencePiece model".into());
+            return Err(SpmError::NoPieces);
         }
         Ok(model)
     }
