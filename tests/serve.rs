@@ -568,7 +568,9 @@ fn a_request_over_its_time_gets_503_and_its_sentences_are_dropped() {
 
 #[test]
 fn sigterm_answers_the_requests_in_flight_then_exits() {
-    let mut server = Server::start(&["--batch-size", "4", "--batch-wait-ms", "300"]);
+    // Batches wait (up to 5 s) to fill, so every request's sentences are still queued when the
+    // last one has arrived: that, not a guessed delay, is when SIGTERM is sent.
+    let mut server = Server::start(&["--batch-size", "1024", "--batch-wait-ms", "5000"]);
     let base = server.base.clone();
     let articles = articles();
     let handles: Vec<_> = articles
@@ -588,11 +590,24 @@ fn sigterm_answers_the_requests_in_flight_then_exits() {
             })
         })
         .collect();
-    // SIGTERM once requests are in flight: their sentences are queued (the batch wait of 300 ms
-    // holds them), not after a guessed delay.
+    // The sentences the six requests queue: the prose of each article, as the server plans it.
+    let queued: usize = articles
+        .iter()
+        .take(6)
+        .map(|a| {
+            entente::translate::ArticlePlan::new(a)
+                .sources()
+                .iter()
+                .filter(|s| !s.trim().is_empty())
+                .count()
+        })
+        .sum();
     let waiting = Instant::now();
-    while server.metric("entente_queue_depth") < 4.0 {
-        assert!(waiting.elapsed() < Duration::from_secs(10), "never queued");
+    while server.metric("entente_queue_depth") < queued as f64 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(20),
+            "the six requests never all queued ({queued} sentences)"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     let pid = server.child.id().to_string();
