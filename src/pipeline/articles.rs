@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::origin::{DocSpec, Origin, Spooled};
 use super::outcome::Failure;
 use crate::article::sources::{self, ReadOptions, Warc};
-use crate::article::{Article, Document};
+use crate::article::{Article, ArticleError, Document};
 use crate::segment::Segmenter;
 
 /// A document found, or one that failed already.
@@ -115,7 +115,7 @@ fn failure(id: &str, source: &str, error: String) -> Failure {
 }
 
 /// The article of an origin.
-pub(super) fn read_article(origin: &Origin, lossy: bool) -> Result<Article, String> {
+pub(super) fn read_article(origin: &Origin, lossy: bool) -> Result<Article, ArticleError> {
     let document = |source: &str, html: bool, bytes: Vec<u8>| Document {
         source: source.to_string(),
         url: None,
@@ -128,30 +128,29 @@ pub(super) fn read_article(origin: &Origin, lossy: bool) -> Result<Article, Stri
         bytes,
     };
     let article = match origin {
-        Origin::Inline(text) if text.trim().is_empty() => Err("the document is empty".into()),
-        Origin::Inline(text) => Article::from_text(text, "").map_err(|e| e.to_string()),
-        Origin::InlineHtml(html) => {
-            Article::from_html(html.as_bytes(), "", None, None).map_err(|e| e.to_string())
-        }
+        Origin::Inline(text) if text.trim().is_empty() => Err(ArticleError::Empty),
+        Origin::Inline(text) => Article::from_text(text, ""),
+        Origin::InlineHtml(html) => Article::from_html(html.as_bytes(), "", None, None),
         Origin::File(path) => read_file(path, lossy),
         Origin::Bytes { name, bytes } => {
             let html = looks_like_markup(bytes);
-            document(name, html, bytes.clone())
-                .article(lossy)
-                .map_err(|e| e.to_string())
+            document(name, html, bytes.clone()).article(lossy)
         }
         Origin::Fetched(spooled) => spooled
             .page()
-            .map_err(|e| format!("cannot read the fetched page back: {e}"))
-            .and_then(|page| page.article(lossy).map_err(|e| e.to_string())),
-        Origin::WarcRecord { path, record } => warc_record(path, *record)
-            .and_then(|d| d.article(lossy))
-            .map_err(|e| e.to_string()),
+            .map_err(|source| ArticleError::Io {
+                path: "the fetched page's temporary file".into(),
+                source,
+            })
+            .and_then(|page| page.article(lossy)),
+        Origin::WarcRecord { path, record } => {
+            warc_record(path, *record).and_then(|d| d.article(lossy))
+        }
     }?;
     Ok(article)
 }
 
-fn read_file(path: &Path, lossy: bool) -> Result<Article, String> {
+fn read_file(path: &Path, lossy: bool) -> Result<Article, ArticleError> {
     let options = ReadOptions {
         lossy,
         ..ReadOptions::default()
@@ -160,10 +159,8 @@ fn read_file(path: &Path, lossy: bool) -> Result<Article, String> {
     let mut skipped = 0;
     let (_, document) = sources::read_input(&input, &options, &mut skipped)
         .next()
-        .ok_or("the document is empty")?;
-    document
-        .and_then(|d| d.article(lossy))
-        .map_err(|e| e.to_string())
+        .ok_or(ArticleError::Empty)?;
+    document.and_then(|d| d.article(lossy))
 }
 
 fn looks_like_markup(bytes: &[u8]) -> bool {

@@ -52,7 +52,7 @@ pub(super) fn prepare(
             spec.id
         ));
     }
-    let article = read_article(&spec.french, options.lossy)?;
+    let article = read_article(&spec.french, options.lossy).map_err(|e| e.to_string())?;
     let english = spec
         .english
         .as_ref()

@@ -185,7 +185,7 @@ impl Found {
                 Err(error) => self.failures.push(Failure {
                     id: format!("line {}", n + 1),
                     source,
-                    error,
+                    error: error.to_string(),
                 }),
             }
         }
@@ -209,13 +209,23 @@ impl Found {
     }
 }
 
+/// Why a manifest line is not a document.
+#[derive(Debug, thiserror::Error)]
+enum ManifestError {
+    #[error("not JSON: {0}")]
+    NotJson(#[from] serde_json::Error),
+    #[error("a manifest record must be a JSON object")]
+    NotAnObject,
+    #[error("a manifest record needs a string \"id\" and the article as \"text\" or \"html\"")]
+    Incomplete,
+}
+
 /// A manifest line as a document (its `source` left for the caller): `id` and `text` strings,
 /// `en` the English version, any other field metadata.
-fn manifest_record(line: &str) -> Result<DocSpec, String> {
-    let record: Map<String, Value> = match serde_json::from_str(line) {
-        Ok(Value::Object(map)) => map,
-        Ok(_) => return Err("a manifest record must be a JSON object".into()),
-        Err(e) => return Err(format!("not JSON: {e}")),
+fn manifest_record(line: &str) -> Result<DocSpec, ManifestError> {
+    let record: Map<String, Value> = match serde_json::from_str(line)? {
+        Value::Object(map) => map,
+        _ => return Err(ManifestError::NotAnObject),
     };
     let id = record.get("id").and_then(Value::as_str).map(str::to_string);
     let field = |name: &str| record.get(name).and_then(Value::as_str).map(str::to_string);
@@ -225,10 +235,7 @@ fn manifest_record(line: &str) -> Result<DocSpec, String> {
         (None, None) => None,
     };
     let (Some(id), Some(french)) = (id, french) else {
-        return Err(
-            "a manifest record needs a string \"id\" and the article as \"text\" or \"html\""
-                .into(),
-        );
+        return Err(ManifestError::Incomplete);
     };
     let english = record
         .get("en")
