@@ -16,8 +16,8 @@ use tokio::sync::oneshot;
 use entente::generate::{GenerationConfig, SearchOverrides};
 use entente::translate::batcher::{BatchObserver, Batcher, BatcherSettings};
 use entente::translate::{
-    load_named, parse_size, parse_threads, Machine, ResourceSettings, Resources, Setting,
-    TranslateError, Translation, Translator, MEMORY_BUDGET_VAR, THREADS_VAR,
+    load_named, parse_size, Machine, ResourceSettings, Resources, Setting, TranslateError,
+    Translation, Translator,
 };
 
 use crate::errors::{to_py, EntenteError};
@@ -99,13 +99,12 @@ pub struct PyTranslator {
 
 /// The threads and budget asked for: the keywords, else their environment defaults
 /// (`ENTENTE_THREADS`, `ENTENTE_MEMORY_BUDGET`). `memory_budget` is bytes (int) or a size
-/// ("8G"); neither may be 0.
+/// ("8G"); zero is refused when the settings are resolved.
 fn resource_settings(
     threads: Option<i64>,
     memory_budget: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<ResourceSettings> {
     let invalid = |e: entente::translate::ResourceError| PyValueError::new_err(e.to_string());
-    let from_env = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
     let threads = match threads {
         Some(t) if t < 1 => {
             return Err(PyValueError::new_err(format!(
@@ -113,15 +112,9 @@ fn resource_settings(
             )))
         }
         Some(t) => Some(Setting::new(t as usize, "threads=")),
-        None => match from_env(THREADS_VAR) {
-            Some(text) => Some(Setting::new(
-                parse_threads(&text, THREADS_VAR).map_err(invalid)?,
-                THREADS_VAR,
-            )),
-            None => None,
-        },
+        None => None,
     };
-    let budget = match memory_budget {
+    let memory_budget = match memory_budget {
         Some(value) => {
             let bytes = if let Ok(n) = value.extract::<i64>() {
                 u64::try_from(n).map_err(|_| {
@@ -136,23 +129,14 @@ fn resource_settings(
             };
             Some(Setting::new(bytes, "memory_budget="))
         }
-        None => match from_env(MEMORY_BUDGET_VAR) {
-            Some(text) => Some(Setting::new(
-                parse_size(&text, MEMORY_BUDGET_VAR).map_err(invalid)?,
-                MEMORY_BUDGET_VAR,
-            )),
-            None => None,
-        },
+        None => None,
     };
-    if let Some(Setting { value: 0, from }) = &budget {
-        return Err(PyValueError::new_err(format!(
-            "{from} 0: the memory budget must be more than 0 bytes (e.g. \"4G\", \"512M\")"
-        )));
-    }
-    Ok(ResourceSettings {
+    ResourceSettings {
         threads,
-        memory_budget: budget,
-    })
+        memory_budget,
+    }
+    .or_defaults_from(|name| std::env::var(name).ok())
+    .map_err(invalid)
 }
 
 /// A keyword that must be a whole number within `min..=max`.

@@ -9,8 +9,7 @@ use entente::article::sources::{self, ReadOptions};
 use entente::article::Article;
 use entente::generate::{GenerationConfig, SearchOverrides};
 use entente::translate::{
-    parse_size, parse_threads, ArticlePlan, Machine, ResourceSettings, Resources, Setting,
-    Translation, Translator, MEMORY_BUDGET_VAR, THREADS_VAR,
+    ArticlePlan, Machine, ResourceSettings, Resources, Setting, Translation, Translator,
 };
 use entente::{hub, input};
 
@@ -113,27 +112,13 @@ impl SearchArgs {
 impl SearchArgs {
     /// The threads and budget asked for: the options, else their environment defaults.
     pub fn resource_settings(&self) -> anyhow::Result<ResourceSettings> {
-        let from_env = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
-        let threads = match (self.threads, from_env(THREADS_VAR)) {
-            (Some(n), _) => Some(Setting::new(n, "--threads")),
-            (None, Some(text)) => Some(Setting::new(
-                parse_threads(&text, THREADS_VAR)?,
-                THREADS_VAR,
-            )),
-            (None, None) => None,
+        let asked = ResourceSettings {
+            threads: self.threads.map(|n| Setting::new(n, "--threads")),
+            memory_budget: self
+                .memory_budget
+                .map(|n| Setting::new(n, "--memory-budget")),
         };
-        let memory_budget = match (self.memory_budget, from_env(MEMORY_BUDGET_VAR)) {
-            (Some(n), _) => Some(Setting::new(n, "--memory-budget")),
-            (None, Some(text)) => Some(Setting::new(
-                parse_size(&text, MEMORY_BUDGET_VAR)?,
-                MEMORY_BUDGET_VAR,
-            )),
-            (None, None) => None,
-        };
-        Ok(ResourceSettings {
-            threads,
-            memory_budget,
-        })
+        Ok(asked.or_defaults_from(|name| std::env::var(name).ok())?)
     }
 }
 

@@ -46,6 +46,34 @@ pub struct ResourceSettings {
     pub memory_budget: Option<Setting<u64>>,
 }
 
+impl ResourceSettings {
+    /// Fill what these settings leave unset from the environment defaults [`THREADS_VAR`] and
+    /// [`MEMORY_BUDGET_VAR`], as `lookup` gives them (the caller's environment, e.g.
+    /// `std::env::var(name).ok()`: the library reads no variable itself). Blank values count
+    /// as unset; others must parse.
+    pub fn or_defaults_from(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ResourceError> {
+        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        if self.threads.is_none() {
+            if let Some(text) = set(THREADS_VAR) {
+                self.threads = Some(Setting::new(
+                    parse_threads(&text, THREADS_VAR)?,
+                    THREADS_VAR,
+                ));
+            }
+        }
+        if self.memory_budget.is_none() {
+            if let Some(text) = set(MEMORY_BUDGET_VAR) {
+                let bytes = parse_size(&text, MEMORY_BUDGET_VAR)?;
+                self.memory_budget = Some(Setting::new(bytes, MEMORY_BUDGET_VAR));
+            }
+        }
+        Ok(self)
+    }
+}
+
 /// What the machine offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Machine {

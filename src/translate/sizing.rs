@@ -340,6 +340,31 @@ mod tests {
     }
 
     #[test]
+    fn environment_defaults_fill_only_what_is_unset() {
+        let env = |name: &str| match name {
+            "ENTENTE_THREADS" => Some("5".to_string()),
+            "ENTENTE_MEMORY_BUDGET" => Some(" ".to_string()),
+            _ => None,
+        };
+        let s = ResourceSettings::default().or_defaults_from(env).unwrap();
+        assert_eq!(s.threads, Some(Setting::new(5, "ENTENTE_THREADS")));
+        assert_eq!(s.memory_budget, None, "a blank value counts as unset");
+        let asked = ResourceSettings {
+            threads: Some(Setting::new(2, "--threads")),
+            memory_budget: None,
+        };
+        assert_eq!(
+            asked.or_defaults_from(env).unwrap().threads,
+            Some(Setting::new(2, "--threads"))
+        );
+        let bad = |_: &str| Some("lots".to_string());
+        let err = ResourceSettings::default()
+            .or_defaults_from(bad)
+            .unwrap_err();
+        assert!(err.to_string().contains("ENTENTE_THREADS"), "{err}");
+    }
+
+    #[test]
     fn a_gpu_runs_one_worker_and_budgets_from_its_free_memory() {
         let gpu = Machine {
             cores: 16,
