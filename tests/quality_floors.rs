@@ -9,11 +9,12 @@
 //! - extraction, the 181 scrapinghub pages, the benchmark's own F1 on the article body: 0.979;
 //!   floor 0.969.
 
-use std::collections::BTreeSet;
 use std::io::Read;
 
 #[path = "../eval/web/scoring.rs"]
 mod scoring;
+#[path = "../eval/segment/gold.rs"]
+mod segment_gold;
 
 use entente::align::eval::{parse_ladder, score_vecalign, Ladder};
 use entente::align::{align, AlignConfig, Features};
@@ -67,53 +68,25 @@ fn alignment_f1_on_the_dev_set_stays_above_its_floor() {
     );
 }
 
-/// Non-whitespace characters before each sentence boundary inside a paragraph.
-fn boundaries<'a>(sentences: impl Iterator<Item = &'a str>) -> BTreeSet<usize> {
-    let sentences: Vec<&str> = sentences.collect();
-    let mut count = 0;
-    let mut out = BTreeSet::new();
-    for s in sentences.iter().take(sentences.len().saturating_sub(1)) {
-        count += s.chars().filter(|c| !c.is_whitespace()).count();
-        out.insert(count);
-    }
-    out
-}
-
 #[test]
 fn segmentation_f1_on_french_gsd_stays_above_its_floor() {
     let Some(gold) = entente::testdata::require("eval/segment/fr_gsd-ud-test.conllu") else {
         return;
     };
     let conllu = std::fs::read_to_string(gold).unwrap();
-    let sentences: Vec<&str> = conllu
-        .lines()
-        .filter_map(|l| l.strip_prefix("# text = "))
-        .map(str::trim)
-        .collect();
-    // eval/segment's paragraphs: sentences run together until one does not end like a
-    // sentence, or five are joined.
-    let mut paragraphs: Vec<Vec<&str>> = vec![Vec::new()];
-    for s in sentences {
-        paragraphs.last_mut().unwrap().push(s);
-        let open = !s.ends_with(['.', '!', '?', '…', ';', ':', '"', '»', ')', ']', '\'']);
-        if open || paragraphs.last().unwrap().len() == 5 {
-            paragraphs.push(Vec::new());
-        }
-    }
+    // eval-segment's paragraphs and boundaries (eval/segment/gold.rs).
     let segmenter = Segmenter::default();
     let (mut tp, mut n_pred, mut n_gold) = (0, 0, 0);
-    for p in paragraphs.iter().filter(|p| !p.is_empty()) {
-        let text = p.join(" ");
-        let want = boundaries(p.iter().copied());
-        let got = boundaries(
-            segmenter
-                .sentence_spans(&text)
-                .into_iter()
-                .map(|r| &text[r]),
-        );
-        tp += got.intersection(&want).count();
+    for p in segment_gold::build_paragraphs(&conllu) {
+        let sentences: Vec<String> = segmenter
+            .sentence_spans(&p.text)
+            .into_iter()
+            .map(|r| p.text[r].to_string())
+            .collect();
+        let got = segment_gold::proposed(&sentences);
+        tp += got.intersection(&p.boundaries).count();
         n_pred += got.len();
-        n_gold += want.len();
+        n_gold += p.boundaries.len();
     }
     let (p, r) = (tp as f64 / n_pred as f64, tp as f64 / n_gold as f64);
     let f1 = 2.0 * p * r / (p + r);
