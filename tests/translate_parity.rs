@@ -202,8 +202,7 @@ fn parallel_batches_equal_sequential_batches() {
         threads: Some(entente::translate::Setting::new(3, "the test")),
         memory_budget: None,
     };
-    let machine = entente::translate::Machine::detect(&Device::Cpu);
-    translator.set_resources(entente::translate::Resources::resolve(&settings, &machine).unwrap());
+    translator.apply_settings(&settings).unwrap();
     assert_eq!(translator.pool().unwrap().current_num_threads(), 3);
     let mut config = translator.generation.clone();
     config.set_max_new_tokens(12);

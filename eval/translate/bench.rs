@@ -34,7 +34,7 @@ use std::time::Instant;
 use candle_core::{DType, Device, IndexOp, Tensor};
 use entente::hub;
 use entente::marian::Precision;
-use entente::translate::{Machine, ResourceSettings, Resources, Setting, Translator};
+use entente::translate::{ResourceSettings, Setting, Translator};
 use serde_json::{json, Value};
 
 const N_SENT: usize = 64;
@@ -85,8 +85,7 @@ fn load(model_dir: &Path, precision: Precision) -> Translator {
         threads: Some(Setting::new(2, "the benchmark")),
         memory_budget: None,
     };
-    let machine = Machine::detect(&Device::Cpu);
-    translator.set_resources(Resources::resolve(&settings, &machine).expect("2 threads"));
+    translator.apply_settings(&settings).expect("2 threads");
     translator
 }
 

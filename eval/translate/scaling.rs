@@ -20,7 +20,7 @@ use std::time::Instant;
 use candle_core::Device;
 use entente::hub;
 use entente::marian::Precision;
-use entente::translate::{Machine, ResourceSettings, Resources, Setting, Translator};
+use entente::translate::{ResourceSettings, Setting, Translator};
 use serde_json::{json, Value};
 
 const NEW_TOKENS: usize = 32;
@@ -47,8 +47,7 @@ fn worker(model_dir: &Path, precision: Precision, beams: usize, threads: usize, 
         threads: Some(Setting::new(threads, "--threads")),
         memory_budget: None,
     };
-    let resources = Resources::resolve(&settings, &Machine::detect(&Device::Cpu)).expect("threads");
-    translator.set_resources(resources);
+    translator.apply_settings(&settings).expect("threads");
     let mut config = translator.generation.clone();
     config.num_beams = beams;
     config.set_max_new_tokens(NEW_TOKENS);

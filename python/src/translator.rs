@@ -16,8 +16,7 @@ use tokio::sync::oneshot;
 use entente::generate::{GenerationConfig, SearchOverrides};
 use entente::translate::batcher::{BatchObserver, Batcher, BatcherSettings};
 use entente::translate::{
-    load_named, parse_size, Machine, ResourceSettings, Resources, Setting, TranslateError,
-    Translation, Translator,
+    load_named, parse_size, ResourceSettings, Setting, TranslateError, Translation, Translator,
 };
 
 use crate::errors::{to_py, EntenteError};
@@ -254,10 +253,9 @@ impl PyTranslator {
                 other => to_py(other),
             })?;
         let mut translator = translator;
-        let machine = Machine::detect(translator.model.device());
-        let resources = Resources::resolve(&settings, &machine)
+        translator
+            .apply_settings(&settings)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        translator.set_resources(resources);
         // The model's search settings against the budget asked for (one sentence must fit).
         translator
             .configure(&mut translator.generation.clone())

@@ -8,9 +8,7 @@ use clap::{Args, ValueEnum};
 use entente::article::sources::{self, ReadOptions};
 use entente::article::Article;
 use entente::generate::{GenerationConfig, SearchOverrides};
-use entente::translate::{
-    ArticlePlan, Machine, ResourceSettings, Resources, Setting, Translation, Translator,
-};
+use entente::translate::{ArticlePlan, ResourceSettings, Setting, Translation, Translator};
 use entente::{hub, input};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -131,10 +129,7 @@ pub fn prepare_engine(
 ) -> anyhow::Result<(Translator, GenerationConfig, usize)> {
     let settings = search.resource_settings()?;
     let mut translator = load_translator(model, &search.device, search.dtype)?;
-    let machine = Machine::detect(translator.model.device());
-    let resources = Resources::resolve(&settings, &machine)?;
-    let resource_notes = resources.notes.clone();
-    translator.set_resources(resources);
+    let resource_notes = translator.apply_settings(&settings)?.notes.clone();
     let mut config = translator.generation.clone();
     search.apply(&mut config);
     let mut notes = translator.configure(&mut config)?;

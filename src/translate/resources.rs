@@ -191,10 +191,9 @@ impl Resources {
         self.memory_budget / self.threads.min(batches).max(1) as u64
     }
 
-    /// Resolved on the machine as detected for `device`, with no settings: what a translator
-    /// uses until told otherwise.
-    pub fn detected(device: &Device) -> Self {
-        Self::resolve(&ResourceSettings::default(), &Machine::detect(device))
+    /// Resolved on `machine` with no settings: what a translator uses until told otherwise.
+    pub fn default_on(machine: &Machine) -> Self {
+        Self::resolve(&ResourceSettings::default(), machine)
             .expect("default settings always resolve")
     }
 }

@@ -56,7 +56,8 @@ fn long_sources_split_at_clause_marks_within_the_limit() {
         .unwrap(),
         notes: Vec::new(),
         max_source_tokens: 40,
-        resources: super::Resources::detected(&Device::Cpu),
+        resources: super::Resources::default_on(&super::Machine::detect(&Device::Cpu)),
+        machine: super::Machine::detect(&Device::Cpu),
         pool: Default::default(),
     };
     let source = "Le chat dort sur le canapé, le chien aboie dans le jardin. ".repeat(12);

@@ -7,7 +7,7 @@ use std::path::Path;
 use candle_core::Device;
 
 use super::error::{TranslateError, Translation};
-use super::resources::{human_bytes, Resources};
+use super::resources::{human_bytes, Machine, ResourceError, ResourceSettings, Resources};
 use super::sizing::{BatchPlan, SentenceCost};
 use super::split::split_to_fit;
 use crate::generate::{self, GenerationConfig, Hypothesis, StepModel};
@@ -25,7 +25,10 @@ pub struct Translator {
     pub notes: Vec<String>,
     /// The most source tokens (`</s>` included) one piece may have.
     pub(super) max_source_tokens: usize,
-    /// Threads and memory budget (the machine's, until [`Translator::set_resources`]).
+    /// What the machine offered when the model loaded (a GPU's free memory after the weights):
+    /// detected once, and every setting is resolved against it.
+    pub(super) machine: Machine,
+    /// Threads and memory budget (the machine's, until [`Translator::apply_settings`]).
     pub(super) resources: Resources,
     /// The worker threads, started at first use with `resources.threads`.
     pub(super) pool: std::sync::OnceLock<rayon::ThreadPool>,
@@ -123,13 +126,15 @@ impl Translator {
                 ),
             });
         }
+        let machine = Machine::detect(device);
         let mut translator = Translator {
             tokenizer,
             model,
             generation,
             notes: Vec::new(),
             max_source_tokens,
-            resources: Resources::detected(device),
+            resources: Resources::default_on(&machine),
+            machine,
             pool: std::sync::OnceLock::new(),
         };
         let mut generation = translator.generation.clone();
@@ -171,13 +176,23 @@ impl Translator {
         &self.resources
     }
 
-    /// Run with `resources` (resolved from the user's settings) instead of the machine's
-    /// defaults.
-    pub fn set_resources(&mut self, resources: Resources) {
+    /// The machine as detected when the model loaded.
+    pub fn machine(&self) -> &Machine {
+        &self.machine
+    }
+
+    /// Run with the user's `settings`, resolved on [`Translator::machine`], instead of the
+    /// machine's defaults; what was chosen.
+    pub fn apply_settings(
+        &mut self,
+        settings: &ResourceSettings,
+    ) -> Result<&Resources, ResourceError> {
+        let resources = Resources::resolve(settings, &self.machine)?;
         if resources.threads != self.resources.threads {
             self.pool = std::sync::OnceLock::new();
         }
         self.resources = resources;
+        Ok(&self.resources)
     }
 
     /// The pool of `resources().threads` worker threads that batches run on. Candle's parallel
