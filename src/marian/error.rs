@@ -18,3 +18,30 @@ pub enum MarianError {
     #[error("{0}")]
     Unsupported(String),
 }
+
+/// Errors computing with a loaded model (encoding, decoder steps) and building its host
+/// layers. Candle's own errors appear only where Candle computed something (the graph path,
+/// reading a tensor's values); everything the host path checks itself is a variant here.
+#[derive(Debug, thiserror::Error)]
+pub enum ComputeError {
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+    #[error(transparent)]
+    Config(#[from] super::config::ConfigError),
+    #[error("token id {id} is outside the vocabulary of {vocab}")]
+    TokenOutsideVocabulary { id: u32, vocab: usize },
+    #[error("source of {tokens} tokens is longer than the model's {positions} positions")]
+    SourceTooLong { tokens: usize, positions: usize },
+    #[error("the target is longer than the model's {positions} positions")]
+    TargetTooLong { positions: usize },
+    #[error("{tokens} tokens for a decoding state of {rows} rows")]
+    RowMismatch { tokens: usize, rows: usize },
+    #[error("a decoding state from another backend")]
+    WrongState,
+    #[error("the model has no {0}")]
+    Missing(&'static str),
+    #[error("this CPU cannot run the {0} int8 kernel")]
+    KernelUnavailable(&'static str),
+    #[error("{0}")]
+    Weights(String),
+}

@@ -20,7 +20,7 @@ use candle_nn::VarBuilder;
 
 pub use backend::Encoded;
 pub use config::{Activation, ConfigError, MarianConfig};
-pub use error::MarianError;
+pub use error::{ComputeError, MarianError};
 pub use model::{DecoderState, MarianModel};
 pub use ops::int8::Int8Kernel;
 pub use precision::Precision;
@@ -50,7 +50,7 @@ pub fn load_model(
     device: &Device,
     precision: impl Into<Precision>,
 ) -> Result<MarianModel, MarianError> {
-    let err = |e: candle_core::Error| MarianError::Weights {
+    let err = |e: ComputeError| MarianError::Weights {
         path: weights.to_path_buf(),
         reason: e.to_string(),
     };
@@ -89,7 +89,7 @@ pub fn load_model(
             device.clone(),
         )
     } else {
-        VarBuilder::from_pth(weights, dtype, device).map_err(err)?
+        VarBuilder::from_pth(weights, dtype, device).map_err(|e| err(e.into()))?
     };
     MarianModel::new(config, vb).map_err(err)
 }

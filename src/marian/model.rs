@@ -16,13 +16,14 @@ use super::backend::host::HostDecoder;
 use super::backend::host_encoder::HostEncoder;
 use super::backend::{BackendState, DecoderBackend, Encoded};
 use super::config::MarianConfig;
+use super::error::ComputeError;
 use super::layers::{get_first, mask_value, sinusoidal_positions, DecoderLayer, EncoderLayer};
 use super::ops::int8::Int8Kernel;
 use super::ops::matrix::HostProducts;
 use super::precision::Precision;
 use super::weights::{MappedSafetensors, ReleasingBackend};
 
-type Result<T> = candle_core::Result<T>;
+type Result<T> = std::result::Result<T, crate::marian::error::ComputeError>;
 
 /// The decoding state of a batch: one row per sentence (greedy) or per beam.
 pub struct DecoderState {
@@ -91,10 +92,11 @@ fn final_logits_bias(vb: &VarBuilder, target_vocab: usize) -> Result<Vec<f32>> {
     if !vb.contains_tensor("final_logits_bias") {
         return Ok(vec![0.0; target_vocab]);
     }
-    vb.get((1, target_vocab), "final_logits_bias")?
+    Ok(vb
+        .get((1, target_vocab), "final_logits_bias")?
         .flatten_all()?
         .to_dtype(DType::F32)?
-        .to_vec1()
+        .to_vec1()?)
 }
 
 /// A Marian translation model.
@@ -122,9 +124,9 @@ pub struct MarianModel {
 impl MarianModel {
     /// Build the model from weights named as transformers saves `MarianMTModel`.
     pub fn new(config: &MarianConfig, vb: VarBuilder) -> Result<Self> {
-        config.check().map_err(candle_core::Error::wrap)?;
+        config.check()?;
         let d = config.d_model;
-        let activation = config.activation().map_err(candle_core::Error::wrap)?;
+        let activation = config.activation()?;
         let target_vocab = config.target_vocab_size();
         let (encoder_embed, decoder_embed, lm_head) = embeddings(config, &vb)?;
         let positions = Tensor::from_vec(
@@ -151,7 +153,7 @@ impl MarianModel {
                     &dec.pp(i),
                 )
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<candle_core::Result<Vec<_>>>()?;
         let bias = final_logits_bias(&vb, target_vocab)?;
         if host_decoder_supported(vb.device(), vb.dtype()) {
             model.host_encoder = Some(HostEncoder::from_candle(
@@ -191,9 +193,9 @@ impl MarianModel {
         file: Arc<MappedSafetensors>,
         kernel: Int8Kernel,
     ) -> Result<Self> {
-        config.check().map_err(candle_core::Error::wrap)?;
+        config.check()?;
         if !kernel.available() {
-            candle_core::bail!("this CPU cannot run the {} int8 kernel", kernel.name());
+            return Err(ComputeError::KernelUnavailable(kernel.name()));
         }
         let d = config.d_model;
         let device = Device::Cpu;
@@ -227,7 +229,7 @@ impl MarianModel {
         graph_encoder: bool,
     ) -> Result<Self> {
         let d = config.d_model;
-        let activation = config.activation().map_err(candle_core::Error::wrap)?;
+        let activation = config.activation()?;
         let enc = vb.pp("model.encoder.layers");
         let layers = if graph_encoder {
             config.encoder_layers
@@ -239,7 +241,7 @@ impl MarianModel {
                 let (heads, ffn) = (config.encoder_attention_heads, config.encoder_ffn_dim);
                 EncoderLayer::new(d, heads, ffn, activation, &enc.pp(i))
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<candle_core::Result<Vec<_>>>()?;
         Ok(MarianModel {
             config: config.clone(),
             encoder_embed,
@@ -299,7 +301,7 @@ impl MarianModel {
         match (self.use_host, &self.host, &self.graph) {
             (true, Some(host), _) => Ok(host),
             (false, _, Some(graph)) => Ok(graph),
-            _ => candle_core::bail!("the model has no decoder"),
+            _ => Err(ComputeError::Missing("decoder")),
         }
     }
 
@@ -313,10 +315,10 @@ impl MarianModel {
     pub fn encode(&self, ids: &[Vec<u32>], mask: &[Vec<u32>]) -> Result<Encoded> {
         let s = ids.first().map_or(0, Vec::len);
         if s > self.config.max_position_embeddings {
-            candle_core::bail!(
-                "source of {s} tokens is longer than the model's {} positions",
-                self.config.max_position_embeddings
-            );
+            return Err(ComputeError::SourceTooLong {
+                tokens: s,
+                positions: self.config.max_position_embeddings,
+            });
         }
         match (&self.host_encoder, self.use_host) {
             (Some(host), true) => Ok(Encoded::Host(host.encode(ids, mask)?)),
@@ -329,7 +331,7 @@ impl MarianModel {
         let b = ids.len();
         let s = ids.first().map_or(0, Vec::len);
         let Some(embed) = &self.encoder_embed else {
-            candle_core::bail!("the model has no graph encoder");
+            return Err(ComputeError::Missing("graph encoder"));
         };
         let flat: Vec<u32> = ids.iter().flatten().copied().collect();
         let additive: Vec<f32> = mask
@@ -375,13 +377,15 @@ impl MarianModel {
     ) -> Result<()> {
         let rows = tokens.len();
         if state.position >= self.config.max_position_embeddings {
-            candle_core::bail!(
-                "the target is longer than the model's {} positions",
-                self.config.max_position_embeddings
-            );
+            return Err(ComputeError::TargetTooLong {
+                positions: self.config.max_position_embeddings,
+            });
         }
         if rows != state.rows {
-            candle_core::bail!("{rows} tokens for a state of {} rows", state.rows);
+            return Err(ComputeError::RowMismatch {
+                tokens: rows,
+                rows: state.rows,
+            });
         }
         let position = state.position;
         state.position += 1;

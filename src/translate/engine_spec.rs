@@ -10,12 +10,20 @@ use crate::{hub, marian};
 
 /// The device named by `spec`: `cpu`, `cuda` (the first GPU), `cuda:N` or `metal`.
 pub fn parse_device(spec: &str) -> Result<Device, TranslateError> {
+    // Candle's own message ("not compiled with cuda support", a driver error) is kept, with
+    // what to do about it.
+    let unavailable = |e: candle_core::Error| {
+        TranslateError::Unsupported(format!(
+            "device {spec:?} is not available: {e}; use --device cpu, or a build with the \
+             `cuda` (or `metal`) feature on a machine with that device"
+        ))
+    };
     let device = match spec {
         "cpu" => Device::Cpu,
-        "metal" => Device::new_metal(0)?,
-        "cuda" => Device::new_cuda(0)?,
+        "metal" => Device::new_metal(0).map_err(unavailable)?,
+        "cuda" => Device::new_cuda(0).map_err(unavailable)?,
         other => match other.strip_prefix("cuda:").map(str::parse::<usize>) {
-            Some(Ok(n)) => Device::new_cuda(n)?,
+            Some(Ok(n)) => Device::new_cuda(n).map_err(unavailable)?,
             _ => {
                 return Err(TranslateError::Unsupported(format!(
                     "unknown device {other:?}: use cpu, cuda, cuda:N or metal"

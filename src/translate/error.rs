@@ -42,7 +42,7 @@ pub enum TranslateError {
     #[error("starting {threads} worker threads: {reason}")]
     Threads { threads: usize, reason: String },
     #[error("computation failed: {0}")]
-    Compute(#[from] candle_core::Error),
+    Compute(#[from] crate::marian::ComputeError),
 }
 
 impl From<HubError> for TranslateError {

@@ -37,14 +37,14 @@ pub struct Translator {
 /// The model seen by search.
 impl StepModel for MarianModel {
     type State = DecoderState;
-    type Error = candle_core::Error;
+    type Error = marian::ComputeError;
 
     fn start(
         &self,
         ids: &[Vec<u32>],
         mask: &[Vec<u32>],
         per: usize,
-    ) -> candle_core::Result<Self::State> {
+    ) -> Result<Self::State, marian::ComputeError> {
         let encoded = profile::time(Span::Encoder, || self.encode(ids, mask))?;
         profile::time(Span::CrossKeysValues, || {
             MarianModel::start(self, &encoded, per)
@@ -56,11 +56,11 @@ impl StepModel for MarianModel {
         state: &mut Self::State,
         tokens: &[u32],
         logits: &mut Vec<f32>,
-    ) -> candle_core::Result<()> {
+    ) -> Result<(), marian::ComputeError> {
         MarianModel::step(self, state, tokens, logits)
     }
 
-    fn reorder(&self, state: &mut Self::State, rows: &[u32]) -> candle_core::Result<()> {
+    fn reorder(&self, state: &mut Self::State, rows: &[u32]) -> Result<(), marian::ComputeError> {
         profile::time(Span::Reorder, || MarianModel::reorder(self, state, rows))
     }
 

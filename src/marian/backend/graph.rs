@@ -8,7 +8,7 @@ use candle_nn::Embedding;
 use super::{BackendState, DecoderBackend, Encoded};
 use crate::marian::layers::DecoderLayer;
 
-type Result<T> = candle_core::Result<T>;
+type Result<T> = std::result::Result<T, crate::marian::error::ComputeError>;
 
 /// The decoder's weights as Candle tensors.
 pub(in crate::marian) struct GraphDecoder {
@@ -40,7 +40,7 @@ pub(in crate::marian) struct GraphState {
 impl DecoderBackend for GraphDecoder {
     fn start(&self, encoded: &Encoded, rows_per_sentence: usize) -> Result<BackendState> {
         let Encoded::Graph(encoded, mask) = encoded else {
-            candle_core::bail!("the graph decoder reads the graph encoder's output");
+            return Err(crate::marian::error::ComputeError::WrongState);
         };
         let b = encoded.dim(0)?;
         let repeat: Vec<u32> = (0..b as u32)
@@ -82,7 +82,7 @@ impl DecoderBackend for GraphDecoder {
         logits: &mut Vec<f32>,
     ) -> Result<()> {
         let BackendState::Graph(state) = state else {
-            return Err(super::wrong_state());
+            return Err(crate::marian::error::ComputeError::WrongState);
         };
         let rows = tokens.len();
         let ids = Tensor::new(tokens, &self.device)?.reshape((rows, 1))?;
@@ -125,7 +125,7 @@ impl DecoderBackend for GraphDecoder {
 
     fn reorder(&self, state: &mut BackendState, rows: &[u32]) -> Result<()> {
         let BackendState::Graph(state) = state else {
-            return Err(super::wrong_state());
+            return Err(crate::marian::error::ComputeError::WrongState);
         };
         let index = Tensor::new(rows, &self.device)?;
         for cache in &mut state.layers {

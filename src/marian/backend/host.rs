@@ -26,7 +26,7 @@ use crate::marian::ops::with_scratch;
 use crate::marian::weights::MappedSafetensors;
 use crate::profile::{self, Span};
 
-type Result<T> = candle_core::Result<T>;
+type Result<T> = std::result::Result<T, crate::marian::error::ComputeError>;
 
 pub(in crate::marian) struct HostLayer {
     self_attn: HostAttention,
@@ -98,7 +98,7 @@ impl HostDecoder {
         final_logits_bias: Vec<f32>,
     ) -> Result<Self> {
         let d = config.d_model;
-        let activation = config.activation().map_err(candle_core::Error::wrap)?;
+        let activation = config.activation()?;
         let loader = Loader {
             file: file.as_ref(),
             products,
@@ -235,12 +235,15 @@ impl DecoderBackend for HostDecoder {
         logits: &mut Vec<f32>,
     ) -> Result<()> {
         let BackendState::Host(state) = state else {
-            return Err(super::wrong_state());
+            return Err(crate::marian::error::ComputeError::WrongState);
         };
         let rows = tokens.len();
         let d = self.d;
         if let Some(&bad) = tokens.iter().find(|&&t| t as usize >= self.embed.rows()) {
-            candle_core::bail!("token id {bad} is outside the vocabulary");
+            return Err(crate::marian::error::ComputeError::TokenOutsideVocabulary {
+                id: bad,
+                vocab: self.embed.rows(),
+            });
         }
         let mut h = vec![0f32; rows * d];
         profile::time(Span::Embed, || {
@@ -263,7 +266,7 @@ impl DecoderBackend for HostDecoder {
 
     fn reorder(&self, state: &mut BackendState, rows: &[u32]) -> Result<()> {
         let BackendState::Host(state) = state else {
-            return Err(super::wrong_state());
+            return Err(crate::marian::error::ComputeError::WrongState);
         };
         for line in &mut state.ancestry {
             *line = rows.iter().map(|&r| line[r as usize]).collect();
@@ -328,7 +331,7 @@ impl HostDecoder {
         let attention = &self.layers[l].self_attn;
         let (heads, scaling) = (attention.heads, attention.scaling);
         let (q, k, v) = profile::time(Span::SelfProjections, || {
-            Ok::<_, candle_core::Error>((
+            Ok::<_, crate::marian::error::ComputeError>((
                 attention.q.forward(h, rows, scratch)?,
                 attention.k.forward(h, rows, scratch)?,
                 attention.v.forward(h, rows, scratch)?,

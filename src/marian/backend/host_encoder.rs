@@ -18,7 +18,7 @@ use crate::marian::ops::matrix::{HostNorm, HostProducts, Scratch};
 use crate::marian::ops::with_scratch;
 use crate::marian::weights::MappedSafetensors;
 
-type Result<T> = candle_core::Result<T>;
+type Result<T> = std::result::Result<T, crate::marian::error::ComputeError>;
 
 /// One encoder layer's weights on the host.
 struct HostEncoderLayer {
@@ -81,7 +81,7 @@ impl HostEncoder {
         products: HostProducts,
     ) -> Result<Self> {
         let d = config.d_model;
-        let activation = config.activation().map_err(candle_core::Error::wrap)?;
+        let activation = config.activation()?;
         let loader = Loader {
             file: file.as_ref(),
             products,
@@ -142,7 +142,10 @@ impl HostEncoder {
             sentence_start.push(tokens.len());
             for (p, (&id, _)) in row.iter().zip(m).filter(|(_, &m)| m != 0).enumerate() {
                 if id as usize >= self.embed.rows() {
-                    candle_core::bail!("token id {id} is outside the vocabulary");
+                    return Err(crate::marian::error::ComputeError::TokenOutsideVocabulary {
+                        id,
+                        vocab: self.embed.rows(),
+                    });
                 }
                 tokens.push(id);
                 positions.extend_from_slice(&self.positions[p * d..(p + 1) * d]);
@@ -160,7 +163,7 @@ impl HostEncoder {
                 let out = layer.ffn.forward(&h, rows, scratch)?;
                 layer.final_norm.add_and_norm(&mut h, &out);
             }
-            Ok::<(), candle_core::Error>(())
+            Ok::<(), crate::marian::error::ComputeError>(())
         })?;
         Ok(HostEncoded {
             states: h,

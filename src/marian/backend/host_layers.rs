@@ -15,7 +15,7 @@ use crate::marian::ops::matrix::{with_slice, HostLinear, Scratch};
 use crate::marian::weights::MappedSafetensors;
 use crate::profile::{self, Span};
 
-type Result<T> = candle_core::Result<T>;
+type Result<T> = std::result::Result<T, crate::marian::error::ComputeError>;
 
 /// One query's attention in one head over `n` keys and values: `scores` ← query · key(t) ×
 /// scaling, softmaxed (max-shifted), then `out` ← Σ_t weight_t · value(t). The reference

@@ -22,7 +22,7 @@ pub(super) mod host_layers;
 
 use candle_core::Tensor;
 
-type Result<T> = candle_core::Result<T>;
+type Result<T> = std::result::Result<T, crate::marian::error::ComputeError>;
 
 /// The encoder's output, in the form the backend reading it takes.
 pub enum Encoded {
@@ -36,7 +36,7 @@ impl Encoded {
     /// Number of sentences.
     pub fn sentences(&self) -> Result<usize> {
         match self {
-            Encoded::Graph(states, _) => states.dim(0),
+            Encoded::Graph(states, _) => Ok(states.dim(0)?),
             Encoded::Host(h) => Ok(h.sentence_start.len().saturating_sub(1)),
         }
     }
@@ -66,8 +66,4 @@ pub(super) trait DecoderBackend: Send + Sync {
 
     /// Keep rows `rows` of the state, in that order.
     fn reorder(&self, state: &mut BackendState, rows: &[u32]) -> Result<()>;
-}
-
-fn wrong_state() -> candle_core::Error {
-    candle_core::Error::Msg("a decoding state from another backend".into())
 }

@@ -5,9 +5,10 @@
 use std::borrow::Cow;
 
 use super::matrix::{HostLinear, HostNorm, HostProducts, Matrix};
+use crate::marian::error::ComputeError;
 use crate::marian::weights::MappedSafetensors;
 
-type Result<T> = candle_core::Result<T>;
+type Result<T> = std::result::Result<T, crate::marian::error::ComputeError>;
 
 /// Reads weights from the mapped checkpoint in one precision, releasing each tensor's pages
 /// once it is converted.
@@ -49,7 +50,7 @@ impl Loader<'_> {
                 })
         })?;
         if let Some(e) = failure {
-            return Err(e);
+            return Err(e.into());
         }
         self.file.release(name);
         Ok(matrix)
@@ -89,7 +90,7 @@ pub(in crate::marian) fn first_present<'a>(
         .copied()
         .find(|n| file.contains(n))
         .ok_or_else(|| {
-            candle_core::Error::Msg(format!(
+            ComputeError::Weights(format!(
                 "none of the tensors {} is in the checkpoint",
                 names.join(", ")
             ))

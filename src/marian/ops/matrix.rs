@@ -9,9 +9,10 @@ use candle_nn::{LayerNorm, Linear};
 
 use super::int8::{Int8Kernel, Int8Matrix, Int8Rows};
 use super::invariant;
+use crate::marian::error::ComputeError;
 use crate::profile::{self, Span};
 
-type Result<T> = candle_core::Result<T>;
+type Result<T> = std::result::Result<T, crate::marian::error::ComputeError>;
 
 /// How the host step computes the matrix products of weights read from the mapped file (the
 /// float32 host step shares Candle's tensors instead).
@@ -25,11 +26,15 @@ pub enum HostProducts {
 pub(in crate::marian) fn with_slice<R>(tensor: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
     let (storage, layout) = tensor.storage_and_layout();
     let Storage::Cpu(cpu) = &*storage else {
-        candle_core::bail!("the host decoder needs tensors on the CPU");
+        return Err(ComputeError::Weights(
+            "the host decoder needs tensors on the CPU".into(),
+        ));
     };
     let data = cpu.as_slice::<f32>()?;
     let Some((start, end)) = layout.contiguous_offsets() else {
-        candle_core::bail!("the host decoder needs contiguous weights");
+        return Err(ComputeError::Weights(
+            "the host decoder needs contiguous weights".into(),
+        ));
     };
     Ok(f(&data[start..end]))
 }
@@ -210,7 +215,9 @@ pub(in crate::marian) struct HostNorm {
 impl HostNorm {
     pub(in crate::marian) fn from_candle(norm: &LayerNorm) -> Result<Self> {
         let Some(bias) = norm.bias() else {
-            candle_core::bail!("Marian layer norms have a bias");
+            return Err(ComputeError::Weights(
+                "Marian layer norms have a bias".into(),
+            ));
         };
         Ok(HostNorm {
             alpha: norm.weight().flatten_all()?.to_vec1()?,
