@@ -5,8 +5,8 @@
 //! its best running beam cannot beat its worst finished one (the `early_stopping=False`
 //! heuristic), and the search ends when no sentence can improve or every candidate finished.
 
-use super::{process, GenerationConfig, Hypothesis, StepModel};
-use crate::profile::{self, Span};
+use super::candidates::TopK;
+use super::{Candidate, GenerationConfig, Hypothesis, Processing, RowEdits, StepModel, Wanted};
 
 /// transformers' stand-in for minus infinity in beam scores.
 const NEG_BIG: f32 = -1.0e9;
@@ -31,71 +31,11 @@ struct Sentence {
     improvable: bool,
 }
 
-/// The `k` largest values offered so far with their indices, largest first; of equal values the
-/// one offered first ranks first.
-struct TopK {
-    k: usize,
-    best: Vec<(usize, f32)>,
-}
-
-impl TopK {
-    fn new(k: usize) -> Self {
-        TopK {
-            k,
-            best: Vec::with_capacity(k + 1),
-        }
-    }
-
-    /// The value an offer must beat to enter, once the list is full.
-    fn threshold(&self) -> Option<f32> {
-        (self.k > 0 && self.best.len() == self.k).then(|| self.best[self.k - 1].1)
-    }
-
-    fn offer(&mut self, index: usize, value: f32) {
-        if self.threshold().is_some_and(|t| value <= t) {
-            return;
-        }
-        let at = self.best.partition_point(|&(_, w)| w >= value);
-        self.best.insert(at, (index, value));
-        self.best.truncate(self.k);
-    }
-
-    fn indices(self) -> Vec<usize> {
-        self.best.into_iter().map(|(i, _)| i).collect()
-    }
-}
-
 /// Indices of the `k` largest values, largest first; ties keep the lower index first.
 fn top_k(values: &[f32], k: usize) -> Vec<usize> {
     let mut top = TopK::new(k);
     for (i, &v) in values.iter().enumerate() {
         top.offer(i, v);
-    }
-    top.indices()
-}
-
-/// [`top_k`] over the accumulated scores `rows[c] + running[c / vocab].score` of the k rows,
-/// walked beam by beam (the same order as `c`, so ties resolve alike, without a division per
-/// candidate).
-fn top_k_of_beams(rows: &[f32], vocab: usize, running: &[Beam], k: usize) -> Vec<usize> {
-    const CHUNK: usize = 16;
-    let mut top = TopK::new(k);
-    for (j, (row, beam)) in rows.chunks(vocab).zip(running).enumerate() {
-        for (c, chunk) in row.chunks(CHUNK).enumerate() {
-            // Once the list is full, a chunk none of whose values beats its last entry changes
-            // nothing: skipped after one vectorizable pass (most of the vocabulary).
-            if let Some(threshold) = top.threshold() {
-                if chunk
-                    .iter()
-                    .all(|&logprob| logprob + beam.score <= threshold)
-                {
-                    continue;
-                }
-            }
-            for (i, &logprob) in chunk.iter().enumerate() {
-                top.offer(j * vocab + c * CHUNK + i, logprob + beam.score);
-            }
-        }
     }
     top.indices()
 }
@@ -113,11 +53,27 @@ pub(super) fn search<M: StepModel>(
     let mut sentences: Vec<Sentence> = (0..batch).map(|_| Sentence::new(k)).collect();
     let mut cur_len = 1;
     let mut tokens = vec![config.decoder_start_token_id; batch * k];
-    let mut log_probs = Vec::new();
+    let (mut log_probs, mut candidates) = (Vec::new(), Vec::new());
+    let processing = Processing::from(config);
     loop {
-        model.step(&mut state, &tokens, &mut log_probs)?;
-        let searching = profile::Timer::start(Span::Search);
-        process_rows(&mut log_probs, vocab, &sentences, cur_len, config);
+        let edits = row_edits(&sentences, cur_len, config, vocab);
+        let scores: Vec<f32> = sentences
+            .iter()
+            .flat_map(|s| s.running.iter().map(|b| b.score))
+            .collect();
+        let wanted = Wanted::Beam {
+            beams: k,
+            edits: &edits,
+            scores: &scores,
+        };
+        model.step_candidates(
+            &mut state,
+            &tokens,
+            wanted,
+            processing,
+            &mut log_probs,
+            &mut candidates,
+        )?;
         let step = Step {
             k,
             vocab,
@@ -128,12 +84,11 @@ pub(super) fn search<M: StepModel>(
         let mut all_hit = true;
         let mut parents: Vec<u32> = Vec::with_capacity(batch * k);
         for (b, sentence) in sentences.iter_mut().enumerate() {
-            let rows = &log_probs[b * k * vocab..(b + 1) * k * vocab];
-            let (next, hit) = sentence.advance(rows, &step);
+            let offered = &candidates[b * 2 * k..(b + 1) * 2 * k];
+            let (next, hit) = sentence.advance(offered, &step);
             all_hit &= hit;
             parents.extend(next.iter().map(|&beam| (b * k + beam) as u32));
         }
-        drop(searching);
         model.reorder(&mut state, &parents)?;
         cur_len += 1;
         tokens = sentences
@@ -156,24 +111,23 @@ fn length_divisor(config: &GenerationConfig, len: usize) -> f32 {
     (len as f64).powf(f64::from(config.length_penalty)) as f32
 }
 
-/// Each row of `log_probs` (one per running beam) as log-probabilities, then the logits
-/// processors over the beam's sequence so far.
-fn process_rows(
-    log_probs: &mut [f32],
-    vocab: usize,
+/// The logits processors' edits of each running beam's row, from the beam's sequence so far.
+fn row_edits(
     sentences: &[Sentence],
     cur_len: usize,
     config: &GenerationConfig,
-) {
+    vocab: usize,
+) -> Vec<RowEdits> {
     let mut sequence = Vec::with_capacity(cur_len);
     let beams = sentences.iter().flat_map(|s| &s.running);
-    for (row, beam) in log_probs.chunks_mut(vocab).zip(beams) {
-        super::log_softmax(row);
-        sequence.clear();
-        sequence.push(config.decoder_start_token_id);
-        sequence.extend(beam.tokens.iter().map(|t| t.0));
-        process(row, &sequence, config, true);
-    }
+    beams
+        .map(|beam| {
+            sequence.clear();
+            sequence.push(config.decoder_start_token_id);
+            sequence.extend(beam.tokens.iter().map(|t| t.0));
+            RowEdits::for_sequence(&sequence, config, vocab)
+        })
+        .collect()
 }
 
 /// Whether any sentence can still improve, some beam is open, and not every candidate finished.
@@ -218,49 +172,47 @@ impl Sentence {
         }
     }
 
-    /// One step from the processed log-probabilities `rows` of this sentence's beams: the new
-    /// running beams and finished slots. Returns the beam each new running beam extends, and
-    /// whether every candidate finished.
-    fn advance(&mut self, rows: &[f32], step: &Step) -> (Vec<usize>, bool) {
+    /// One step from this sentence's `offered` continuations (the top max(2, 1 + one EOS
+    /// token) · k by accumulated score, best first): the new running beams and finished slots.
+    /// Returns the beam each new running beam extends, and whether every candidate finished.
+    fn advance(&mut self, offered: &[Candidate], step: &Step) -> (Vec<usize>, bool) {
         let (k, vocab, config) = (step.k, step.vocab, step.config);
-        // Accumulated scores of every continuation, in float32 (computed on the fly).
         let running = &self.running;
-        let accumulated = |c: usize| rows[c] + running[c / vocab].score;
-        // max(2, 1 + one EOS token) · k candidates.
-        let candidates = top_k_of_beams(rows, vocab, running, 2 * k);
-        let hits: Vec<bool> = candidates
+        // Accumulated scores of the continuations, in float32, as the step ranked them.
+        let beam_of = |c: Candidate| c.index as usize / vocab;
+        let accumulated = |n: usize| offered[n].logprob + running[beam_of(offered[n])].score;
+        let hits: Vec<bool> = offered
             .iter()
-            .map(|&c| step.reached_max || (c % vocab) as u32 == config.eos_token_id)
+            .map(|c| step.reached_max || (c.index as usize % vocab) as u32 == config.eos_token_id)
             .collect();
         let all_hit = hits.iter().all(|&h| h);
-        let extend = |c: usize| {
-            let mut t = running[c / vocab].tokens.clone();
-            t.push(((c % vocab) as u32, rows[c]));
+        let extend = |n: usize| {
+            let c = offered[n];
+            let mut t = running[beam_of(c)].tokens.clone();
+            t.push(((c.index as usize % vocab) as u32, c.logprob));
             t
         };
 
         // The beams that keep running.
-        let running_scores: Vec<f32> = candidates
-            .iter()
-            .zip(&hits)
-            .map(|(&c, &hit)| accumulated(c) + if hit { NEG_BIG } else { -0.0 })
+        let running_scores: Vec<f32> = (hits.iter().enumerate())
+            .map(|(n, &hit)| accumulated(n) + if hit { NEG_BIG } else { -0.0 })
             .collect();
         let next = top_k(&running_scores, k);
         let new_running: Vec<Beam> = next
             .iter()
             .map(|&n| Beam {
-                tokens: extend(candidates[n]),
+                tokens: extend(n),
                 score: running_scores[n],
             })
             .collect();
-        let parents = next.iter().map(|&n| candidates[n] / vocab).collect();
+        let parents = next.iter().map(|&n| beam_of(offered[n])).collect();
 
         // Finished hypotheses compete for the k slots.
         let all_finished = self.finished.iter().all(|s| s.finished);
         let mut merged: Vec<Slot> = self.finished.clone();
-        for (rank, (&c, &hit)) in candidates.iter().zip(&hits).enumerate() {
+        for (rank, &hit) in hits.iter().enumerate() {
             let just_finished = hit && rank < k;
-            let mut score = accumulated(c) / step.divisor;
+            let mut score = accumulated(rank) / step.divisor;
             if config.early_stopping && all_finished {
                 score += NEG_BIG;
             }
@@ -271,7 +223,7 @@ impl Sentence {
                 score += NEG_BIG;
             }
             merged.push(Slot {
-                tokens: extend(c),
+                tokens: extend(rank),
                 score,
                 finished: just_finished,
             });

@@ -1,8 +1,7 @@
 //! Greedy search, as transformers' `_sample` without sampling: argmax of the processed scores,
 //! finished rows continue with the pad token.
 
-use super::{process, GenerationConfig, Hypothesis, StepModel};
-use crate::profile::{self, Span};
+use super::{Candidate, GenerationConfig, Hypothesis, Processing, RowEdits, StepModel, Wanted};
 
 pub(super) fn search<M: StepModel>(
     model: &M,
@@ -24,39 +23,37 @@ pub(super) fn search<M: StepModel>(
     let mut tokens = vec![config.decoder_start_token_id; batch];
     let mut cur_len = 1;
     let mut sequence = Vec::with_capacity(config.max_length);
-    let mut logits = Vec::new();
+    let mut edits: Vec<Option<RowEdits>> = vec![None; batch];
+    let (mut logits, mut picks) = (Vec::new(), Vec::with_capacity(batch));
+    let processing = Processing::from(config);
     while cur_len < config.max_length && finished.iter().any(|f| !f) {
-        model.step(&mut state, &tokens, &mut logits)?;
-        let _searching = profile::Timer::start(Span::Search);
-        for (row, scores) in logits.chunks_mut(vocab).enumerate() {
+        for (row, edit) in edits.iter_mut().enumerate() {
+            *edit = (!finished[row]).then(|| {
+                sequence.clear();
+                sequence.push(config.decoder_start_token_id);
+                sequence.extend(&hyps[row].ids);
+                RowEdits::for_sequence(&sequence, config, vocab)
+            });
+        }
+        let wanted = Wanted::Greedy { edits: &edits };
+        model.step_candidates(
+            &mut state,
+            &tokens,
+            wanted,
+            processing,
+            &mut logits,
+            &mut picks,
+        )?;
+        for (row, pick) in picks.iter().enumerate() {
             if finished[row] {
                 tokens[row] = config.pad_token_id;
                 continue;
             }
-            sequence.clear();
-            sequence.push(config.decoder_start_token_id);
-            sequence.extend(&hyps[row].ids);
-            process(scores, &sequence, config, false);
-            // argmax, first index on ties (torch.argmax)
-            let mut best = 0;
-            for (i, &x) in scores.iter().enumerate() {
-                if x > scores[best] {
-                    best = i;
-                }
-            }
-            // The log-probability of the choice under the processed scores (already
-            // log-probabilities when the config renormalizes).
-            // (Only the chosen value is needed: the normalizer, not a pass writing the row.)
-            let logprob = if config.renormalize_logits {
-                scores[best]
-            } else {
-                super::log_normalizer(scores)
-                    .map_or(scores[best], |(max, log_sum)| scores[best] - max - log_sum)
-            };
-            hyps[row].ids.push(best as u32);
+            let Candidate { index, logprob } = *pick;
+            hyps[row].ids.push(index);
             hyps[row].logprob += f64::from(logprob);
-            tokens[row] = best as u32;
-            if best as u32 == config.eos_token_id {
+            tokens[row] = index;
+            if index == config.eos_token_id {
                 finished[row] = true;
             }
         }

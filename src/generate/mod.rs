@@ -4,16 +4,22 @@
 //! and beam search's candidate selection, finished-hypothesis bookkeeping, length penalty and
 //! early-stopping heuristic.
 //!
-//! Search never reaches inside the model: it drives a [`StepModel`] through `start`, `step`
-//! and `reorder`, so it can be tested with a fake model.
+//! Search never reaches inside the model: it drives a [`StepModel`] through `start`,
+//! `step_candidates` and `reorder`, so it can be tested with a fake model. A step answers with
+//! candidates (greedy's pick, beam search's top 2·k), the logits processors passed to it as
+//! sparse per-row edits ([`candidates`]), so that a GPU can keep the logits on the device.
 
 mod beam;
+pub mod candidates;
 mod config;
 mod greedy;
 mod softmax;
 
+pub use candidates::{Candidate, Processing, RowEdits, Wanted};
 pub use config::{GenerationConfig, SearchOverrides, SettingsError};
-use softmax::{log_normalizer, log_softmax};
+use softmax::log_softmax;
+
+use crate::profile::{self, Span};
 
 /// What search needs from a model: one decoder step over rows of a batch at a time.
 pub trait StepModel {
@@ -35,6 +41,25 @@ pub trait StepModel {
         tokens: &[u32],
         logits: &mut Vec<f32>,
     ) -> Result<(), Self::Error>;
+    /// Feed one token per row and answer what search `wanted` of this step (see
+    /// [`candidates`]); `out` is replaced by the candidates. The default computes the dense
+    /// logits with [`StepModel::step`] into `scratch` and picks on the host
+    /// ([`candidates::from_dense`], the reference); a backend that can pick where it computed
+    /// the logits answers on its own, with the same candidates.
+    fn step_candidates(
+        &self,
+        state: &mut Self::State,
+        tokens: &[u32],
+        wanted: Wanted,
+        processing: Processing,
+        scratch: &mut Vec<f32>,
+        out: &mut Vec<Candidate>,
+    ) -> Result<(), Self::Error> {
+        self.step(state, tokens, scratch)?;
+        let _searching = profile::Timer::start(Span::Search);
+        candidates::from_dense(scratch, self.vocab_size(), wanted, processing, out);
+        Ok(())
+    }
     /// Keep rows `rows` of the state, in that order.
     fn reorder(&self, state: &mut Self::State, rows: &[u32]) -> Result<(), Self::Error>;
     fn vocab_size(&self) -> usize;
@@ -141,86 +166,6 @@ pub fn teacher_force_each<M: StepModel>(
         }
     }
     Ok(())
-}
-
-/// The logits processors transformers builds from the generation config, applied in its order
-/// to one row of scores, given the row's `sequence` so far (decoder start included):
-/// repetition penalty, no-repeat n-grams, banned tokens, minimum lengths, forced EOS at the last
-/// position. Penalized tokens are scaled, banned ones set to -inf. With `renormalize_logits` the
-/// row is then log-softmaxed; when the row already holds log-probabilities (`row_is_log_probs`,
-/// beam search) and only masking happened, that renormalization only has to remove the
-/// probability of the masked tokens, which is done exactly without a second pass of `exp`.
-pub(crate) fn process(
-    row: &mut [f32],
-    sequence: &[u32],
-    config: &GenerationConfig,
-    row_is_log_probs: bool,
-) {
-    let cur_len = sequence.len();
-    let new_tokens = cur_len - 1;
-    let mut rescaled = false;
-    if config.repetition_penalty != 1.0 {
-        // Every distinct token of the sequence once, as torch's gather/scatter does.
-        let mut seen: Vec<u32> = sequence.to_vec();
-        seen.sort_unstable();
-        seen.dedup();
-        let penalty = config.repetition_penalty;
-        let width = row.len();
-        for t in seen.into_iter().map(|t| t as usize).filter(|&t| t < width) {
-            let s = row[t];
-            row[t] = if s < 0.0 { s * penalty } else { s / penalty };
-        }
-        rescaled = true;
-    }
-    let mut masked = Vec::with_capacity(config.banned_tokens.len() + 1);
-    let n = config.no_repeat_ngram_size;
-    if n > 0 && cur_len >= n {
-        // Every earlier n-gram whose first n-1 tokens equal the last n-1 bans its last token.
-        let prefix = &sequence[cur_len + 1 - n..];
-        for start in 0..=cur_len - n {
-            if sequence[start..start + n - 1] == *prefix {
-                masked.push(sequence[start + n - 1] as usize);
-            }
-        }
-    }
-    if cur_len < config.min_length || config.min_new_tokens.is_some_and(|m| new_tokens < m) {
-        masked.push(config.eos_token_id as usize);
-    }
-    masked.extend(config.banned_tokens.iter().map(|&b| b as usize));
-    masked.retain(|&m| m < row.len());
-    masked.sort_unstable();
-    masked.dedup();
-    let forced = config
-        .forced_eos_token_id
-        .filter(|_| cur_len == config.max_length - 1);
-    if let Some(eos) = forced {
-        row.fill(f32::NEG_INFINITY);
-        row[eos as usize] = 0.0;
-        return; // already normalized: a single token with log-probability 0
-    }
-    if !config.renormalize_logits {
-        for &m in &masked {
-            row[m] = f32::NEG_INFINITY;
-        }
-        return;
-    }
-    if row_is_log_probs && !rescaled {
-        let removed: f64 = masked.iter().map(|&m| f64::from(row[m]).exp()).sum();
-        for &m in &masked {
-            row[m] = f32::NEG_INFINITY;
-        }
-        if removed > 0.0 {
-            let shift = (-removed).ln_1p() as f32;
-            for x in row.iter_mut() {
-                *x -= shift;
-            }
-        }
-    } else {
-        for &m in &masked {
-            row[m] = f32::NEG_INFINITY;
-        }
-        log_softmax(row);
-    }
 }
 
 #[cfg(test)]
