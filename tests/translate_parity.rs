@@ -4,8 +4,9 @@
 //! needs nothing outside the repository and also records `no_repeat_ngram_size` and
 //! `repetition_penalty`): greedy and beam 4, one sentence at a time and as padded batches. Ids and text
 //! must be identical, log-probabilities within 1e-4, and batched output equal to single output.
-//! Each checkpoint runs twice on the CPU: through the host decoder step (the CPU float32 default)
-//! and through the Candle graph (what GPUs and f16/bf16 use).
+//! Each checkpoint runs three times on the CPU: through the host decoder step (the CPU float32
+//! default), through the Candle graph (what GPUs and f16/bf16 use), and through the plan engine's
+//! CPU twin (the reference of the CUDA engine's kernels).
 
 mod common;
 
@@ -34,6 +35,8 @@ fn apply_options(config: &mut entente::generate::GenerationConfig, record: &Valu
 enum Step {
     Host,
     Graph,
+    /// The plan engine's CPU twin (the GPU engine's reference): one plan a batch, replayed.
+    Plan,
 }
 
 fn check(name: &str, step: Step) {
@@ -57,7 +60,11 @@ fn check(name: &str, step: Step) {
         translator.model.host_decoder(),
         "CPU f32 defaults to the host step"
     );
-    translator.model.set_host_decoder(step == Step::Host);
+    translator.model.set_host_decoder(step != Step::Graph);
+    if step == Step::Plan {
+        let longest = translator.generation.max_length.max(max_new + 1);
+        translator.model.use_plan_engine(longest).unwrap();
+    }
 
     let mut failures = Vec::new();
     // Keyed by the generation options too (absent for the plain records).
@@ -228,4 +235,17 @@ fn tiny_fr_en_varied() {
 #[test]
 fn tiny_fr_en_varied_graph() {
     check("tiny-fr-en-varied", Step::Graph);
+}
+
+#[test]
+fn plan_engine_on_every_checkpoint() {
+    for name in [
+        "tiny-selfcontained",
+        "tiny-fr-en-swish",
+        "tiny-tc-big-relu",
+        "tiny-fr-en-gelu-separate",
+        "tiny-fr-en-varied",
+    ] {
+        check(name, Step::Plan);
+    }
 }

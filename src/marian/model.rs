@@ -14,6 +14,7 @@ use candle_nn::{Embedding, VarBuilder};
 use super::backend::graph::GraphDecoder;
 use super::backend::host::HostDecoder;
 use super::backend::host_encoder::HostEncoder;
+use super::backend::plan::decoder::PlanDecoder;
 use super::backend::{BackendState, DecoderBackend, Encoded};
 use super::config::MarianConfig;
 use super::error::ComputeError;
@@ -36,6 +37,15 @@ pub struct DecoderState {
 impl DecoderState {
     pub fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// The plan engine's state, when the plan runs the steps.
+    #[cfg(test)]
+    pub(super) fn plan_state(&self) -> Option<&super::backend::plan::decoder::PlanState> {
+        match &self.backend {
+            BackendState::Plan(state) => Some(state),
+            _ => None,
+        }
     }
 }
 
@@ -118,6 +128,8 @@ pub struct MarianModel {
     host: Option<HostDecoder>,
     /// Whether steps run on `host` rather than `graph`.
     use_host: bool,
+    /// The plan engine, when chosen (it then runs the steps).
+    plan: Option<PlanDecoder>,
     precision: Precision,
 }
 
@@ -258,6 +270,7 @@ impl MarianModel {
             graph: None,
             host: None,
             use_host: false,
+            plan: None,
             precision: Precision::from(vb.dtype()),
         })
     }
@@ -297,7 +310,22 @@ impl MarianModel {
         }
     }
 
+    /// Run the decoder steps through the plan engine's CPU twin (`backend::plan`), sized for
+    /// targets of up to `max_target` positions: the reference of the GPU engine, which must give
+    /// the host step's ids. Needs the float32 host decoder (a CPU f32 model).
+    pub fn use_plan_engine(&mut self, max_target: usize) -> Result<()> {
+        let host = self.host.as_ref().filter(|_| self.graph.is_some());
+        let host = host.ok_or(ComputeError::Missing("float32 host decoder for the plan"))?;
+        let max_target = max_target.min(self.config.max_position_embeddings);
+        self.plan = Some(PlanDecoder::from_host(host, max_target)?);
+        self.use_host = true;
+        Ok(())
+    }
+
     fn backend(&self) -> Result<&dyn DecoderBackend> {
+        if let Some(plan) = &self.plan {
+            return Ok(plan);
+        }
         match (self.use_host, &self.host, &self.graph) {
             (true, Some(host), _) => Ok(host),
             (false, _, Some(graph)) => Ok(graph),

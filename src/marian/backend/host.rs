@@ -29,12 +29,12 @@ use crate::profile::{self, Span};
 type Result<T> = std::result::Result<T, crate::marian::error::ComputeError>;
 
 pub(in crate::marian) struct HostLayer {
-    self_attn: HostAttention,
-    self_attn_norm: HostNorm,
-    cross_attn: HostAttention,
-    cross_attn_norm: HostNorm,
-    ffn: HostFeedForward,
-    final_norm: HostNorm,
+    pub(super) self_attn: HostAttention,
+    pub(super) self_attn_norm: HostNorm,
+    pub(super) cross_attn: HostAttention,
+    pub(super) cross_attn_norm: HostNorm,
+    pub(super) ffn: HostFeedForward,
+    pub(super) final_norm: HostNorm,
 }
 
 impl HostLayer {
@@ -52,16 +52,16 @@ impl HostLayer {
 
 /// The decoder's weights for the host step.
 pub(in crate::marian) struct HostDecoder {
-    layers: Vec<HostLayer>,
-    embed: EmbeddingTable,
+    pub(super) layers: Vec<HostLayer>,
+    pub(super) embed: EmbeddingTable,
     /// Sinusoidal positions, (max_positions × d).
-    positions: Vec<f32>,
-    embed_scale: f32,
+    pub(super) positions: Vec<f32>,
+    pub(super) embed_scale: f32,
     /// (vocab × d).
-    lm_head: Matrix,
+    pub(super) lm_head: Matrix,
     /// Added by the output projection's epilogue.
-    final_logits_bias: Vec<f32>,
-    d: usize,
+    pub(super) final_logits_bias: Vec<f32>,
+    pub(super) d: usize,
 }
 
 impl HostDecoder {
@@ -397,7 +397,7 @@ impl HostDecoder {
 /// The source tokens of a Candle encoder output (b, s, d) with its additive mask: the rows at
 /// unmasked positions, sentence after sentence, and where each sentence starts (and, last, the
 /// total).
-fn source_tokens(encoded: &Tensor, mask: &Tensor) -> Result<(Vec<f32>, Vec<usize>)> {
+pub(super) fn source_tokens(encoded: &Tensor, mask: &Tensor) -> Result<(Vec<f32>, Vec<usize>)> {
     let (_, src_len, d) = encoded.dims3()?;
     let encoded = encoded
         .flatten_all()?

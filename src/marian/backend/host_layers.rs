@@ -293,9 +293,9 @@ pub(super) fn load_attention(
 
 /// A layer's feed-forward block: fc1, the activation, fc2.
 pub(in crate::marian) struct HostFeedForward {
-    fc1: HostLinear,
-    fc2: HostLinear,
-    activation: Activation,
+    pub(super) fc1: HostLinear,
+    pub(super) fc2: HostLinear,
+    pub(super) activation: Activation,
 }
 
 impl HostFeedForward {
@@ -335,22 +335,28 @@ impl HostFeedForward {
         scratch: &mut Scratch,
     ) -> Result<Vec<f32>> {
         let mut inner = profile::time(Span::FeedForwardIn, || self.fc1.forward(h, rows, scratch))?;
-        let activating = profile::Timer::start(Span::Activation);
-        match self.activation {
-            Activation::Relu => inner.iter_mut().for_each(|x| *x = x.max(0.0)),
-            Activation::Swish => swish(&mut inner),
-            // The GELUs go through Candle, exactly as the graph computes them.
-            Activation::Gelu | Activation::GeluTanh => {
-                let n = inner.len();
-                let t = Tensor::from_vec(inner, n, &Device::Cpu)?;
-                inner = activate(&t, self.activation)?.to_vec1()?;
-            }
-        }
-        drop(activating);
+        profile::time(Span::Activation, || {
+            activate_in_place(&mut inner, self.activation)
+        })?;
         profile::time(Span::FeedForwardOut, || {
             self.fc2.forward(&inner, rows, scratch)
         })
     }
+}
+
+/// The feed-forward activation in place.
+pub(super) fn activate_in_place(values: &mut Vec<f32>, activation: Activation) -> Result<()> {
+    match activation {
+        Activation::Relu => values.iter_mut().for_each(|x| *x = x.max(0.0)),
+        Activation::Swish => swish(values),
+        // The GELUs go through Candle, exactly as the graph computes them.
+        Activation::Gelu | Activation::GeluTanh => {
+            let n = values.len();
+            let t = Tensor::from_vec(std::mem::take(values), n, &Device::Cpu)?;
+            *values = activate(&t, activation)?.to_vec1()?;
+        }
+    }
+    Ok(())
 }
 
 /// x · sigmoid(x) in place, with the sigmoid from e^(−|x|) so that the exponential never

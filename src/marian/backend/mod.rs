@@ -7,7 +7,9 @@
 //!   float32 (the exact default) or int8, from [`super::ops`];
 //! - `host_encoder`: the encoder on plain slices for the CPU, each sentence's tokens only;
 //! - `host_layers`: what the two host pieces share (attention arithmetic, feed-forward,
-//!   embedding tables).
+//!   embedding tables);
+//! - `plan`: the decoder step as a fixed plan of kernel calls over buffers it owns, replayed
+//!   every step (what a captured CUDA graph needs), with a CPU twin of every kernel.
 //!
 //! The host path is batch-invariant: every number of a sentence is computed from that sentence
 //! alone, in a fixed order, so its translation is the same bits whatever shares its batch.
@@ -19,6 +21,7 @@ pub(super) mod graph;
 pub(super) mod host;
 pub mod host_encoder;
 pub(super) mod host_layers;
+pub mod plan;
 
 use candle_core::Tensor;
 
@@ -46,6 +49,7 @@ impl Encoded {
 pub(super) enum BackendState {
     Graph(graph::GraphState),
     Host(host::HostState),
+    Plan(Box<plan::decoder::PlanState>),
 }
 
 /// One way of computing decoder steps.

@@ -227,21 +227,32 @@ impl HostNorm {
 
     /// `norm(x + residual)` in place in `x`, as Candle's fused f32 layer norm computes it.
     pub(in crate::marian) fn add_and_norm(&self, x: &mut [f32], residual: &[f32]) {
-        const EPS: f32 = 1e-5;
-        let d = self.alpha.len();
-        for (row, res) in x.chunks_mut(d).zip(residual.chunks(d)) {
-            let (mut sum, mut sum2) = (0f32, 0f32);
-            for (v, r) in row.iter_mut().zip(res) {
-                *v += r;
-                sum += *v;
-                sum2 += *v * *v;
-            }
-            let mean = sum / d as f32;
-            let var = sum2 / d as f32 - mean * mean;
-            let inv_std = (var + EPS).sqrt().recip();
-            for ((v, a), b) in row.iter_mut().zip(&self.alpha).zip(&self.beta) {
-                *v = (*v - mean) * inv_std * a + b;
-            }
+        add_and_norm(&self.alpha, &self.beta, x, residual);
+    }
+}
+
+/// x ← LayerNorm(x + residual) · alpha + beta, row by row (rows of alpha's length), with
+/// Marian's epsilon; statistics in f32 as one pass of sum and sum of squares.
+pub(in crate::marian) fn add_and_norm(
+    alpha: &[f32],
+    beta: &[f32],
+    x: &mut [f32],
+    residual: &[f32],
+) {
+    const EPS: f32 = 1e-5;
+    let d = alpha.len();
+    for (row, res) in x.chunks_mut(d).zip(residual.chunks(d)) {
+        let (mut sum, mut sum2) = (0f32, 0f32);
+        for (v, r) in row.iter_mut().zip(res) {
+            *v += r;
+            sum += *v;
+            sum2 += *v * *v;
+        }
+        let mean = sum / d as f32;
+        let var = sum2 / d as f32 - mean * mean;
+        let inv_std = (var + EPS).sqrt().recip();
+        for ((v, a), b) in row.iter_mut().zip(alpha).zip(beta) {
+            *v = (*v - mean) * inv_std * a + b;
         }
     }
 }
