@@ -9,6 +9,7 @@ pub fn arg(args: &[String], flag: &str) -> Option<String> {
 }
 
 /// The Python for the peer scripts: `--python PATH`, else `$ENTENTE_PYTHON`, else `python3`.
+#[allow(dead_code)] // not every harness runs a peer
 pub fn python(args: &[String]) -> String {
     arg(args, "--python")
         .or_else(|| std::env::var("ENTENTE_PYTHON").ok())

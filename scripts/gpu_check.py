@@ -200,6 +200,60 @@ def throughput(entente, model, sources_file):
     print("\nthroughput: ok")
 
 
+def peers(model, sources_file, n="2048"):
+    """transformers fp16 `generate` and, if it loads, CTranslate2 float16 on the same card and
+    sentences as the plan engine's e2e part: exactly 32 new tokens a sentence, greedy at batch
+    256 and beam 4 at batch 64; decode-only and whole-job tok/s."""
+    import torch
+    from transformers import MarianMTModel, MarianTokenizer
+
+    lines = Path(sources_file).read_text().splitlines()[: int(n)]
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    dtype = torch.float16 if device == "cuda" else torch.float32
+    print("| engine | device | dtype | beams | batch | sentences | tok/s decoding | tok/s whole job |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
+    for beams, batch in ((1, 256), (4, 64)):
+        job = time.perf_counter()
+        tok = MarianTokenizer.from_pretrained(model)
+        m = MarianMTModel.from_pretrained(model, dtype=dtype).to(device).eval()
+        tokens, decode = 0, 0.0
+        with torch.no_grad():
+            for i in range(0, len(lines), batch):
+                enc = tok(lines[i:i + batch], return_tensors="pt", padding=True).to(device)
+                if device == "cuda":
+                    torch.cuda.synchronize()
+                start = time.perf_counter()
+                out = m.generate(**enc, num_beams=beams, max_new_tokens=32, min_new_tokens=32)
+                if device == "cuda":
+                    torch.cuda.synchronize()
+                decode += time.perf_counter() - start
+                tokens += int((out[:, 1:] != m.config.pad_token_id).sum())
+        whole = time.perf_counter() - job
+        print(f"| transformers | {device} | {dtype} | {beams} | {batch} | {len(lines)} | {tokens / decode:.0f} | {tokens / whole:.0f} |", flush=True)
+        try:
+            import ctranslate2
+        except ImportError:
+            print("| CTranslate2 | – | – | | | | not installed | |")
+            continue
+        try:
+            ct2_dir = Path(tempfile.mkdtemp()) / "ct2"
+            ctranslate2.converters.TransformersConverter(model).convert(str(ct2_dir), quantization="float16" if device == "cuda" else "float32")
+            job = time.perf_counter()
+            translator = ctranslate2.Translator(str(ct2_dir), device=device)
+            pieces = [tok.convert_ids_to_tokens(tok(l).input_ids) for l in lines]
+            start = time.perf_counter()
+            res = translator.translate_batch(pieces, beam_size=beams, max_batch_size=batch,
+                                             min_decoding_length=32, max_decoding_length=32)
+            decode = time.perf_counter() - start
+            tokens = sum(len(r.hypotheses[0]) for r in res)
+            whole = time.perf_counter() - job
+            print(f"| CTranslate2 | {device} | float16 | {beams} | {batch} | {len(lines)} | {tokens / decode:.0f} | {tokens / whole:.0f} |", flush=True)
+        except Exception as e:  # a peer that does not load is reported, the rest still runs
+            print(f"| CTranslate2 | {device} | float16 | {beams} | {batch} | {len(lines)} | failed: {str(e)[:160]} | |")
+    print("\npeers: ok")
+
+
 if __name__ == "__main__":
     part, args = sys.argv[1], sys.argv[2:]
-    {"parity": parity, "build-full": build_full, "dtypes": dtypes, "throughput": throughput}[part](*args)
+    {"parity": parity, "build-full": build_full, "dtypes": dtypes, "throughput": throughput,
+     "peers": peers}[part](*args)

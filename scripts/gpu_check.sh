@@ -1,32 +1,22 @@
 #!/usr/bin/env bash
-# The GPU check (issue #13), in one run on a GPU machine that has CUDA's libraries and PyTorch +
-# transformers but no Rust toolchain and no network. Prepare on a build machine:
+# The GPU check of the plan engine (issue #36; ../shared/gpu-engine.md §7), in parts that each
+# fit one 10-minute call of a GPU machine that has a driver, PyTorch's CUDA wheels (for
+# libnvrtc and libcublas) and transformers, but no Rust toolchain and no network.
 #
-#   # nvcc and headers from PyPI wheels, unpacked into $CUDA (nvidia-cuda-nvcc, -runtime, -crt,
-#   # -cccl and nvidia-nvvm 13.0.*: `pip download --no-deps`, then unzip; their files land in
-#   # nvidia/cu13). Candle links cudarc's libraries at build time; where the build machine has
-#   # no GPU libraries, stubs made from cudarc's bindings serve (the real ones load on the GPU
-#   # machine), e.g. for the driver:
-#   #   grep -hoE '^ {12}fn [A-Za-z0-9_]+\(' $CARGO_HOME/registry/src/*/cudarc-*/src/driver/sys/mod.rs |
-#   #     sed -E 's/^ +fn ([A-Za-z0-9_]+)\(/void \1(void){}/' | sort -u > libcuda.c
-#   #   gcc -shared -fPIC -o $CUDA/lib/libcuda.so libcuda.c -Wl,-soname,libcuda.so.1
-#   # and likewise nvrtc (libnvrtc.so.13), curand (.so.10), cublas and cublaslt (.so.13);
-#   # `ln -s libcudart.so.13 $CUDA/lib/libcudart.so`.
-#   CUDA_HOME=$CUDA PATH=$CUDA/bin:$PATH CUDA_COMPUTE_CAP=90 \
-#     cargo build --release --features cuda --bin entente
-#   mkdir -p gpu && strip -o gpu/entente target/release/entente && xz gpu/entente
-#   cp -r ../shared/models/opus-mt-fr-en ../shared/models/opus-mt-tc-big-fr-en gpu/
+# Prepare on any build machine (no CUDA toolkit, no GPU needed: cudarc loads the libraries at
+# run time and NVRTC compiles the kernels there):
+#
+#   cargo build --release --features cuda-engine --example gpu-check
+#   mkdir -p gpu && cp target/release/examples/gpu-check gpu/ && strip gpu/gpu-check
+#   python scripts/bench_translate.py build ../shared gpu/bench-model   # full-size, random weights
+#   cp -r models/test/tiny-selfcontained gpu/
 #   cp ../shared/eval/mt/newstest2014-fr-en/newstest2014.fr-en.fr gpu/
 #
-# then run `bash scripts/gpu_check.sh [gpu]` there. It prints every table and writes them to
-# $OUT/gpu_check.md too. GPU_CHECK_DEVICE=cpu ENTENTE=target/release/entente rehearses it on a
-# machine without a GPU (CPU against CPU; no dtypes; throughput only for the configurations named
-# in GPU_CHECK_THROUGHPUT, e.g. `64:16`, with transformers for those in GPU_CHECK_TRANSFORMERS).
-# GPU_CHECK_PARTS=parity,dtypes,throughput (the default) runs some parts only, e.g. to split the
-# check over two calls of a machine's 10-minute limit. The first run on an H200 (2026-12-04,
-# docs/measurements/) took 104 s for parity and ran out of its limits in the dtypes' beam 4 and
-# the throughput's 1,024-sentence rows: those limits are now 150 s / 330 s for 128 sentences and
-# the configurations below.
+# then `bash scripts/gpu_check.sh [gpu]` there. GPU_CHECK_PARTS=selftest,parity,steps,e2e,drift,peers
+# (the default) runs some parts only; each has its own timeout, keeps its stderr, and the
+# output goes to $OUT/gpu_check.md too. GPU_CHECK_DEVICE=cpu rehearses it on a machine without
+# a GPU: the plan engine's CPU twin instead of the CUDA executor (no selftest, no drift), small
+# sizes (GPU_CHECK_SENTENCES, GPU_CHECK_ROWS), and GPU_CHECK_BIN pointing at a local build.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 G=${1:-gpu}
@@ -35,55 +25,64 @@ mkdir -p "$OUT"
 exec > >(tee "$OUT/gpu_check.md") 2>&1
 PY=${PYTHON:-python3}
 export PYTHONUNBUFFERED=1
-WORK=$(mktemp -d)
+DEVICE=${GPU_CHECK_DEVICE:-cuda}
+BIN=${GPU_CHECK_BIN:-$G/gpu-check}
+MODEL=${GPU_CHECK_MODEL:-$G/bench-model}
+TINY=${GPU_CHECK_TINY:-$G/tiny-selfcontained}
+N=${GPU_CHECK_SENTENCES:-2048}
+ROWS=${GPU_CHECK_ROWS:-16,64,256,1024}
+BANDWIDTH=${GPU_CHECK_BANDWIDTH:-3000}
+export GPU_CHECK_SOURCES=${GPU_CHECK_SOURCES:-$G/newstest2014.fr-en.fr}
 
-if [ -z "${ENTENTE:-}" ]; then
-  ENTENTE=$WORK/entente
-  xz -dc "$G/entente.xz" > "$ENTENTE" && chmod +x "$ENTENTE" || exit 1
-  # The CUDA libraries the binary was linked against, from wherever this machine keeps them
-  # (PyTorch's wheels, the driver's folder).
-  dirs=$(find /opt /usr/local /usr/lib /usr/lib64 /lib /lib64 \( -name 'libcublas.so.*' -o -name 'libcurand.so.*' -o -name 'libcudart.so.*' \
-    -o -name 'libnvrtc.so.*' -o -name 'libcublasLt.so.*' -o -name 'libcuda.so.1' \) -not -path '*stubs*' -not -path '*compat*' 2>/dev/null \
-    -printf '%h\n' | sort -u | paste -sd:)
+if [ "$DEVICE" != cpu ]; then
+  # libnvrtc, libcublas (PyTorch's nvidia-* wheels or a toolkit) and the driver's libcuda.
+  dirs=$(find / -xdev \( -name 'libnvrtc.so*' -o -name 'libcublas.so*' -o -name 'libcublasLt.so*' -o -name 'libcuda.so.1' \) \
+    -not -path '*stubs*' -not -path '*compat*' 2>/dev/null -printf '%h\n' | sort -u | paste -sd:)
   export LD_LIBRARY_PATH="$dirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   echo "libraries: $LD_LIBRARY_PATH"
-  ldd "$ENTENTE" | grep -E 'cuda|cublas|curand|nvrtc|not found'
+  command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 fi
-GPU=${GPU_CHECK_DEVICE:-cuda}
-export GPU_CHECK_DEVICE=$GPU
 date -u
-command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-"$ENTENTE" --version
 
-# Tiny checkpoints with their tokenizers: tiny-selfcontained carries its own; the others use the
-# real opus-mt tokenizer files.
-M=$WORK/models
-mkdir -p "$M"
-for spec in tiny-selfcontained: tiny-fr-en-swish:opus-mt-fr-en tiny-fr-en-gelu-separate:opus-mt-fr-en \
-  tiny-tc-big-relu:opus-mt-tc-big-fr-en; do
-  name=${spec%%:*} tok=${spec#*:}
-  cp -r "models/test/$name" "$M/$name"
-  if [ -n "$tok" ]; then
-    for f in source.spm target.spm vocab.json tokenizer_config.json; do cp "$G/$tok/$f" "$M/$name/"; done
-  fi
-done
-
-PARTS=",${GPU_CHECK_PARTS:-parity,dtypes,throughput},"
+PARTS=",${GPU_CHECK_PARTS:-selftest,parity,steps,e2e,drift,peers},"
 part() { [[ $PARTS == *",$1,"* ]]; }
+failed=0
+run() { # name seconds command…: one part under its timeout; a failure is reported, the rest runs
+  local name=$1 limit=$2
+  shift 2
+  echo; echo "## $name"; echo
+  timeout "$limit" "$@" || { echo "$name: FAILED (exit $?)"; failed=1; }
+}
 
+if part selftest && [ "$DEVICE" != cpu ]; then
+  run "1. Each kernel against its CPU twin (f32 ≤ 1e-5, f16 ≤ 2e-3 relative)" 120 \
+    "$BIN" selftest --model "$MODEL" --device "$DEVICE"
+fi
 if part parity; then
-  echo; echo "## 1. Parity: tiny checkpoints, f32, CPU and $GPU against transformers' fixtures"; echo
-  timeout 200 "$PY" scripts/gpu_check.py parity "$ENTENTE" "$M"
+  run "2. Parity, f32: the engine's ids against the CPU host step (tiny checkpoint)" 120 \
+    "$BIN" parity --model "$TINY" --device "$DEVICE" --sentences 64
+  run "2b. Parity, f32, full-size random opus-mt-fr-en" 240 \
+    "$BIN" parity --model "$MODEL" --device "$DEVICE" --sentences 32
 fi
-
-timeout 60 "$PY" scripts/gpu_check.py build-full "$G/opus-mt-fr-en" "$WORK/full" || exit 1
-if part dtypes && [ "$GPU" != cpu ]; then
-  echo; echo "## 2. f16 / bf16 against f32 on $GPU (full-size random opus-mt-fr-en, 128 newstest2014 sentences, 64 new tokens)"; echo
-  timeout 150 "$PY" scripts/gpu_check.py dtypes "$ENTENTE" "$WORK/full" "$G/newstest2014.fr-en.fr"
+if part steps; then
+  for storage in f16 f32; do
+    run "3. One decoder step at $ROWS rows, $storage, against the memory floor at $BANDWIDTH GB/s" 180 \
+      "$BIN" steps --model "$MODEL" --device "$DEVICE" --storage $storage --rows "$ROWS" --bandwidth "$BANDWIDTH"
+  done
 fi
-
-if part throughput && { [ "$GPU" != cpu ] || [ -n "${GPU_CHECK_THROUGHPUT:-}" ]; }; then
-  echo; echo "## 3. Throughput on $GPU (full-size random opus-mt-fr-en, newstest2014, 64 new tokens a sentence; entente and transformers)"; echo
-  timeout 330 "$PY" scripts/gpu_check.py throughput "$ENTENTE" "$WORK/full" "$G/newstest2014.fr-en.fr"
+if part e2e; then
+  run "4a. End to end: $N newstest2014 sentences, greedy, batch 256, 32 new tokens each, f16" 300 \
+    "$BIN" e2e --model "$MODEL" --device "$DEVICE" --storage f16 --sentences "$N" --batch 256 --beams 1
+  run "4b. End to end: $N sentences, beam 4, batch 64, f16" 300 \
+    "$BIN" e2e --model "$MODEL" --device "$DEVICE" --storage f16 --sentences "$N" --batch 64 --beams 4
+fi
+if part drift && [ "$DEVICE" != cpu ]; then
+  run "5. Drift: f16 against f32, 256 sentences, greedy" 240 \
+    "$BIN" drift --model "$MODEL" --device "$DEVICE" --sentences 256
+fi
+if part peers; then
+  run "6. Peers on the same card and sentences: transformers fp16, CTranslate2 float16" 540 \
+    "$PY" scripts/gpu_check.py peers "$MODEL" "$GPU_CHECK_SOURCES" "$N"
 fi
 date -u
+exit $failed

@@ -8,8 +8,8 @@ use clap::{Args, ValueEnum};
 use entente::article::sources::{self, ReadOptions};
 use entente::article::Article;
 use entente::generate::{GenerationConfig, SearchOverrides};
+use entente::input;
 use entente::translate::{ArticlePlan, ResourceSettings, Setting, Translation, Translator};
-use entente::{hub, input};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InputMode {
@@ -250,19 +250,24 @@ pub fn load_translator(
     device_spec: &str,
     precision: Precision,
 ) -> anyhow::Result<Translator> {
-    let device = entente::translate::parse_device(device_spec)?;
     let name = match precision {
         Precision::F32 => "f32",
         Precision::F16 => "f16",
         Precision::Bf16 => "bf16",
         Precision::Int8 => "int8",
     };
-    let precision = entente::translate::parse_precision(name, &device)
-        .map_err(|e| anyhow::anyhow!("--dtype {name}: {e}"))?;
-    let files = hub::resolve(&model.model, model.revision.as_deref(), true)
-        .with_context(|| format!("finding the files of model {}", model.model))?;
-    let translator = Translator::load(&files, files.tokenizer_dir(), &device, precision)
-        .with_context(|| format!("loading model {}", model.model))?;
+    // One loader for the CLI, the server and the binding (`cuda` goes to the plan engine where
+    // it is built in).
+    let translator =
+        entente::translate::load_named(&model.model, model.revision.as_deref(), device_spec, name)
+            .map_err(|e| match e {
+                entente::translate::TranslateError::Unsupported(why) => {
+                    anyhow::anyhow!("--device {device_spec} --dtype {name}: {why}")
+                }
+                other => {
+                    anyhow::Error::new(other).context(format!("loading model {}", model.model))
+                }
+            })?;
     Ok(translator)
 }
 

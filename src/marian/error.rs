@@ -44,4 +44,7 @@ pub enum ComputeError {
     KernelUnavailable(&'static str),
     #[error("{0}")]
     Weights(String),
+    #[cfg(feature = "cuda-engine")]
+    #[error(transparent)]
+    Cuda(#[from] super::backend::plan::cuda::CudaEngineError),
 }

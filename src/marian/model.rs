@@ -322,6 +322,49 @@ impl MarianModel {
         Ok(())
     }
 
+    /// As [`MarianModel::use_plan_engine`], the kernels running on CUDA device `device` with
+    /// activations and weights stored as `storage` (f16 by default; f32 for parity).
+    #[cfg(feature = "cuda-engine")]
+    pub fn use_plan_engine_cuda(
+        &mut self,
+        max_target: usize,
+        device: usize,
+        storage: super::backend::plan::cuda::Storage,
+    ) -> Result<()> {
+        self.use_plan_engine(max_target)?;
+        let plan = self
+            .plan
+            .as_mut()
+            .ok_or(ComputeError::Missing("plan engine"))?;
+        plan.on_cuda(device, storage)
+    }
+
+    /// Each CUDA kernel of the plan engine against its CPU twin on device `device`, over a
+    /// batch of `ids` with `beams` rows a sentence for `steps` positions (what
+    /// `scripts/gpu_check.sh` runs first). Needs the float32 host decoder.
+    #[cfg(feature = "cuda-engine")]
+    pub fn plan_kernel_check(
+        &self,
+        ids: &[Vec<u32>],
+        mask: &[Vec<u32>],
+        beams: usize,
+        device: usize,
+        storage: super::backend::plan::cuda::Storage,
+        steps: usize,
+    ) -> Result<Vec<super::backend::plan::cuda::self_test::KernelCheck>> {
+        let host = self.host.as_ref().filter(|_| self.graph.is_some());
+        let host = host.ok_or(ComputeError::Missing("float32 host decoder for the plan"))?;
+        let decoder = PlanDecoder::from_host(host, steps.max(1))?;
+        let encoded = self.encode(ids, mask)?;
+        decoder.kernel_check(&encoded, beams, device, storage, steps)
+    }
+
+    /// The CUDA device the plan engine's kernels run on: (device, free bytes, total bytes).
+    #[cfg(feature = "cuda-engine")]
+    pub fn plan_device_memory(&self) -> Option<(usize, usize, usize)> {
+        self.plan.as_ref()?.device_memory()
+    }
+
     fn backend(&self) -> Result<&dyn DecoderBackend> {
         if let Some(plan) = &self.plan {
             return Ok(plan);

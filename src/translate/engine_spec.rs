@@ -15,7 +15,7 @@ pub fn parse_device(spec: &str) -> Result<Device, TranslateError> {
     let unavailable = |e: candle_core::Error| {
         TranslateError::Unsupported(format!(
             "device {spec:?} is not available: {e}; use --device cpu, or a build with the \
-             `cuda` (or `metal`) feature on a machine with that device"
+             `cuda-engine` (or `cuda`, `metal`) feature on a machine with that device"
         ))
     };
     let device = match spec {
@@ -63,10 +63,67 @@ pub fn load_named(
     device: &str,
     precision: &str,
 ) -> Result<Translator, TranslateError> {
+    #[cfg(feature = "cuda-engine")]
+    if let Some(ordinal) = cuda_ordinal(device) {
+        return load_on_cuda_engine(model, revision, ordinal, precision);
+    }
     let device = parse_device(device)?;
     let precision = parse_precision(precision, &device)?;
     let files = hub::resolve(model, revision, true)?;
     Translator::load(&files, files.tokenizer_dir(), &device, precision)
+}
+
+/// The device number of `cuda` / `cuda:N`.
+#[cfg(feature = "cuda-engine")]
+fn cuda_ordinal(spec: &str) -> Option<usize> {
+    match spec {
+        "cuda" => Some(0),
+        other => other.strip_prefix("cuda:")?.parse().ok(),
+    }
+}
+
+/// A model whose decoder steps run on the plan engine's CUDA executor: loaded on the CPU in
+/// float32 (the encoder runs there), the decoder's weights uploaded to device `ordinal` in f16
+/// (`f16`, `bf16`: the engine stores f16 either way) or f32 (`f32`, for parity).
+#[cfg(feature = "cuda-engine")]
+fn load_on_cuda_engine(
+    model: &str,
+    revision: Option<&str>,
+    ordinal: usize,
+    precision: &str,
+) -> Result<Translator, TranslateError> {
+    use crate::marian::backend::plan::cuda::Storage;
+    let storage = match precision {
+        "f16" | "float16" | "bf16" | "bfloat16" => Storage::F16,
+        "f32" | "float32" => Storage::F32,
+        other => {
+            return Err(TranslateError::Unsupported(format!(
+                "precision {other:?} on cuda:{ordinal}: use f16 (the engine's default) or f32"
+            )))
+        }
+    };
+    let files = hub::resolve(model, revision, true)?;
+    let mut translator = Translator::load(
+        &files,
+        files.tokenizer_dir(),
+        &Device::Cpu,
+        marian::Precision::F32,
+    )?;
+    let longest = translator.generation.max_length;
+    translator
+        .model
+        .use_plan_engine_cuda(longest, ordinal, storage)?;
+    // Sized from the device, not the CPU the model loaded on: one worker, a budget from the
+    // GPU's free memory.
+    if let Some((device, free, total)) = translator.model.plan_device_memory() {
+        translator.machine.gpu = Some(super::resources::GpuMemory {
+            name: format!("cuda:{device} (plan engine, {storage:?})"),
+            free: free as u64,
+            total: total as u64,
+        });
+        translator.resources = super::resources::Resources::default_on(&translator.machine);
+    }
+    Ok(translator)
 }
 
 #[cfg(test)]

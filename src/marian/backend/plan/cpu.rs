@@ -16,7 +16,7 @@ use crate::marian::ops::matrix::add_and_norm;
 
 type Result<T> = std::result::Result<T, ComputeError>;
 
-/// The plan's buffers and control block, allocated once.
+/// The plan's buffers, allocated once, and the control block the kernels read.
 pub struct Arena {
     pub buffers: Vec<Vec<f32>>,
     pub control: Vec<u32>,
@@ -28,6 +28,15 @@ impl Arena {
     pub fn new(plan: &Plan) -> Self {
         Arena {
             buffers: plan.buffers.iter().map(|b| vec![0.0; b.len]).collect(),
+            control: vec![0; plan.control.len],
+            scores: Vec::new(),
+        }
+    }
+
+    /// The control block alone, for a plan whose buffers live on a device.
+    pub fn control_only(plan: &Plan) -> Self {
+        Arena {
+            buffers: Vec::new(),
             control: vec![0; plan.control.len],
             scores: Vec::new(),
         }

@@ -4,6 +4,10 @@
 //! step does; nothing is copied.
 
 use super::cpu::{self, Arena};
+#[cfg(feature = "cuda-engine")]
+use super::cuda::executor::{CudaBatch, CudaPlanEngine};
+#[cfg(feature = "cuda-engine")]
+use super::cuda::Storage;
 use super::ir::Shape;
 use super::weights::DecoderWeights;
 use super::Plan;
@@ -13,16 +17,41 @@ use crate::marian::error::ComputeError;
 
 type Result<T> = std::result::Result<T, ComputeError>;
 
-/// The decoder's weights for the plan, and the longest target a plan is sized for.
+/// Where the plan's kernels run.
+pub enum Executor {
+    /// The CPU twin.
+    Cpu,
+    /// A CUDA device, activations and weights in f16.
+    #[cfg(feature = "cuda-engine")]
+    CudaF16(Box<CudaPlanEngine<half::f16>>),
+    /// A CUDA device in f32 (parity with the CPU).
+    #[cfg(feature = "cuda-engine")]
+    CudaF32(Box<CudaPlanEngine<f32>>),
+}
+
+/// A batch's buffers where the kernels run (the CPU twin's are in the arena).
+enum Running {
+    Cpu,
+    #[cfg(feature = "cuda-engine")]
+    CudaF16(CudaBatch<half::f16>),
+    #[cfg(feature = "cuda-engine")]
+    CudaF32(CudaBatch<f32>),
+}
+
+/// The decoder's weights for the plan, where its kernels run, and the longest target a plan is
+/// sized for.
 pub(in crate::marian) struct PlanDecoder {
     pub(in crate::marian) weights: DecoderWeights,
+    executor: Executor,
     max_target: usize,
 }
 
-/// One batch: its plan, the buffers and control block, and how far it has gone.
+/// One batch: its plan, the control block (and the CPU twin's buffers), and how far it has
+/// gone.
 pub(in crate::marian) struct PlanState {
     pub(in crate::marian) plan: Plan,
     pub(in crate::marian) arena: Arena,
+    running: Running,
     /// Positions decoded so far.
     decoded: usize,
 }
@@ -33,21 +62,37 @@ impl PlanDecoder {
     pub(in crate::marian) fn from_host(host: &HostDecoder, max_target: usize) -> Result<Self> {
         Ok(PlanDecoder {
             weights: DecoderWeights::from_host(host)?,
+            executor: Executor::Cpu,
             max_target,
         })
     }
-}
 
-impl DecoderBackend for PlanDecoder {
-    fn start(&self, encoded: &Encoded, rows_per_sentence: usize) -> Result<BackendState> {
-        let d = self.weights.dims.d;
-        let graph_tokens;
-        let (states, sentence_start) = match encoded {
-            Encoded::Host(h) => (&h.states, h.sentence_start.clone()),
-            Encoded::Graph(states, mask) => {
-                graph_tokens = source_tokens(states, mask)?;
-                (&graph_tokens.0, graph_tokens.1.clone())
+    /// Run the kernels on CUDA device `device`, storing activations and weights as `storage`.
+    #[cfg(feature = "cuda-engine")]
+    pub(in crate::marian) fn on_cuda(&mut self, device: usize, storage: Storage) -> Result<()> {
+        self.executor = match storage {
+            Storage::F16 => {
+                Executor::CudaF16(Box::new(CudaPlanEngine::new(device, &self.weights)?))
             }
+            Storage::F32 => {
+                Executor::CudaF32(Box::new(CudaPlanEngine::new(device, &self.weights)?))
+            }
+        };
+        Ok(())
+    }
+
+    /// The plan of a batch, its control block filled (and, `with_buffers`, the CPU twin's
+    /// buffers allocated), and the source tokens' encoder states.
+    fn prepare(
+        &self,
+        encoded: &Encoded,
+        rows_per_sentence: usize,
+        with_buffers: bool,
+    ) -> Result<(Plan, Arena, Vec<f32>)> {
+        let d = self.weights.dims.d;
+        let (states, sentence_start) = match encoded {
+            Encoded::Host(h) => (h.states.clone(), h.sentence_start.clone()),
+            Encoded::Graph(states, mask) => source_tokens(states, mask)?,
         };
         let sentences = sentence_start.len().saturating_sub(1);
         let shape = Shape {
@@ -57,8 +102,11 @@ impl DecoderBackend for PlanDecoder {
             source_tokens: states.len() / d,
         };
         let plan = Plan::build(&self.weights, shape);
-        let mut arena = Arena::new(&plan);
-        arena.buffer_mut(plan.source).copy_from_slice(states);
+        let mut arena = if with_buffers {
+            Arena::new(&plan)
+        } else {
+            Arena::control_only(&plan)
+        };
         let layout = plan.control;
         for r in 0..shape.rows {
             arena.control[layout.sentence + r] = (r / rows_per_sentence) as u32;
@@ -69,10 +117,75 @@ impl DecoderBackend for PlanDecoder {
         for (s, &start) in sentence_start.iter().enumerate() {
             arena.control[layout.source_start + s] = start as u32;
         }
-        cpu::run(&plan, &plan.start, &self.weights, &mut arena)?;
+        Ok((plan, arena, states))
+    }
+
+    /// Each CUDA kernel against its CPU twin on device `device` (see `cuda::self_test`), over a
+    /// plan for `encoded` with `beams` rows a sentence, for `steps` positions.
+    #[cfg(feature = "cuda-engine")]
+    pub(in crate::marian) fn kernel_check(
+        &self,
+        encoded: &Encoded,
+        beams: usize,
+        device: usize,
+        storage: Storage,
+        steps: usize,
+    ) -> Result<Vec<super::cuda::self_test::KernelCheck>> {
+        use super::cuda::self_test::kernel_by_kernel;
+        let (plan, arena, source) = self.prepare(encoded, beams, false)?;
+        let (plan, control) = (&plan, &arena.control);
+        Ok(match storage {
+            Storage::F16 => {
+                let engine = CudaPlanEngine::<half::f16>::new(device, &self.weights)?;
+                kernel_by_kernel(&engine, &self.weights, plan, &source, control, steps, 2e-3)?
+            }
+            Storage::F32 => {
+                let engine = CudaPlanEngine::<f32>::new(device, &self.weights)?;
+                kernel_by_kernel(&engine, &self.weights, plan, &source, control, steps, 1e-5)?
+            }
+        })
+    }
+
+    /// The CUDA device the kernels run on, with its free and total memory (after the weights).
+    #[cfg(feature = "cuda-engine")]
+    pub(in crate::marian) fn device_memory(&self) -> Option<(usize, usize, usize)> {
+        let (device, memory) = match &self.executor {
+            Executor::Cpu => return None,
+            Executor::CudaF16(engine) => (engine.device, engine.memory()),
+            Executor::CudaF32(engine) => (engine.device, engine.memory()),
+        };
+        memory.ok().map(|(free, total)| (device, free, total))
+    }
+
+    /// The batch's buffers where the kernels run; the start kernels run.
+    fn start_running(&self, plan: &Plan, arena: &mut Arena, source: &[f32]) -> Result<Running> {
+        Ok(match &self.executor {
+            Executor::Cpu => {
+                arena.buffer_mut(plan.source).copy_from_slice(source);
+                cpu::run(plan, &plan.start, &self.weights, arena)?;
+                Running::Cpu
+            }
+            #[cfg(feature = "cuda-engine")]
+            Executor::CudaF16(engine) => {
+                Running::CudaF16(CudaBatch::start(engine, plan, source, &arena.control)?)
+            }
+            #[cfg(feature = "cuda-engine")]
+            Executor::CudaF32(engine) => {
+                Running::CudaF32(CudaBatch::start(engine, plan, source, &arena.control)?)
+            }
+        })
+    }
+}
+
+impl DecoderBackend for PlanDecoder {
+    fn start(&self, encoded: &Encoded, rows_per_sentence: usize) -> Result<BackendState> {
+        let on_cpu = matches!(self.executor, Executor::Cpu);
+        let (plan, mut arena, states) = self.prepare(encoded, rows_per_sentence, on_cpu)?;
+        let running = self.start_running(&plan, &mut arena, &states)?;
         Ok(BackendState::Plan(Box::new(PlanState {
             plan,
             arena,
+            running,
             decoded: 0,
         })))
     }
@@ -116,15 +229,24 @@ impl DecoderBackend for PlanDecoder {
             *a = r as u32;
         }
         state.decoded = position + 1;
-        cpu::run(
-            &state.plan,
-            &state.plan.step,
-            &self.weights,
-            &mut state.arena,
-        )?;
-        let vocab = state.plan.dims.vocab;
-        logits.clear();
-        logits.extend_from_slice(&state.arena.buffer(state.plan.logits)[..capacity * vocab]);
+        let (plan, arena) = (&state.plan, &mut state.arena);
+        match (&self.executor, &mut state.running) {
+            (Executor::Cpu, Running::Cpu) => {
+                cpu::run(plan, &plan.step, &self.weights, arena)?;
+                logits.clear();
+                logits.extend_from_slice(&arena.buffer(plan.logits)[..capacity * plan.dims.vocab]);
+            }
+            #[cfg(feature = "cuda-engine")]
+            (Executor::CudaF16(engine), Running::CudaF16(batch)) => {
+                batch.step(engine, plan, &arena.control, capacity, logits)?
+            }
+            #[cfg(feature = "cuda-engine")]
+            (Executor::CudaF32(engine), Running::CudaF32(batch)) => {
+                batch.step(engine, plan, &arena.control, capacity, logits)?
+            }
+            #[allow(unreachable_patterns)] // with `cuda-engine`
+            _ => return Err(ComputeError::WrongState),
+        }
         Ok(())
     }
 

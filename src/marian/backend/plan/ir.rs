@@ -129,3 +129,31 @@ pub struct BufferSpec {
     pub name: String,
     pub len: usize,
 }
+
+impl Kernel {
+    /// The buffers the kernel writes.
+    pub fn writes(&self) -> Vec<Buffer> {
+        match *self {
+            Kernel::Embed { out, .. }
+            | Kernel::Gemm { out, .. }
+            | Kernel::SelfAttention { out, .. }
+            | Kernel::CrossAttention { out, .. } => vec![out],
+            Kernel::StoreKv { keys, values, .. } => vec![keys, values],
+            Kernel::BiasResidualNorm { h, .. } => vec![h],
+            Kernel::BiasActivation { x, .. } => vec![x],
+        }
+    }
+
+    /// The kernel's name, as the self-test reports it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kernel::Embed { .. } => "embed",
+            Kernel::Gemm { .. } => "gemm",
+            Kernel::StoreKv { .. } => "store_kv",
+            Kernel::SelfAttention { .. } => "self_attention",
+            Kernel::CrossAttention { .. } => "cross_attention",
+            Kernel::BiasResidualNorm { .. } => "bias_residual_norm",
+            Kernel::BiasActivation { .. } => "bias_activation",
+        }
+    }
+}

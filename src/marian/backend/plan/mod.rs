@@ -13,6 +13,8 @@
 //! LayerNorm; then the output projection into f32 logits.
 
 pub(in crate::marian) mod cpu;
+#[cfg(feature = "cuda-engine")]
+pub mod cuda;
 pub(in crate::marian) mod decoder;
 pub mod ir;
 pub(in crate::marian) mod weights;
