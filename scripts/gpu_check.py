@@ -237,7 +237,8 @@ def peers(model, sources_file, n="2048"):
             continue
         try:
             ct2_dir = Path(tempfile.mkdtemp()) / "ct2"
-            ctranslate2.converters.TransformersConverter(model).convert(str(ct2_dir), quantization="float16" if device == "cuda" else "float32")
+            ct2_type = "float16" if device == "cuda" else "float32"
+            ctranslate2.converters.TransformersConverter(model).convert(str(ct2_dir), quantization=ct2_type)
             job = time.perf_counter()
             translator = ctranslate2.Translator(str(ct2_dir), device=device)
             pieces = [tok.convert_ids_to_tokens(tok(l).input_ids) for l in lines]
@@ -247,7 +248,7 @@ def peers(model, sources_file, n="2048"):
             decode = time.perf_counter() - start
             tokens = sum(len(r.hypotheses[0]) for r in res)
             whole = time.perf_counter() - job
-            print(f"| CTranslate2 | {device} | float16 | {beams} | {batch} | {len(lines)} | {tokens / decode:.0f} | {tokens / whole:.0f} |", flush=True)
+            print(f"| CTranslate2 | {device} | {ct2_type} | {beams} | {batch} | {len(lines)} | {tokens / decode:.0f} | {tokens / whole:.0f} |", flush=True)
         except Exception as e:  # a peer that does not load is reported, the rest still runs
             print(f"| CTranslate2 | {device} | float16 | {beams} | {batch} | {len(lines)} | failed: {str(e)[:160]} | |")
     print("\npeers: ok")
