@@ -9,7 +9,8 @@ mod explore;
 mod synthetic;
 
 use entente::align::eval::{parse_ladder, score, score_vecalign, Ladder};
-use entente::align::{align, AlignConfig, Features};
+use entente::align::lexicon::STEM_CHARS;
+use entente::align::{align, align_sentences_with, AlignConfig, Features, Lexicon};
 use entente::segment::Segmenter;
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
@@ -242,6 +243,8 @@ struct Newstest {
     /// Each document's features (anchors) on both sides, and where its sentences start in the
     /// concatenated numbering of the gold.
     docs: Vec<(Vec<Features>, Vec<Features>, usize, usize)>,
+    /// Each document's segments, both sides.
+    texts: Vec<(Vec<String>, Vec<String>)>,
     gold: Ladder,
 }
 
@@ -256,6 +259,7 @@ impl Newstest {
                 .collect();
         let segmenter = Segmenter::default();
         let mut docs = Vec::new();
+        let mut texts = Vec::new();
         let mut gold = Ladder::new();
         let (mut offset_s, mut offset_t) = (0, 0);
         let mut start = 0;
@@ -307,9 +311,25 @@ impl Newstest {
             ));
             offset_s += src_segs.len();
             offset_t += tgt_segs.len();
+            texts.push((src_segs, tgt_segs));
             start = end;
         }
-        Newstest { docs, gold }
+        Newstest { docs, texts, gold }
+    }
+
+    /// Every document aligned without MT, with `lexicon` as evidence, in the gold's numbering.
+    fn align_lexicon(&self, lexicon: &Lexicon) -> Ladder {
+        let mut links = Ladder::new();
+        for ((src, tgt), (_, _, offset_s, offset_t)) in self.texts.iter().zip(&self.docs) {
+            let (aligned, _) = align_sentences_with(src, tgt, None, Some(lexicon));
+            for l in aligned {
+                links.push((
+                    l.src.iter().map(|i| i + offset_s).collect(),
+                    l.tgt.iter().map(|j| j + offset_t).collect(),
+                ));
+            }
+        }
+        links
     }
 
     /// Every document aligned with `config`, in the gold's numbering.
@@ -327,6 +347,56 @@ impl Newstest {
     }
 }
 
+/// Debian's FreeDict dictionaries (`apt install dict-freedict-deu-fra dict-freedict-fra-eng`).
+const DEU_FRA: &str = "/usr/share/dictd/freedict-deu-fra.index";
+const FRA_ENG: &str = "/usr/share/dictd/freedict-fra-eng.index";
+
+/// The dictionary at `path`, or a line saying it is missing.
+fn lexicon_at(path: &str, stem: usize) -> Option<Lexicon> {
+    let start = Instant::now();
+    match Lexicon::read_stemmed(std::path::Path::new(path), stem) {
+        Ok(l) => {
+            let ms = start.elapsed().as_secs_f64() * 1e3;
+            println!(
+                "(lexicon {path}: {} entries, read in {ms:.0} ms)",
+                l.entries()
+            );
+            Some(l)
+        }
+        Err(e) => {
+            println!("(no lexicon rows: {e})");
+            None
+        }
+    }
+}
+
+/// Stem lengths compared (no MT, both sets).
+fn stem_sweep(de: &[String], fr: &[String], gold: &Ladder) {
+    let news = Newstest::load();
+    let google = lines("eval/align/bleualign-dev/dev.google.fr");
+    println!("| stem characters | Bleualign dev de–fr, no MT (Vecalign strict F1) | … with dev.google.fr | newstest2014 fr–en, no MT |");
+    println!("|---:|---:|---:|---:|");
+    for stem in [4, 5, 6, 8, usize::MAX] {
+        let (Some(deu), Some(fra)) = (lexicon_at(DEU_FRA, stem), lexicon_at(FRA_ENG, stem)) else {
+            return;
+        };
+        let dev = ladder(&align_sentences_with(de, fr, None, Some(&deu)).0);
+        let f1 = |p: &Ladder, g: &Ladder| score_vecalign(p, g).strict.2;
+        let shown = if stem == usize::MAX {
+            "whole".to_string()
+        } else {
+            stem.to_string()
+        };
+        let with_mt = ladder(&align_sentences_with(de, fr, Some(&google), Some(&deu)).0);
+        println!(
+            "| {shown} | {:.3} | {:.3} | {:.3} |",
+            f1(&dev, gold),
+            f1(&with_mt, gold),
+            f1(&news.align_lexicon(&fra), &news.gold)
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--scale") {
@@ -339,6 +409,10 @@ fn main() {
     let gold = parse_ladder(&std::fs::read_to_string(format!("{SHARED}/{dir}/dev.defr")).unwrap())
         .unwrap();
     let config = AlignConfig::default();
+    if args.iter().any(|a| a == "--stem-sweep") {
+        stem_sweep(&de, &fr, &gold);
+        return;
+    }
     println!(
         "Bleualign dev (de–fr): {} source, {} target sentences, {} gold links",
         de.len(),
@@ -380,6 +454,24 @@ fn main() {
         &AlignConfig::without_mt(),
     ));
     row("entente, no MT (anchors + length)", &plain, &gold);
+    if let Some(lexicon) = lexicon_at(DEU_FRA, STEM_CHARS) {
+        let (links, usage) = align_sentences_with(&de, &fr, None, Some(&lexicon));
+        row(
+            "entente, no MT, FreeDict deu-fra lexicon",
+            &ladder(&links),
+            &gold,
+        );
+        let google = lines(&format!("{dir}/dev.google.fr"));
+        let (with_mt, _) = align_sentences_with(&de, &fr, Some(&google), Some(&lexicon));
+        row(
+            "entente + dev.google.fr, FreeDict deu-fra lexicon",
+            &ladder(&with_mt),
+            &gold,
+        );
+        if let Some(u) = usage {
+            println!("| ({}) | | | | | | | | |", u.describe(lexicon.entries()));
+        }
+    }
     shapes.push(format!(
         "entente, no MT: {}",
         synthetic::by_shape(&plain, &gold)
@@ -494,6 +586,13 @@ fn main() {
         &news.align(&AlignConfig::without_mt()),
         &news.gold,
     );
+    if let Some(lexicon) = lexicon_at(FRA_ENG, STEM_CHARS) {
+        row(
+            "entente, no MT, FreeDict fra-eng lexicon",
+            &news.align_lexicon(&lexicon),
+            &news.gold,
+        );
+    }
 
     // Calibration: how often links of a given probability are right (strict: a gold link).
     let google: Vec<Features> = lines(&format!("{dir}/dev.google.fr"))

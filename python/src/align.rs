@@ -5,7 +5,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use entente::align::{align_sentences, DEFAULT_MIN_SCORE};
+use entente::align::{align_sentences_with, Lexicon, DEFAULT_MIN_SCORE};
 use entente::pipeline::flagged_pairs;
 use entente::segment::{single_line, split_sentences};
 
@@ -56,13 +56,38 @@ fn sentences(side: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<String>> {
         .collect())
 }
 
+/// `lexicon=None`: the FreeDict fra-eng dictionary where Debian installed it (as the CLI's
+/// default); `False`: none; a path: that dictionary (dictd `.index` or word<TAB>translation).
+fn read_lexicon(lexicon: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Lexicon>> {
+    let path = match lexicon {
+        None => entente::align::lexicon::installed("fr", "en"),
+        Some(v) if v.is_instance_of::<pyo3::types::PyBool>() => {
+            if v.extract::<bool>()? {
+                return Err(PyValueError::new_err(
+                    "lexicon=True: give a path, None (the installed one) or False (none)",
+                ));
+            }
+            None
+        }
+        Some(v) => Some(std::path::PathBuf::from(v.extract::<String>().map_err(
+            |_| PyValueError::new_err("lexicon must be a path (str), None or False"),
+        )?)),
+    };
+    path.map(|p| Lexicon::read(&p).map_err(|e| PyValueError::new_err(e.to_string())))
+        .transpose()
+}
+
 /// Align `fr` with `en` (each a text, segmented here, or a list of sentences) into pairs.
 /// A machine translation of the French side makes the alignment better: give it as
 /// `translation` (a list line-aligned with the French sentences), or give a `Translator` as
 /// `mt` to compute it; with neither, numbers, cognates, punctuation and lengths decide. Pairs
 /// whose probability is under `min_score` are left out (unaligned sentences always stay).
+/// `lexicon` adds a bilingual dictionary as evidence: None (the default) uses FreeDict's
+/// fra-eng where Debian installed it, as `entente align` does; False uses none; a path reads
+/// that dictionary (a dictd `.index`, or word<TAB>translation lines).
 #[pyfunction]
-#[pyo3(signature = (fr, en, translation = None, mt = None, *, min_score = DEFAULT_MIN_SCORE))]
+#[pyo3(signature = (fr, en, translation = None, mt = None, *, min_score = DEFAULT_MIN_SCORE,
+                    lexicon = None))]
 fn align(
     py: Python<'_>,
     fr: &Bound<'_, PyAny>,
@@ -70,7 +95,9 @@ fn align(
     translation: Option<&Bound<'_, PyAny>>,
     mt: Option<PyRef<'_, PyTranslator>>,
     min_score: f64,
+    lexicon: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Vec<PyPair>> {
+    let lexicon = read_lexicon(lexicon)?;
     if !(0.0..=1.0).contains(&min_score) {
         return Err(PyValueError::new_err(
             "min_score must be a probability, from 0 to 1",
@@ -107,7 +134,7 @@ fn align(
         (None, None) => None,
     };
     let pairs = py.detach(move || {
-        let links = align_sentences(&src, &tgt, machine.as_deref());
+        let (links, _) = align_sentences_with(&src, &tgt, machine.as_deref(), lexicon.as_ref());
         flagged_pairs(links, &src, &tgt, min_score)
     });
     Ok(pairs

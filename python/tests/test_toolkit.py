@@ -223,6 +223,30 @@ def test_align_equals_the_cli(shared, run_cli, tmp_path, with_mt):
         assert ("unaligned" in p.flags) == (not p.src_ids or not p.tgt_ids)
 
 
+def test_align_with_a_lexicon_equals_the_cli_and_the_lexicon_decides(run_cli, tmp_path):
+    fr = ["Le chien mange la viande rouge.", "Le roi habite un grand château.",
+          "La femme lit un livre bleu."]
+    en = ["The king lives in a big castle.", "The woman reads a blue book."]
+    words = {"chien": "dog", "mange": "eats", "viande": "meat", "rouge": "red", "roi": "king",
+             "habite": "lives", "grand": "big", "château": "castle", "femme": "woman",
+             "lit": "reads", "livre": "book", "bleu": "blue"}
+    lexicon = tmp_path / "fr-en.tsv"
+    lexicon.write_text("".join(f"{a}\t{b}\n" for a, b in words.items()), encoding="utf-8")
+    (tmp_path / "a").write_text("\n".join(fr) + "\n", encoding="utf-8")
+    (tmp_path / "b").write_text("\n".join(en) + "\n", encoding="utf-8")
+    args = ["align", "--presegmented", str(tmp_path / "a"), str(tmp_path / "b"), "--no-mt",
+            "--format", "jsonl", "--min-score", "0"]
+    cli = [json.loads(l) for l in run_cli(*args, "--lexicon", str(lexicon)).splitlines()]
+    py = entente.align(fr, en, lexicon=str(lexicon), min_score=0)
+    assert [(p.src_ids, p.tgt_ids) for p in py] == [(c["src_ids"], c["tgt_ids"]) for c in cli]
+    assert [(p.src_ids, p.tgt_ids) for p in py] == [([0], []), ([1], [0]), ([2], [1])]
+    plain = entente.align(fr, en, lexicon=False, min_score=0)
+    cli_plain = [json.loads(l) for l in run_cli(*args, "--no-lexicon").splitlines()]
+    assert [(p.src_ids, p.tgt_ids) for p in plain] == [(c["src_ids"], c["tgt_ids"]) for c in cli_plain]
+    with pytest.raises(ValueError, match="nowhere.tsv"):
+        entente.align(fr, en, lexicon=str(tmp_path / "nowhere.tsv"))
+
+
 def test_align_texts_with_a_translator_as_mt_equals_the_cli(run_cli, tmp_path):
     fr = "Le chat dort sur le tapis. Le chien aboie dans la cour. Il pleut depuis trois jours."
     en = "The cat sleeps on the mat. The dog barks in the yard. It has rained for three days."

@@ -68,7 +68,7 @@ fn is_initial(word: &str) -> bool {
     }
 }
 
-fn hash_of(value: impl Hash) -> u64 {
+pub(super) fn hash_of(value: impl Hash) -> u64 {
     let mut h = DefaultHasher::new();
     value.hash(&mut h);
     h.finish()
@@ -88,13 +88,13 @@ fn fold_accents(c: char) -> char {
 }
 
 /// The words of normalized text (runs of letters and digits).
-fn words(norm: &str) -> impl Iterator<Item = &str> {
+pub(super) fn words(norm: &str) -> impl Iterator<Item = &str> {
     norm.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
 }
 
 /// Normalized text: lowercase, accents folded.
-fn normalize(text: &str) -> String {
+pub(super) fn normalize(text: &str) -> String {
     text.chars()
         .flat_map(char::to_lowercase)
         .map(fold_accents)

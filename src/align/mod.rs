@@ -27,12 +27,14 @@ pub mod config;
 pub mod eval;
 mod features;
 mod ladder;
+pub mod lexicon;
 mod link;
 mod search;
 mod similarity;
 
 pub use config::{AlignConfig, LINK_TYPES};
 pub use features::Features;
+pub use lexicon::{Lexicon, LexiconError};
 pub use link::{Link, DEFAULT_MIN_SCORE};
 
 use band::{block_size, Band, COARSE_ABOVE};
@@ -43,7 +45,54 @@ use similarity::{pair_weights, weigh};
 /// translation of each source sentence into the target language) when given, else by the
 /// language-independent anchors (numbers, names, cognates) and lengths.
 pub fn align_sentences(src: &[String], tgt: &[String], mt: Option<&[String]>) -> Vec<Link> {
-    let (src_features, tgt_features): (Vec<Features>, Vec<Features>) = match mt {
+    align_sentences_with(src, tgt, mt, None).0
+}
+
+/// How a lexicon was used for a pair of documents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LexiconUse {
+    /// Whether its words went in as evidence (enough of the documents' words are headwords).
+    pub used: bool,
+    /// Whether it applied target → source (a dictionary of the other direction).
+    pub reversed: bool,
+    /// The share of the words it applied to (3+ letters) that are headwords.
+    pub coverage: f64,
+}
+
+impl LexiconUse {
+    /// One line for the user.
+    pub fn describe(&self, entries: usize) -> String {
+        let direction = if self.reversed {
+            "target → source"
+        } else {
+            "source → target"
+        };
+        if self.used {
+            format!(
+                "lexicon: {entries} entries, {direction}, covering {:.0}% of the words",
+                100.0 * self.coverage
+            )
+        } else {
+            format!(
+                "lexicon not used: its headwords cover {:.1}% of the documents' words (under \
+                 {:.0}%): is it for this language pair?",
+                100.0 * self.coverage,
+                100.0 * lexicon::MIN_COVERAGE
+            )
+        }
+    }
+}
+
+/// [`align_sentences`] with a bilingual `lexicon` as evidence beside the rest (see
+/// [`lexicon`]): applied in the direction whose headwords cover more of the documents, not at
+/// all where they cover almost nothing (said in the [`LexiconUse`]).
+pub fn align_sentences_with(
+    src: &[String],
+    tgt: &[String],
+    mt: Option<&[String]>,
+    lexicon: Option<&Lexicon>,
+) -> (Vec<Link>, Option<LexiconUse>) {
+    let (mut src_features, mut tgt_features): (Vec<Features>, Vec<Features>) = match mt {
         Some(mt) => (
             mt.iter()
                 .zip(src)
@@ -56,12 +105,38 @@ pub fn align_sentences(src: &[String], tgt: &[String], mt: Option<&[String]>) ->
             tgt.iter().map(|s| Features::anchors(s)).collect(),
         ),
     };
+    let usage = lexicon.map(|lexicon| {
+        let (forward, backward) = (lexicon.coverage(src), lexicon.coverage(tgt));
+        let reversed = backward > forward;
+        let coverage = forward.max(backward);
+        let used = coverage >= lexicon::MIN_COVERAGE;
+        if used {
+            let (from, to, feats_from, feats_to) = if reversed {
+                (tgt, src, &mut tgt_features, &mut src_features)
+            } else {
+                (src, tgt, &mut src_features, &mut tgt_features)
+            };
+            for (f, text) in feats_from.iter_mut().zip(from) {
+                f.bag.extend(lexicon.source_features(text));
+                f.bag.sort_unstable();
+            }
+            for (f, text) in feats_to.iter_mut().zip(to) {
+                f.bag.extend(lexicon.target_features(text));
+                f.bag.sort_unstable();
+            }
+        }
+        LexiconUse {
+            used,
+            reversed,
+            coverage,
+        }
+    });
     let config = if mt.is_some() {
         AlignConfig::with_mt()
     } else {
         AlignConfig::without_mt()
     };
-    align(&src_features, &tgt_features, &config)
+    (align(&src_features, &tgt_features, &config), usage)
 }
 
 /// Align `src` and `tgt` (already turned into features). Every sentence appears in exactly one

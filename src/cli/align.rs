@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use candle_core::{DType, Device};
 use clap::{Args, ValueEnum};
 use entente::align::eval::format_ladder;
-use entente::align::{align_sentences, Link};
+use entente::align::{align_sentences_with, Lexicon, Link};
 use entente::formats::{self, Pair};
 use entente::translate::Translator;
 use entente::{hub, input, output};
@@ -56,6 +56,16 @@ pub struct AlignArgs {
     /// Align without machine translation.
     #[arg(long)]
     pub no_mt: bool,
+    /// A bilingual dictionary as evidence beside the rest: a dictd .index (FreeDict's, e.g.
+    /// /usr/share/dictd/freedict-fra-eng.index from `apt install dict-freedict-fra-eng`) or a
+    /// file of word<TAB>translation lines, either direction. By default the FreeDict
+    /// dictionary of --src-lang and --tgt-lang is used where Debian installed it; what was
+    /// used is said on stderr.
+    #[arg(long, conflicts_with = "no_lexicon")]
+    pub lexicon: Option<PathBuf>,
+    /// Use no dictionary, not even one installed.
+    #[arg(long)]
+    pub no_lexicon: bool,
     /// Model translating the source side when neither --translation nor --no-mt is given.
     #[arg(long, default_value_t = hub::default_model())]
     pub model: String,
@@ -131,7 +141,19 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
     } else {
         Some(translation(&args, &src)?)
     };
-    let links = align_sentences(&src, &tgt, mt.as_deref());
+    let lexicon_path = match (&args.lexicon, args.no_lexicon) {
+        (Some(path), _) => Some(path.clone()),
+        (None, false) => entente::align::lexicon::installed(&args.src_lang, &args.tgt_lang),
+        (None, true) => None,
+    };
+    let lexicon = lexicon_path
+        .as_ref()
+        .map(|path| Lexicon::read(path).context("reading the lexicon (--lexicon, or --no-lexicon)"))
+        .transpose()?;
+    let (links, usage) = align_sentences_with(&src, &tgt, mt.as_deref(), lexicon.as_ref());
+    if let (Some(usage), Some(lexicon), Some(path)) = (usage, &lexicon, &lexicon_path) {
+        eprintln!("{} ({})", usage.describe(lexicon.entries()), path.display());
+    }
     let kept = keep_probable(links, args.min_score, src.len(), tgt.len());
     let join = |ids: &[usize], side: &[String]| {
         ids.iter()

@@ -1,0 +1,353 @@
+//! A bilingual dictionary as alignment evidence, as hunalign uses one: a source word whose
+//! dictionary translation occurs in the target sentence is a shared feature of the two, weighed
+//! by inverse document frequency like every other feature. Words are compared lowercased with
+//! accents folded, whole by default: prefixes (a light stem that lets inflected forms meet) were
+//! measured and lost (see [`STEM_CHARS`]); `read_stemmed` keeps them available.
+//!
+//! Read from a dictd dictionary as Debian's FreeDict packages install it (`.index` with its
+//! `.dict.dz` or `.dict` beside it: each entry's first line is the headword, its second the
+//! translations) or from a plain list of `word<TAB>translation` lines. Which way round it
+//! applies is measured on the documents: the direction whose headwords cover more of the
+//! source's words, and a dictionary covering almost none of either side is reported as not
+//! usable instead of being used.
+
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use super::features::{hash_of, normalize, words};
+
+/// Characters of a word compared (after lowercasing and folding accents): whole words. Measured
+/// with `eval-align --stem-sweep` (Vecalign strict F1, no MT; FreeDict deu-fra on the Bleualign
+/// dev set, fra-eng on newstest2014): prefixes of 4, 5, 6, 8 characters and whole words gave
+/// 0.895, 0.909, 0.912, 0.920, 0.930 on the dev set (0.906 without a lexicon) and 0.979 on
+/// newstest whatever the length: a short prefix matches unrelated words more often than it
+/// catches an inflection.
+pub const STEM_CHARS: usize = usize::MAX;
+
+/// The share of a side's words (of 3+ letters) the headwords must cover for the lexicon to be
+/// used: below it, the dictionary is for another language pair (or script).
+pub const MIN_COVERAGE: f64 = 0.05;
+
+/// Decompressed dictionaries larger than this are refused (a zip bomb, or not a dictionary).
+const MAX_DICT_BYTES: u64 = 1 << 30;
+
+/// Errors reading a dictionary; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum LexiconError {
+    #[error("cannot read the lexicon {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}, line {line}: {why}")]
+    Format {
+        path: PathBuf,
+        line: usize,
+        why: String,
+    },
+    #[error(
+        "{path}: no entries (a dictd .index with its .dict.dz, or word<TAB>translation lines)"
+    )]
+    Empty { path: PathBuf },
+}
+
+/// Stems of headwords mapped to the stems of their translations.
+#[derive(Debug, Clone, Default)]
+pub struct Lexicon {
+    translations: HashMap<String, Vec<String>>,
+    entries: usize,
+    /// Characters of a word compared.
+    stem: usize,
+}
+
+/// Where Debian's FreeDict packages install their dictionaries.
+pub const DICTD_DIR: &str = "/usr/share/dictd";
+
+/// The installed FreeDict dictionary between two languages (ISO 639-1 or -3 codes), either way
+/// round (`freedict-fra-eng`, else `freedict-eng-fra`), if Debian installed one.
+pub fn installed(src_lang: &str, tgt_lang: &str) -> Option<PathBuf> {
+    let (a, b) = (three_letters(src_lang)?, three_letters(tgt_lang)?);
+    [(a, b), (b, a)]
+        .iter()
+        .map(|(x, y)| Path::new(DICTD_DIR).join(format!("freedict-{x}-{y}.index")))
+        .find(|p| p.exists())
+}
+
+/// ISO 639-3 code of a language FreeDict covers, from its 639-1 or 639-3 code.
+fn three_letters(code: &str) -> Option<&'static str> {
+    const CODES: [(&str, &str); 16] = [
+        ("fr", "fra"),
+        ("en", "eng"),
+        ("de", "deu"),
+        ("es", "spa"),
+        ("it", "ita"),
+        ("nl", "nld"),
+        ("pt", "por"),
+        ("sv", "swe"),
+        ("da", "dan"),
+        ("fi", "fin"),
+        ("pl", "pol"),
+        ("cs", "ces"),
+        ("hu", "hun"),
+        ("ru", "rus"),
+        ("tr", "tur"),
+        ("el", "ell"),
+    ];
+    let code = code.to_ascii_lowercase();
+    CODES
+        .iter()
+        .find(|(two, three)| *two == code || *three == code)
+        .map(|(_, three)| *three)
+}
+
+/// The first `chars` characters of a normalized word.
+fn prefix(word: &str, chars: usize) -> String {
+    word.chars().take(chars).collect()
+}
+
+impl Lexicon {
+    /// Read `path`: a dictd `.index` (or its `.dict.dz` / `.dict`), else `word<TAB>word` lines.
+    pub fn read(path: &Path) -> Result<Self, LexiconError> {
+        Self::read_stemmed(path, STEM_CHARS)
+    }
+
+    /// [`Lexicon::read`], comparing words by their first `stem` characters (`usize::MAX`:
+    /// whole words).
+    pub fn read_stemmed(path: &Path, stem: usize) -> Result<Self, LexiconError> {
+        let io = |source| LexiconError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let name = path.to_string_lossy();
+        let base = name
+            .strip_suffix(".index")
+            .or_else(|| name.strip_suffix(".dict.dz"))
+            .or_else(|| name.strip_suffix(".dict"));
+        let lexicon = match base {
+            Some(base) => {
+                let index_path = PathBuf::from(format!("{base}.index"));
+                let index =
+                    std::fs::read_to_string(&index_path).map_err(|source| LexiconError::Io {
+                        path: index_path.clone(),
+                        source,
+                    })?;
+                let dict = read_dict(base)?;
+                Self::from_dictd(&index, &dict, &index_path, stem)?
+            }
+            None => Self::from_tsv(&std::fs::read_to_string(path).map_err(io)?, path, stem)?,
+        };
+        if lexicon.entries == 0 {
+            return Err(LexiconError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(lexicon)
+    }
+
+    /// `word<TAB>translation` lines (more translations in more columns); `#` comments.
+    pub fn from_tsv(text: &str, path: &Path, stem: usize) -> Result<Self, LexiconError> {
+        let mut lexicon = Lexicon {
+            stem,
+            ..Lexicon::default()
+        };
+        for (n, line) in text.lines().enumerate() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut columns = line.split('\t');
+            let head = columns.next().unwrap_or_default();
+            let targets: Vec<&str> = columns.collect();
+            if targets.is_empty() {
+                return Err(LexiconError::Format {
+                    path: path.to_path_buf(),
+                    line: n + 1,
+                    why: "no tab: expected word<TAB>translation".into(),
+                });
+            }
+            lexicon.add(head, targets.iter().copied());
+        }
+        Ok(lexicon)
+    }
+
+    /// A dictd index (`headword<TAB>offset<TAB>length`, base-64 numbers) over `dict`.
+    fn from_dictd(
+        index: &str,
+        dict: &[u8],
+        path: &Path,
+        stem: usize,
+    ) -> Result<Self, LexiconError> {
+        let mut lexicon = Lexicon {
+            stem,
+            ..Lexicon::default()
+        };
+        for (n, line) in index.lines().enumerate() {
+            let bad = |why: &str| LexiconError::Format {
+                path: path.to_path_buf(),
+                line: n + 1,
+                why: why.to_string(),
+            };
+            let mut fields = line.split('\t');
+            let (Some(head), Some(offset), Some(length)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                return Err(bad("expected headword<TAB>offset<TAB>length"));
+            };
+            if head.starts_with("00database") || head.starts_with("00-database") {
+                continue;
+            }
+            let (offset, length) = (base64_number(offset), base64_number(length));
+            let (Some(offset), Some(length)) = (offset, length) else {
+                return Err(bad("offset and length are not dictd base-64 numbers"));
+            };
+            let entry = dict
+                .get(offset..offset.saturating_add(length))
+                .ok_or_else(|| bad("the entry lies past the end of the .dict file"))?;
+            let entry = String::from_utf8_lossy(entry);
+            // Line 1: the headword (pronunciation, part of speech); line 2: the translations.
+            let Some(translations) = entry.lines().nth(1) else {
+                continue;
+            };
+            let translations = translations.split([',', ';']).map(|t| {
+                t.trim()
+                    .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')
+            });
+            lexicon.add(head, translations);
+        }
+        Ok(lexicon)
+    }
+
+    /// One entry: single-word headwords only (a phrase's words are not its translation's).
+    fn add<'a>(&mut self, head: &str, translations: impl Iterator<Item = &'a str>) {
+        let head = head.trim();
+        if head.is_empty() || head.contains(char::is_whitespace) {
+            return;
+        }
+        let mut stems: Vec<String> = translations
+            .flat_map(|t| {
+                let norm = normalize(t);
+                words(&norm)
+                    .filter(|w| w.chars().count() >= 3)
+                    .map(|w| prefix(w, self.stem))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if stems.is_empty() {
+            return;
+        }
+        let slot = self
+            .translations
+            .entry(prefix(&normalize(head), self.stem))
+            .or_default();
+        slot.append(&mut stems);
+        slot.sort_unstable();
+        slot.dedup();
+        self.entries += 1;
+    }
+
+    /// Entries read (single-word headwords with a translation).
+    pub fn entries(&self) -> usize {
+        self.entries
+    }
+
+    /// The dictionary the other way round.
+    pub fn reversed(&self) -> Self {
+        let mut back: HashMap<String, Vec<String>> = HashMap::new();
+        for (head, targets) in &self.translations {
+            for t in targets {
+                back.entry(t.clone()).or_default().push(head.clone());
+            }
+        }
+        for v in back.values_mut() {
+            v.sort_unstable();
+            v.dedup();
+        }
+        Lexicon {
+            entries: back.len(),
+            translations: back,
+            stem: self.stem,
+        }
+    }
+
+    /// The share of `sentences`' words (3+ letters) that are headwords.
+    pub fn coverage(&self, sentences: &[String]) -> f64 {
+        let (mut known, mut all) = (0usize, 0usize);
+        for s in sentences {
+            let norm = normalize(s);
+            for w in words(&norm).filter(|w| w.chars().count() >= 3) {
+                all += 1;
+                known += usize::from(self.translations.contains_key(&prefix(w, self.stem)));
+            }
+        }
+        known as f64 / all.max(1) as f64
+    }
+
+    /// The lexical features of a source sentence: one per dictionary translation of each word.
+    pub(super) fn source_features(&self, text: &str) -> Vec<u64> {
+        let norm = normalize(text);
+        let mut bag = Vec::new();
+        for w in words(&norm).filter(|w| w.chars().count() >= 3) {
+            if let Some(targets) = self.translations.get(&prefix(w, self.stem)) {
+                bag.extend(targets.iter().map(|t| hash_of(("lex", t.as_str()))));
+            }
+        }
+        bag
+    }
+}
+
+impl Lexicon {
+    /// The lexical features of a target sentence: its words' stems, as translations are kept.
+    pub(super) fn target_features(&self, text: &str) -> Vec<u64> {
+        let norm = normalize(text);
+        words(&norm)
+            .filter(|w| w.chars().count() >= 3)
+            .map(|w| hash_of(("lex", prefix(w, self.stem).as_str())))
+            .collect()
+    }
+}
+
+/// The dictionary text of `base` (`.dict.dz`, gzip as dictzip writes it, else `.dict`).
+fn read_dict(base: &str) -> Result<Vec<u8>, LexiconError> {
+    let dz = PathBuf::from(format!("{base}.dict.dz"));
+    let (path, compressed) = if dz.exists() {
+        (dz, true)
+    } else {
+        (PathBuf::from(format!("{base}.dict")), false)
+    };
+    let io = |source| LexiconError::Io {
+        path: path.clone(),
+        source,
+    };
+    let file = std::fs::File::open(&path).map_err(io)?;
+    let mut bytes = Vec::new();
+    let reader: Box<dyn std::io::Read> = if compressed {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    reader
+        .take(MAX_DICT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_DICT_BYTES {
+        return Err(LexiconError::Format {
+            path,
+            line: 0,
+            why: format!("more than {MAX_DICT_BYTES} bytes uncompressed: not a dictionary"),
+        });
+    }
+    Ok(bytes)
+}
+
+/// A dictd number: base-64 digits (A–Z, a–z, 0–9, +, /), most significant first.
+fn base64_number(text: &str) -> Option<usize> {
+    const DIGITS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    text.chars().try_fold(0usize, |n, c| {
+        let digit = DIGITS.find(c)?;
+        n.checked_mul(64)?.checked_add(digit)
+    })
+}
+
+#[cfg(test)]
+mod tests;
