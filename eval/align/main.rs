@@ -10,7 +10,9 @@ mod synthetic;
 
 use entente::align::eval::{parse_ladder, score, score_vecalign, Ladder};
 use entente::align::lexicon::STEM_CHARS;
-use entente::align::{align, align_sentences_with, AlignConfig, Features, Lexicon};
+use entente::align::{
+    align, align_and_realign, align_sentences_with, AlignConfig, Features, Lexicon,
+};
 use entente::segment::Segmenter;
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
@@ -317,11 +319,16 @@ impl Newstest {
         Newstest { docs, texts, gold }
     }
 
-    /// Every document aligned without MT, with `lexicon` as evidence, in the gold's numbering.
-    fn align_lexicon(&self, lexicon: &Lexicon) -> Ladder {
+    /// Every document aligned without MT, with `lexicon` as evidence (and `realign`ed with
+    /// the pairs it teaches), in the gold's numbering.
+    fn align_lexicon(&self, lexicon: Option<&Lexicon>, realign: bool) -> Ladder {
         let mut links = Ladder::new();
         for ((src, tgt), (_, _, offset_s, offset_t)) in self.texts.iter().zip(&self.docs) {
-            let (aligned, _) = align_sentences_with(src, tgt, None, Some(lexicon));
+            let (aligned, _) = if realign {
+                align_and_realign(src, tgt, None, lexicon)
+            } else {
+                align_sentences_with(src, tgt, None, lexicon)
+            };
             for l in aligned {
                 links.push((
                     l.src.iter().map(|i| i + offset_s).collect(),
@@ -392,7 +399,7 @@ fn stem_sweep(de: &[String], fr: &[String], gold: &Ladder) {
             "| {shown} | {:.3} | {:.3} | {:.3} |",
             f1(&dev, gold),
             f1(&with_mt, gold),
-            f1(&news.align_lexicon(&fra), &news.gold)
+            f1(&news.align_lexicon(Some(&fra), false), &news.gold)
         );
     }
 }
@@ -471,6 +478,24 @@ fn main() {
         if let Some(u) = usage {
             println!("| ({}) | | | | | | | | |", u.describe(lexicon.entries()));
         }
+        let realigned = |lexicon: Option<&Lexicon>, mt: Option<&[String]>| {
+            ladder(&align_and_realign(&de, &fr, mt, lexicon).0)
+        };
+        row(
+            "entente, no MT, realigned (learned pairs)",
+            &realigned(None, None),
+            &gold,
+        );
+        row(
+            "entente, no MT, FreeDict deu-fra lexicon, realigned",
+            &realigned(Some(&lexicon), None),
+            &gold,
+        );
+        row(
+            "entente + dev.google.fr, lexicon, realigned",
+            &realigned(Some(&lexicon), Some(&google)),
+            &gold,
+        );
     }
     shapes.push(format!(
         "entente, no MT: {}",
@@ -589,7 +614,17 @@ fn main() {
     if let Some(lexicon) = lexicon_at(FRA_ENG, STEM_CHARS) {
         row(
             "entente, no MT, FreeDict fra-eng lexicon",
-            &news.align_lexicon(&lexicon),
+            &news.align_lexicon(Some(&lexicon), false),
+            &news.gold,
+        );
+        row(
+            "entente, no MT, realigned (learned pairs)",
+            &news.align_lexicon(None, true),
+            &news.gold,
+        );
+        row(
+            "entente, no MT, FreeDict fra-eng lexicon, realigned",
+            &news.align_lexicon(Some(&lexicon), true),
             &news.gold,
         );
     }

@@ -246,6 +246,31 @@ impl Lexicon {
         self.entries += 1;
     }
 
+    /// A lexicon of (word, translation) pairs, whole words.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut lexicon = Lexicon {
+            stem: STEM_CHARS,
+            ..Lexicon::default()
+        };
+        for (w, v) in pairs {
+            lexicon.add(&w, std::iter::once(v.as_str()));
+        }
+        lexicon
+    }
+
+    /// This lexicon and `other` together (both must apply in the same direction).
+    pub fn merged(&self, other: &Lexicon) -> Lexicon {
+        let mut out = self.clone();
+        for (head, targets) in &other.translations {
+            let slot = out.translations.entry(head.clone()).or_default();
+            slot.extend(targets.iter().cloned());
+            slot.sort_unstable();
+            slot.dedup();
+        }
+        out.entries += other.entries;
+        out
+    }
+
     /// Entries read (single-word headwords with a translation).
     pub fn entries(&self) -> usize {
         self.entries

@@ -27,6 +27,7 @@ pub mod config;
 pub mod eval;
 mod features;
 mod ladder;
+pub mod learned;
 pub mod lexicon;
 mod link;
 mod search;
@@ -81,6 +82,30 @@ impl LexiconUse {
             )
         }
     }
+}
+
+/// [`align_sentences_with`], then again with the word pairs its confident links teach
+/// ([`learned`]) added to the lexicon (hunalign's `-realign`). Returns the second alignment.
+pub fn align_and_realign(
+    src: &[String],
+    tgt: &[String],
+    mt: Option<&[String]>,
+    lexicon: Option<&Lexicon>,
+) -> (Vec<Link>, Option<LexiconUse>) {
+    let (first, usage) = align_sentences_with(src, tgt, mt, lexicon);
+    let taught = learned::learn(src, tgt, &first);
+    if taught.entries() == 0 {
+        return (first, usage);
+    }
+    // The learned pairs run source → target: added to a dictionary applied the other way
+    // round, they are turned round too.
+    let combined = match (lexicon, &usage) {
+        (Some(l), Some(u)) if u.used && u.reversed => l.merged(&taught.reversed()),
+        (Some(l), Some(u)) if u.used => l.merged(&taught),
+        _ => taught,
+    };
+    let (second, _) = align_sentences_with(src, tgt, mt, Some(&combined));
+    (second, usage)
 }
 
 /// [`align_sentences`] with a bilingual `lexicon` as evidence beside the rest (see

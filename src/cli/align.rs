@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use candle_core::{DType, Device};
 use clap::{Args, ValueEnum};
 use entente::align::eval::format_ladder;
-use entente::align::{align_sentences_with, Lexicon, Link};
+use entente::align::{align_and_realign, align_sentences_with, Lexicon, Link};
 use entente::formats::{self, Pair};
 use entente::translate::Translator;
 use entente::{hub, input, output};
@@ -66,6 +66,11 @@ pub struct AlignArgs {
     /// Use no dictionary, not even one installed.
     #[arg(long)]
     pub no_lexicon: bool,
+    /// Align a second time with the word pairs the first alignment's confident links teach
+    /// (hunalign's -realign): helps without MT and without a dictionary (Bleualign dev set,
+    /// Vecalign strict F1 0.906 → 0.917), not beside one.
+    #[arg(long)]
+    pub realign: bool,
     /// Model translating the source side when neither --translation nor --no-mt is given.
     #[arg(long, default_value_t = hub::default_model())]
     pub model: String,
@@ -150,7 +155,11 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
         .as_ref()
         .map(|path| Lexicon::read(path).context("reading the lexicon (--lexicon, or --no-lexicon)"))
         .transpose()?;
-    let (links, usage) = align_sentences_with(&src, &tgt, mt.as_deref(), lexicon.as_ref());
+    let (links, usage) = if args.realign {
+        align_and_realign(&src, &tgt, mt.as_deref(), lexicon.as_ref())
+    } else {
+        align_sentences_with(&src, &tgt, mt.as_deref(), lexicon.as_ref())
+    };
     if let (Some(usage), Some(lexicon), Some(path)) = (usage, &lexicon, &lexicon_path) {
         eprintln!("{} ({})", usage.describe(lexicon.entries()), path.display());
     }

@@ -147,3 +147,35 @@ fn a_dictionary_for_another_pair_is_reported_and_not_used() {
         .describe(german_italian.entries())
         .contains("not used"));
 }
+
+#[test]
+fn word_pairs_that_keep_meeting_in_confident_links_are_learned() {
+    let src = owned(&[
+        "der hund schläft",
+        "der hund bellt",
+        "die katze schläft",
+        "ein baum",
+    ]);
+    let tgt = owned(&[
+        "le chien dort",
+        "le chien aboie",
+        "le chat dort",
+        "un arbre",
+    ]);
+    let link = |i: usize, score: f64| Link {
+        src: vec![i],
+        tgt: vec![i],
+        score,
+    };
+    // The last link is not confident: it teaches nothing.
+    let links = [link(0, 1.0), link(1, 1.0), link(2, 0.95), link(3, 0.5)];
+    let learned = crate::align::learned::learn(&src, &tgt, &links);
+    let knows = |w: &str, v: &str| {
+        let wanted = hash_of(("lex", v));
+        learned.source_features(w).contains(&wanted)
+    };
+    assert!(knows("hund", "chien") && knows("schläft", "dort"));
+    // Seen in one link only, or only in a link below the confidence asked: nothing learned.
+    assert!(!knows("katze", "chat") && !knows("baum", "arbre"));
+    assert!(!knows("hund", "dort"), "hund and dort meet once");
+}
