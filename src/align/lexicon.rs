@@ -57,6 +57,9 @@ pub enum LexiconError {
 #[derive(Debug, Clone, Default)]
 pub struct Lexicon {
     translations: HashMap<String, Vec<String>>,
+    /// Every translation's stem: a target word outside it can match nothing, and gets no
+    /// feature (half the alignment's time went to such features).
+    targets: std::collections::HashSet<String>,
     entries: usize,
     /// Characters of a word compared.
     stem: usize,
@@ -236,6 +239,7 @@ impl Lexicon {
         if stems.is_empty() {
             return;
         }
+        self.targets.extend(stems.iter().cloned());
         let slot = self
             .translations
             .entry(prefix(&normalize(head), self.stem))
@@ -262,6 +266,7 @@ impl Lexicon {
     pub fn merged(&self, other: &Lexicon) -> Lexicon {
         let mut out = self.clone();
         for (head, targets) in &other.translations {
+            out.targets.extend(targets.iter().cloned());
             let slot = out.translations.entry(head.clone()).or_default();
             slot.extend(targets.iter().cloned());
             slot.sort_unstable();
@@ -290,6 +295,7 @@ impl Lexicon {
         }
         Lexicon {
             entries: back.len(),
+            targets: self.translations.keys().cloned().collect(),
             translations: back,
             stem: self.stem,
         }
@@ -327,7 +333,9 @@ impl Lexicon {
         let norm = normalize(text);
         words(&norm)
             .filter(|w| w.chars().count() >= 3)
-            .map(|w| hash_of(("lex", prefix(w, self.stem).as_str())))
+            .map(|w| prefix(w, self.stem))
+            .filter(|stem| self.targets.contains(stem))
+            .map(|stem| hash_of(("lex", stem.as_str())))
             .collect()
     }
 }
