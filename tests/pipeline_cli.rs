@@ -649,3 +649,49 @@ fn new_weights_under_the_same_model_directory_are_not_resumed() {
         "new weights redo: {err}"
     );
 }
+
+#[test]
+fn a_parallel_document_aligned_with_another_lexicon_is_not_resumed() {
+    let root = tempfile::tempdir().unwrap();
+    let manifest = root.path().join("articles.jsonl");
+    let record = serde_json::json!({"id": "p1",
+        "text": "Le roi habite un grand château. La femme lit un livre bleu.",
+        "en": "The king lives in a big castle. The woman reads a blue book."});
+    write(&manifest, format!("{record}\n").as_bytes());
+    let lexicon = root.path().join("fr-en.tsv");
+    write(
+        &lexicon,
+        "roi\tking\nchâteau\tcastle\nfemme\twoman\nlivre\tbook\n".as_bytes(),
+    );
+    let out = root.path().join("out");
+    let args = |extra: &[&str]| {
+        let mut a = vec!["--manifest", manifest.to_str().unwrap(), "--no-mt"];
+        a.extend_from_slice(extra);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        let out = pipeline(&refs, &out, b"");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let first = run(&["--no-lexicon"]);
+    assert!(first.contains("1 processed, 0 resumed"), "{first}");
+    let same = run(&["--no-lexicon"]);
+    assert!(same.contains("0 processed, 1 resumed"), "{same}");
+    // The alignment's evidence changed: the document is aligned again.
+    let with = run(&["--lexicon", lexicon.to_str().unwrap()]);
+    assert!(
+        with.contains("lexicon for parallel documents") && with.contains("(4 entries)"),
+        "{with}"
+    );
+    assert!(with.contains("1 processed, 0 resumed"), "{with}");
+    let pairs = json_lines(&out.join("pairs.jsonl"));
+    assert_eq!(pairs.len(), 2, "{pairs:?}");
+    assert_eq!(pairs[0]["en"], "The king lives in a big castle.");
+}

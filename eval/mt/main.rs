@@ -104,6 +104,7 @@ pub fn evaluate(
     let options = Options {
         out_dir: out.to_path_buf(),
         no_mt: false,
+        lexicon: None,
         force: false,
         docs_per_batch: 16,
         lossy: false,

@@ -276,6 +276,29 @@ impl Lexicon {
         out
     }
 
+    /// A digest of the content (sorted entries and the stem length): what a resumed pipeline
+    /// compares, whatever file it came from.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut heads: Vec<(&String, &Vec<String>)> = self.translations.iter().collect();
+        heads.sort_unstable();
+        let mut hasher = Sha256::new();
+        hasher.update(self.stem.to_le_bytes());
+        for (head, targets) in heads {
+            hasher.update(head.as_bytes());
+            for t in targets {
+                hasher.update([0]);
+                hasher.update(t.as_bytes());
+            }
+            hasher.update([1]);
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// Entries read (single-word headwords with a translation).
     pub fn entries(&self) -> usize {
         self.entries

@@ -55,6 +55,14 @@ pub struct PipelineArgs {
     /// are still translated, so the model is loaded only when there are any).
     #[arg(long)]
     pub no_mt: bool,
+    /// A French–English dictionary as alignment evidence for parallel documents (as `entente
+    /// align --lexicon`): a dictd .index or word<TAB>translation lines; by default FreeDict's
+    /// fra-eng where Debian installed it.
+    #[arg(long, conflicts_with = "no_lexicon")]
+    pub lexicon: Option<PathBuf>,
+    /// Use no dictionary, not even one installed.
+    #[arg(long)]
+    pub no_lexicon: bool,
     /// Redo documents whose outputs already exist.
     #[arg(long)]
     pub force: bool,
@@ -215,7 +223,7 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
         failures,
         engine.as_ref().map(|e| e as &dyn Engine),
         &shared,
-        &options(&args),
+        &options(&args, lexicon(&args)?),
         &progress,
     )?;
     if show {
@@ -252,10 +260,34 @@ fn load_engine(args: &PipelineArgs) -> anyhow::Result<TranslatorEngine> {
 }
 
 /// The run's options from the command line.
-fn options(args: &PipelineArgs) -> Options {
+/// The dictionary asked for, else the installed one (said on stderr), unless --no-lexicon.
+fn lexicon(args: &PipelineArgs) -> anyhow::Result<Option<std::sync::Arc<entente::align::Lexicon>>> {
+    let path = match (&args.lexicon, args.no_lexicon) {
+        (Some(path), _) => Some(path.clone()),
+        (None, false) => entente::align::lexicon::installed("fr", "en"),
+        (None, true) => None,
+    };
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let lexicon = entente::align::Lexicon::read(&path)
+        .context("reading the lexicon (--lexicon, or --no-lexicon)")?;
+    eprintln!(
+        "lexicon for parallel documents: {} ({} entries)",
+        path.display(),
+        lexicon.entries()
+    );
+    Ok(Some(std::sync::Arc::new(lexicon)))
+}
+
+fn options(
+    args: &PipelineArgs,
+    lexicon: Option<std::sync::Arc<entente::align::Lexicon>>,
+) -> Options {
     Options {
         out_dir: args.output.clone(),
         no_mt: args.no_mt,
+        lexicon,
         force: args.force,
         docs_per_batch: args.docs_per_batch,
         lossy: args.lossy,

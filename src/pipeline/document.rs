@@ -15,7 +15,7 @@ use super::options::Options;
 use super::origin::DocSpec;
 use super::outcome::PipelineError;
 use super::quality::quality_flags;
-use crate::align::{self, AlignConfig, Features};
+use crate::align::{align_sentences_with, Lexicon};
 use crate::article::Article;
 use crate::formats;
 use crate::metrics::{self, Bleu, Chrf, Metric};
@@ -71,6 +71,13 @@ pub(super) fn prepare(
             .as_str(),
         identity,
         &format!("no_mt={}", options.no_mt),
+        &format!(
+            "lexicon={}",
+            options
+                .lexicon
+                .as_ref()
+                .map_or("none".into(), |l| l.fingerprint())
+        ),
         &serde_json::to_string(&spec.meta).unwrap_or_default(),
         env!("CARGO_PKG_VERSION"),
     ] {
@@ -163,7 +170,8 @@ pub(super) fn finish(
             report["mode"] = json!("parallel");
             report["english_sentences"] = json!(english.len());
             let use_mt = with_mt && !options.no_mt;
-            let (records, stats) = aligned_pairs(&p, english, use_mt, &mt);
+            let lexicon = options.lexicon.as_deref();
+            let (records, stats) = aligned_pairs(&p, english, use_mt, lexicon, &mt);
             if let Some((bleu, chrf)) = stats {
                 report["scores"] = scores(&bleu, &chrf);
                 // Sufficient statistics: the corpus scores are computed from their sums.
@@ -255,35 +263,14 @@ fn aligned_pairs<'t>(
     p: &Prepared,
     english: &[(usize, usize, String)],
     use_mt: bool,
+    lexicon: Option<&Lexicon>,
     mt: &impl Fn(&str) -> &'t Translated,
 ) -> (Vec<Value>, Option<MetricStats>) {
-    let src: Vec<Features> = p
-        .sentences
-        .iter()
-        .map(|(_, _, s)| {
-            if use_mt {
-                Features::translated(&mt(s).text, s)
-            } else {
-                Features::anchors(s)
-            }
-        })
-        .collect();
-    let tgt: Vec<Features> = english
-        .iter()
-        .map(|(_, _, s)| {
-            if use_mt {
-                Features::lexical(s)
-            } else {
-                Features::anchors(s)
-            }
-        })
-        .collect();
-    let config = if use_mt {
-        AlignConfig::with_mt()
-    } else {
-        AlignConfig::without_mt()
-    };
-    let links = align::align(&src, &tgt, &config);
+    let src: Vec<String> = p.sentences.iter().map(|(_, _, s)| s.clone()).collect();
+    let tgt: Vec<String> = english.iter().map(|(_, _, s)| s.clone()).collect();
+    let translations: Option<Vec<String>> =
+        use_mt.then(|| src.iter().map(|s| mt(s).text.clone()).collect());
+    let (links, _) = align_sentences_with(&src, &tgt, translations.as_deref(), lexicon);
     let join = |ids: &[usize], side: &[(usize, usize, String)]| {
         ids.iter()
             .map(|&i| side[i].2.as_str())

@@ -63,6 +63,7 @@ pub fn merge(out: &Path, shard_dirs: &[PathBuf]) -> Result<Summary, PipelineErro
     let options = Options {
         out_dir: out.to_path_buf(),
         no_mt: false,
+        lexicon: None,
         force: false,
         docs_per_batch: 1,
         lossy: false,

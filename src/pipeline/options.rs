@@ -8,6 +8,9 @@ pub struct Options {
     pub out_dir: PathBuf,
     /// Align parallel documents without translating them.
     pub no_mt: bool,
+    /// A bilingual dictionary as alignment evidence for parallel documents (its content is
+    /// part of every document's resume key).
+    pub lexicon: Option<std::sync::Arc<crate::align::Lexicon>>,
     /// Redo documents whose outputs are already there.
     pub force: bool,
     /// Documents sent through the engine together.
