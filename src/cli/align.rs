@@ -96,6 +96,27 @@ pub struct AlignArgs {
     pub output: Option<PathBuf>,
 }
 
+/// The dictionary `--lexicon` names, else the FreeDict one Debian installed for the pair,
+/// unless `--no-lexicon`: shared by `align`, `pipeline` and `serve`.
+pub(super) fn load_lexicon(
+    asked: &Option<PathBuf>,
+    none: bool,
+    src_lang: &str,
+    tgt_lang: &str,
+) -> anyhow::Result<Option<(PathBuf, Lexicon)>> {
+    let path = match (asked, none) {
+        (Some(path), _) => path.clone(),
+        (None, false) => match entente::align::lexicon::installed(src_lang, tgt_lang) {
+            Some(path) => path,
+            None => return Ok(None),
+        },
+        (None, true) => return Ok(None),
+    };
+    let lexicon =
+        Lexicon::read(&path).context("reading the lexicon (--lexicon, or --no-lexicon)")?;
+    Ok(Some((path, lexicon)))
+}
+
 fn probability(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
@@ -146,15 +167,13 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
     } else {
         Some(translation(&args, &src)?)
     };
-    let lexicon_path = match (&args.lexicon, args.no_lexicon) {
-        (Some(path), _) => Some(path.clone()),
-        (None, false) => entente::align::lexicon::installed(&args.src_lang, &args.tgt_lang),
-        (None, true) => None,
-    };
-    let lexicon = lexicon_path
-        .as_ref()
-        .map(|path| Lexicon::read(path).context("reading the lexicon (--lexicon, or --no-lexicon)"))
-        .transpose()?;
+    let found = load_lexicon(
+        &args.lexicon,
+        args.no_lexicon,
+        &args.src_lang,
+        &args.tgt_lang,
+    )?;
+    let (lexicon_path, lexicon) = found.map_or((None, None), |(p, l)| (Some(p), Some(l)));
     let (links, usage) = if args.realign {
         align_and_realign(&src, &tgt, mt.as_deref(), lexicon.as_ref())
     } else {

@@ -262,16 +262,10 @@ fn load_engine(args: &PipelineArgs) -> anyhow::Result<TranslatorEngine> {
 /// The run's options from the command line.
 /// The dictionary asked for, else the installed one (said on stderr), unless --no-lexicon.
 fn lexicon(args: &PipelineArgs) -> anyhow::Result<Option<std::sync::Arc<entente::align::Lexicon>>> {
-    let path = match (&args.lexicon, args.no_lexicon) {
-        (Some(path), _) => Some(path.clone()),
-        (None, false) => entente::align::lexicon::installed("fr", "en"),
-        (None, true) => None,
-    };
-    let Some(path) = path else {
+    let found = super::align::load_lexicon(&args.lexicon, args.no_lexicon, "fr", "en")?;
+    let Some((path, lexicon)) = found else {
         return Ok(None);
     };
-    let lexicon = entente::align::Lexicon::read(&path)
-        .context("reading the lexicon (--lexicon, or --no-lexicon)")?;
     eprintln!(
         "lexicon for parallel documents: {} ({} entries)",
         path.display(),

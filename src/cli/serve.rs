@@ -66,6 +66,13 @@ pub struct ServeArgs {
     /// cannot, such as those of its own network).
     #[arg(long)]
     pub fetch_urls: bool,
+    /// A French–English dictionary as evidence for /v1/align (as `entente align --lexicon`);
+    /// by default FreeDict's fra-eng where Debian installed it.
+    #[arg(long, conflicts_with = "no_lexicon")]
+    pub lexicon: Option<PathBuf>,
+    /// Use no dictionary, not even one installed.
+    #[arg(long)]
+    pub no_lexicon: bool,
 }
 
 fn parse_bytes(text: &str) -> Result<usize, String> {
@@ -130,6 +137,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
         model_name: args.model.model.clone(),
         fetch_urls: args.fetch_urls,
+        lexicon: super::align::load_lexicon(&args.lexicon, args.no_lexicon, "fr", "en")?.map(
+            |(path, lexicon)| {
+                eprintln!(
+                    "entente serve: /v1/align uses the lexicon {}",
+                    path.display()
+                );
+                std::sync::Arc::new(lexicon)
+            },
+        ),
     };
     let state = AppState::new(translator, config, settings, keys);
     eprintln!("entente serve: listening on http://{local} (Ctrl-C to stop)");

@@ -32,6 +32,8 @@ pub struct ServeSettings {
     /// Fetch the URLs requests name (`/v1/extract`, `/v1/translate` pages); off by default, as
     /// a server that fetches for its clients can be made to reach hosts they cannot.
     pub fetch_urls: bool,
+    /// A bilingual dictionary as evidence for `/v1/align`.
+    pub lexicon: Option<Arc<crate::align::Lexicon>>,
 }
 
 /// What every handler shares.
