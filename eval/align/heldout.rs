@@ -35,6 +35,7 @@ struct Set {
     name: &'static str,
     docs: Vec<(Vec<String>, Vec<String>, Ladder)>,
     lexicon: Option<Lexicon>,
+    dictionary: String,
 }
 
 fn load(dir: &Path, name: &'static str, sides: [&str; 2], dictionary: &str) -> Set {
@@ -57,6 +58,7 @@ fn load(dir: &Path, name: &'static str, sides: [&str; 2], dictionary: &str) -> S
         name,
         docs,
         lexicon,
+        dictionary: dictionary.to_string(),
     }
 }
 
@@ -85,6 +87,82 @@ fn f1(set: &Set, lexicon: bool, realign: bool) -> f64 {
         offset_t += tgt.len();
     }
     score_vecalign(&proposed, &gold).strict.2
+}
+
+/// The Bleualign dev set (one document) from ../shared.
+fn dev_set() -> Set {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/align/bleualign-dev");
+    let gold = parse_ladder(&std::fs::read_to_string(dir.join("dev.defr")).expect("dev gold"))
+        .expect("dev gold");
+    let dictionary = "/usr/share/dictd/freedict-deu-fra.index";
+    Set {
+        name: "Bleualign dev, de–fr",
+        docs: vec![(lines(&dir.join("dev.de")), lines(&dir.join("dev.fr")), gold)],
+        lexicon: Lexicon::read(Path::new(dictionary)).ok(),
+        dictionary: dictionary.into(),
+    }
+}
+
+/// The settings compared: characters of a word (prefix length) and realigning.
+const STEMS: [usize; 3] = [5, 8, usize::MAX];
+
+fn setting_name((stem, realign): (usize, bool)) -> String {
+    let stem = if stem == usize::MAX {
+        "whole words".to_string()
+    } else {
+        format!("{stem}-char prefix")
+    };
+    format!("{stem}{}", if realign { ", realign" } else { "" })
+}
+
+/// Leave one set out: for each set, the setting best on the others (mean F1), and what it
+/// scores on the set left out, beside the shipped setting (whole words, no realign).
+fn leave_one_set_out(sets: &mut [Set]) {
+    let mut grid = Vec::new();
+    for stem in STEMS {
+        for realign in [false, true] {
+            let scores: Vec<f64> = sets
+                .iter_mut()
+                .map(|set| {
+                    set.lexicon = Lexicon::read_stemmed(Path::new(&set.dictionary), stem).ok();
+                    f1(set, true, realign)
+                })
+                .collect();
+            grid.push(((stem, realign), scores));
+        }
+    }
+    println!();
+    println!("Leave one set out (lexicon on): the setting chosen on the other sets, scored on the one left out");
+    println!();
+    println!(
+        "| left out | chosen on the others | its F1 there | shipped (whole words, no realign) |"
+    );
+    println!("|---|---|---:|---:|");
+    let shipped = &grid
+        .iter()
+        .find(|(s, _)| *s == (usize::MAX, false))
+        .expect("shipped")
+        .1;
+    for (k, set) in sets.iter().enumerate() {
+        let others = |scores: &[f64]| {
+            let o: Vec<f64> = (scores.iter().enumerate())
+                .filter(|(i, _)| *i != k)
+                .map(|(_, v)| *v)
+                .collect();
+            o.iter().sum::<f64>() / o.len() as f64
+        };
+        let (chosen, scores) = grid
+            .iter()
+            .max_by(|a, b| others(&a.1).total_cmp(&others(&b.1)))
+            .expect("a grid");
+        println!(
+            "| {} | {} | {:.3} | {:.3} |",
+            set.name,
+            setting_name(*chosen),
+            scores[k],
+            shipped[k]
+        );
+    }
 }
 
 fn main() {
@@ -131,4 +209,6 @@ fn main() {
             }
         );
     }
+    let [tb, parice] = sets;
+    leave_one_set_out(&mut [dev_set(), tb, parice]);
 }
