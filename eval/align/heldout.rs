@@ -5,7 +5,9 @@
 //! FreeDict dictionary of the pair (Debian's `dict-freedict-deu-fra`, `dict-freedict-isl-eng`)
 //! and `--realign`. Vecalign's strict F1 over all links of a set.
 //!
-//! Run: `cargo run --release --example eval-align-heldout -- --sets DIR`
+//! Run: `cargo run --release --example eval-align-heldout -- --sets DIR [--hunalign DIR]`; with
+//! `--hunalign` (hunalign's `regtest/handaligns`, fetched), the Multext-East "1984" novel in
+//! Hungarian–English and Romanian–English too (`dict-freedict-hun-eng`; Debian has no ron-eng).
 
 #[path = "../common.rs"]
 mod common;
@@ -13,6 +15,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use entente::align::eval::{parse_ladder, score_vecalign, Ladder};
+use entente::align::lexicon::STEM_CHARS;
 use entente::align::{align_and_realign, align_sentences_with, Lexicon};
 
 fn lines(path: &Path) -> Vec<String> {
@@ -89,6 +92,43 @@ fn f1(set: &Set, lexicon: bool, realign: bool) -> f64 {
     score_vecalign(&proposed, &gold).strict.2
 }
 
+/// A hunalign hand-aligned novel (`regtest/handaligns/NAME`: `hu.sen`, the source whatever
+/// its language, `en.sen`, and `hand.ladder`'s rungs "i j": each bead runs from one rung to the
+/// next), `latin2` for files in ISO 8859-2.
+fn hunalign_set(dir: &Path, name: &'static str, latin2: bool, dictionary: &str) -> Option<Set> {
+    let read = |file: &str| -> Option<Vec<String>> {
+        let bytes = std::fs::read(dir.join(file)).ok()?;
+        let text = if latin2 {
+            encoding_rs::ISO_8859_2.decode(&bytes).0.into_owned()
+        } else {
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        Some(text.lines().map(|l| l.trim().to_string()).collect())
+    };
+    let (src, tgt) = (read("hu.sen")?, read("en.sen")?);
+    let rungs: Vec<(usize, usize)> = std::fs::read_to_string(dir.join("hand.ladder"))
+        .ok()?
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split_whitespace().map(|v| v.parse::<usize>().ok());
+            Some((it.next()??, it.next()??))
+        })
+        .collect();
+    let mut gold = Ladder::new();
+    for (k, &(i, j)) in rungs.iter().enumerate() {
+        let (ni, nj) = rungs.get(k + 1).copied().unwrap_or((src.len(), tgt.len()));
+        if ni > i || nj > j {
+            gold.push(((i..ni).collect(), (j..nj).collect()));
+        }
+    }
+    Some(Set {
+        name,
+        docs: vec![(src, tgt, gold)],
+        lexicon: Lexicon::read(Path::new(dictionary)).ok(),
+        dictionary: dictionary.into(),
+    })
+}
+
 /// The Bleualign dev set (one document) from ../shared.
 fn dev_set() -> Set {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/align/bleualign-dev");
@@ -116,7 +156,7 @@ fn setting_name((stem, realign): (usize, bool)) -> String {
 }
 
 /// Leave one set out: for each set, the setting best on the others (mean F1), and what it
-/// scores on the set left out, beside the shipped setting (whole words, no realign).
+/// scores on the set left out, beside the shipped setting (`STEM_CHARS`, realign).
 fn leave_one_set_out(sets: &mut [Set]) {
     let mut grid = Vec::new();
     for stem in STEMS {
@@ -132,15 +172,27 @@ fn leave_one_set_out(sets: &mut [Set]) {
         }
     }
     println!();
+    println!("Every setting on every set (lexicon on):");
+    println!();
+    for (setting, scores) in &grid {
+        let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+        let each: Vec<String> = scores.iter().map(|v| format!("{v:.3}")).collect();
+        println!(
+            "- {}: mean {mean:.4} ({})",
+            setting_name(*setting),
+            each.join(", ")
+        );
+    }
+    println!();
     println!("Leave one set out (lexicon on): the setting chosen on the other sets, scored on the one left out");
     println!();
     println!(
-        "| left out | chosen on the others | its F1 there | shipped (whole words, no realign) |"
+        "| left out | chosen on the others | its F1 there | shipped (8-char prefix, realign) |"
     );
     println!("|---|---|---:|---:|");
     let shipped = &grid
         .iter()
-        .find(|(s, _)| *s == (usize::MAX, false))
+        .find(|(s, _)| *s == (STEM_CHARS, true))
         .expect("shipped")
         .1;
     for (k, set) in sets.iter().enumerate() {
@@ -163,6 +215,26 @@ fn leave_one_set_out(sets: &mut [Set]) {
             shipped[k]
         );
     }
+}
+
+/// The set's F1 without and with its dictionary and realign.
+fn print_row(set: &Set) {
+    let dictionary = |realign: bool| {
+        if set.lexicon.is_some() {
+            format!("{:.3}", f1(set, true, realign))
+        } else {
+            "no dictionary".into()
+        }
+    };
+    println!(
+        "| {} | {} | {:.3} | {} | {:.3} | {} |",
+        set.name,
+        set.docs.len(),
+        f1(set, false, false),
+        dictionary(false),
+        f1(set, false, true),
+        dictionary(true)
+    );
 }
 
 fn main() {
@@ -188,27 +260,34 @@ fn main() {
     println!("| set | documents | no MT | + FreeDict lexicon | + realign | + both |");
     println!("|---|---:|---:|---:|---:|---:|");
     for set in &sets {
-        let dictionary = |on: bool| {
-            if set.lexicon.is_some() {
-                format!("{:.3}", f1(set, on, false))
-            } else {
-                "no dictionary".into()
-            }
-        };
-        println!(
-            "| {} | {} | {:.3} | {} | {:.3} | {} |",
-            set.name,
-            set.docs.len(),
-            f1(set, false, false),
-            dictionary(true),
-            f1(set, false, true),
-            if set.lexicon.is_some() {
-                format!("{:.3}", f1(set, true, true))
-            } else {
-                "–".into()
-            }
-        );
+        print_row(set);
+    }
+    let novels = common::arg(&args, "--hunalign").map(PathBuf::from);
+    let novels: Vec<Set> = novels
+        .iter()
+        .flat_map(|dir| {
+            [
+                hunalign_set(
+                    &dir.join("1984.hu"),
+                    "1984 (novel), hu–en",
+                    true,
+                    "/usr/share/dictd/freedict-hun-eng.index",
+                ),
+                hunalign_set(
+                    &dir.join("1984.ro.utf8"),
+                    "1984 (novel), ro–en",
+                    false,
+                    "/usr/share/dictd/freedict-ron-eng.index",
+                ),
+            ]
+        })
+        .flatten()
+        .collect();
+    for set in &novels {
+        print_row(set);
     }
     let [tb, parice] = sets;
-    leave_one_set_out(&mut [dev_set(), tb, parice]);
+    let mut all = vec![dev_set(), tb, parice];
+    all.extend(novels);
+    leave_one_set_out(&mut all);
 }

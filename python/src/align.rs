@@ -5,7 +5,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use entente::align::{align_and_realign, align_sentences_with, Lexicon, DEFAULT_MIN_SCORE};
+use entente::align::{align_documents, Lexicon, DEFAULT_MIN_SCORE};
 use entente::pipeline::flagged_pairs;
 use entente::segment::{single_line, split_sentences};
 
@@ -84,12 +84,13 @@ fn read_lexicon(lexicon: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Lexicon>>
 /// whose probability is under `min_score` are left out (unaligned sentences always stay).
 /// `lexicon` adds a bilingual dictionary as evidence: None (the default) uses FreeDict's
 /// fra-eng where Debian installed it, as `entente align` does; False uses none; a path reads
-/// that dictionary (a dictd `.index`, or word<TAB>translation lines). `realign=True` aligns a
-/// second time with the word pairs the first pass's confident links teach (`--realign`).
+/// that dictionary (a dictd `.index`, or word<TAB>translation lines). `realign` aligns a second
+/// time with the word pairs the first pass's confident links teach: None (the default) does so
+/// for documents of up to 10,000 sentences a side, as `entente align` does.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // Python's keywords, each a setting of its own
 #[pyo3(signature = (fr, en, translation = None, mt = None, *, min_score = DEFAULT_MIN_SCORE,
-                    lexicon = None, realign = false))]
+                    lexicon = None, realign = None))]
 fn align(
     py: Python<'_>,
     fr: &Bound<'_, PyAny>,
@@ -98,7 +99,7 @@ fn align(
     mt: Option<PyRef<'_, PyTranslator>>,
     min_score: f64,
     lexicon: Option<&Bound<'_, PyAny>>,
-    realign: bool,
+    realign: Option<bool>,
 ) -> PyResult<Vec<PyPair>> {
     let lexicon = read_lexicon(lexicon)?;
     if !(0.0..=1.0).contains(&min_score) {
@@ -137,11 +138,8 @@ fn align(
         (None, None) => None,
     };
     let pairs = py.detach(move || {
-        let (links, _) = if realign {
-            align_and_realign(&src, &tgt, machine.as_deref(), lexicon.as_ref())
-        } else {
-            align_sentences_with(&src, &tgt, machine.as_deref(), lexicon.as_ref())
-        };
+        let (links, _, _) =
+            align_documents(&src, &tgt, machine.as_deref(), lexicon.as_ref(), realign);
         flagged_pairs(links, &src, &tgt, min_score)
     });
     Ok(pairs

@@ -15,7 +15,7 @@ use super::options::Options;
 use super::origin::DocSpec;
 use super::outcome::PipelineError;
 use super::quality::quality_flags;
-use crate::align::{align_sentences_with, Lexicon};
+use crate::align::{align_documents, Lexicon};
 use crate::article::Article;
 use crate::formats;
 use crate::metrics::{self, Bleu, Chrf, Metric};
@@ -71,6 +71,8 @@ pub(super) fn prepare(
             .as_str(),
         identity,
         &format!("no_mt={}", options.no_mt),
+        // The aligner's own revision: parallel documents aligned by an older one are redone.
+        "aligner=2 (lexicon, realign up to 10,000 sentences)",
         &format!(
             "lexicon={}",
             options
@@ -270,7 +272,7 @@ fn aligned_pairs<'t>(
     let tgt: Vec<String> = english.iter().map(|(_, _, s)| s.clone()).collect();
     let translations: Option<Vec<String>> =
         use_mt.then(|| src.iter().map(|s| mt(s).text.clone()).collect());
-    let (links, _) = align_sentences_with(&src, &tgt, translations.as_deref(), lexicon);
+    let (links, _, _) = align_documents(&src, &tgt, translations.as_deref(), lexicon, None);
     let join = |ids: &[usize], side: &[(usize, usize, String)]| {
         ids.iter()
             .map(|&i| side[i].2.as_str())

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use axum::extract::State;
 
-use crate::align::align_sentences_with;
+use crate::align::align_documents;
 use crate::generate::{GenerationConfig, SearchOverrides};
 use crate::metrics::report::{ScoreFormat, Scoring, Test};
 use crate::metrics::{Bleu, Chrf, Ter};
@@ -207,7 +207,7 @@ pub(super) async fn v1_align(
     };
     let lexicon = state.settings.lexicon.clone();
     let pairs = blocking(move || {
-        let (links, _) = align_sentences_with(&src, &tgt, mt.as_deref(), lexicon.as_deref());
+        let (links, _, _) = align_documents(&src, &tgt, mt.as_deref(), lexicon.as_deref(), None);
         Ok(crate::pipeline::flagged_pairs(links, &src, &tgt, min_score)
             .into_iter()
             .map(|p| {
