@@ -41,8 +41,15 @@ pub enum TranslateError {
     Resources(#[from] ResourceError),
     #[error("starting {threads} worker threads: {reason}")]
     Threads { threads: usize, reason: String },
+    /// Not a `source`: the message already holds it, and a chain would print it twice.
     #[error("computation failed: {0}")]
-    Compute(#[from] crate::marian::ComputeError),
+    Compute(crate::marian::ComputeError),
+}
+
+impl From<crate::marian::ComputeError> for TranslateError {
+    fn from(error: crate::marian::ComputeError) -> Self {
+        TranslateError::Compute(error)
+    }
 }
 
 impl From<HubError> for TranslateError {
