@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 
-use super::features::{normalize, words};
-use super::lexicon::Lexicon;
+use super::features::normalize;
+use super::lexicon::{content_words, Lexicon};
 use super::link::Link;
 
 /// The probability a first-pass link needs to teach anything.
@@ -22,8 +22,8 @@ pub const PER_WORD: usize = 3;
 /// The distinct words (3+ letters, lowercase, accents folded) of a sentence.
 fn distinct_words(text: &str) -> Vec<String> {
     let norm = normalize(text);
-    let mut out: Vec<String> = words(&norm)
-        .filter(|w| w.chars().count() >= 3 && !w.chars().any(|c| c.is_ascii_digit()))
+    let mut out: Vec<String> = content_words(&norm)
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
         .map(str::to_string)
         .collect();
     out.sort_unstable();

@@ -227,15 +227,7 @@ impl Lexicon {
         if head.is_empty() || head.contains(char::is_whitespace) {
             return;
         }
-        let mut stems: Vec<String> = translations
-            .flat_map(|t| {
-                let norm = normalize(t);
-                words(&norm)
-                    .filter(|w| w.chars().count() >= 3)
-                    .map(|w| prefix(w, self.stem))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let mut stems: Vec<String> = translations.flat_map(|t| self.stems(t)).collect();
         if stems.is_empty() {
             return;
         }
@@ -292,11 +284,7 @@ impl Lexicon {
             }
             hasher.update([1]);
         }
-        hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::hub::hex(&hasher.finalize())
     }
 
     /// Entries read (single-word headwords with a translation).
@@ -327,40 +315,44 @@ impl Lexicon {
     /// The share of `sentences`' words (3+ letters) that are headwords.
     pub fn coverage(&self, sentences: &[String]) -> f64 {
         let (mut known, mut all) = (0usize, 0usize);
-        for s in sentences {
-            let norm = normalize(s);
-            for w in words(&norm).filter(|w| w.chars().count() >= 3) {
-                all += 1;
-                known += usize::from(self.translations.contains_key(&prefix(w, self.stem)));
-            }
+        for stem in sentences.iter().flat_map(|s| self.stems(s)) {
+            all += 1;
+            known += usize::from(self.translations.contains_key(&stem));
         }
         known as f64 / all.max(1) as f64
     }
 
     /// The lexical features of a source sentence: one per dictionary translation of each word.
     pub(super) fn source_features(&self, text: &str) -> Vec<u64> {
-        let norm = normalize(text);
         let mut bag = Vec::new();
-        for w in words(&norm).filter(|w| w.chars().count() >= 3) {
-            if let Some(targets) = self.translations.get(&prefix(w, self.stem)) {
+        for stem in self.stems(text) {
+            if let Some(targets) = self.translations.get(&stem) {
                 bag.extend(targets.iter().map(|t| hash_of(("lex", t.as_str()))));
             }
         }
         bag
     }
-}
 
-impl Lexicon {
     /// The lexical features of a target sentence: its words' stems, as translations are kept.
     pub(super) fn target_features(&self, text: &str) -> Vec<u64> {
-        let norm = normalize(text);
-        words(&norm)
-            .filter(|w| w.chars().count() >= 3)
-            .map(|w| prefix(w, self.stem))
+        self.stems(text)
+            .into_iter()
             .filter(|stem| self.targets.contains(stem))
             .map(|stem| hash_of(("lex", stem.as_str())))
             .collect()
     }
+
+    /// The stems of `text`'s content words, as entries are keyed.
+    fn stems(&self, text: &str) -> Vec<String> {
+        let norm = normalize(text);
+        content_words(&norm).map(|w| prefix(w, self.stem)).collect()
+    }
+}
+
+/// The words compared (normalized text's words of 3+ letters): shorter ones are mostly
+/// function words, which a dictionary translates into everything.
+pub(super) fn content_words(norm: &str) -> impl Iterator<Item = &str> {
+    words(norm).filter(|w| w.chars().count() >= 3)
 }
 
 /// The dictionary text of `base` (`.dict.dz`, gzip as dictzip writes it, else `.dict`).

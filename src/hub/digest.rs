@@ -161,7 +161,8 @@ fn write_cache(file: &Path, cache: &DigestCache) -> std::io::Result<()> {
     std::fs::rename(&temp, file)
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes as lowercase hexadecimal (how digests are written everywhere in entente).
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use digest::{file_digest, sha256};
+pub use digest::{file_digest, hex, sha256};
 
 /// The files whose content decides a translation, when present, in a fixed order.
 const DIGESTED: [&str; 9] = [

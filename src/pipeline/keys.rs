@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(super) use crate::hub::hex;
 
 /// Paths of a document's outputs.
 pub(super) fn doc_path(out_dir: &Path, id: &str, suffix: &str) -> PathBuf {
