@@ -117,7 +117,12 @@ pub fn align_and_realign(
     mt: Option<&[String]>,
     lexicon: Option<&Lexicon>,
 ) -> (Vec<Link>, Option<LexiconUse>) {
-    let (first, usage) = align_sentences_with(src, tgt, mt, lexicon);
+    // The features before any lexicon, computed once for both passes.
+    let base = base_features(src, tgt, mt);
+    let config = config_for(mt);
+    let (mut src_features, mut tgt_features) = base.clone();
+    let usage = lexicon.map(|l| add_lexicon(l, [src, tgt], [&mut src_features, &mut tgt_features]));
+    let first = align(&src_features, &tgt_features, &config);
     let taught = learned::learn(src, tgt, &first);
     if taught.entries() == 0 {
         return (first, usage);
@@ -129,8 +134,13 @@ pub fn align_and_realign(
         (Some(l), Some(u)) if u.used => l.merged(&taught),
         _ => taught,
     };
-    let (second, _) = align_sentences_with(src, tgt, mt, Some(&combined));
-    (second, usage)
+    let (mut src_features, mut tgt_features) = base;
+    add_lexicon(
+        &combined,
+        [src, tgt],
+        [&mut src_features, &mut tgt_features],
+    );
+    (align(&src_features, &tgt_features, &config), usage)
 }
 
 /// [`align_sentences`] with a bilingual `lexicon` as evidence beside the rest (see
@@ -142,7 +152,20 @@ pub fn align_sentences_with(
     mt: Option<&[String]>,
     lexicon: Option<&Lexicon>,
 ) -> (Vec<Link>, Option<LexiconUse>) {
-    let (mut src_features, mut tgt_features): (Vec<Features>, Vec<Features>) = match mt {
+    let (mut src_features, mut tgt_features) = base_features(src, tgt, mt);
+    let usage = lexicon.map(|l| add_lexicon(l, [src, tgt], [&mut src_features, &mut tgt_features]));
+    let aligned = align(&src_features, &tgt_features, &config_for(mt));
+    (aligned, usage)
+}
+
+/// The sentences' features before any lexicon: the MT's and the source's words against the
+/// target's with MT, language-independent anchors without.
+fn base_features(
+    src: &[String],
+    tgt: &[String],
+    mt: Option<&[String]>,
+) -> (Vec<Features>, Vec<Features>) {
+    match mt {
         Some(mt) => (
             mt.iter()
                 .zip(src)
@@ -154,39 +177,48 @@ pub fn align_sentences_with(
             src.iter().map(|s| Features::anchors(s)).collect(),
             tgt.iter().map(|s| Features::anchors(s)).collect(),
         ),
-    };
-    let usage = lexicon.map(|lexicon| {
-        let (forward, backward) = (lexicon.coverage(src), lexicon.coverage(tgt));
-        let reversed = backward > forward;
-        let coverage = forward.max(backward);
-        let used = coverage >= lexicon::MIN_COVERAGE;
-        if used {
-            let (from, to, feats_from, feats_to) = if reversed {
-                (tgt, src, &mut tgt_features, &mut src_features)
-            } else {
-                (src, tgt, &mut src_features, &mut tgt_features)
-            };
-            for (f, text) in feats_from.iter_mut().zip(from) {
-                f.bag.extend(lexicon.source_features(text));
-                f.bag.sort_unstable();
-            }
-            for (f, text) in feats_to.iter_mut().zip(to) {
-                f.bag.extend(lexicon.target_features(text));
-                f.bag.sort_unstable();
-            }
-        }
-        LexiconUse {
-            used,
-            reversed,
-            coverage,
-        }
-    });
-    let config = if mt.is_some() {
+    }
+}
+
+fn config_for(mt: Option<&[String]>) -> AlignConfig {
+    if mt.is_some() {
         AlignConfig::with_mt()
     } else {
         AlignConfig::without_mt()
-    };
-    (align(&src_features, &tgt_features, &config), usage)
+    }
+}
+
+/// `lexicon`'s features added to both sides, in the direction whose headwords cover more of
+/// the documents, if they cover enough of them.
+fn add_lexicon(
+    lexicon: &Lexicon,
+    [src, tgt]: [&[String]; 2],
+    [src_features, tgt_features]: [&mut Vec<Features>; 2],
+) -> LexiconUse {
+    let (forward, backward) = (lexicon.coverage(src), lexicon.coverage(tgt));
+    let reversed = backward > forward;
+    let coverage = forward.max(backward);
+    let used = coverage >= lexicon::MIN_COVERAGE;
+    if used {
+        let (from, to, feats_from, feats_to) = if reversed {
+            (tgt, src, tgt_features, src_features)
+        } else {
+            (src, tgt, src_features, tgt_features)
+        };
+        for (f, text) in feats_from.iter_mut().zip(from) {
+            f.bag.extend(lexicon.source_features(text));
+            f.bag.sort_unstable();
+        }
+        for (f, text) in feats_to.iter_mut().zip(to) {
+            f.bag.extend(lexicon.target_features(text));
+            f.bag.sort_unstable();
+        }
+    }
+    LexiconUse {
+        used,
+        reversed,
+        coverage,
+    }
 }
 
 /// Align `src` and `tgt` (already turned into features). Every sentence appears in exactly one
