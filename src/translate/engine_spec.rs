@@ -102,13 +102,8 @@ fn load_on_cuda_engine(
             )))
         }
     };
-    let files = hub::resolve(model, revision, true)?;
-    let mut translator = Translator::load(
-        &files,
-        files.tokenizer_dir(),
-        &Device::Cpu,
-        marian::Precision::F32,
-    )?;
+    // Loaded as for the CPU in float32: the encoder runs there, the plan reads its decoder.
+    let mut translator = load_named(model, revision, "cpu", "f32")?;
     let longest = translator.generation.max_length;
     translator
         .model
