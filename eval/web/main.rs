@@ -1,17 +1,20 @@
-//! Article extraction on real pages, beside trafilatura, in one run: scrapinghub's
-//! article-extraction benchmark (181 pages, F1 by the benchmark's own shingle rule on the
-//! article body), trafilatura's 18 French pages (must-contain snippets kept, must-not-contain
-//! removed), optionally WCXB's development split (its articles, the same F1), pages per second on
-//! one core, and the peak memory of a 50 MB page.
+//! Article extraction on real pages, beside trafilatura, in one run: every set of
+//! [`sets`] that is present (scrapinghub's benchmark, trafilatura's French pages, WCXB's
+//! development split and, with `--held-out`, its test split, Readability's test pages,
+//! newspaper's fixtures, trafilatura's evaluation pages), each scored by F1 (scrapinghub's
+//! shingle rule on the article body), snippets kept and removed, headlines exactly right, per
+//! language group of the pages, and pages per second on one core with the ratio to the peer;
+//! then the peak memory of a 50 MB page.
 //!
 //! `cargo run --release --example eval-web -- [--python VENV/bin/python] [--rust-peers BIN]
-//! [--wcxb DIR]` (`--python`: a Python with trafilatura for the peer columns; `--rust-peers`:
-//! the binary `eval/web/candidates` builds, for the Rust crates that were candidates (rs-trafilatura,
-//! dom_smoothie); `--wcxb`: a checkout of Murrough-Foley/web-content-extraction-benchmark; `--explain ID` prints how a scrapinghub
-//! page was read; `--dump FILE` writes entente's bodies as JSON.)
+//! [--sets DIR] [--held-out]` (`--python`: a Python with trafilatura for the peer columns;
+//! `--rust-peers`: the binary `eval/web/candidates` builds, for the Rust crates that were
+//! candidates (rs-trafilatura, dom_smoothie); `--sets`: the folder holding the checkouts
+//! [`sets`] names; `--only NAME` scores the sets whose name starts so; `--explain ID` prints
+//! how a page was read; `--dump FILE` writes entente's bodies as JSON; `--misses` prints the
+//! snippets and titles entente got wrong.)
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -19,140 +22,14 @@ use std::time::Instant;
 use entente::article::Article;
 use serde_json::Value;
 
+mod report;
 mod scoring;
+mod sets;
 
-use scoring::{f1, matching};
+use report::Outcome;
+use sets::{read_page, PageSet};
 
-fn read_page(path: &Path) -> Vec<u8> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_end(&mut out)
-            .expect("gzip");
-        out
-    } else {
-        bytes
-    }
-}
-
-/// A set of pages with what each should give.
-struct PageSet {
-    name: &'static str,
-    pages: Vec<Page>,
-}
-
-struct Page {
-    id: String,
-    path: PathBuf,
-    /// The reference body (F1 sets).
-    body: Option<String>,
-    /// Snippets the text must contain / must not contain (snippet sets).
-    with: Vec<String>,
-    without: Vec<String>,
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.as_str().map(str::to_string))
-        .collect()
-}
-
-fn scrapinghub(data: &Path) -> PageSet {
-    let truth: Value = serde_json::from_str(
-        &std::fs::read_to_string(data.join("scrapinghub/ground-truth.json")).expect("truth"),
-    )
-    .expect("json");
-    let mut pages: Vec<Page> = truth
-        .as_object()
-        .expect("object")
-        .iter()
-        .map(|(k, v)| Page {
-            id: k.clone(),
-            path: data.join(format!("scrapinghub/html/{k}.html.gz")),
-            body: v["articleBody"].as_str().map(str::to_string),
-            with: Vec::new(),
-            without: Vec::new(),
-        })
-        .collect();
-    pages.sort_by(|a, b| a.id.cmp(&b.id));
-    PageSet {
-        name: "scrapinghub",
-        pages,
-    }
-}
-
-fn french(data: &Path) -> PageSet {
-    let truth: Value = serde_json::from_str(
-        &std::fs::read_to_string(data.join("trafilatura-fr/evaldata-fr.json")).expect("truth"),
-    )
-    .expect("json");
-    let mut pages: Vec<Page> = truth
-        .as_object()
-        .expect("object")
-        .values()
-        .map(|v| {
-            let file = v["file"].as_str().expect("file");
-            Page {
-                id: file.to_string(),
-                path: data.join("trafilatura-fr/pages").join(file),
-                body: None,
-                with: strings(&v["with"]),
-                without: strings(&v["without"]),
-            }
-        })
-        .collect();
-    pages.sort_by(|a, b| a.id.cmp(&b.id));
-    PageSet {
-        name: "trafilatura-fr",
-        pages,
-    }
-}
-
-/// WCXB's development split, its article pages.
-fn wcxb(dir: &Path) -> PageSet {
-    let mut pages = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("dev/ground-truth"))
-        .expect("dev/ground-truth")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    for file in files {
-        let v: Value =
-            serde_json::from_str(&std::fs::read_to_string(&file).expect("gt")).expect("json");
-        if v["_internal"]["page_type"]["primary"] != "article" {
-            continue;
-        }
-        let id = file
-            .file_stem()
-            .expect("stem")
-            .to_string_lossy()
-            .into_owned();
-        pages.push(Page {
-            path: dir.join(format!("dev/html/{id}.html.gz")),
-            id,
-            body: v["ground_truth"]["main_content"]
-                .as_str()
-                .map(str::to_string),
-            with: strings(&v["ground_truth"]["with"]),
-            without: strings(&v["ground_truth"]["without"]),
-        });
-    }
-    PageSet {
-        name: "WCXB dev (articles)",
-        pages,
-    }
-}
-
-/// What one extractor gave on a set.
-struct Outcome {
-    texts: HashMap<String, String>,
-    seconds: f64,
-}
-
-fn run_entente(set: &PageSet) -> (Outcome, HashMap<String, String>) {
+fn run_entente(set: &PageSet) -> Outcome {
     let pages: Vec<(String, Vec<u8>)> = set
         .pages
         .iter()
@@ -164,32 +41,25 @@ fn run_entente(set: &PageSet) -> (Outcome, HashMap<String, String>) {
         .map(|(id, html)| Article::from_html(html, id, None, None).ok())
         .collect();
     let seconds = start.elapsed().as_secs_f64();
-    let body = |a: &Option<Article>, full: bool| {
-        a.as_ref()
-            .map_or(String::new(), |a| if full { a.text() } else { a.body() })
+    let mut outcome = Outcome {
+        bodies: HashMap::new(),
+        texts: HashMap::new(),
+        titles: HashMap::new(),
+        seconds,
     };
-    let bodies = pages
-        .iter()
-        .zip(&articles)
-        .map(|((id, _), a)| (id.clone(), body(a, false)))
-        .collect();
-    let texts = pages
-        .iter()
-        .zip(&articles)
-        .map(|((id, _), a)| (id.clone(), body(a, true)))
-        .collect();
-    (
-        Outcome {
-            texts: bodies,
-            seconds,
-        },
-        texts,
-    )
+    for ((id, _), a) in pages.iter().zip(&articles) {
+        let Some(a) = a else { continue };
+        outcome.bodies.insert(id.clone(), a.body());
+        outcome.texts.insert(id.clone(), a.text());
+        if let Some(title) = &a.title {
+            outcome.titles.insert(id.clone(), title.clone());
+        }
+    }
+    outcome
 }
 
-/// Peer extractors run by `program` (`scripts/web_peers.py` under a Python with trafilatura, or
-/// the `eval/web/candidates` binary) on the set's pages: each one's name and outcome.
-fn run_peers(program: &[PathBuf], set: &PageSet) -> Vec<(String, Outcome)> {
+/// What `program` prints for the set's pages.
+fn peer_output(program: &[PathBuf], set: &PageSet) -> Option<Vec<u8>> {
     let pages: serde_json::Map<String, Value> = set
         .pages
         .iter()
@@ -198,7 +68,7 @@ fn run_peers(program: &[PathBuf], set: &PageSet) -> Vec<(String, Outcome)> {
     let manifest =
         std::env::temp_dir().join(format!("entente-eval-web-{}.json", std::process::id()));
     if std::fs::write(&manifest, serde_json::json!({ "pages": pages }).to_string()).is_err() {
-        return Vec::new();
+        return None;
     }
     let output = Command::new(&program[0])
         .args(&program[1..])
@@ -209,48 +79,60 @@ fn run_peers(program: &[PathBuf], set: &PageSet) -> Vec<(String, Outcome)> {
         Ok(o) if o.status.success() => o,
         Ok(o) => {
             eprintln!("peer run failed: {}", String::from_utf8_lossy(&o.stderr));
-            return Vec::new();
+            return None;
         }
         Err(e) => {
             eprintln!("peer run failed: {}: {e}", program[0].display());
-            return Vec::new();
+            return None;
         }
     };
-    let Ok(Value::Object(peers)) = serde_json::from_slice::<Value>(&output.stdout) else {
+    Some(output.stdout)
+}
+
+/// Peer extractors run by `program` (`scripts/web_peers.py` under a Python with trafilatura, or
+/// the `eval/web/candidates` binary) on the set's pages: each one's name and outcome.
+fn run_peers(program: &[PathBuf], set: &PageSet, cache: Option<&Path>) -> Vec<(String, Outcome)> {
+    let stdout = match cache.and_then(|c| std::fs::read(c).ok()) {
+        Some(bytes) => bytes,
+        None => {
+            let Some(stdout) = peer_output(program, set) else {
+                return Vec::new();
+            };
+            if let Some(cache) = cache {
+                let _ = std::fs::write(cache, &stdout);
+            }
+            stdout
+        }
+    };
+    let Ok(Value::Object(peers)) = serde_json::from_slice::<Value>(&stdout) else {
         eprintln!("peer run printed no JSON object");
         return Vec::new();
+    };
+    let map = |v: &Value| -> HashMap<String, String> {
+        v.as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+            .collect()
     };
     peers
         .into_iter()
         .filter_map(|(name, peer)| {
-            let texts = peer["texts"]
-                .as_object()?
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                .collect();
+            peer["texts"].as_object()?;
+            let texts = map(&peer["texts"]);
             let version = peer["version"].as_str().unwrap_or("?");
-            let seconds = peer["seconds"].as_f64().unwrap_or(f64::NAN);
-            Some((format!("{name} {version}"), Outcome { texts, seconds }))
+            let outcome = Outcome {
+                bodies: texts.clone(),
+                texts,
+                titles: map(&peer["titles"]),
+                seconds: peer["seconds"].as_f64().unwrap_or(f64::NAN),
+            };
+            Some((format!("{name} {version}"), outcome))
         })
         .collect()
 }
 
-/// F1 of `texts` against the set's bodies.
-fn f1_of(set: &PageSet, texts: &HashMap<String, String>) -> Option<(f64, f64, f64)> {
-    let scores: Vec<(f64, f64, f64)> = set
-        .pages
-        .iter()
-        .filter_map(|p| {
-            let body = p.body.as_ref()?;
-            Some(matching(body, texts.get(&p.id).map_or("", String::as_str)))
-        })
-        .collect();
-    (!scores.is_empty()).then(|| f1(&scores))
-}
-
-/// Snippets kept (of `with`) and removed (of `without`), over the set.
-fn snippets(set: &PageSet, texts: &HashMap<String, String>) -> (usize, usize, usize, usize) {
-    let (mut kept, mut with, mut removed, mut without) = (0, 0, 0, 0);
+fn print_misses(set: &PageSet, outcome: &Outcome) {
     let normalize = |s: &str| {
         s.split_whitespace()
             .collect::<Vec<_>>()
@@ -258,37 +140,18 @@ fn snippets(set: &PageSet, texts: &HashMap<String, String>) -> (usize, usize, us
             .to_lowercase()
     };
     for p in &set.pages {
-        let text = normalize(texts.get(&p.id).map_or("", String::as_str));
-        with += p.with.len();
-        kept += p
-            .with
-            .iter()
-            .filter(|s| text.contains(&normalize(s)))
-            .count();
-        without += p.without.len();
-        removed += p
-            .without
-            .iter()
-            .filter(|s| !text.contains(&normalize(s)))
-            .count();
-    }
-    (kept, with, removed, without)
-}
-
-fn print_misses(set: &PageSet, texts: &HashMap<String, String>) {
-    let normalize = |s: &str| {
-        s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase()
-    };
-    for p in &set.pages {
-        let text = normalize(texts.get(&p.id).map_or("", String::as_str));
+        let text = normalize(outcome.texts.get(&p.id).map_or("", String::as_str));
         for s in p.with.iter().filter(|s| !text.contains(&normalize(s))) {
             eprintln!("{} {}: missed {s:?}", set.name, p.id);
         }
         for s in p.without.iter().filter(|s| text.contains(&normalize(s))) {
             eprintln!("{} {}: kept {s:?}", set.name, p.id);
+        }
+        if let Some(title) = &p.title {
+            let got = outcome.titles.get(&p.id).map_or("", String::as_str);
+            if normalize(title) != normalize(got) {
+                eprintln!("{} {}: title {got:?} for {title:?}", set.name, p.id);
+            }
         }
     }
 }
@@ -296,13 +159,18 @@ fn print_misses(set: &PageSet, texts: &HashMap<String, String>) {
 struct Args {
     python: Option<PathBuf>,
     rust_peers: Option<PathBuf>,
-    wcxb: Option<PathBuf>,
+    sets: Option<PathBuf>,
+    /// Score WCXB's test split too (held out: never tune on what it prints).
+    held_out: bool,
+    only: Option<String>,
+    /// Keep the peers' outputs here and reuse them (the peers do not change between runs).
+    peer_cache: Option<PathBuf>,
     dump: Option<PathBuf>,
     explain: Option<String>,
     one: Option<PathBuf>,
     /// Skip the 50 MB page (for profiling the page sets).
     no_large: bool,
-    /// Print entente's missed must-contain and kept must-not-contain snippets.
+    /// Print entente's missed must-contain and kept must-not-contain snippets, wrong titles.
     misses: bool,
 }
 
@@ -310,7 +178,10 @@ fn args() -> Args {
     let mut args = Args {
         python: None,
         rust_peers: None,
-        wcxb: None,
+        sets: None,
+        held_out: false,
+        only: None,
+        peer_cache: None,
         dump: None,
         explain: None,
         one: None,
@@ -319,20 +190,25 @@ fn args() -> Args {
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
-        if a == "--no-large" || a == "--misses" {
-            args.no_large |= a == "--no-large";
-            args.misses |= a == "--misses";
-            continue;
-        }
-        let value = it.next().map(PathBuf::from);
         match a.as_str() {
-            "--python" => args.python = value,
-            "--rust-peers" => args.rust_peers = value,
-            "--wcxb" => args.wcxb = value,
-            "--dump" => args.dump = value,
-            "--explain" => args.explain = value.map(|v| v.display().to_string()),
-            "--one" => args.one = value,
-            other => panic!("unknown argument {other}"),
+            "--no-large" => args.no_large = true,
+            "--misses" => args.misses = true,
+            "--held-out" => args.held_out = true,
+            _ => {
+                let value = it.next().map(PathBuf::from);
+                let text = value.as_ref().map(|v| v.display().to_string());
+                match a.as_str() {
+                    "--python" => args.python = value,
+                    "--rust-peers" => args.rust_peers = value,
+                    "--sets" => args.sets = value,
+                    "--only" => args.only = text,
+                    "--peer-cache" => args.peer_cache = value,
+                    "--dump" => args.dump = value,
+                    "--explain" => args.explain = text,
+                    "--one" => args.one = value,
+                    other => panic!("unknown argument {other}"),
+                }
+            }
         }
     }
     args
@@ -391,6 +267,53 @@ fn explain(set: &PageSet, prefix: &str) {
     }
 }
 
+/// Every set present, in the order they are printed.
+fn all_sets(args: &Args) -> Vec<PageSet> {
+    let data =
+        entente::testdata::find("eval/web").expect("../shared/eval/web (or ENTENTE_TEST_DATA)");
+    let mut all = vec![sets::scrapinghub(&data), sets::french(&data)];
+    if let Some(dir) = &args.sets {
+        all.extend(sets::wcxb(&dir.join("wcxb"), "dev"));
+        all.extend(sets::readability(&dir.join("readability")));
+        all.extend(sets::newspaper(&dir.join("newspaper")));
+        all.extend(sets::trafilatura_eval(&dir.join("trafilatura")));
+        if args.held_out {
+            all.extend(sets::wcxb(&dir.join("wcxb"), "test"));
+        }
+    }
+    all.retain(|s| {
+        args.only
+            .as_ref()
+            .is_none_or(|o| s.name.starts_with(o.as_str()))
+    });
+    all
+}
+
+/// The peers' outcomes on `set`, from the cache where one is kept.
+fn peers(args: &Args, set: &PageSet) -> Vec<(String, Outcome)> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/web_peers.py");
+    let programs = [
+        args.python
+            .as_ref()
+            .map(|python| vec![python.clone(), script]),
+        args.rust_peers.as_ref().map(|binary| vec![binary.clone()]),
+    ];
+    let mut out = Vec::new();
+    for (n, program) in programs.iter().enumerate() {
+        let Some(program) = program else { continue };
+        let cached = args.peer_cache.as_ref().map(|dir| {
+            let name: String = set
+                .name
+                .chars()
+                .map(|c| if c.is_alphanumeric() { c } else { '-' })
+                .collect();
+            dir.join(format!("{name}.{n}.json"))
+        });
+        out.extend(run_peers(program, set, cached.as_deref()));
+    }
+    out
+}
+
 fn main() {
     let args = args();
     if let Some(one) = &args.one {
@@ -399,69 +322,50 @@ fn main() {
         println!("{} blocks", article.blocks.len());
         return;
     }
-    let data =
-        entente::testdata::find("eval/web").expect("../shared/eval/web (or ENTENTE_TEST_DATA)");
-    let mut sets = vec![scrapinghub(&data), french(&data)];
-    if let Some(dir) = &args.wcxb {
-        sets.push(wcxb(dir));
-    }
+    let sets = all_sets(&args);
     if let Some(prefix) = &args.explain {
         for set in &sets {
             explain(set, prefix);
         }
         return;
     }
-    println!(
-        "| set | extractor | pages | F1 | P | R | must-contain kept | must-not-contain removed | pages/s (1 core) |"
-    );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("{}", report::header());
     for set in &sets {
-        let (ours, full_texts) = run_entente(set);
+        let ours = run_entente(set);
         if let Some(dump) = &args.dump {
             let name = set.name.split_whitespace().next().unwrap_or("set");
             let path = dump.with_extension(format!("{name}.json"));
-            std::fs::write(path, serde_json::to_string(&ours.texts).expect("json")).expect("dump");
+            std::fs::write(path, serde_json::to_string(&ours.bodies).expect("json")).expect("dump");
         }
         if args.misses {
-            print_misses(set, &full_texts);
+            print_misses(set, &ours);
         }
-        let mut rows = vec![("entente".to_string(), ours, full_texts)];
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/web_peers.py");
-        let programs = [
-            args.python
-                .as_ref()
-                .map(|python| vec![python.clone(), script]),
-            args.rust_peers.as_ref().map(|binary| vec![binary.clone()]),
-        ];
-        for program in programs.iter().flatten() {
-            for (name, peer) in run_peers(program, set) {
-                let texts = peer.texts.clone();
-                rows.push((name, peer, texts));
+        let mut rows = vec![("entente".to_string(), ours)];
+        rows.extend(peers(&args, set));
+        let name = format!(
+            "{}{}",
+            set.name,
+            if set.tuned_on { " (tuned on)" } else { "" }
+        );
+        let speed = |o: &Outcome| set.pages.len() as f64 / o.seconds;
+        for group in ["all", "English", "French", "other"] {
+            let keep = |p: &sets::Page| group == "all" || report::language_group(p) == group;
+            if !set.pages.iter().any(keep) {
+                continue;
             }
-        }
-        for (name, outcome, full) in &rows {
-            let f = f1_of(set, &outcome.texts);
-            let (kept, with, removed, without) = snippets(set, full);
-            let fmt = |x: Option<f64>| x.map_or("–".to_string(), |x| format!("{x:.3}"));
-            println!(
-                "| {} | {name} | {} | {} | {} | {} | {} | {} | {:.0} |",
-                set.name,
-                set.pages.len(),
-                fmt(f.map(|f| f.2)),
-                fmt(f.map(|f| f.0)),
-                fmt(f.map(|f| f.1)),
-                if with > 0 {
-                    format!("{kept} of {with}")
-                } else {
-                    "–".into()
-                },
-                if without > 0 {
-                    format!("{removed} of {without}")
-                } else {
-                    "–".into()
-                },
-                set.pages.len() as f64 / outcome.seconds,
-            );
+            for (i, (extractor, outcome)) in rows.iter().enumerate() {
+                let f = report::figures(set, outcome, &keep);
+                let ratio = match (i, rows.get(1)) {
+                    (0, Some((_, peer))) if group == "all" => {
+                        format!("{:.1}×", speed(outcome) / speed(peer))
+                    }
+                    _ => String::new(),
+                };
+                println!(
+                    "{}",
+                    report::row(&name, group, extractor, &f, speed(outcome), &ratio)
+                );
+            }
         }
     }
     if let Some((size, rss, seconds)) = (!args.no_large).then(large_page_memory).flatten() {
