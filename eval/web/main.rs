@@ -149,7 +149,7 @@ fn print_misses(set: &PageSet, outcome: &Outcome) {
         }
         if let Some(title) = &p.title {
             let got = outcome.titles.get(&p.id).map_or("", String::as_str);
-            if normalize(title) != normalize(got) {
+            if !report::same_title(title, got) {
                 eprintln!("{} {}: title {got:?} for {title:?}", set.name, p.id);
             }
         }

@@ -64,6 +64,23 @@ fn normalize(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Whether two headlines are the same as a reader sees them: the same words and punctuation,
+/// whitespace collapsed and typographic quotes taken for straight ones (WCXB's gold writes
+/// `Beginner's` for a page's `Beginner’s`).
+pub fn same_title(a: &str, b: &str) -> bool {
+    let plain = |s: &str| -> String {
+        normalize(s)
+            .chars()
+            .map(|c| match c {
+                '\u{2018}' | '\u{2019}' | '\u{2032}' => '\'',
+                '\u{201c}' | '\u{201d}' | '\u{2033}' => '"',
+                c => c,
+            })
+            .collect()
+    };
+    plain(a) == plain(b)
+}
+
 /// The figures of `outcome` over the pages of `set` that `keep` selects.
 pub fn figures(set: &PageSet, outcome: &Outcome, keep: &dyn Fn(&Page) -> bool) -> Figures {
     let pages: Vec<&Page> = set.pages.iter().filter(|p| keep(p)).collect();
@@ -83,7 +100,7 @@ pub fn figures(set: &PageSet, outcome: &Outcome, keep: &dyn Fn(&Page) -> bool) -
         removed += p.without.iter().filter(|s| !has(s)).count();
         if let Some(title) = &p.title {
             titled += 1;
-            right += usize::from(normalize(title) == normalize(&get(&outcome.titles, &p.id)));
+            right += usize::from(same_title(title, &get(&outcome.titles, &p.id)));
         }
     }
     Figures {

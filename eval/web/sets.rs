@@ -5,8 +5,7 @@
 //! Sources: scrapinghub's benchmark and trafilatura's 18 French pages (`../shared/eval/web`);
 //! under `--sets DIR` (checkouts kept outside the repository): `wcxb/`
 //! (Murrough-Foley/web-content-extraction-benchmark: `dev/` to tune on, `test/` held out),
-//! `readability/` (mozilla/readability `test/test-pages`: `expected.html` as the body,
-//! `expected-metadata.json`'s title), `newspaper/` (codelucas/newspaper `tests/data`: its
+//! `readability/` (mozilla/readability `test/test-pages`: `expected.html` as the body), `newspaper/` (codelucas/newspaper `tests/data`: its
 //! expected texts — the library's own output, checked by its authors), `trafilatura/`
 //! (adbar/trafilatura `tests/evaldata.json` over `tests/eval` and `tests/cache`: snippets).
 
@@ -163,7 +162,9 @@ pub fn wcxb(dir: &Path, split: &str) -> Option<PageSet> {
     })
 }
 
-/// Readability's test pages: the text of `expected.html`, the title of its metadata.
+/// Readability's test pages: the text of `expected.html`. Not their titles: Readability's
+/// expected title is the document's `<title>`, site name included ("… | eHow"), not the
+/// headline the page shows.
 pub fn readability(dir: &Path) -> Option<PageSet> {
     let root = dir.join("test/test-pages");
     let mut names: Vec<String> = std::fs::read_dir(&root)
@@ -176,10 +177,8 @@ pub fn readability(dir: &Path) -> Option<PageSet> {
         .filter_map(|name| {
             let page = root.join(&name);
             let expected = std::fs::read_to_string(page.join("expected.html")).ok()?;
-            let meta = json(&page.join("expected-metadata.json"));
             Some(Page {
                 body: Some(html_text(&expected)).filter(|b| !b.trim().is_empty()),
-                title: text(&meta["title"]),
                 ..Page::new(name, page.join("source.html"))
             })
         })

@@ -244,6 +244,24 @@ pub fn split_trailing_credit(text: &str) -> Option<(&str, &str)> {
     (caption.split_whitespace().count() >= 3).then_some((caption, credit))
 }
 
+/// Whether `c` belongs to a script written without spaces between words (Chinese, Japanese,
+/// Thai, Lao, Khmer, Myanmar): there a character, not a space-separated run, is the unit of
+/// comparison and of length.
+pub fn unspaced_script(c: char) -> bool {
+    matches!(c,
+        '\u{2e80}'..='\u{2fdf}'     // CJK radicals
+        | '\u{3040}'..='\u{30ff}'   // Hiragana, Katakana
+        | '\u{3400}'..='\u{4dbf}'   // CJK extension A
+        | '\u{4e00}'..='\u{9fff}'   // CJK unified ideographs
+        | '\u{f900}'..='\u{faff}'   // CJK compatibility ideographs
+        | '\u{ff66}'..='\u{ff9f}'   // half-width Katakana
+        | '\u{0e00}'..='\u{0eff}'   // Thai, Lao
+        | '\u{1000}'..='\u{109f}'   // Myanmar
+        | '\u{1780}'..='\u{17ff}'   // Khmer
+        | '\u{20000}'..='\u{2fa1f}' // CJK extensions B–F, compatibility supplement
+    )
+}
+
 /// Whether the text ends as a sentence does: final punctuation, possibly inside closing
 /// quotes or brackets.
 pub fn ends_like_a_sentence(text: &str) -> bool {

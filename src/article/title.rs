@@ -11,11 +11,28 @@ use super::dom::Dom;
 use super::metadata::Metadata;
 use super::names::Names;
 
+/// The words of a text for comparing headlines: runs of letters and digits, and each character
+/// of a script written without spaces (Chinese, Japanese, Thai), so that a headline in those
+/// scripts is compared by its characters rather than as one word.
 fn words(text: &str) -> HashSet<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+    let mut words = HashSet::new();
+    let mut word = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() && !super::kinds::unspaced_script(c) {
+            word.extend(c.to_lowercase());
+            continue;
+        }
+        if !word.is_empty() {
+            words.insert(std::mem::take(&mut word));
+        }
+        if c.is_alphanumeric() {
+            words.insert(c.to_string());
+        }
+    }
+    if !word.is_empty() {
+        words.insert(word);
+    }
+    words
 }
 
 /// The share of `a`'s words that `b` has.
@@ -27,17 +44,52 @@ fn overlap(a: &str, b: &str) -> f64 {
     a.intersection(&b).count() as f64 / a.len() as f64
 }
 
+/// Whether a text names the site rather than an article: the site's name, or its host's name
+/// ("LuccaAM" on luccaam.com).
+fn names_the_site(text: &str, meta: &Metadata) -> bool {
+    let squeeze = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let text = squeeze(text);
+    if text.is_empty() {
+        return false;
+    }
+    let site = meta.site.as_deref().map(squeeze);
+    let host = meta.url.as_deref().and_then(|u| {
+        let host = u.split_once("://")?.1.split(['/', '?', '#', ':']).next()?;
+        let labels: Vec<&str> = host.split('.').collect();
+        let name = labels.iter().rev().nth(1).or(labels.first())?;
+        Some(squeeze(name))
+    });
+    site.is_some_and(|s| s == text) || host.is_some_and(|h| h.len() >= 3 && h == text)
+}
+
+/// The page's `<h1>`s that may be its headline: not the site's logo (a heading that is a link,
+/// or inside the navigation or a footer), not the site's name.
+fn headline_candidates(dom: &Dom, meta: &Metadata) -> Vec<String> {
+    dom.find_all("h1")
+        .filter(|&h| {
+            !dom.ancestors(h)
+                .any(|a| matches!(dom.tag(a), "a" | "nav" | "footer" | "aside"))
+                && !dom.subtree(h).any(|i| {
+                    dom.tag(i) == "a" && dom.text_of(i, &|_| false) == dom.text_of(h, &|_| false)
+                })
+        })
+        .map(|h| dom.text_of(h, &|_| false))
+        .filter(|t| words(t).len() >= 2 && !names_the_site(t, meta))
+        .collect()
+}
+
 /// The headline.
 pub fn headline(dom: &Dom, meta: &Metadata) -> Option<String> {
     let references: Vec<&str> = [meta.title.as_deref(), meta.document_title.as_deref()]
         .into_iter()
         .flatten()
         .collect();
-    let h1s: Vec<String> = dom
-        .find_all("h1")
-        .map(|h| dom.text_of(h, &|_| false))
-        .filter(|t| t.split_whitespace().count() >= 2)
-        .collect();
+    let h1s = headline_candidates(dom, meta);
     let best = h1s
         .iter()
         .map(|h| {
@@ -52,26 +104,46 @@ pub fn headline(dom: &Dom, meta: &Metadata) -> Option<String> {
         Some((agreement, h)) if agreement >= 0.6 || references.is_empty() => Some(h.clone()),
         // A page with a single headline shows it as the headline even when its metadata words
         // the title otherwise (`<title>Le budget – Le Journal</title>` over a longer `<h1>`).
-        _ if meta.title.is_none() && h1s.len() == 1 => Some(h1s[0].clone()),
-        _ => meta.title.clone().or_else(|| {
-            meta.document_title
-                .as_deref()
-                .map(|t| without_site_name(t, meta.site.as_deref()))
-        }),
+        _ if h1s.len() == 1 => Some(h1s[0].clone()),
+        _ => match (&meta.title, &meta.document_title) {
+            (Some(title), _) => Some(without_trailing_site_name(title, meta)),
+            (None, Some(title)) => Some(without_site_name(title, meta)),
+            (None, None) => None,
+        },
     }
 }
 
-/// `<title>` without the site's name: the parts between separators that are not the site's
-/// name, the longest of them.
-fn without_site_name(title: &str, site: Option<&str>) -> String {
+/// The separators between a title and the site's name.
+const TITLE_SEPARATORS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " · ", "_", "｜"];
+
+/// A metadata title (`og:title`, JSON-LD) without a site's name after its last separator:
+/// such titles usually are the headline alone, so only a part that names the site goes.
+fn without_trailing_site_name(title: &str, meta: &Metadata) -> String {
+    let cut = TITLE_SEPARATORS
+        .iter()
+        .filter_map(|s| title.rfind(s).map(|at| (at, at + s.len())))
+        .max();
+    match cut {
+        Some((at, after)) if names_the_site(&title[after..], meta) && at > 0 => {
+            title[..at].trim().to_string()
+        }
+        _ => title.trim().to_string(),
+    }
+}
+
+/// A document title without the site's name: the parts between separators that do not name the site,
+/// the longest of them.
+fn without_site_name(title: &str, meta: &Metadata) -> String {
     let mut parts = vec![title];
-    for separator in [" | ", " - ", " – ", " — ", " :: ", " · "] {
+    for separator in TITLE_SEPARATORS {
         parts = parts.iter().flat_map(|p| p.split(separator)).collect();
     }
-    let is_site = |part: &str| site.is_some_and(|s| part.trim().eq_ignore_ascii_case(s.trim()));
+    if parts.len() == 1 {
+        return title.trim().to_string();
+    }
     parts
         .into_iter()
-        .filter(|p| !is_site(p))
+        .filter(|p| !names_the_site(p, meta))
         .max_by_key(|p| p.chars().count())
         .unwrap_or(title)
         .trim()
@@ -207,6 +279,37 @@ mod tests {
         let dom = Dom::parse(page);
         let meta = super::super::metadata::read(&dom);
         assert_eq!(headline(&dom, &meta).as_deref(), Some("Le budget"));
+    }
+
+    #[test]
+    fn headlines_in_scripts_without_spaces_and_beside_a_logo() {
+        // A Chinese headline is one run of characters: it is compared by its characters.
+        let page = "<title>港特首梁振英就住宅违建事件道歉_新闻_网站</title>\
+                    <h1><a href='/'>网站</a></h1><h1>港特首梁振英就住宅违建事件道歉</h1>";
+        let dom = Dom::parse(page);
+        let meta = super::super::metadata::read(&dom);
+        assert_eq!(
+            headline(&dom, &meta).as_deref(),
+            Some("港特首梁振英就住宅违建事件道歉")
+        );
+        // The logo's heading is a link: the one other h1 is the headline, whatever og:title says.
+        let page = r#"<meta property="og:title" content="Ten tips | Example">
+            <h1><a href="/">Example Blog</a></h1><h1>Ten tips for a better garden</h1>"#;
+        let dom = Dom::parse(page);
+        let meta = super::super::metadata::read(&dom);
+        assert_eq!(
+            headline(&dom, &meta).as_deref(),
+            Some("Ten tips for a better garden")
+        );
+        // No h1: og:title loses the site's name after its last separator, and only that.
+        let page = r#"<meta property="og:site_name" content="Example"><meta property="og:title"
+            content="Covid-19 - what we know | Example"><p>x</p>"#;
+        let dom = Dom::parse(page);
+        let meta = super::super::metadata::read(&dom);
+        assert_eq!(
+            headline(&dom, &meta).as_deref(),
+            Some("Covid-19 - what we know")
+        );
     }
 
     #[test]
