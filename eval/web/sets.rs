@@ -190,7 +190,9 @@ pub fn readability(dir: &Path) -> Option<PageSet> {
     })
 }
 
-/// newspaper's fixtures: `html/NAME.html` (or `NAME_article.html`) with `text/NAME.txt`.
+/// newspaper's fixtures: `html/NAME.html` (or `NAME_article.html`) with `text/NAME.txt`, the
+/// library's own output: only those of 500 characters or more, a shorter one being mostly where
+/// it failed (53 characters of a 4,000-character article).
 pub fn newspaper(dir: &Path) -> Option<PageSet> {
     let root = dir.join("tests/data");
     let mut names: Vec<String> = std::fs::read_dir(root.join("text"))
@@ -207,14 +209,18 @@ pub fn newspaper(dir: &Path) -> Option<PageSet> {
                 .map(|f| root.join("html").join(f))
                 .find(|p| p.exists())?;
             let body = std::fs::read_to_string(root.join(format!("text/{name}.txt"))).ok()?;
+            // Many fixtures hold a line or two where newspaper failed: not a reference.
+            if body.chars().count() < 500 {
+                return None;
+            }
             Some(Page {
-                body: Some(body).filter(|b| !b.trim().is_empty()),
+                body: Some(body),
                 ..Page::new(name, html)
             })
         })
         .collect();
     Some(PageSet {
-        name: "newspaper fixtures",
+        name: "newspaper fixtures (its own output as reference)",
         tuned_on: false,
         pages,
     })

@@ -137,10 +137,14 @@ pub fn blocks_of(dom: &Dom, containers: &[u32], dead: &[bool], host: Option<&str
     let mut raw = gather(dom, containers, dead, host);
     mark_link_lists(&mut raw);
     let mut blocks = Vec::with_capacity(raw.len());
-    // A text the page repeats (a gallery's captions, a pull quote) is kept once.
+    // A caption, quote or heading the page repeats (a gallery's captions, a pull quote) is kept
+    // once; a paragraph written twice is the text's own (a refrain, a repeated instruction).
     let mut seen: rustc_hash::FxHashSet<String> = Default::default();
     for r in raw {
-        if r.text.chars().count() >= 20 && !seen.insert(r.text.clone()) {
+        if r.kind != BlockKind::Paragraph
+            && r.text.chars().count() >= 20
+            && !seen.insert(r.text.clone())
+        {
             continue;
         }
         typed(r, &mut blocks);
