@@ -11,6 +11,10 @@ use super::names::Names;
 /// Paragraphs shorter than this (characters) do not vote.
 const MIN_PARAGRAPH_CHARS: usize = 25;
 
+/// Commas in the scripts a page may be written in (Latin, CJK full-width and enumeration,
+/// Arabic), each a vote that a paragraph is prose.
+const COMMAS: [char; 4] = [',', '，', '、', '،'];
+
 /// Elements whose text is a paragraph for scoring.
 const PARAGRAPH_TAGS: &[&str] = &["p", "pre", "td", "blockquote", "li", "dd"];
 
@@ -131,7 +135,7 @@ impl Stats {
                 text[i] = dom.nodes[i].chars as usize;
                 if parent != NONE {
                     direct_text[parent as usize] += text[i];
-                    direct_commas[parent as usize] += t.matches([',', '，', '、']).count();
+                    direct_commas[parent as usize] += t.matches(COMMAS).count();
                 }
             }
             if dom.tag(i as u32) == "a" {
@@ -256,7 +260,7 @@ fn candidate_scores(dom: &Dom, dead: &[bool], stats: &Stats) -> Vec<f64> {
                 continue;
             }
             let text = dom.text_of(i, &|j| dead[j as usize]);
-            let commas = text.matches([',', '，', '、']).count();
+            let commas = text.matches(COMMAS).count();
             vote(i, text.chars().count(), commas, 1);
         } else if stats.direct_text[i as usize] >= MIN_PARAGRAPH_CHARS
             && matches!(
@@ -337,7 +341,9 @@ fn clean_paragraph(dom: &Dom, dead: &[bool], stats: &Stats, at: u32) -> bool {
         return density < 0.25;
     }
     let text = dom.text_of(at, &|j| dead[j as usize]);
-    length > 0 && density == 0.0 && (text.contains(". ") || text.ends_with('.'))
+    length > 0
+        && density == 0.0
+        && (text.contains(". ") || super::kinds::ends_like_a_sentence(&text))
 }
 
 /// How the article's container was chosen, for diagnosis: the best candidates with their

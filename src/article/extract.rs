@@ -65,7 +65,7 @@ impl Article {
         plain::mark_truncation(&mut blocks);
         if !blocks
             .iter()
-            .any(|b| b.kind.is_body() && b.text.chars().count() >= 40)
+            .any(|b| b.kind.is_body() && super::kinds::text_weight(&b.text) >= 40)
         {
             return Err(ArticleError::NoArticle);
         }

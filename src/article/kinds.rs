@@ -211,7 +211,10 @@ fn is_date_and_time(text: &str) -> bool {
             r"\b(19|20)\d{2}\b.*\b\d{1,2}\s*[:h]\s*\d{2}\b|\b\d{1,2}\s*[:h]\s*\d{2}\b.*\b(19|20)\d{2}\b",
         )
     });
-    text.split_whitespace().count() <= 10 && YEAR_AND_TIME.is_match(text)
+    // Ten words, or forty characters where the script puts no spaces between words.
+    let short = text.split_whitespace().count() <= 10
+        && (text.chars().count() <= 40 || !text.chars().any(unspaced_script));
+    short && YEAR_AND_TIME.is_match(text)
 }
 
 /// Most of the words are hashtags.
@@ -262,13 +265,36 @@ pub fn unspaced_script(c: char) -> bool {
     )
 }
 
+/// The length of a text as a measure of how much it says: characters, those of the dense
+/// scripts (Hangul syllables, Chinese, Japanese and the other scripts without spaces) counted
+/// twice, so that a threshold set in Latin letters holds for a Korean or Chinese sentence,
+/// which says as much in half the characters.
+pub fn text_weight(text: &str) -> usize {
+    text.chars()
+        .map(|c| {
+            if unspaced_script(c) || ('\u{ac00}'..='\u{d7af}').contains(&c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// Final punctuation of the scripts a page may be written in: Latin, CJK full stops and marks,
+/// Arabic question mark and semicolon, Urdu full stop, Devanagari danda, Armenian, Ethiopic.
+const SENTENCE_ENDS: &[char] = &[
+    '.', '!', '?', '…', ':', ';', '。', '！', '？', '：', '；', '．', '؟', '؛', '۔', '।', '॥', '։',
+    '።',
+];
+
 /// Whether the text ends as a sentence does: final punctuation, possibly inside closing
 /// quotes or brackets.
 pub fn ends_like_a_sentence(text: &str) -> bool {
     let end = text
         .trim_end()
         .trim_end_matches(|c: char| "»\"”’')]".contains(c) || c.is_whitespace());
-    end.ends_with(['.', '!', '?', '…', ':', ';'])
+    end.ends_with(SENTENCE_ENDS)
 }
 
 /// Whether a paragraph visibly stops mid-sentence: it does not end as a sentence, and its last

@@ -7,12 +7,13 @@
 use super::dom::{Dom, NONE};
 use super::names::Names;
 
-/// Elements whose whole subtree is dropped.
+/// Elements whose whole subtree is dropped (`rt`/`rp`: a ruby's reading aid, furigana over
+/// Japanese kanji, which is not the text).
 const DROP_TAGS: &[&str] = &[
     "head", "script", "style", "noscript", "template", "svg", "math", "canvas", "iframe", "object",
     "embed", "video", "audio", "source", "track", "map", "button", "select", "input", "textarea",
     "option", "optgroup", "datalist", "label", "nav", "dialog", "menu", "menuitem", "link", "meta",
-    "title", "base",
+    "title", "base", "rt", "rp",
 ];
 
 /// Elements that are the page's furniture unless they hold the article (a site built with

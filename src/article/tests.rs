@@ -1,6 +1,71 @@
+//! Whole pages through [`Article::from_html`]: articles in scripts other than the Latin one,
+//! and pages that hold none.
+
 use super::*;
 
+fn body(page: &str) -> Result<Vec<(BlockKind, String)>, ArticleError> {
+    let article = Article::from_html(page.as_bytes(), "test.html", None, None)?;
+    Ok(article
+        .blocks
+        .into_iter()
+        .filter(|b| b.kind.is_body())
+        .map(|b| (b.kind, b.text))
+        .collect())
+}
+
 #[test]
-fn placeholder_compiles() {
-    assert!(BlockKind::Paragraph.is_prose());
+fn a_korean_article_of_short_lines_is_an_article() {
+    // Every line is under 40 characters: in Hangul a line that short is a full sentence.
+    let page = "<html lang='ko'><body><ul class='gnb'><li><a href='/a'>정치</a></li>\
+        <li><a href='/b'>경제</a></li><li><a href='/c'>사회</a></li></ul><div id='articleBody'>\
+        정부가 내년도 예산을 올해보다 5% 늘리기로 했다.<br><br>\
+        기획재정부는 7일 국무회의에서 예산안을 의결했다.<br><br>\
+        늘어난 예산은 주로 복지와 교육에 쓰인다.<br><br>\
+        야당은 재정 건전성을 우려하며 반대했다.</div></body></html>";
+    let blocks = body(page).expect("an article");
+    assert_eq!(blocks.len(), 4, "{blocks:?}");
+    assert_eq!(
+        blocks[0].1,
+        "정부가 내년도 예산을 올해보다 5% 늘리기로 했다."
+    );
+}
+
+#[test]
+fn furigana_is_not_part_of_the_text() {
+    let page = "<html lang='ja'><body><article><p><ruby>子<rt>こ</rt></ruby>どもへの\
+        <ruby>虐待<rp>(</rp><rt>ぎゃくたい</rt><rp>)</rp></ruby>をなくすための法律ができて、\
+        親が子どもを教育するために、体罰を禁止することになりました。</p></article></body></html>";
+    let blocks = body(page).expect("an article");
+    assert_eq!(
+        blocks[0].1,
+        "子どもへの虐待をなくすための法律ができて、親が子どもを教育するために、体罰を禁止することになりました。"
+    );
+}
+
+#[test]
+fn a_chinese_sentence_with_a_year_and_a_time_is_prose() {
+    // Written without spaces, the whole sentence is one "word": it is not a short date line.
+    let sentence = "武汉市政府（2020-02-19 10:30）宣布将新建两所医院，以收治更多的新冠肺炎患者。";
+    assert_eq!(kinds::furniture_kind(sentence), None);
+    assert!(kinds::furniture_kind("发布时间：2020-02-19 10:30").is_some());
+}
+
+#[test]
+fn sentences_end_in_every_script() {
+    for text in [
+        "这是一个句子。",
+        "هل هذا سؤال؟",
+        "यह एक वाक्य है।",
+        "It ends.",
+    ] {
+        assert!(kinds::ends_like_a_sentence(text), "{text}");
+    }
+    assert!(!kinds::ends_like_a_sentence("这是一个标题"));
+}
+
+#[test]
+fn a_page_of_links_and_menus_holds_no_article() {
+    let page = "<html><body><nav><a href='/'>Accueil</a></nav><ul><li><a href='/a'>Monde</a>\
+        </li><li><a href='/b'>Politique</a></li></ul><p>Menu</p></body></html>";
+    assert!(matches!(body(page), Err(ArticleError::NoArticle)));
 }

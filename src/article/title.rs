@@ -114,7 +114,7 @@ pub fn headline(dom: &Dom, meta: &Metadata) -> Option<String> {
 }
 
 /// The separators between a title and the site's name.
-const TITLE_SEPARATORS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " · ", "_", "｜"];
+const TITLE_SEPARATORS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " · ", "|", "_", "｜"];
 
 /// A metadata title (`og:title`, JSON-LD) without a site's name after its last separator:
 /// such titles usually are the headline alone, so only a part that names the site goes.
