@@ -170,6 +170,10 @@ struct Args {
     one: Option<PathBuf>,
     /// Skip the 50 MB page (for profiling the page sets).
     no_large: bool,
+    /// Check that trimming a page before parsing changes nothing extraction reads.
+    check_trim: bool,
+    /// Print where entente's time goes, stage by stage, instead of the table.
+    stages: bool,
     /// Print entente's missed must-contain and kept must-not-contain snippets, wrong titles.
     misses: bool,
 }
@@ -186,6 +190,8 @@ fn args() -> Args {
         explain: None,
         one: None,
         no_large: false,
+        stages: false,
+        check_trim: false,
         misses: false,
     };
     let mut it = std::env::args().skip(1);
@@ -194,6 +200,8 @@ fn args() -> Args {
             "--no-large" => args.no_large = true,
             "--misses" => args.misses = true,
             "--held-out" => args.held_out = true,
+            "--stages" => args.stages = true,
+            "--check-trim" => args.check_trim = true,
             _ => {
                 let value = it.next().map(PathBuf::from);
                 let text = value.as_ref().map(|v| v.display().to_string());
@@ -314,6 +322,51 @@ fn peers(args: &Args, set: &PageSet) -> Vec<(String, Outcome)> {
     out
 }
 
+/// Every page whose tree trimming changed, with the first difference.
+fn check_trim(sets: &[PageSet]) {
+    let (mut pages, mut changed) = (0, 0);
+    for set in sets {
+        for p in &set.pages {
+            pages += 1;
+            if let Some(difference) = entente::article::trim_difference(&read_page(&p.path)) {
+                changed += 1;
+                println!("{} {}: {difference}", set.name, p.id);
+            }
+        }
+    }
+    println!("{changed} of {pages} pages read differently once trimmed");
+}
+
+/// The time of each stage of reading the pages of `sets`, summed, with its share.
+fn print_stages(sets: &[PageSet]) {
+    let mut totals: Vec<(&'static str, f64)> = Vec::new();
+    let mut pages = 0;
+    for set in sets {
+        for p in &set.pages {
+            let html = read_page(&p.path);
+            pages += 1;
+            for (stage, time) in entente::article::stage_times(&html) {
+                match totals.iter_mut().find(|(s, _)| *s == stage) {
+                    Some(t) => t.1 += time.as_secs_f64(),
+                    None => totals.push((stage, time.as_secs_f64())),
+                }
+            }
+        }
+    }
+    let all: f64 = totals.iter().map(|t| t.1).sum();
+    println!(
+        "{pages} pages, {:.1} ms a page\n\n| stage | ms a page | share |\n|---|---:|---:|",
+        all * 1e3 / pages as f64
+    );
+    for (stage, seconds) in totals {
+        println!(
+            "| {stage} | {:.3} | {:.1}% |",
+            seconds * 1e3 / pages as f64,
+            100.0 * seconds / all
+        );
+    }
+}
+
 fn main() {
     let args = args();
     if let Some(one) = &args.one {
@@ -327,6 +380,14 @@ fn main() {
         for set in &sets {
             explain(set, prefix);
         }
+        return;
+    }
+    if args.stages {
+        print_stages(&sets);
+        return;
+    }
+    if args.check_trim {
+        check_trim(&sets);
         return;
     }
     println!("{}", report::header());

@@ -40,6 +40,27 @@ pub fn explain(bytes: &[u8]) -> String {
     content::explain(&dom, &dead)
 }
 
+/// Where trimming the page before parsing changed what extraction reads (see the `dom` room).
+#[doc(hidden)]
+pub fn trim_difference(bytes: &[u8]) -> Option<String> {
+    let (html, _) = decode::decode_html(bytes, None);
+    dom::trim_difference(&html)
+}
+
+/// Where the time of reading a page goes: each stage of [`Article::from_html`] with its
+/// duration (for the extraction benchmark's profile).
+#[doc(hidden)]
+pub fn stage_times(bytes: &[u8]) -> Vec<(&'static str, std::time::Duration)> {
+    let mut times = Vec::new();
+    let mut last = std::time::Instant::now();
+    let _ = Article::from_html_timed(bytes, "", None, None, &mut |stage| {
+        let now = std::time::Instant::now();
+        times.push((stage, now - last));
+        last = now;
+    });
+    times
+}
+
 impl Article {
     /// Parse a page: `content_type` is its HTTP header when it has one, `url` where it came
     /// from.
@@ -49,27 +70,45 @@ impl Article {
         content_type: Option<&str>,
         url: Option<&str>,
     ) -> Result<Article, ArticleError> {
+        Article::from_html_timed(bytes, source, content_type, url, &mut |_| {})
+    }
+
+    /// [`Article::from_html`], calling `lap` with the name of each stage as it ends.
+    fn from_html_timed(
+        bytes: &[u8],
+        source: &str,
+        content_type: Option<&str>,
+        url: Option<&str>,
+        lap: &mut dyn FnMut(&'static str),
+    ) -> Result<Article, ArticleError> {
         let (html, encoding) = decode::decode_html(bytes, content_type);
         check_text(&html)?;
+        lap("decode");
         let dom = dom::Dom::parse(&html);
         drop(html);
+        lap("parse");
         let meta = metadata::read(&dom);
+        lap("metadata");
         let dead = prune::dead_nodes(&dom);
+        lap("prune");
         let containers = content::containers(&dom, &dead);
+        lap("content");
         let page_url = meta.url.as_deref().or(url);
         let host = page_url.and_then(host_of);
         let mut blocks = blocks::blocks_of(&dom, &containers, &dead, host);
+        lap("blocks");
         let title = title::headline(&dom, &meta);
         let lead = title::standfirst(&dom, &meta, &containers, &mut blocks);
         title::place_headline(title.as_deref(), lead.as_deref(), &mut blocks);
         plain::mark_truncation(&mut blocks);
+        lap("title");
         if !blocks
             .iter()
             .any(|b| b.kind.is_body() && super::kinds::text_weight(&b.text) >= 40)
         {
             return Err(ArticleError::NoArticle);
         }
-        Ok(Article {
+        let article = Article {
             source: source.to_string(),
             url: meta.url.or(url.map(str::to_string)),
             title,
@@ -80,7 +119,10 @@ impl Article {
             lang: meta.lang,
             encoding: Some(encoding.to_string()),
             blocks,
-        })
+        };
+        drop(dom);
+        lap("free");
+        Ok(article)
     }
 
     /// Text scraped from a page: each line a block.

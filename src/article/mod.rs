@@ -27,7 +27,7 @@ mod title;
 
 pub use block::{Block, BlockKind};
 pub use error::ArticleError;
-pub use extract::{explain, Article};
+pub use extract::{explain, stage_times, trim_difference, Article};
 pub use plain::paragraph_kinds;
 pub use sources::{Document, Origin};
 

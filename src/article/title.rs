@@ -171,7 +171,7 @@ pub fn standfirst(
         {
             continue;
         }
-        if !e.names.has(Names::LEAD) {
+        if !e.names.has(Names::LEAD) || class_repeats(dom, at) {
             continue;
         }
         let text = dom.text_of(at, &|_| false);
@@ -194,6 +194,18 @@ pub fn standfirst(
             text.chars().count() <= 800 && text == description
         });
     shown_outside.then(|| description.to_string())
+}
+
+/// Whether another element of the page has the same class as `at`: a standfirst is shown
+/// once, so a class the article's paragraphs share ("text-description" on each of six) is a
+/// paragraph style, whatever it says.
+fn class_repeats(dom: &Dom, at: u32) -> bool {
+    let Some(class) = dom.element(at).map(|e| e.class()).filter(|c| !c.is_empty()) else {
+        return false;
+    };
+    (0..dom.nodes.len() as u32)
+        .filter(|&i| i != at)
+        .any(|i| dom.element(i).is_some_and(|e| e.class() == class))
 }
 
 /// The share of an element's text that is inside links (a menu is not a standfirst).

@@ -10,13 +10,13 @@
 pub const MAX_DEPTH: usize = 512;
 
 /// Elements without an end tag.
-const VOID: &[&str] = &[
+pub(super) const VOID: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
     "track", "wbr", "keygen",
 ];
 
 /// Elements whose content is raw text up to their end tag.
-const RAW: &[&str] = &[
+pub(super) const RAW: &[&str] = &[
     "script",
     "style",
     "textarea",
@@ -24,6 +24,9 @@ const RAW: &[&str] = &[
     "xmp",
     "plaintext",
     "noscript",
+    "iframe",
+    "noembed",
+    "noframes",
 ];
 
 /// Start tags that close an open `<p>` (HTML's "close a p element" rule).
@@ -103,14 +106,15 @@ fn implied_ends(name: &str) -> Option<(&'static [&'static str], &'static [&'stat
 
 /// The elements open at this point of the scan, as the parser will nest them (names borrowed
 /// from the page), and how many start tags beyond the cap are open.
-struct Open<'a> {
+#[derive(Default)]
+pub(super) struct Open<'a> {
     stack: Vec<&'a str>,
     cut_open: usize,
 }
 
 impl<'a> Open<'a> {
     /// A start tag: close what it implies, then open it unless the cap is reached (`false`).
-    fn start(&mut self, name: &'a str) -> bool {
+    pub(super) fn start(&mut self, name: &'a str) -> bool {
         if let Some((closes, boundaries)) = implied_ends(name) {
             let mut cut_to = None;
             for (k, open) in self.stack.iter().enumerate().rev() {
@@ -137,7 +141,7 @@ impl<'a> Open<'a> {
 
     /// An end tag: it closes a start tag cut beyond the cap first (a nesting bomb closes
     /// innermost first), else its element and everything open inside it; a stray one nothing.
-    fn end(&mut self, name: &str) {
+    pub(super) fn end(&mut self, name: &str) {
         if self.cut_open > 0 {
             self.cut_open -= 1;
             return;
@@ -152,95 +156,10 @@ impl<'a> Open<'a> {
     }
 }
 
-/// `html` with the start tags beyond [`MAX_DEPTH`] removed (borrowed when none are). The scan
-/// is a tokenizer's approximation: comments and raw-text elements are skipped, quoted attribute
-/// values may hold `>`.
-pub fn limit_depth(html: &str) -> std::borrow::Cow<'_, str> {
-    let bytes = html.as_bytes();
-    let mut open = Open {
-        stack: Vec::new(),
-        cut_open: 0,
-    };
-    let mut cut: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut i = 0;
-    while let Some(offset) = memchr::memchr(b'<', &bytes[i..]) {
-        let start = i + offset;
-        if bytes[start..].starts_with(b"<!--") {
-            i = find_from(bytes, start + 4, b"-->").map_or(bytes.len(), |e| e + 3);
-            continue;
-        }
-        let closing = bytes.get(start + 1) == Some(&b'/');
-        let name_at = start + 1 + usize::from(closing);
-        let name_end = bytes[name_at..]
-            .iter()
-            .position(|b| !b.is_ascii_alphanumeric() && *b != b'-')
-            .map_or(bytes.len(), |p| name_at + p);
-        if name_end == name_at || !bytes[name_at].is_ascii_alphabetic() {
-            i = start + 1;
-            continue;
-        }
-        let end = tag_end(bytes, name_end);
-        let name = &html[name_at..name_end];
-        let is = |list: &[&str]| list.iter().any(|t| t.eq_ignore_ascii_case(name));
-        if closing {
-            open.end(name);
-        } else if !is(VOID) && bytes[end - 2] != b'/' {
-            if is(RAW) {
-                i = end_tag_of(bytes, end, name.as_bytes()).unwrap_or(bytes.len());
-                continue;
-            }
-            if !open.start(name) {
-                cut.push(start..end);
-            }
-        }
-        i = end;
-    }
-    if cut.is_empty() {
-        return std::borrow::Cow::Borrowed(html);
-    }
-    let mut out = String::with_capacity(html.len());
-    let mut at = 0;
-    for range in cut {
-        out.push_str(&html[at..range.start]);
-        at = range.end;
-    }
-    out.push_str(&html[at..]);
-    std::borrow::Cow::Owned(out)
-}
-
-/// One past the `>` that ends the tag whose name ends at `from` (quotes respected).
-fn tag_end(bytes: &[u8], from: usize) -> usize {
-    let mut quote = None;
-    for (k, &b) in bytes[from..].iter().enumerate() {
-        match (quote, b) {
-            (None, b'"' | b'\'') => quote = Some(b),
-            (Some(q), _) if b == q => quote = None,
-            (None, b'>') => return from + k + 1,
-            _ => {}
-        }
-    }
-    bytes.len()
-}
-
-fn find_from(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(bytes.get(from..)?, needle).map(|p| from + p)
-}
-
-/// Where the end tag of the raw-text element `name` starts, from `from` on.
-fn end_tag_of(bytes: &[u8], mut from: usize, name: &[u8]) -> Option<usize> {
-    while let Some(offset) = memchr::memmem::find(&bytes[from..], b"</") {
-        let at = from + offset;
-        let candidate = bytes.get(at + 2..at + 2 + name.len())?;
-        if candidate.eq_ignore_ascii_case(name) {
-            return Some(at);
-        }
-        from = at + 2;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::trim::trim_for_parse;
+
     use super::*;
 
     #[test]
@@ -256,24 +175,27 @@ mod tests {
                 format!("{open}x").repeat(n)
             );
             assert!(
-                matches!(limit_depth(&html), std::borrow::Cow::Borrowed(_)),
+                matches!(trim_for_parse(&html), std::borrow::Cow::Borrowed(_)),
                 "{open} × {n} cut"
             );
         }
         let rows = format!("<table>{}</table>", "<tr><td>a<td>b".repeat(1000));
-        assert!(matches!(limit_depth(&rows), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            trim_for_parse(&rows),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]
     fn true_nesting_is_still_capped_and_its_end_tags_balance() {
         let n = 100_000;
         let html = "<div>".repeat(n) + "deep" + &"</div>".repeat(n) + "<div><p>after</div>";
-        let limited = limit_depth(&html);
+        let limited = trim_for_parse(&html);
         assert_eq!(limited.matches("<div>").count(), MAX_DEPTH + 1);
         assert!(limited.contains("deep</div>") && limited.ends_with("<div><p>after</div>"));
         // Paragraphs nested in real elements count those elements.
         let html = "<section>".repeat(600) + &"<p>x".repeat(10);
-        let limited = limit_depth(&html);
+        let limited = trim_for_parse(&html);
         assert_eq!(limited.matches("<section>").count(), MAX_DEPTH);
     }
 
@@ -281,9 +203,12 @@ mod tests {
     fn an_end_tag_closes_what_is_open_inside_it() {
         // 600 lists whose items are never closed, one after another: depth stays small.
         let html = "<ul><li>a<li>b<p>c</ul>".repeat(600);
-        assert!(matches!(limit_depth(&html), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            trim_for_parse(&html),
+            std::borrow::Cow::Borrowed(_)
+        ));
         // A stray end tag closes nothing.
         let html = "</span>".repeat(10) + &"<div>".repeat(MAX_DEPTH + 1);
-        assert_eq!(limit_depth(&html).matches("<div>").count(), MAX_DEPTH);
+        assert_eq!(trim_for_parse(&html).matches("<div>").count(), MAX_DEPTH);
     }
 }

@@ -6,9 +6,10 @@
 mod arena;
 mod depth;
 mod sink;
+mod trim;
 
 pub use arena::{push_collapsed, push_space, Dom, Element, NONE};
-pub use depth::limit_depth;
+pub use trim::trim_for_parse;
 
 use html5ever::tendril::TendrilSink;
 
@@ -18,9 +19,13 @@ const CHUNK: usize = 1 << 16;
 
 /// Parse `html` (a whole page).
 pub fn parse(html: &str) -> Dom {
-    let limited = limit_depth(html);
+    parse_trimmed(&trim_for_parse(html))
+}
+
+/// Parse a page [`trim_for_parse`] has trimmed (or, for comparison, one it has not).
+fn parse_trimmed(limited: &str) -> Dom {
     let mut parser = html5ever::parse_document(sink::Sink::default(), Default::default());
-    let mut rest: &str = &limited;
+    let mut rest: &str = limited;
     while !rest.is_empty() {
         let mut cut = rest.len().min(CHUNK);
         while !rest.is_char_boundary(cut) {
@@ -30,6 +35,73 @@ pub fn parse(html: &str) -> Dom {
         rest = &rest[cut..];
     }
     parser.finish().into_dom()
+}
+
+/// The first difference between the tree of `html` parsed whole and parsed trimmed, if any:
+/// elements (tag, id, class, kept attributes) and the text outside scripts and style sheets, in
+/// document order. For the extraction benchmark's check that trimming changes nothing read.
+pub fn trim_difference(html: &str) -> Option<String> {
+    let trimmed = trim_for_parse(html);
+    if trimmed.len() == html.len() {
+        return None;
+    }
+    let (whole, cut) = (parse_trimmed(html), parse_trimmed(&trimmed));
+    let (a, b) = (whole.read_items(), cut.read_items());
+    let at = a.iter().zip(&b).position(|(x, y)| x != y);
+    match at {
+        Some(k) => Some(format!("item {k}: {:?} whole, {:?} trimmed", a[k], b[k])),
+        None if a.len() != b.len() => Some(format!("{} items whole, {} trimmed", a.len(), b.len())),
+        None => None,
+    }
+}
+
+impl Dom {
+    /// What extraction can read of the tree, in document order: each element's description and
+    /// each non-empty text outside scripts and style sheets, with its depth.
+    fn read_items(&self) -> Vec<String> {
+        let mut items = Vec::new();
+        // The text run open: its depth, its parent, its text.
+        let mut run: Option<(u32, u32, String)> = None;
+        let flush = |run: &mut Option<(u32, u32, String)>, items: &mut Vec<String>| {
+            if let Some((depth, _, text)) = run.take() {
+                let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !text.is_empty() {
+                    items.push(format!("{depth} {text:?}"));
+                }
+            }
+        };
+        for i in 0..self.nodes.len() as u32 {
+            let depth = self.nodes[i as usize].depth;
+            if let Some(e) = self.element(i) {
+                flush(&mut run, &mut items);
+                let attrs = e.extra.as_ref().map(|x| &x.attrs);
+                items.push(format!(
+                    "{depth} <{} #{} .{} {:?}>",
+                    e.tag(),
+                    e.id(),
+                    e.class(),
+                    attrs
+                ));
+            } else if let Some(t) = self.text(i) {
+                // Text split by a comment is one text once the comment is gone: compared as
+                // the run of text between elements, whitespace collapsed.
+                let parent = self.nodes[i as usize].parent;
+                if matches!(self.tag(parent), "script" | "style") {
+                    continue;
+                }
+                match &mut run {
+                    Some((_, at, text)) if *at == parent => text.push_str(t),
+                    _ => {
+                        flush(&mut run, &mut items);
+                        run = Some((depth, parent, t.to_string()));
+                    }
+                }
+                continue;
+            }
+        }
+        flush(&mut run, &mut items);
+        items
+    }
 }
 
 impl Dom {

@@ -13,7 +13,7 @@ use super::arena::{Data, Dom, Element, Extra, Node, NONE};
 use crate::article::names::Names;
 
 /// The attributes kept besides `id` and `class`.
-const KEPT_ATTRIBUTES: &[&str] = &[
+pub(super) const KEPT_ATTRIBUTES: &[&str] = &[
     "itemprop",
     "itemtype",
     "role",

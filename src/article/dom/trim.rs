@@ -1,0 +1,279 @@
+//! What the page loses before html5ever sees it: what no later pass reads and the tokenizer
+//! would otherwise walk character by character — the contents of scripts and style sheets,
+//! comments, the attributes the arena does not keep — and nesting beyond [`super::depth::MAX_DEPTH`]
+//! ([`super::depth`]). Half the bytes of a news page are scripts and styles, a third of the rest
+//! attributes such as `srcset` and `data-*`.
+//!
+//! The tree html5ever builds from the trimmed page has the same elements, in the same places,
+//! with the same kept attributes and text: only the nodes and attributes dropped are missing.
+//! For that the scan follows HTML's tokenizer where it matters: tag names run to whitespace,
+//! `/` or `>`; attribute values end where the tokenizer ends them (quoted or not); comments end
+//! at `-->`, `--!>` or abruptly at `<!-->`; raw-text elements end at their appropriate end tag;
+//! attributes that steer tree building (`type`, `encoding`, `color`, `face`, `size`) are kept.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use super::depth::{Open, RAW, VOID};
+use super::sink::KEPT_ATTRIBUTES;
+
+/// Attributes that change how HTML builds the tree (an `<input type=hidden>` in a table, a
+/// `<font color>` leaving foreign content, MathML's `annotation-xml encoding`): kept whatever
+/// the arena reads.
+const TREE_ATTRIBUTES: &[&str] = &["type", "encoding", "color", "face", "size"];
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ')
+}
+
+/// A start or end tag as the tokenizer reads it.
+struct Tag {
+    /// One past its `>` (the input's end when it has none).
+    end: usize,
+    /// Whether it ends with `/>`.
+    self_closing: bool,
+}
+
+/// Read the tag whose name ends at `from`, recording in `cut` the attributes not kept.
+fn scan_tag(bytes: &[u8], from: usize, keep_attributes: bool, cut: &mut Vec<Range<usize>>) -> Tag {
+    let mut i = from;
+    let mut self_closing = false;
+    loop {
+        while i < bytes.len() && (is_space(bytes[i]) || bytes[i] == b'/') {
+            self_closing = bytes[i] == b'/';
+            i += 1;
+        }
+        if i >= bytes.len() {
+            return Tag {
+                end: bytes.len(),
+                self_closing: false,
+            };
+        }
+        if bytes[i] == b'>' {
+            return Tag {
+                end: i + 1,
+                self_closing,
+            };
+        }
+        self_closing = false;
+        // The name: its first character may be `=`; then up to whitespace, `/`, `>` or `=`.
+        let name_start = i;
+        i += 1;
+        while i < bytes.len() && !is_space(bytes[i]) && !matches!(bytes[i], b'/' | b'>' | b'=') {
+            i += 1;
+        }
+        let name = &bytes[name_start..i];
+        let mut j = i;
+        while j < bytes.len() && is_space(bytes[j]) {
+            j += 1;
+        }
+        if j < bytes.len() && bytes[j] == b'=' {
+            j += 1;
+            while j < bytes.len() && is_space(bytes[j]) {
+                j += 1;
+            }
+            i = match bytes.get(j) {
+                Some(&q @ (b'"' | b'\'')) => {
+                    memchr::memchr(q, &bytes[j + 1..]).map_or(bytes.len(), |p| j + 1 + p + 1)
+                }
+                _ => {
+                    let mut k = j;
+                    while k < bytes.len() && !is_space(bytes[k]) && bytes[k] != b'>' {
+                        k += 1;
+                    }
+                    k
+                }
+            };
+        }
+        // The whitespace before the attribute stays: it ends an unquoted value before it, and
+        // parts the tag name from the next attribute.
+        if !keep_attributes && !kept(name) {
+            cut.push(name_start..i);
+        }
+    }
+}
+
+fn kept(name: &[u8]) -> bool {
+    // A namespaced attribute (`xlink:href` in SVG) is read by its local name.
+    let name = match memchr::memrchr(b':', name) {
+        Some(colon) => &name[colon + 1..],
+        None => name,
+    };
+    let is = |list: &[&str]| list.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(name));
+    name.eq_ignore_ascii_case(b"id")
+        || name.eq_ignore_ascii_case(b"class")
+        || is(KEPT_ATTRIBUTES)
+        || is(TREE_ATTRIBUTES)
+}
+
+/// Where the comment opened at `start` (`<!--`) ends, one past its `>`.
+fn comment_end(bytes: &[u8], start: usize) -> usize {
+    let body = start + 4;
+    // `<!-->` and `<!--->` close at once.
+    if bytes[body..].starts_with(b">") {
+        return body + 1;
+    }
+    if bytes[body..].starts_with(b"->") {
+        return body + 2;
+    }
+    let close = memchr::memmem::find(&bytes[body..], b"-->").map(|p| body + p + 3);
+    let bang = memchr::memmem::find(&bytes[body..], b"--!>").map(|p| body + p + 4);
+    match (close, bang) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(bytes.len()),
+    }
+}
+
+/// `html` trimmed as the module says (borrowed when nothing is cut).
+pub fn trim_for_parse(html: &str) -> Cow<'_, str> {
+    let bytes = html.as_bytes();
+    let mut open = Open::default();
+    let mut cut: Vec<Range<usize>> = Vec::new();
+    let mut i = 0;
+    while let Some(offset) = memchr::memchr(b'<', &bytes[i..]) {
+        let start = i + offset;
+        if bytes[start..].starts_with(b"<!--") {
+            i = comment_end(bytes, start);
+            cut.push(start..i);
+            continue;
+        }
+        let closing = bytes.get(start + 1) == Some(&b'/');
+        let name_at = start + 1 + usize::from(closing);
+        if !bytes.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
+            i = start + 1;
+            continue;
+        }
+        let name_end = bytes[name_at..]
+            .iter()
+            .position(|&b| is_space(b) || b == b'/' || b == b'>')
+            .map_or(bytes.len(), |p| name_at + p);
+        let name = &html[name_at..name_end];
+        let is = |list: &[&str]| list.iter().any(|t| t.eq_ignore_ascii_case(name));
+        // An end tag's attributes are dropped by the tokenizer: nothing to keep there.
+        let tag = scan_tag(bytes, name_end, false, &mut cut);
+        let end = tag.end;
+        if closing {
+            open.end(name);
+        } else if !is(VOID) && !tag.self_closing {
+            if is(RAW) {
+                let close = end_tag_of(bytes, end, name.as_bytes()).unwrap_or(bytes.len());
+                if never_text(name, &html[start..end], &bytes[end..close]) {
+                    cut.push(end..close);
+                }
+                i = close;
+                continue;
+            }
+            if !open.start(name) {
+                // The whole tag goes: forget the attributes cut inside it.
+                while cut.last().is_some_and(|r| r.start >= start) {
+                    cut.pop();
+                }
+                cut.push(start..end);
+            }
+        }
+        i = end;
+    }
+    if cut.is_empty() {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut at = 0;
+    for range in cut {
+        out.push_str(&html[at..range.start]);
+        at = range.end;
+    }
+    out.push_str(&html[at..]);
+    Cow::Owned(out)
+}
+
+/// Whether the content of a raw-text element can be left out: a style sheet's or a script's
+/// (not JSON-LD, which the metadata reads), kept by the tree as one text node no later pass
+/// reads. A script holding `<!--` is parsed whole: there HTML's escaped script states may end
+/// it past its first `</script>`, where this scan does not follow.
+fn never_text(name: &str, start_tag: &str, content: &[u8]) -> bool {
+    if name.eq_ignore_ascii_case("style") {
+        return true;
+    }
+    name.eq_ignore_ascii_case("script")
+        && !start_tag.to_ascii_lowercase().contains("json")
+        && memchr::memmem::find(content, b"<!--").is_none()
+}
+
+/// Where the end tag of the raw-text element `name` starts, from `from` on: `</name` followed
+/// by whitespace, `/` or `>` (HTML's "appropriate end tag"; `</scripts` does not end a script).
+fn end_tag_of(bytes: &[u8], mut from: usize, name: &[u8]) -> Option<usize> {
+    while let Some(offset) = memchr::memmem::find(&bytes[from..], b"</") {
+        let at = from + offset;
+        let candidate = bytes.get(at + 2..at + 2 + name.len())?;
+        let after = bytes.get(at + 2 + name.len()).copied().unwrap_or(b'>');
+        if candidate.eq_ignore_ascii_case(name) && (is_space(after) || matches!(after, b'/' | b'>'))
+        {
+            return Some(at);
+        }
+        from = at + 2;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::trim_difference;
+    use super::*;
+
+    /// Trimming cuts something from `page` and the tree read from it is the same.
+    fn cuts_and_keeps_the_tree(page: &str) -> String {
+        let trimmed = trim_for_parse(page).into_owned();
+        assert!(trimmed.len() < page.len(), "nothing cut from {page}");
+        assert_eq!(trim_difference(page), None, "{page}\n→ {trimmed}");
+        trimmed
+    }
+
+    #[test]
+    fn attributes_not_read_are_cut_and_the_rest_parse_the_same() {
+        let t = cuts_and_keeps_the_tree(
+            r#"<img class=flag src="x.png" alt="De flag"/><p data-x="1"href="2" id=a>texte</p>"#,
+        );
+        assert_eq!(t, r#"<img class=flag  /><p href="2" id=a>texte</p>"#);
+        // SVG's xlink:href is read as href; a tag name runs to whitespace, `/` or `>`.
+        let t = cuts_and_keeps_the_tree(
+            r##"<svg><use xlink:href="#i" width=3></use></svg><fb:like data-a="b">x</fb:like>"##,
+        );
+        assert!(t.contains("xlink:href") && t.contains("<fb:like >"), "{t}");
+        // Attributes that steer tree building stay.
+        let t = cuts_and_keeps_the_tree(r#"<table><input type=hidden value=1><tr><td>x</table>"#);
+        assert!(t.contains("type=hidden"), "{t}");
+    }
+
+    #[test]
+    fn comments_end_where_the_tokenizer_ends_them() {
+        for page in [
+            "<p>a<!-->b</p>",
+            "<p>a<!--->b</p>",
+            "<p>a<!-- x --!>b</p>",
+            "<p>a<!-- <p>pas un paragraphe</p> -->b</p>",
+        ] {
+            cuts_and_keeps_the_tree(page);
+        }
+    }
+
+    #[test]
+    fn raw_text_is_cut_only_where_it_is_never_read() {
+        let t = cuts_and_keeps_the_tree(
+            "<script>if (a<b) x = '</scripts>';</script><style>p{}</style><p>texte</p>",
+        );
+        assert_eq!(t, "<script></script><style></style><p>texte</p>");
+        // A script that may hold HTML's escaped states is left whole; JSON-LD is read.
+        let escaped = "<script><!-- document.write('<script></script>') --></script><p>x</p>";
+        assert_eq!(trim_for_parse(escaped), escaped);
+        let jsonld = r#"<script type="application/ld+json">{"headline":"Titre"}</script>"#;
+        assert_eq!(trim_for_parse(jsonld), jsonld);
+        // Markup inside textarea, iframe, noframes is text, never tags to trim.
+        for page in [
+            "<textarea><b data-a=1>x</b></textarea><p>y</p>",
+            "<iframe><p data-a=1>x</p></iframe><p>y</p>",
+            "<noframes><p data-a=1>x</p></noframes><p>y</p>",
+        ] {
+            assert_eq!(trim_for_parse(page), page);
+        }
+    }
+}
