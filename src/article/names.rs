@@ -241,6 +241,11 @@ impl Names {
         Names(flags)
     }
 
+    /// The flags of both.
+    pub fn union(self, other: Names) -> Names {
+        Names(self.0 | other.0)
+    }
+
     pub fn has(self, flag: u8) -> bool {
         self.0 & flag != 0
     }

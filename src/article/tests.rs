@@ -69,3 +69,24 @@ fn a_page_of_links_and_menus_holds_no_article() {
         </li><li><a href='/b'>Politique</a></li></ul><p>Menu</p></body></html>";
     assert!(matches!(body(page), Err(ArticleError::NoArticle)));
 }
+
+#[test]
+fn the_description_shown_above_the_article_is_its_standfirst() {
+    let paragraph = "<p>Le conseil municipal a voté mardi soir un budget en hausse, après un long \
+                     débat sur la rénovation des écoles de la ville et de leurs cantines.</p>";
+    let page = format!(
+        "<html><head><meta property='og:description' content='Wärmepumpen boomen - auch weil \
+         das Heizen teuer ist. Aber viele können nicht lassen.'></head><body>\
+         <header><h1>Le budget</h1><div class='header__abstract'> Wärmepumpen   boomen - auch \
+         weil das <b>Heizen</b> teuer ist. Aber viele können nicht lassen. </div></header>\
+         <article>{}</article></body></html>",
+        paragraph.repeat(4)
+    );
+    let article = Article::from_html(page.as_bytes(), "t.html", None, None).expect("an article");
+    assert_eq!(
+        article.lead.as_deref(),
+        Some(
+            "Wärmepumpen boomen - auch weil das Heizen teuer ist. Aber viele können nicht lassen."
+        )
+    );
+}

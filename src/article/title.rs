@@ -186,9 +186,20 @@ pub fn standfirst(
         return Some(text);
     }
     let description = meta.description.as_deref()?;
+    // An element's collapsed length (a word and a space a word) near the description's, before
+    // its text is read.
+    let wanted: usize = description
+        .split_whitespace()
+        .map(|w| w.chars().count() + 1)
+        .sum();
+    let near = |at: u32| {
+        let range = small_subtree(dom, at)?;
+        let chars: usize = range.map(|i| dom.nodes[i as usize].chars as usize).sum();
+        Some(chars.abs_diff(wanted) <= wanted / 10 + 4)
+    };
     let shown_outside = (0..dom.nodes.len() as u32)
         .filter(|&at| matches!(dom.tag(at), "p" | "h2" | "div" | "span"))
-        .filter(|&at| small_subtree(dom, at).is_some() && !inside(at))
+        .filter(|&at| near(at) == Some(true) && !inside(at))
         .any(|at| {
             let text = dom.text_of(at, &|_| false);
             text.chars().count() <= 800 && text == description

@@ -67,6 +67,9 @@ static NO_NAME: std::sync::LazyLock<QualName> =
 #[derive(Default)]
 pub(super) struct Sink {
     tree: RefCell<Tree>,
+    /// What each class value seen says ([`Names::of`]): a page gives the same class to many
+    /// elements, so each value is read once.
+    class_names: RefCell<rustc_hash::FxHashMap<String, Names>>,
 }
 
 impl Default for Tree {
@@ -271,6 +274,25 @@ fn collapsed_chars(text: &str) -> u32 {
     chars
 }
 
+impl Sink {
+    fn names_of(&self, class: &str, id: &str) -> Names {
+        let class_names = {
+            let mut cache = self.class_names.borrow_mut();
+            match cache.get(class) {
+                Some(&names) => names,
+                None => *cache
+                    .entry(class.to_string())
+                    .or_insert_with(|| Names::of(class, "")),
+            }
+        };
+        if id.is_empty() {
+            class_names
+        } else {
+            class_names.union(Names::of("", id))
+        }
+    }
+}
+
 impl TreeSink for Sink {
     type Handle = u32;
     type Output = Self;
@@ -307,7 +329,7 @@ impl TreeSink for Sink {
         }
         let element = Element {
             name: name.local.clone(),
-            names: Names::of(&extra.class, &extra.id),
+            names: self.names_of(&extra.class, &extra.id),
             extra: (!extra.id.is_empty() || !extra.class.is_empty() || !extra.attrs.is_empty())
                 .then(|| Box::new(extra)),
         };

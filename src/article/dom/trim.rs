@@ -116,12 +116,17 @@ fn comment_end(bytes: &[u8], start: usize) -> usize {
     if bytes[body..].starts_with(b"->") {
         return body + 2;
     }
-    let close = memchr::memmem::find(&bytes[body..], b"-->").map(|p| body + p + 3);
-    let bang = memchr::memmem::find(&bytes[body..], b"--!>").map(|p| body + p + 4);
-    match (close, bang) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(bytes.len()),
+    // The first `--` followed by `>` or `!>` (each `--` looked at once: the scan is linear).
+    let mut from = body;
+    while let Some(p) = memchr::memmem::find(&bytes[from..], b"--") {
+        let dashes = from + p;
+        match bytes.get(dashes + 2) {
+            Some(b'>') => return dashes + 3,
+            Some(b'!') if bytes.get(dashes + 3) == Some(&b'>') => return dashes + 4,
+            _ => from = dashes + 1,
+        }
     }
+    bytes.len()
 }
 
 /// `html` trimmed as the module says (borrowed when nothing is cut).
