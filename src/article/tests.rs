@@ -76,9 +76,11 @@ fn the_description_shown_above_the_article_is_its_standfirst() {
                      débat sur la rénovation des écoles de la ville et de leurs cantines.</p>";
     let page = format!(
         "<html><head><meta property='og:description' content='Wärmepumpen boomen - auch weil \
-         das Heizen teuer ist. Aber viele können nicht lassen.'></head><body>\
+         das Heizen mit Gas und Öl teuer geworden ist. Aber viele Deutsche können von Gas und Öl \
+         nicht lassen, sagt der Verband.'></head><body>\
          <header><h1>Le budget</h1><div class='header__abstract'> Wärmepumpen   boomen - auch \
-         weil das <b>Heizen</b> teuer ist. Aber viele können nicht lassen. </div></header>\
+         weil das <b>Heizen</b> mit Gas und Öl teuer geworden ist. Aber viele Deutsche können \
+         von Gas und Öl nicht lassen, sagt der Verband. </div></header>\
          <article>{}</article></body></html>",
         paragraph.repeat(4)
     );
