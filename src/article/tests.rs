@@ -88,7 +88,8 @@ fn the_description_shown_above_the_article_is_its_standfirst() {
     assert_eq!(
         article.lead.as_deref(),
         Some(
-            "Wärmepumpen boomen - auch weil das Heizen teuer ist. Aber viele können nicht lassen."
+            "Wärmepumpen boomen - auch weil das Heizen mit Gas und Öl teuer geworden ist. \
+             Aber viele Deutsche können von Gas und Öl nicht lassen, sagt der Verband."
         )
     );
 }
