@@ -164,27 +164,48 @@ pub fn furniture_kind(text: &str) -> Option<BlockKind> {
     None
 }
 
-/// A cheap test before the subscription pattern (which must scan the whole text): one of the
-/// stems every subscription prompt holds.
+/// A cheap test before the subscription pattern (which must scan the whole text): a phrase one
+/// of its alternatives needs, looked for in the lowercase text with its whitespace collapsed.
+/// Each phrase belongs to an alternative, so that ordinary prose ("à la suite de", "access
+/// to") does not pay for the pattern.
 fn may_ask_to_subscribe(text: &str) -> bool {
-    const STEMS: &[&str] = &[
+    const PHRASES: &[&str] = &[
         "abonn",
+        "lire la suite",
+        "la suite est",
+        "vous reste",
+        "article est réservé",
+        "offre d'abonnement",
+        "offre spéciale",
+        "offre découverte",
         "subscri",
-        "suite",
-        "reste",
-        "réserv",
-        "continu",
-        "sign in",
-        "log in",
-        "account",
-        "trial",
-        "access",
+        "continue reading",
+        "sign in to",
+        "log in to",
+        "free account",
+        "your free trial",
+        "your trial",
+        "get access to",
+        "full access to",
+        "unlimited access to",
         "as little as",
-        "code",
-        "offre",
+        "the code",
+        "promo code",
+        "issues for",
+        "issues pour",
+        "numéros for",
+        "numéros pour",
+        "delivered through your",
+        "delivered to your",
+        "livré chez vous",
+        "livré dans votre",
     ];
-    let lower = text.to_lowercase();
-    STEMS.iter().any(|s| lower.contains(s))
+    let lower = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    PHRASES.iter().any(|p| lower.contains(p))
 }
 
 /// A prompt that is the whole line ("Partager", "Newsletter", "Commentaires").

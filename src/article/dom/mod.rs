@@ -49,7 +49,12 @@ pub fn trim_difference(html: &str) -> Option<String> {
     let (a, b) = (whole.read_items(), cut.read_items());
     let at = a.iter().zip(&b).position(|(x, y)| x != y);
     match at {
-        Some(k) => Some(format!("item {k}: {:?} whole, {:?} trimmed", a[k], b[k])),
+        Some(k) => Some(format!(
+            "item {k}: {:?} whole, {:?} trimmed (after {:?})",
+            a[k],
+            b[k],
+            &a[k.saturating_sub(3)..k]
+        )),
         None if a.len() != b.len() => Some(format!("{} items whole, {} trimmed", a.len(), b.len())),
         None => None,
     }
@@ -70,10 +75,19 @@ impl Dom {
                 }
             }
         };
-        for i in 0..self.nodes.len() as u32 {
+        let mut i = 0;
+        while i < self.nodes.len() as u32 {
             let depth = self.nodes[i as usize].depth;
-            if let Some(e) = self.element(i) {
+            i += 1;
+            let at = i - 1;
+            if let Some(e) = self.element(at) {
                 flush(&mut run, &mut items);
+                // What trimming leaves out on purpose: an SVG's content.
+                if e.tag() == "svg" {
+                    items.push(format!("{depth} <{}>", e.tag()));
+                    i = self.nodes[at as usize].end;
+                    continue;
+                }
                 let attrs = e.extra.as_ref().map(|x| &x.attrs);
                 items.push(format!(
                     "{depth} <{} #{} .{} {:?}>",
@@ -82,15 +96,15 @@ impl Dom {
                     e.class(),
                     attrs
                 ));
-            } else if let Some(t) = self.text(i) {
+            } else if let Some(t) = self.text(at) {
                 // Text split by a comment is one text once the comment is gone: compared as
                 // the run of text between elements, whitespace collapsed.
-                let parent = self.nodes[i as usize].parent;
+                let parent = self.nodes[at as usize].parent;
                 if matches!(self.tag(parent), "script" | "style") {
                     continue;
                 }
                 match &mut run {
-                    Some((_, at, text)) if *at == parent => text.push_str(t),
+                    Some((_, open, text)) if *open == parent => text.push_str(t),
                     _ => {
                         flush(&mut run, &mut items);
                         run = Some((depth, parent, t.to_string()));

@@ -4,6 +4,9 @@
 //! ([`super::depth`]). Half the bytes of a news page are scripts and styles, a third of the rest
 //! attributes such as `srcset` and `data-*`.
 //!
+//! The content of inline SVG (never text; a tenth of the markup left) goes too when nothing in
+//! it steers HTML out of foreign content.
+//!
 //! The tree html5ever builds from the trimmed page has the same elements, in the same places,
 //! with the same kept attributes and text: only the nodes and attributes dropped are missing.
 //! For that the scan follows HTML's tokenizer where it matters: tag names run to whitespace,
@@ -129,11 +132,145 @@ fn comment_end(bytes: &[u8], start: usize) -> usize {
     bytes.len()
 }
 
+/// Containers whose whole content is left out when the scan can tell where HTML ends them:
+/// inline SVG (never text). Not `<nav>`: a nav is HTML whose end the tree builder may move (a
+/// stray `</div>` inside closes it, a formatting element open outside is reopened inside), and
+/// on two pages of 2,485 the scan could not tell, for 5% of the parse.
+const ELIDED: &[&str] = &["svg"];
+
+/// Tags that, inside SVG, end the foreign content (HTML's "breakout" start tags), or that the
+/// scan would read as raw text where SVG does not.
+const SVG_UNSAFE: &[&str] = &[
+    "b",
+    "big",
+    "blockquote",
+    "body",
+    "br",
+    "center",
+    "code",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "embed",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "hr",
+    "i",
+    "img",
+    "li",
+    "listing",
+    "menu",
+    "meta",
+    "nobr",
+    "ol",
+    "p",
+    "pre",
+    "ruby",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "strike",
+    "sub",
+    "sup",
+    "table",
+    "tt",
+    "u",
+    "ul",
+    "var",
+    "font",
+    "script",
+    "style",
+    "foreignobject",
+    "math",
+    "textarea",
+    "title",
+    "noscript",
+    "iframe",
+    "xmp",
+    "noembed",
+    "noframes",
+    "plaintext",
+];
+
+/// Formatting elements: left open across a container's end, HTML reopens them after it.
+const FORMATTING: &[&str] = &[
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+];
+
+/// A container whose content is being considered for leaving out.
+struct Elision {
+    name: &'static str,
+    /// Where its content starts (one past its start tag).
+    content: usize,
+    /// How many of it are open (it may nest).
+    depth: usize,
+    /// Formatting elements opened minus closed inside it.
+    formatting: isize,
+    /// Start tags seen inside it, by name, less their end tags: an end tag with none open
+    /// inside may close the container itself (`</div>` closes what is inside that div).
+    opened: Vec<(String, usize)>,
+    /// Whether nothing inside it forbids leaving it out.
+    safe: bool,
+}
+
+impl Elision {
+    fn start_tag(&mut self, name: &str, self_closing: bool) {
+        let is = |list: &[&str]| list.iter().any(|t| t.eq_ignore_ascii_case(name));
+        if name.eq_ignore_ascii_case(self.name) {
+            // In SVG `<svg/>` closes itself.
+            self.depth += usize::from(!self_closing);
+        } else if is(SVG_UNSAFE) {
+            self.safe = false;
+        }
+        if is(FORMATTING) {
+            self.formatting += 1;
+        }
+        let name = name.to_ascii_lowercase();
+        match self.opened.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, count)) => *count += 1,
+            None => self.opened.push((name, 1)),
+        }
+    }
+
+    /// An end tag: whether it closes the container.
+    fn end_tag(&mut self, name: &str) -> bool {
+        let is = |list: &[&str]| list.iter().any(|t| t.eq_ignore_ascii_case(name));
+        if is(FORMATTING) {
+            self.formatting -= 1;
+        }
+        if name.eq_ignore_ascii_case("p") || name.eq_ignore_ascii_case("br") {
+            self.safe = false;
+        }
+        if name.eq_ignore_ascii_case(self.name) {
+            self.depth -= 1;
+            return self.depth == 0;
+        }
+        let open = self
+            .opened
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name));
+        match open {
+            Some((_, count)) if *count > 0 => *count -= 1,
+            _ => self.safe = false,
+        }
+        false
+    }
+}
+
 /// `html` trimmed as the module says (borrowed when nothing is cut).
 pub fn trim_for_parse(html: &str) -> Cow<'_, str> {
     let bytes = html.as_bytes();
     let mut open = Open::default();
     let mut cut: Vec<Range<usize>> = Vec::new();
+    let mut elision: Option<Elision> = None;
     let mut i = 0;
     while let Some(offset) = memchr::memchr(b'<', &bytes[i..]) {
         let start = i + offset;
@@ -159,7 +296,34 @@ pub fn trim_for_parse(html: &str) -> Cow<'_, str> {
         let end = tag.end;
         if closing {
             open.end(name);
-        } else if !is(VOID) && !tag.self_closing {
+            if let Some(e) = &mut elision {
+                if e.end_tag(name) {
+                    if e.safe && e.formatting == 0 {
+                        while cut.last().is_some_and(|r| r.start >= e.content) {
+                            cut.pop();
+                        }
+                        cut.push(e.content..start);
+                    }
+                    elision = None;
+                }
+            }
+        } else if let Some(e) = &mut elision {
+            e.start_tag(name, tag.self_closing);
+        } else if let Some(&container) = ELIDED
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(name))
+            .filter(|_| !tag.self_closing)
+        {
+            elision = Some(Elision {
+                name: container,
+                content: end,
+                depth: 1,
+                formatting: 0,
+                opened: Vec::new(),
+                safe: true,
+            });
+        }
+        if !closing && !is(VOID) && !tag.self_closing {
             if is(RAW) {
                 let close = end_tag_of(bytes, end, name.as_bytes()).unwrap_or(bytes.len());
                 if never_text(name, &html[start..end], &bytes[end..close]) {
@@ -240,13 +404,24 @@ mod tests {
         );
         assert_eq!(t, r#"<img class=flag  /><p href="2" id=a>texte</p>"#);
         // SVG's xlink:href is read as href; a tag name runs to whitespace, `/` or `>`.
-        let t = cuts_and_keeps_the_tree(
-            r##"<svg><use xlink:href="#i" width=3></use></svg><fb:like data-a="b">x</fb:like>"##,
-        );
-        assert!(t.contains("xlink:href") && t.contains("<fb:like >"), "{t}");
+        assert!(kept(b"xlink:href") && !kept(b"xlink:title"));
+        let t = cuts_and_keeps_the_tree(r#"<fb:like data-a="b">x</fb:like>"#);
+        assert_eq!(t, "<fb:like >x</fb:like>");
         // Attributes that steer tree building stay.
         let t = cuts_and_keeps_the_tree(r#"<table><input type=hidden value=1><tr><td>x</table>"#);
         assert!(t.contains("type=hidden"), "{t}");
+    }
+
+    #[test]
+    fn svg_content_goes_unless_it_breaks_out_of_foreign_content() {
+        let t = cuts_and_keeps_the_tree(
+            r#"<p>a<svg viewBox="0 0 9 9"><g><path d="M0 0L9 9"/><svg/></g></svg>b</p>"#,
+        );
+        assert_eq!(t, "<p>a<svg ></svg>b</p>");
+        // A <p> inside SVG closes the SVG and is HTML text: left as it is.
+        let page = "<div><svg><g><p>visible</p></g></svg></div>";
+        assert_eq!(trim_for_parse(page), page);
+        assert_eq!(trim_difference(page), None);
     }
 
     #[test]
