@@ -12,7 +12,9 @@
 //! candidates (rs-trafilatura, dom_smoothie); `--sets`: the folder holding the checkouts
 //! [`sets`] names; `--only NAME` scores the sets whose name starts so; `--explain ID` prints
 //! how a page was read; `--dump FILE` writes entente's bodies as JSON; `--misses` prints the
-//! snippets and titles entente got wrong.)
+//! snippets and titles entente got wrong; `--stages` prints where the time goes; `--check-trim`
+//! compares every page's tree parsed whole and trimmed; `--loso` prints the
+//! leave-one-source-out table of the extraction settings.)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -22,6 +24,7 @@ use std::time::Instant;
 use entente::article::Article;
 use serde_json::Value;
 
+mod loso;
 mod report;
 mod scoring;
 mod sets;
@@ -170,6 +173,8 @@ struct Args {
     one: Option<PathBuf>,
     /// Skip the 50 MB page (for profiling the page sets).
     no_large: bool,
+    /// Print the leave-one-source-out table of the extraction settings.
+    loso: bool,
     /// Check that trimming a page before parsing changes nothing extraction reads.
     check_trim: bool,
     /// Print where entente's time goes, stage by stage, instead of the table.
@@ -192,6 +197,7 @@ fn args() -> Args {
         no_large: false,
         stages: false,
         check_trim: false,
+        loso: false,
         misses: false,
     };
     let mut it = std::env::args().skip(1);
@@ -202,6 +208,7 @@ fn args() -> Args {
             "--held-out" => args.held_out = true,
             "--stages" => args.stages = true,
             "--check-trim" => args.check_trim = true,
+            "--loso" => args.loso = true,
             _ => {
                 let value = it.next().map(PathBuf::from);
                 let text = value.as_ref().map(|v| v.display().to_string());
@@ -388,6 +395,14 @@ fn main() {
     }
     if args.check_trim {
         check_trim(&sets);
+        return;
+    }
+    if args.loso {
+        let tuned: Vec<PageSet> = sets
+            .into_iter()
+            .filter(|s| !s.name.contains("held out"))
+            .collect();
+        loso::print(&tuned);
         return;
     }
     println!("{}", report::header());

@@ -26,6 +26,8 @@ pub mod sources;
 mod title;
 
 pub use block::{Block, BlockKind};
+#[doc(hidden)]
+pub use content::{set_tuning, Tuning};
 pub use error::ArticleError;
 pub use extract::{explain, stage_times, trim_difference, Article};
 pub use plain::paragraph_kinds;

@@ -93,3 +93,31 @@ fn the_description_shown_above_the_article_is_its_standfirst() {
         )
     );
 }
+
+#[test]
+fn an_article_written_as_sections_comes_out_whole() {
+    // Six sections of a heading and paragraphs, one much longer: it alone scores best, and the
+    // others are its cousins, not its siblings.
+    let section = |k: usize, words: usize| {
+        format!(
+            "<div class='section'><h2>Partie {k}</h2><div class='inner-{k}'><p>{}</p><p>{}</p>\
+             </div></div>",
+            "Le conseil municipal a voté un budget, après un débat, sur les écoles. ".repeat(words),
+            "La rénovation des cantines commencera au printemps, selon le maire. ".repeat(words),
+        )
+    };
+    let sections: String = (1..=6)
+        .map(|k| section(k, if k == 3 { 6 } else { 1 }))
+        .collect();
+    let page = format!(
+        "<html><body><div class='x1'>{sections}</div><div class='widget'><ul>\
+         <li><a href='/a'>Un autre article du site</a></li><li><a href='/b'>Encore un</a></li>\
+         <li><a href='/c'>Et un troisième</a></li></ul></div></body></html>"
+    );
+    let blocks = body(&page).expect("an article");
+    let headings = blocks
+        .iter()
+        .filter(|(k, _)| *k == BlockKind::Heading)
+        .count();
+    assert_eq!(headings, 6, "{blocks:?}");
+}
