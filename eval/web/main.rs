@@ -14,7 +14,8 @@
 //! how a page was read; `--dump FILE` writes entente's bodies as JSON; `--misses` prints the
 //! snippets and titles entente got wrong; `--stages` prints where the time goes; `--check-trim`
 //! compares every page's tree parsed whole and trimmed; `--loso` prints the
-//! leave-one-source-out table of the extraction settings.)
+//! leave-one-source-out table of the extraction settings; `--dumps DIR` scores scraped text,
+//! the naive dumps `scripts/text_dumps.py` writes.)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use std::time::Instant;
 use entente::article::Article;
 use serde_json::Value;
 
+mod dumps;
 mod loso;
 mod report;
 mod scoring;
@@ -173,6 +175,8 @@ struct Args {
     one: Option<PathBuf>,
     /// Skip the 50 MB page (for profiling the page sets).
     no_large: bool,
+    /// Score scraped text: the dumps `scripts/text_dumps.py` wrote in this folder.
+    dumps: Option<PathBuf>,
     /// Print the leave-one-source-out table of the extraction settings.
     loso: bool,
     /// Check that trimming a page before parsing changes nothing extraction reads.
@@ -198,6 +202,7 @@ fn args() -> Args {
         stages: false,
         check_trim: false,
         loso: false,
+        dumps: None,
         misses: false,
     };
     let mut it = std::env::args().skip(1);
@@ -221,6 +226,7 @@ fn args() -> Args {
                     "--dump" => args.dump = value,
                     "--explain" => args.explain = text,
                     "--one" => args.one = value,
+                    "--dumps" => args.dumps = value,
                     other => panic!("unknown argument {other}"),
                 }
             }
@@ -395,6 +401,10 @@ fn main() {
     }
     if args.check_trim {
         check_trim(&sets);
+        return;
+    }
+    if let Some(dir) = &args.dumps {
+        dumps::print(dir);
         return;
     }
     if args.loso {

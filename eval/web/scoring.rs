@@ -22,7 +22,7 @@ fn is_mark(c: char) -> bool {
 }
 
 /// The benchmark's 4-token shingles (one shorter shingle for a shorter text).
-fn shingles(text: &str) -> HashMap<Vec<&str>, usize> {
+pub fn shingles(text: &str) -> HashMap<Vec<&str>, usize> {
     let t = tokens(text);
     let n = 4;
     let mut counts = HashMap::new();

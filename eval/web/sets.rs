@@ -34,6 +34,11 @@ pub struct Page {
     pub without: Vec<String>,
 }
 
+/// A page with nothing to compare yet.
+pub fn page(id: String, path: PathBuf) -> Page {
+    Page::new(id, path)
+}
+
 impl Page {
     fn new(id: String, path: PathBuf) -> Page {
         Page {

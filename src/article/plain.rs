@@ -59,7 +59,7 @@ fn lines_of(text: &str) -> Vec<&str> {
 /// Each line's kind: furniture by its text, a caption when it ends with a credit, the first
 /// line a title when it reads like one, short unpunctuated lines before a paragraph headings.
 fn line_kinds_of(lines: &[&str]) -> Vec<BlockKind> {
-    lines
+    let mut kinds: Vec<BlockKind> = lines
         .iter()
         .enumerate()
         .map(|(n, line)| {
@@ -80,7 +80,71 @@ fn line_kinds_of(lines: &[&str]) -> Vec<BlockKind> {
                 BlockKind::Paragraph
             }
         })
-        .collect()
+        .collect();
+    mark_headline_runs(lines, &mut kinds);
+    mark_repeats(lines, &mut kinds);
+    kinds
+}
+
+/// Headline-like lines (short, no final punctuation) that introduce no text are what a page
+/// shows around its article — teasers of other articles, section names, labels, a copyright —
+/// unless they are the items of a list the text announces (a paragraph ending with `:` before
+/// them, or a run of them ending with one that does) or a line the text runs on from.
+fn mark_headline_runs(lines: &[&str], kinds: &mut [BlockKind]) {
+    // The text's span: from its first sentence to its last (a paragraph cut mid-sentence
+    // counts).
+    let sentence = |k: &usize| {
+        kinds[*k] == BlockKind::Paragraph
+            && (kinds::ends_like_a_sentence(lines[*k]) || kinds::ends_mid_sentence(lines[*k]))
+    };
+    let first = (0..lines.len()).find(sentence).unwrap_or(lines.len());
+    let last = (0..lines.len()).rev().find(sentence).unwrap_or(0);
+    let mut n = 1;
+    while n < lines.len() {
+        // A paragraph cut mid-sentence (a paywall's) is prose, however it ends.
+        let headline_like = |k: usize| {
+            matches!(kinds[k], BlockKind::Paragraph | BlockKind::Heading)
+                && reads_like_a_heading(lines[k])
+                && !kinds::ends_mid_sentence(lines[k])
+        };
+        if !headline_like(n) {
+            n += 1;
+            continue;
+        }
+        let end = (n..lines.len())
+            .find(|&k| !headline_like(k))
+            .unwrap_or(lines.len());
+        let announced = lines[n - 1].trim_end().ends_with(':') && kinds[n - 1].is_prose();
+        let inside = n > first && end <= last;
+        if announced {
+            for kind in &mut kinds[n..end] {
+                *kind = BlockKind::List;
+            }
+        } else if inside {
+            // Within the text: subheadings and list items, as they were.
+        } else {
+            for kind in &mut kinds[n..end] {
+                *kind = BlockKind::Teaser;
+            }
+        }
+        n = end;
+    }
+}
+
+/// A headline-like line the text repeats (a teaser shown twice, a gallery's label) is
+/// furniture after its first showing; a sentence said twice is the text's own (a refrain), as
+/// on a page.
+fn mark_repeats(lines: &[&str], kinds: &mut [BlockKind]) {
+    let mut seen = std::collections::HashSet::new();
+    for (line, kind) in lines.iter().zip(kinds.iter_mut()) {
+        if !seen.insert(*line)
+            && kind.is_prose()
+            && *kind != BlockKind::Title
+            && !kinds::ends_like_a_sentence(line)
+        {
+            *kind = BlockKind::Teaser;
+        }
+    }
 }
 
 /// Short, no final punctuation, and starting with a capital or a digit.
@@ -133,6 +197,37 @@ pub fn mark_truncation(blocks: &mut [Block]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headline_like_lines_around_the_text_are_not_prose() {
+        let text = "Le budget est voté\n\nPartager sur Facebook\n\n\
+                    Le conseil a voté le budget mardi soir.\n\nIl prévoit trois mesures :\n\n\
+                    Des écoles rénovées\n\nDes cantines bio\n\nUn nouveau gymnase\n\n\
+                    Le maire s'en est félicité.\n\nÀ la une\n\nLe marché de Noël ouvre samedi\n\n\
+                    Trois blessés dans un accident\n\nDes cantines bio\n\n© 2024 Le Journal\n";
+        let blocks = blocks_of_text(text);
+        let kinds: Vec<(BlockKind, &str)> =
+            blocks.iter().map(|b| (b.kind, b.text.as_str())).collect();
+        use BlockKind::*;
+        assert_eq!(
+            kinds,
+            [
+                (Title, "Le budget est voté"),
+                (Prompt, "Partager sur Facebook"),
+                (Lead, "Le conseil a voté le budget mardi soir."),
+                (Paragraph, "Il prévoit trois mesures :"),
+                (List, "Des écoles rénovées"),
+                (List, "Des cantines bio"),
+                (List, "Un nouveau gymnase"),
+                (Paragraph, "Le maire s'en est félicité."),
+                (Teaser, "À la une"),
+                (Teaser, "Le marché de Noël ouvre samedi"),
+                (Teaser, "Trois blessés dans un accident"),
+                (Teaser, "Des cantines bio"),
+                (Credit, "© 2024 Le Journal"),
+            ]
+        );
+    }
 
     #[test]
     fn a_scraped_article_is_typed_line_by_line() {
