@@ -354,6 +354,14 @@ fn candidate_scores(dom: &Dom, dead: &[bool], stats: &Stats) -> Vec<f64> {
             {
                 continue;
             }
+            // A list item under a linked headline is a teaser of another page (a stream of
+            // them outscores a short article), not a paragraph of this one.
+            if dom.tag(i) == "li"
+                && stats.link_text[i as usize] >= 25
+                && stats.link_density(i) >= 0.2
+            {
+                continue;
+            }
             let text = dom.text_of(i, &|j| dead[j as usize]);
             let commas = text.matches(COMMAS).count();
             vote(i, text.chars().count(), commas, 1);

@@ -121,3 +121,31 @@ fn an_article_written_as_sections_comes_out_whole() {
         .count();
     assert_eq!(headings, 6, "{blocks:?}");
 }
+
+#[test]
+fn a_stream_of_teasers_does_not_outscore_the_article() {
+    let teaser = |k: usize| {
+        format!(
+            "<li><h3><a href='/story-{k}'>Another story that the site would like you to read next, number {k}</a></h3>\
+             <p>A summary of that other story, with a comma, another comma, and more words to make \
+             it long enough to count as a paragraph of prose on its own.</p></li>"
+        )
+    };
+    let stream: String = (1..=8).map(teaser).collect();
+    let page = format!(
+        "<html><body><div id='x9'><p>The council voted on Tuesday to raise the budget by three \
+         percent, after a debate that lasted most of the evening.</p><p>The mayor said the money \
+         would go to schools, roads and the public library, which has been closed since May.</p>\
+         </div><div id='more'><ul>{stream}</ul></div></body></html>"
+    );
+    let blocks = body(&page).expect("an article");
+    assert!(
+        blocks
+            .iter()
+            .all(|(_, t)| !t.contains("Another story") && !t.contains("A summary")),
+        "{blocks:?}"
+    );
+    assert!(blocks
+        .iter()
+        .any(|(_, t)| t.starts_with("The council voted")));
+}
