@@ -296,17 +296,7 @@ pub fn trim_for_parse(html: &str) -> Cow<'_, str> {
         let end = tag.end;
         if closing {
             open.end(name);
-            if let Some(e) = &mut elision {
-                if e.end_tag(name) {
-                    if e.safe && e.formatting == 0 {
-                        while cut.last().is_some_and(|r| r.start >= e.content) {
-                            cut.pop();
-                        }
-                        cut.push(e.content..start);
-                    }
-                    elision = None;
-                }
-            }
+            end_in_elision(&mut elision, name, start, &mut cut);
         } else if let Some(e) = &mut elision {
             e.start_tag(name, tag.self_closing);
         } else if let Some(&container) = ELIDED
@@ -342,6 +332,11 @@ pub fn trim_for_parse(html: &str) -> Cow<'_, str> {
         }
         i = end;
     }
+    without(html, &cut)
+}
+
+/// `html` without the ranges of `cut` (in order, disjoint); borrowed when there are none.
+fn without<'a>(html: &'a str, cut: &[Range<usize>]) -> Cow<'a, str> {
     if cut.is_empty() {
         return Cow::Borrowed(html);
     }
@@ -353,6 +348,27 @@ pub fn trim_for_parse(html: &str) -> Cow<'_, str> {
     }
     out.push_str(&html[at..]);
     Cow::Owned(out)
+}
+
+/// An end tag at `start` inside the container being considered: when it closes the container,
+/// its content goes (replacing the cuts made inside it) if nothing forbade it.
+fn end_in_elision(
+    elision: &mut Option<Elision>,
+    name: &str,
+    start: usize,
+    cut: &mut Vec<Range<usize>>,
+) {
+    let Some(e) = elision else { return };
+    if !e.end_tag(name) {
+        return;
+    }
+    if e.safe && e.formatting == 0 {
+        while cut.last().is_some_and(|r| r.start >= e.content) {
+            cut.pop();
+        }
+        cut.push(e.content..start);
+    }
+    *elision = None;
 }
 
 /// Whether the content of a raw-text element can be left out: a style sheet's or a script's
