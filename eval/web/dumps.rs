@@ -51,6 +51,10 @@ pub fn print(dir: &Path) {
     println!("| dumps | pages | entente P | R | F1 | every line P | R | F1 |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for ((set, group), (ours, all)) in &rows {
+        // A group whose pages share nothing with their dumps has no figures to give.
+        if ours.iter().all(|s| s.0 + s.1 + s.2 == 0.0) {
+            continue;
+        }
         let (p, r, f) = f1(ours);
         let (ap, ar, af) = f1(all);
         println!(
