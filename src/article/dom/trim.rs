@@ -276,13 +276,24 @@ pub fn trim_for_parse(html: &str) -> Cow<'_, str> {
         let start = i + offset;
         if bytes[start..].starts_with(b"<!--") {
             i = comment_end(bytes, start);
-            cut.push(start..i);
+            // Not after a `<`, which would open a tag with what follows the comment.
+            if start == 0 || bytes[start - 1] != b'<' {
+                cut.push(start..i);
+            }
             continue;
         }
         let closing = bytes.get(start + 1) == Some(&b'/');
         let name_at = start + 1 + usize::from(closing);
         if !bytes.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
-            i = start + 1;
+            // `<!…>` (not a comment), `<?…>` and `</` before anything but a letter are bogus
+            // comments up to the next `>`: nothing in them is a tag.
+            let bogus = matches!(bytes.get(start + 1), Some(b'!' | b'?'))
+                || (closing && bytes.get(name_at).is_some_and(|&b| b != b'>'));
+            i = if bogus {
+                memchr::memchr(b'>', &bytes[start..]).map_or(bytes.len(), |p| start + p + 1)
+            } else {
+                start + 1
+            };
             continue;
         }
         let name_end = bytes[name_at..]
@@ -449,6 +460,16 @@ mod tests {
             "<p>a<!-- <p>pas un paragraphe</p> -->b</p>",
         ] {
             cuts_and_keeps_the_tree(page);
+        }
+        // Bogus comments hide what looks like tags; a comment after `<` stays (cutting it
+        // would make a tag of `<` and what follows).
+        for page in [
+            "<p>a</<!-- x --><b data-a=1>b</p>",
+            "<p>a<! <!-- --> <i data-a=1>b</p>",
+            "<p>a<? <svg data-a=1>?>b</p>",
+            "<p>x<<!-->span data-a=1>b</p>",
+        ] {
+            assert_eq!(trim_difference(page), None, "{page}");
         }
     }
 
