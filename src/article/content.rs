@@ -134,6 +134,16 @@ pub fn set_tuning(tuning: Tuning) {
     }
 }
 
+/// Whether a paragraph is long enough to vote and is the outermost of nested paragraphs (they
+/// vote once, through the outermost).
+fn votes(dom: &Dom, stats: &Stats, at: u32) -> bool {
+    stats.text[at as usize] >= MIN_PARAGRAPH_CHARS
+        && !dom
+            .ancestors(at)
+            .take(3)
+            .any(|a| PARAGRAPH_TAGS.contains(&dom.tag(a)))
+}
+
 /// Characters of prose paragraphs in each subtree: voting paragraphs (as in
 /// [`candidate_scores`]) with a link density under a quarter.
 fn prose_mass(dom: &Dom, dead: &[bool], stats: &Stats) -> Vec<usize> {
@@ -144,14 +154,7 @@ fn prose_mass(dom: &Dom, dead: &[bool], stats: &Stats) -> Vec<usize> {
             continue;
         }
         let at = i as u32;
-        if is_paragraph(dom, stats, at)
-            && stats.text[i] >= MIN_PARAGRAPH_CHARS
-            && stats.link_density(at) < 0.25
-            && !dom
-                .ancestors(at)
-                .take(3)
-                .any(|a| PARAGRAPH_TAGS.contains(&dom.tag(a)))
-        {
+        if is_paragraph(dom, stats, at) && votes(dom, stats, at) && stats.link_density(at) < 0.25 {
             // The paragraph's own text; what was summed from inside it is replaced.
             mass[i] = stats.text[i];
         }
@@ -345,13 +348,7 @@ fn candidate_scores(dom: &Dom, dead: &[bool], stats: &Stats) -> Vec<f64> {
             continue;
         }
         if is_paragraph(dom, stats, i) {
-            // Nested paragraphs vote once, through the outermost.
-            if stats.text[i as usize] < MIN_PARAGRAPH_CHARS
-                || dom
-                    .ancestors(i)
-                    .take(3)
-                    .any(|a| PARAGRAPH_TAGS.contains(&dom.tag(a)))
-            {
+            if !votes(dom, stats, i) {
                 continue;
             }
             // A list item under a linked headline is a teaser of another page (a stream of

@@ -94,7 +94,7 @@ impl Article {
         let containers = content::containers(&dom, &dead);
         lap("content");
         let page_url = meta.url.as_deref().or(url);
-        let host = page_url.and_then(host_of);
+        let host = page_url.and_then(metadata::host_of);
         let mut blocks = blocks::blocks_of(&dom, &containers, &dead, host);
         lap("blocks");
         let title = title::headline(&dom, &meta);
@@ -216,14 +216,6 @@ impl Article {
             "blocks": self.blocks,
         })
     }
-}
-
-/// The host of an absolute URL.
-fn host_of(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    rest.split(['/', '?', '#', ':'])
-        .next()
-        .filter(|h| !h.is_empty())
 }
 
 /// Refuse decoded input that is binary data rather than text: NUL bytes or many control

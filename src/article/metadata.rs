@@ -252,6 +252,14 @@ fn from_jsonld(article: &Value, meta: &mut Metadata) {
     }
 }
 
+/// The host of an absolute URL.
+pub(crate) fn host_of(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    rest.split(['/', '?', '#', ':'])
+        .next()
+        .filter(|h| !h.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

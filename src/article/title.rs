@@ -58,12 +58,15 @@ fn names_the_site(text: &str, meta: &Metadata) -> bool {
         return false;
     }
     let site = meta.site.as_deref().map(squeeze);
-    let host = meta.url.as_deref().and_then(|u| {
-        let host = u.split_once("://")?.1.split(['/', '?', '#', ':']).next()?;
-        let labels: Vec<&str> = host.split('.').collect();
-        let name = labels.iter().rev().nth(1).or(labels.first())?;
-        Some(squeeze(name))
-    });
+    let host = meta
+        .url
+        .as_deref()
+        .and_then(super::metadata::host_of)
+        .and_then(|host| {
+            let labels: Vec<&str> = host.split('.').collect();
+            let name = labels.iter().rev().nth(1).or(labels.first())?;
+            Some(squeeze(name))
+        });
     site.is_some_and(|s| s == text) || host.is_some_and(|h| h.len() >= 3 && h == text)
 }
 
@@ -74,11 +77,13 @@ fn headline_candidates(dom: &Dom, meta: &Metadata) -> Vec<String> {
         .filter(|&h| {
             !dom.ancestors(h)
                 .any(|a| matches!(dom.tag(a), "a" | "nav" | "footer" | "aside"))
-                && !dom.subtree(h).any(|i| {
-                    dom.tag(i) == "a" && dom.text_of(i, &|_| false) == dom.text_of(h, &|_| false)
-                })
         })
-        .map(|h| dom.text_of(h, &|_| false))
+        .map(|h| (h, dom.text_of(h, &|_| false)))
+        .filter(|(h, text)| {
+            !dom.subtree(*h)
+                .any(|i| dom.tag(i) == "a" && dom.text_of(i, &|_| false) == *text)
+        })
+        .map(|(_, text)| text)
         .filter(|t| words(t).len() >= 2 && !names_the_site(t, meta))
         .collect()
 }
@@ -186,12 +191,9 @@ pub fn standfirst(
         return Some(text);
     }
     let description = meta.description.as_deref()?;
-    // An element's collapsed length (a word and a space a word) near the description's, before
-    // its text is read.
-    let wanted: usize = description
-        .split_whitespace()
-        .map(|w| w.chars().count() + 1)
-        .sum();
+    // An element's collapsed length (as the arena counts its text) near the description's,
+    // before its text is read.
+    let wanted = super::dom::collapsed_chars(description) as usize;
     let near = |at: u32| {
         let range = small_subtree(dom, at)?;
         let chars: usize = range.map(|i| dom.nodes[i as usize].chars as usize).sum();

@@ -258,7 +258,7 @@ impl Sink {
 }
 
 /// Characters of `text` once whitespace runs are collapsed: each word and the space after it.
-fn collapsed_chars(text: &str) -> u32 {
+pub fn collapsed_chars(text: &str) -> u32 {
     let (mut chars, mut in_word) = (0u32, false);
     for c in text.chars() {
         if c.is_whitespace() {

@@ -38,7 +38,7 @@ struct Tag {
 }
 
 /// Read the tag whose name ends at `from`, recording in `cut` the attributes not kept.
-fn scan_tag(bytes: &[u8], from: usize, keep_attributes: bool, cut: &mut Vec<Range<usize>>) -> Tag {
+fn scan_tag(bytes: &[u8], from: usize, cut: &mut Vec<Range<usize>>) -> Tag {
     let mut i = from;
     let mut self_closing = false;
     loop {
@@ -90,7 +90,7 @@ fn scan_tag(bytes: &[u8], from: usize, keep_attributes: bool, cut: &mut Vec<Rang
         }
         // The whitespace before the attribute stays: it ends an unquoted value before it, and
         // parts the tag name from the next attribute.
-        if !keep_attributes && !kept(name) {
+        if !kept(name) {
             cut.push(name_start..i);
         }
     }
@@ -132,11 +132,11 @@ fn comment_end(bytes: &[u8], start: usize) -> usize {
     bytes.len()
 }
 
-/// Containers whose whole content is left out when the scan can tell where HTML ends them:
+/// The container whose whole content is left out when the scan can tell where HTML ends it:
 /// inline SVG (never text). Not `<nav>`: a nav is HTML whose end the tree builder may move (a
 /// stray `</div>` inside closes it, a formatting element open outside is reopened inside), and
 /// on two pages of 2,485 the scan could not tell, for 5% of the parse.
-const ELIDED: &[&str] = &["svg"];
+const ELIDED: &str = "svg";
 
 /// Tags that, inside SVG, end the foreign content (HTML's "breakout" start tags), or that the
 /// scan would read as raw text where SVG does not.
@@ -207,7 +207,6 @@ const FORMATTING: &[&str] = &[
 
 /// A container whose content is being considered for leaving out.
 struct Elision {
-    name: &'static str,
     /// Where its content starts (one past its start tag).
     content: usize,
     /// How many of it are open (it may nest).
@@ -224,7 +223,7 @@ struct Elision {
 impl Elision {
     fn start_tag(&mut self, name: &str, self_closing: bool) {
         let is = |list: &[&str]| list.iter().any(|t| t.eq_ignore_ascii_case(name));
-        if name.eq_ignore_ascii_case(self.name) {
+        if name.eq_ignore_ascii_case(ELIDED) {
             // In SVG `<svg/>` closes itself.
             self.depth += usize::from(!self_closing);
         } else if is(SVG_UNSAFE) {
@@ -249,7 +248,7 @@ impl Elision {
         if name.eq_ignore_ascii_case("p") || name.eq_ignore_ascii_case("br") {
             self.safe = false;
         }
-        if name.eq_ignore_ascii_case(self.name) {
+        if name.eq_ignore_ascii_case(ELIDED) {
             self.depth -= 1;
             return self.depth == 0;
         }
@@ -302,21 +301,16 @@ pub fn trim_for_parse(html: &str) -> Cow<'_, str> {
             .map_or(bytes.len(), |p| name_at + p);
         let name = &html[name_at..name_end];
         let is = |list: &[&str]| list.iter().any(|t| t.eq_ignore_ascii_case(name));
-        // An end tag's attributes are dropped by the tokenizer: nothing to keep there.
-        let tag = scan_tag(bytes, name_end, false, &mut cut);
+        // (An end tag's attributes are dropped by the tokenizer: cutting them changes nothing.)
+        let tag = scan_tag(bytes, name_end, &mut cut);
         let end = tag.end;
         if closing {
             open.end(name);
             end_in_elision(&mut elision, name, start, &mut cut);
         } else if let Some(e) = &mut elision {
             e.start_tag(name, tag.self_closing);
-        } else if let Some(&container) = ELIDED
-            .iter()
-            .find(|t| t.eq_ignore_ascii_case(name))
-            .filter(|_| !tag.self_closing)
-        {
+        } else if name.eq_ignore_ascii_case(ELIDED) && !tag.self_closing {
             elision = Some(Elision {
-                name: container,
                 content: end,
                 depth: 1,
                 formatting: 0,
