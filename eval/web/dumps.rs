@@ -11,7 +11,7 @@ use std::path::Path;
 use entente::article::Article;
 
 use crate::report::language_group;
-use crate::scoring::{f1, shingles};
+use crate::scoring::{f1, matching_shingles, shingles};
 use crate::sets::Page;
 
 /// Print the table for the dumps in `dir`.
@@ -64,30 +64,12 @@ pub fn print(dir: &Path) {
     }
 }
 
-/// `scoring::matching` against the part of `truth` that `within` holds (shingle counts capped by
-/// `within`'s): how much of what a source could give was found, and how much found is not the
-/// truth. For scraped text, whose dump may miss part of the page's body.
-pub fn matching_within(truth: &str, within: &str, pred: &str) -> (f64, f64, f64) {
-    let (t, w, p) = (shingles(truth), shingles(within), shingles(pred));
-    let (mut tp, mut fp, mut fnn) = (0.0, 0.0, 0.0);
-    let reachable = |k: &Vec<&str>| {
-        t.get(k)
-            .copied()
-            .unwrap_or(0)
-            .min(w.get(k).copied().unwrap_or(0))
-    };
-    for k in t.keys() {
-        let (c, q) = (reachable(k), *p.get(k).unwrap_or(&0));
-        tp += c.min(q) as f64;
-        fnn += c.saturating_sub(q) as f64;
-    }
-    for (k, &q) in &p {
-        fp += q.saturating_sub(*t.get(k).unwrap_or(&0)) as f64;
-    }
-    let s = tp + fp + fnn;
-    if s > 0.0 {
-        (tp / s, fp / s, fnn / s)
-    } else {
-        (tp, fp, fnn)
-    }
+/// `scoring::matching` against the part of `truth` that `within` holds (shingle counts capped
+/// by `within`'s): how much of what a source could give was found, and how much found is not
+/// the truth. For scraped text, whose dump may miss part of the page's body.
+fn matching_within(truth: &str, within: &str, pred: &str) -> (f64, f64, f64) {
+    let w = shingles(within);
+    matching_shingles(&shingles(truth), &shingles(pred), |k, count| {
+        count.min(w.get(k).copied().unwrap_or(0))
+    })
 }

@@ -138,18 +138,13 @@ fn run_peers(program: &[PathBuf], set: &PageSet, cache: Option<&Path>) -> Vec<(S
 }
 
 fn print_misses(set: &PageSet, outcome: &Outcome) {
-    let normalize = |s: &str| {
-        s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase()
-    };
+    use report::searchable;
     for p in &set.pages {
-        let text = normalize(outcome.texts.get(&p.id).map_or("", String::as_str));
-        for s in p.with.iter().filter(|s| !text.contains(&normalize(s))) {
+        let text = searchable(outcome.texts.get(&p.id).map_or("", String::as_str));
+        for s in p.with.iter().filter(|s| !text.contains(&searchable(s))) {
             eprintln!("{} {}: missed {s:?}", set.name, p.id);
         }
-        for s in p.without.iter().filter(|s| text.contains(&normalize(s))) {
+        for s in p.without.iter().filter(|s| text.contains(&searchable(s))) {
             eprintln!("{} {}: kept {s:?}", set.name, p.id);
         }
         if let Some(title) = &p.title {
@@ -434,8 +429,14 @@ fn main() {
             if set.tuned_on { " (tuned on)" } else { "" }
         );
         let speed = |o: &Outcome| set.pages.len() as f64 / o.seconds;
+        // Each page's group read once (it lowercases the page's whole reference).
+        let groups: HashMap<&str, &str> = set
+            .pages
+            .iter()
+            .map(|p| (p.id.as_str(), report::language_group(p)))
+            .collect();
         for group in ["all", "English", "French", "other"] {
-            let keep = |p: &sets::Page| group == "all" || report::language_group(p) == group;
+            let keep = |p: &sets::Page| group == "all" || groups.get(p.id.as_str()) == Some(&group);
             if !set.pages.iter().any(keep) {
                 continue;
             }

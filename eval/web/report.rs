@@ -64,6 +64,11 @@ fn normalize(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A text as snippets are looked for in it: whitespace collapsed, lowercase.
+pub fn searchable(s: &str) -> String {
+    normalize(s).to_lowercase()
+}
+
 /// Whether two headlines are the same as a reader sees them: the same words and punctuation,
 /// whitespace collapsed and typographic quotes taken for straight ones (WCXB's gold writes
 /// `Beginner's` for a page's `Beginner’s`).
@@ -92,8 +97,8 @@ pub fn figures(set: &PageSet, outcome: &Outcome, keep: &dyn Fn(&Page) -> bool) -
     let (mut kept, mut with, mut removed, mut without) = (0, 0, 0, 0);
     let (mut right, mut titled) = (0, 0);
     for p in &pages {
-        let text = normalize(&get(&outcome.texts, &p.id)).to_lowercase();
-        let has = |s: &String| text.contains(&normalize(s).to_lowercase());
+        let text = searchable(&get(&outcome.texts, &p.id));
+        let has = |s: &String| text.contains(&searchable(s));
         with += p.with.len();
         kept += p.with.iter().filter(|s| has(s)).count();
         without += p.without.len();

@@ -37,14 +37,24 @@ pub fn shingles(text: &str) -> HashMap<Vec<&str>, usize> {
 
 /// (tp, fp, fn) normalized to sum 1, as the benchmark's `string_shingle_matching`.
 pub fn matching(truth: &str, pred: &str) -> (f64, f64, f64) {
-    let (t, p) = (shingles(truth), shingles(pred));
+    matching_shingles(&shingles(truth), &shingles(pred), |_, count| count)
+}
+
+/// [`matching`] over shingle counts, each truth shingle counted `wanted(shingle, count)` times
+/// for the true positives and negatives (a false positive is a predicted shingle beyond the
+/// whole truth's count).
+pub fn matching_shingles(
+    t: &HashMap<Vec<&str>, usize>,
+    p: &HashMap<Vec<&str>, usize>,
+    wanted: impl Fn(&Vec<&str>, usize) -> usize,
+) -> (f64, f64, f64) {
     let (mut tp, mut fp, mut fnn) = (0.0, 0.0, 0.0);
-    for (k, &c) in &t {
-        let q = *p.get(k).unwrap_or(&0);
+    for (k, &c) in t {
+        let (c, q) = (wanted(k, c), *p.get(k).unwrap_or(&0));
         tp += c.min(q) as f64;
         fnn += c.saturating_sub(q) as f64;
     }
-    for (k, &q) in &p {
+    for (k, &q) in p {
         fp += q.saturating_sub(*t.get(k).unwrap_or(&0)) as f64;
     }
     let s = tp + fp + fnn;
