@@ -40,6 +40,8 @@ pub enum ComputeError {
     WrongState,
     #[error("the model has no {0}")]
     Missing(&'static str),
+    #[error("the decoder has {layers} layers; there is no layer {layer} to read attention from")]
+    NoSuchLayer { layer: usize, layers: usize },
     #[error("this CPU cannot run the {0} int8 kernel")]
     KernelUnavailable(&'static str),
     #[error("{0}")]

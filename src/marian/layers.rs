@@ -141,6 +141,18 @@ impl Attention {
         let context = weights.matmul(v)?.transpose(1, 2)?.reshape((b, t, d))?;
         self.out.forward(&context)
     }
+
+    /// The attention weights of one query per row (`x` is (b, 1, d)) over keys `k` with the
+    /// additive `mask`, in f32: per row, heads × keys, head after head (what the word-alignment
+    /// probe reads; `attend` computes the same weights and never returns them).
+    pub(super) fn weights(&self, x: &Tensor, k: &Tensor, mask: &Tensor) -> Result<Vec<Vec<f32>>> {
+        let q = self.split_heads(&self.q.forward(x)?)?;
+        let scores = (q.matmul(&k.t()?)? * self.scaling)?.broadcast_add(mask)?;
+        candle_nn::ops::softmax_last_dim(&scores)?
+            .to_dtype(candle_core::DType::F32)?
+            .flatten_from(1)?
+            .to_vec2::<f32>()
+    }
 }
 
 pub(super) struct FeedForward {

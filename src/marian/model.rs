@@ -464,6 +464,58 @@ impl MarianModel {
             .step(&mut state.backend, position, tokens, logits)
     }
 
+    /// Teacher-forced cross-attention, what word alignment reads: for each padded source row and
+    /// its `targets` (generated ids, EOS included), at every target position, decoder layer
+    /// `layer`'s cross-attention weights, the mean of its heads, one per source token (padding
+    /// left out): the weights with which the decoder produced that target token. Runs on the
+    /// host decoder where there is one, else the Candle graph (the plan engine keeps no
+    /// weights); search is not involved, so translations are untouched.
+    pub fn cross_attention(
+        &self,
+        ids: &[Vec<u32>],
+        mask: &[Vec<u32>],
+        targets: &[Vec<u32>],
+        (decoder_start, pad): (u32, u32),
+        layer: usize,
+    ) -> Result<Vec<Vec<Vec<f32>>>> {
+        let layers = self.config.decoder_layers;
+        if layer >= layers {
+            return Err(ComputeError::NoSuchLayer { layer, layers });
+        }
+        let backend: &dyn DecoderBackend = match (&self.host, &self.graph) {
+            (Some(host), _) => host,
+            (None, Some(graph)) => graph,
+            _ => return Err(ComputeError::Missing("decoder")),
+        };
+        let encoded = self.encode(ids, mask)?;
+        let mut state = backend.start(&encoded, 1)?;
+        let probe = state.probe().ok_or(ComputeError::Missing("attention probe"))?;
+        probe.layer = Some(layer);
+        let steps = targets.iter().map(Vec::len).max().unwrap_or(0);
+        if steps > self.config.max_position_embeddings {
+            return Err(ComputeError::TargetTooLong {
+                positions: self.config.max_position_embeddings,
+            });
+        }
+        let mut out: Vec<Vec<Vec<f32>>> = targets.iter().map(|_| Vec::new()).collect();
+        let mut tokens = vec![decoder_start; targets.len()];
+        let mut logits = Vec::new();
+        for step in 0..steps {
+            backend.step(&mut state, step, &tokens, &mut logits)?;
+            let probe = state.probe().ok_or(ComputeError::Missing("attention probe"))?;
+            for (row, weights) in probe.weights.iter().enumerate() {
+                match targets[row].get(step) {
+                    Some(&target) => {
+                        out[row].push(weights.clone());
+                        tokens[row] = target;
+                    }
+                    None => tokens[row] = pad,
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Keep rows `rows` of the cache, in that order (beam search reordering).
     pub fn reorder(&self, state: &mut DecoderState, rows: &[u32]) -> Result<()> {
         state.rows = rows.len();

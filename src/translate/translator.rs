@@ -362,6 +362,29 @@ impl Translator {
         )?)
     }
 
+    /// Teacher-forced cross-attention of decoder layer `layer` (mean of its heads) for
+    /// `sources` and their `targets` (generated ids) as one padded batch: per source, per
+    /// target token, one weight per source token (`</s>` included). What word alignment reads.
+    pub fn cross_attention(
+        &self,
+        sources: &[&str],
+        targets: &[Vec<u32>],
+        layer: usize,
+    ) -> Result<Vec<Vec<Vec<f32>>>, TranslateError> {
+        let batch = self.tokenizer.encode_batch(sources);
+        let start = (
+            self.generation.decoder_start_token_id,
+            self.generation.pad_token_id,
+        );
+        Ok(self.model.cross_attention(
+            &batch.ids,
+            &batch.attention_mask,
+            targets,
+            start,
+            layer,
+        )?)
+    }
+
     /// Split a source whose encoding exceeds the model's positions at clause boundaries (then
     /// at spaces, then anywhere), so that nothing is truncated. Each piece is the longest prefix
     /// that fits, found by binary search inside a window that grows geometrically, so the work

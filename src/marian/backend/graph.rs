@@ -35,6 +35,7 @@ pub(in crate::marian) struct GraphState {
     layers: Vec<LayerCache>,
     /// Additive encoder padding mask, (rows, 1, 1, src_len).
     encoder_mask: Tensor,
+    pub(in crate::marian) probe: super::AttentionProbe,
 }
 
 impl DecoderBackend for GraphDecoder {
@@ -71,6 +72,7 @@ impl DecoderBackend for GraphDecoder {
         Ok(BackendState::Graph(GraphState {
             layers,
             encoder_mask,
+            probe: super::AttentionProbe::default(),
         }))
     }
 
@@ -89,7 +91,7 @@ impl DecoderBackend for GraphDecoder {
         let embedded = (self.embed.forward(&ids)? * self.embed_scale)?;
         let position = self.positions.i(position..position + 1)?;
         let mut h = embedded.broadcast_add(&position)?;
-        for (layer, cache) in self.layers.iter().zip(state.layers.iter_mut()) {
+        for (l, (layer, cache)) in self.layers.iter().zip(state.layers.iter_mut()).enumerate() {
             let (k_new, v_new) = layer.self_attn.keys_values(&h)?;
             let (k, v) = match cache.self_kv.take() {
                 Some((k, v)) => (
@@ -102,6 +104,28 @@ impl DecoderBackend for GraphDecoder {
             cache.self_kv = Some((k, v));
             h = layer.self_attn_norm.forward(&(&h + attended)?)?;
             let (ck, cv) = &cache.cross_kv;
+            if state.probe.layer == Some(l) {
+                let weights = layer.cross_attn.weights(&h, ck, &state.encoder_mask)?;
+                let heads = layer.cross_attn.heads;
+                // Each row's source tokens, padding (a non-zero additive mask) left out.
+                let lengths: Vec<usize> = state
+                    .encoder_mask
+                    .flatten_from(1)?
+                    .to_dtype(DType::F32)?
+                    .to_vec2::<f32>()?
+                    .iter()
+                    .map(|row| row.iter().filter(|&&m| m == 0.0).count())
+                    .collect();
+                state.probe.weights = weights
+                    .iter()
+                    .zip(&lengths)
+                    .map(|(row, &n)| {
+                        let width = row.len() / heads;
+                        let mean = super::mean_over_heads(row, heads, width);
+                        mean[..n.min(width)].to_vec()
+                    })
+                    .collect();
+            }
             let crossed = layer
                 .cross_attn
                 .attend(&h, ck, cv, Some(&state.encoder_mask))?;

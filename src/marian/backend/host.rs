@@ -192,6 +192,9 @@ pub(in crate::marian) struct HostState {
     self_kv: Vec<Vec<(Vec<f32>, Vec<f32>)>>,
     /// Per decoded position: for each current row, the row it descends from at that position.
     ancestry: Vec<Vec<u32>>,
+    /// The cross-attention probe (word alignment): which layer to read, and what it read at the
+    /// last step.
+    pub(in crate::marian) probe: super::AttentionProbe,
 }
 
 impl DecoderBackend for HostDecoder {
@@ -224,6 +227,7 @@ impl DecoderBackend for HostDecoder {
             self_kv: vec![Vec::new(); cross.len()],
             cross,
             ancestry: Vec::new(),
+            probe: super::AttentionProbe::default(),
         }))
     }
 
@@ -361,7 +365,7 @@ impl HostDecoder {
     /// its additive mask makes its weight exactly zero), into `context`.
     fn cross_attention(
         &self,
-        state: &HostState,
+        state: &mut HostState,
         l: usize,
         h: &[f32],
         rows: usize,
@@ -375,6 +379,10 @@ impl HostDecoder {
         let q = profile::time(Span::CrossQuery, || attention.q.forward(h, rows, scratch))?;
         let _attend = profile::Timer::start(Span::CrossAttend);
         let (ck, cv) = &state.cross[l];
+        let probing = state.probe.layer == Some(l);
+        if probing {
+            state.probe.weights.clear();
+        }
         for r in 0..rows {
             let sentence = r / state.rows_per_sentence;
             let tokens = state.sentence_start[sentence]..state.sentence_start[sentence + 1];
@@ -389,6 +397,10 @@ impl HostDecoder {
                 scores,
                 &mut context[r * d..(r + 1) * d],
             );
+            if probing {
+                // `scores` now holds each head's weights, head after head.
+                state.probe.weights.push(super::mean_over_heads(scores, heads, tokens.len()));
+            }
         }
         Ok(())
     }

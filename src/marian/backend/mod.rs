@@ -45,11 +45,38 @@ impl Encoded {
     }
 }
 
+/// What word alignment reads from a decoder step: one layer's cross-attention weights, the mean
+/// of its heads, kept at every step while `layer` is set (search never sets it).
+#[derive(Default)]
+pub(super) struct AttentionProbe {
+    pub(super) layer: Option<usize>,
+    /// Per row, one weight per source token of the row's sentence (padding left out).
+    pub(super) weights: Vec<Vec<f32>>,
+}
+
+/// The mean over heads of attention weights laid out head after head (`heads` × `n`).
+pub(super) fn mean_over_heads(weights: &[f32], heads: usize, n: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| (0..heads).map(|h| weights[h * n + i]).sum::<f32>() / heads as f32)
+        .collect()
+}
+
 /// A backend's decoding state for one batch.
 pub(super) enum BackendState {
     Graph(graph::GraphState),
     Host(host::HostState),
     Plan(Box<plan::decoder::PlanState>),
+}
+
+impl BackendState {
+    /// The probe of a state that has one (the plan engine keeps no attention weights).
+    pub(super) fn probe(&mut self) -> Option<&mut AttentionProbe> {
+        match self {
+            BackendState::Graph(state) => Some(&mut state.probe),
+            BackendState::Host(state) => Some(&mut state.probe),
+            BackendState::Plan(_) => None,
+        }
+    }
 }
 
 /// One way of computing decoder steps.
