@@ -2,6 +2,7 @@
 //!
 //! The library is organised by domain; the `entente` binary is a thin layer over it.
 //! - [`article`]: web pages, WARC crawls, URLs and scraped text as typed articles.
+//! - [`document`]: HTML, DOCX, ODF, PPTX and EPUB files translated whole, formatting kept.
 //! - [`segment`]: French sentence segmentation of web press text.
 //! - [`metrics`]: BLEU, chrF and TER identical to sacreBLEU.
 //! - [`tokenizer`]: MarianTokenizer-identical tokenization from the model's own files.
@@ -20,6 +21,7 @@
 
 pub mod align;
 pub mod article;
+pub mod document;
 mod exp;
 pub mod formats;
 pub mod generate;

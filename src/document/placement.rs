@@ -1,0 +1,271 @@
+//! Where a block's inline elements go in its translation. Each element wraps the target words
+//! aligned to the source words it wrapped (the hull of them); where none is aligned, it goes to
+//! the proportional position of its source words (the fallback). Elements are then made to
+//! nest as they did and to keep apart from their siblings (siblings may change order, as words
+//! do in translation), each wrapping at least one word — or one character, when the
+//! translation has fewer words than its elements need — and, for formats whose runs must cover
+//! every character (DOCX, PPTX), tiling their parent.
+
+use std::ops::Range;
+
+use super::inline::{words, InlineText};
+
+/// Where each element of a block goes in the translation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// Bytes of the translation, per element (points: an empty range).
+    pub ranges: Vec<Range<usize>>,
+    /// Order in which elements were placed (breaks ties between siblings at one position).
+    pub rank: Vec<usize>,
+    /// Elements placed from the alignment, and by the proportional fallback.
+    pub aligned: usize,
+    pub fallback: usize,
+}
+
+/// Place `block`'s elements in `target`, whose words (whitespace-separated) are aligned by
+/// `align` to the block's source words (`None`: unaligned); `tile` makes siblings cover their
+/// parent whole.
+pub fn place(block: &InlineText, target: &str, align: &[Option<usize>], tile: bool) -> Placement {
+    let n = block.spans.len();
+    let source_words = words(&block.text);
+    let target_words = words(target);
+    let no_alignment = vec![None; target_words.len()];
+    let align = if align.len() == target_words.len() {
+        align
+    } else {
+        &no_alignment
+    };
+    let children = block.children();
+    let need = needs(block, &children);
+    let root_need: usize = children[n].iter().map(|&c| need[c]).sum();
+    // Units: words, or characters where there are fewer words than elements to wrap.
+    let (units, unit_align) = if root_need <= target_words.len() {
+        (target_words, align.to_vec())
+    } else {
+        characters(target, &target_words, align)
+    };
+    let desired = desired_ranges(block, &source_words, &units, &unit_align);
+    let aligned = desired.iter().filter(|d| d.1).count();
+    let mut allocated = vec![0..0; n];
+    let mut rank = vec![0; n];
+    let mut order = 0;
+    // Parents before children: the block itself, then each element as it is placed.
+    let mut todo = vec![(n, 0..units.len())];
+    while let Some((node, range)) = todo.pop() {
+        let mut kids = children[node].clone();
+        kids.sort_by_key(|&c| (desired[c].0.start, c));
+        allocate(&kids, range, &need, &desired, &mut allocated);
+        if tile {
+            let bounds = units_bounds(node, &allocated, units.len(), n);
+            tile_children(&kids, &block.spans, &mut allocated, &bounds);
+        }
+        for &c in &kids {
+            rank[c] = order;
+            order += 1;
+            todo.push((c, allocated[c].clone()));
+        }
+    }
+    let ranges = to_bytes(block, &children, &allocated, &units, target.len(), tile);
+    Placement {
+        ranges,
+        rank,
+        aligned,
+        fallback: n - aligned,
+    }
+}
+
+/// The units a node spans (the block: all of them).
+fn units_bounds(node: usize, allocated: &[Range<usize>], units: usize, root: usize) -> Range<usize> {
+    if node == root {
+        0..units
+    } else {
+        allocated[node].clone()
+    }
+}
+
+/// Units each element needs: a point none, an element one or what its children need.
+fn needs(block: &InlineText, children: &[Vec<usize>]) -> Vec<usize> {
+    let mut need = vec![0; block.spans.len()];
+    for i in (0..block.spans.len()).rev() {
+        if !block.spans[i].point {
+            need[i] = children[i].iter().map(|&c| need[c]).sum::<usize>().max(1);
+        }
+    }
+    need
+}
+
+/// Each non-space character of `target` as a unit, aligned as its word.
+fn characters(
+    target: &str,
+    words: &[Range<usize>],
+    align: &[Option<usize>],
+) -> (Vec<Range<usize>>, Vec<Option<usize>>) {
+    let mut units = Vec::new();
+    let mut unit_align = Vec::new();
+    for (word, a) in words.iter().zip(align) {
+        for (i, c) in target[word.clone()].char_indices() {
+            units.push(word.start + i..word.start + i + c.len_utf8());
+            unit_align.push(*a);
+        }
+    }
+    (units, unit_align)
+}
+
+/// Each element's wanted units and whether the alignment gave them (else the proportional
+/// position of its source words).
+fn desired_ranges(
+    block: &InlineText,
+    source_words: &[Range<usize>],
+    units: &[Range<usize>],
+    align: &[Option<usize>],
+) -> Vec<(Range<usize>, bool)> {
+    let mut by_source: Vec<Vec<usize>> = vec![Vec::new(); source_words.len()];
+    for (u, a) in align.iter().enumerate() {
+        if let Some(s) = *a {
+            if let Some(list) = by_source.get_mut(s) {
+                list.push(u);
+            }
+        }
+    }
+    let proportional = |source_word: f64| {
+        let at = source_word / source_words.len().max(1) as f64 * units.len() as f64;
+        (at.floor() as usize).min(units.len().saturating_sub(1))
+    };
+    block
+        .spans
+        .iter()
+        .map(|span| {
+            let first = source_words.partition_point(|w| w.end <= span.start);
+            if span.point {
+                return point_position(&by_source, first, units.len(), proportional);
+            }
+            let last = source_words.partition_point(|w| w.start < span.end);
+            let hit: Vec<usize> = (first..last.max(first))
+                .flat_map(|s| by_source[s].iter().copied())
+                .collect();
+            match (hit.iter().min(), hit.iter().max()) {
+                (Some(&lo), Some(&hi)) => (lo..hi + 1, true),
+                _ => {
+                    let u = proportional((first + last.max(first + 1)) as f64 / 2.0 - 0.5);
+                    (u..u + 1, false)
+                }
+            }
+        })
+        .collect()
+}
+
+/// A point goes before the first unit of the next source word that has one, else after the
+/// last unit of the previous one, else to its proportional place.
+fn point_position(
+    by_source: &[Vec<usize>],
+    next_word: usize,
+    units: usize,
+    proportional: impl Fn(f64) -> usize,
+) -> (Range<usize>, bool) {
+    let after = by_source.get(next_word..).unwrap_or(&[]);
+    if let Some(&u) = after.iter().find_map(|l| l.iter().min()) {
+        return (u..u, true);
+    }
+    let before = &by_source[..next_word.min(by_source.len())];
+    if let Some(&u) = before.iter().rev().find_map(|l| l.iter().max()) {
+        return (u + 1..u + 1, true);
+    }
+    if next_word >= by_source.len() {
+        return (units..units, false);
+    }
+    let u = proportional(next_word as f64);
+    (u..u, false)
+}
+
+/// Give `kids` (in placing order) units inside `range`: each at least its need, none
+/// overlapping, each as near its wish as the others' needs allow.
+fn allocate(
+    kids: &[usize],
+    range: Range<usize>,
+    need: &[usize],
+    desired: &[(Range<usize>, bool)],
+    allocated: &mut [Range<usize>],
+) {
+    let mut rest: usize = kids.iter().map(|&k| need[k]).sum();
+    let mut cursor = range.start;
+    for &k in kids {
+        rest -= need[k];
+        let wish = &desired[k].0;
+        let latest = range.end.saturating_sub(rest + need[k]).max(cursor);
+        let start = wish.start.clamp(cursor, latest);
+        let widest = range.end.saturating_sub(rest).max(start + need[k]);
+        let end = wish.end.clamp(start + need[k], widest).min(range.end.max(start));
+        allocated[k] = start..end;
+        cursor = end;
+    }
+}
+
+/// Runs cover their parent: each non-point child reaches to the next one's start (the first
+/// from the parent's start, the last to its end); points sit on a boundary.
+fn tile_children(
+    kids: &[usize],
+    spans: &[super::inline::Span],
+    allocated: &mut [Range<usize>],
+    parent: &Range<usize>,
+) {
+    let runs: Vec<usize> = kids.iter().copied().filter(|&k| !spans[k].point).collect();
+    for (i, &k) in runs.iter().enumerate() {
+        let start = if i == 0 { parent.start } else { allocated[k].start };
+        let end = runs.get(i + 1).map_or(parent.end, |&next| allocated[next].start);
+        allocated[k] = start..end.max(start);
+    }
+    for &k in kids.iter().filter(|&&k| spans[k].point) {
+        let at = allocated[k].start;
+        let boundary = runs
+            .iter()
+            .map(|&r| allocated[r].start)
+            .chain([parent.end])
+            .min_by_key(|&b| b.abs_diff(at))
+            .unwrap_or(at);
+        allocated[k] = boundary..boundary;
+    }
+}
+
+/// Units to bytes of the translation: an element from its first unit's start to its last
+/// unit's end (tiled: to the next unit's start, so the spaces between runs belong to a run);
+/// the block and its edges take the whole text.
+fn to_bytes(
+    block: &InlineText,
+    children: &[Vec<usize>],
+    allocated: &[Range<usize>],
+    units: &[Range<usize>],
+    len: usize,
+    tile: bool,
+) -> Vec<Range<usize>> {
+    let n = block.spans.len();
+    let mut bytes = vec![0..0; n];
+    let mut todo = vec![(n, 0..units.len(), 0..len)];
+    while let Some((node, unit_range, byte_range)) = todo.pop() {
+        let at = |u: usize| -> usize {
+            if tile && u == unit_range.start {
+                return byte_range.start;
+            }
+            if u >= unit_range.end {
+                return byte_range.end;
+            }
+            units[u].start.clamp(byte_range.start, byte_range.end)
+        };
+        for &c in &children[node] {
+            let r = &allocated[c];
+            let start = at(r.start);
+            let end = if r.end <= r.start {
+                start
+            } else if tile {
+                at(r.end)
+            } else {
+                units[r.end - 1].end.clamp(start, byte_range.end)
+            };
+            bytes[c] = start..end.max(start);
+            todo.push((c, r.clone(), bytes[c].clone()));
+        }
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests;
