@@ -13,6 +13,8 @@ pub struct Span {
     pub end: usize,
     pub parent: Option<usize>,
     pub point: bool,
+    /// For a point: whether the source had whitespace before it, and after it.
+    pub spaced: (bool, bool),
 }
 
 /// A block's text and its inline elements (parents before children, siblings in order).
@@ -51,6 +53,8 @@ pub struct Lifter {
     spans: Vec<Span>,
     open: Vec<usize>,
     space_pending: bool,
+    /// The point just met, until the next text tells whether whitespace follows it.
+    last_point: Option<usize>,
 }
 
 impl Lifter {
@@ -58,10 +62,14 @@ impl Lifter {
         Self::default()
     }
 
-    /// Text of the block (already decoded from the format's escapes).
+    /// Text of the block (already decoded from the format's escapes). Only ASCII whitespace
+    /// collapses, as in a browser: a no-break space is text.
     pub fn text(&mut self, chunk: &str) {
-        for word in chunk.split_inclusive(char::is_whitespace) {
-            let bare = word.trim_end_matches(char::is_whitespace);
+        if let Some(point) = self.last_point.take_if(|_| !chunk.is_empty()) {
+            self.spans[point].spaced.1 = chunk.starts_with(|c: char| c.is_ascii_whitespace());
+        }
+        for word in chunk.split_inclusive(|c: char| c.is_ascii_whitespace()) {
+            let bare = word.trim_end_matches(|c: char| c.is_ascii_whitespace());
             if !bare.is_empty() {
                 if self.space_pending && !self.text.is_empty() {
                     self.text.push(' ');
@@ -82,12 +90,14 @@ impl Lifter {
 
     /// An element opens; its index.
     pub fn open(&mut self) -> usize {
+        self.last_point = None;
         let start = self.next_start();
         self.spans.push(Span {
             start,
             end: start,
             parent: self.open.last().copied(),
             point: false,
+            spaced: (false, false),
         });
         self.open.push(self.spans.len() - 1);
         self.spans.len() - 1
@@ -108,7 +118,9 @@ impl Lifter {
             end: at,
             parent: self.open.last().copied(),
             point: true,
+            spaced: (self.space_pending, false),
         });
+        self.last_point = Some(self.spans.len() - 1);
         self.spans.len() - 1
     }
 
@@ -143,12 +155,14 @@ pub enum Piece<'a> {
 
 /// The pieces of `text` with the elements of `block` placed at `ranges` (bytes of `text`, as
 /// [`super::placement`] gives them, nested as the elements are); siblings come in the order of
-/// their ranges, ties broken by `rank`.
+/// their ranges, ties broken by `rank`. With `spacing`, a point that had whitespace beside it in
+/// the source gets a space there where the translation has none (`code` between two words).
 pub fn render<'a>(
     text: &'a str,
     block: &InlineText,
     ranges: &[Range<usize>],
     rank: &[usize],
+    spacing: bool,
 ) -> Vec<Piece<'a>> {
     let mut children = block.children();
     for list in &mut children {
@@ -174,7 +188,19 @@ pub fn render<'a>(
                 }
                 *cursor = ranges[child].end.clamp(at, end);
                 if block.spans[child].point {
+                    let (before, after) = block.spans[child].spaced;
+                    let (head, rest) = text.split_at(at);
+                    let spaced_before = head.is_empty() || head.ends_with(char::is_whitespace);
+                    let spaced_after = rest.is_empty() || rest.starts_with(char::is_whitespace);
+                    // Inside a word (a point placed between characters) nothing is added.
+                    let spacing = spacing && (spaced_before || spaced_after);
+                    if spacing && before && !spaced_before {
+                        out.push(Piece::Text(" "));
+                    }
                     out.push(Piece::Point(child));
+                    if spacing && after && !spaced_after {
+                        out.push(Piece::Text(" "));
+                    }
                 } else {
                     out.push(Piece::Open(child));
                     stack.push((child, 0, at));
@@ -257,7 +283,7 @@ mod tests {
         l.text(" d");
         let b = l.finish();
         let text = "w x y z";
-        let pieces = render(text, &b, &[2..5, 4..5], &[0, 1]);
+        let pieces = render(text, &b, &[2..5, 4..5], &[0, 1], true);
         assert_eq!(
             pieces,
             [

@@ -6,3 +6,6 @@
 
 pub mod inline;
 pub mod placement;
+pub mod blocks;
+pub mod words;
+pub mod html;
