@@ -31,11 +31,11 @@ pub struct BlockReport {
 
 /// Translate `blocks`: `translate` is handed every sentence to translate (all blocks at once,
 /// so the caller batches and reports progress), the alignment read from `translator`'s
-/// attention; `tile` makes elements cover their parent (runs).
+/// attention; `tiles[i]` makes block i's elements cover their parent (runs).
 pub fn translate_blocks(
     translator: &Translator,
     blocks: &[InlineText],
-    tile: bool,
+    tiles: &[bool],
     translate: impl FnOnce(&[&str]) -> Result<Vec<Translation>, TranslateError>,
 ) -> Result<(Vec<TranslatedBlock>, BlockReport), TranslateError> {
     let plans: Vec<ArticlePlan> = blocks.iter().map(|b| ArticlePlan::new(&b.text)).collect();
@@ -49,7 +49,7 @@ pub fn translate_blocks(
     };
     let mut out = Vec::with_capacity(blocks.len());
     let mut next = 0;
-    for ((block, plan), own) in blocks.iter().zip(&plans).zip(&per_block) {
+    for (((block, plan), own), &tile) in blocks.iter().zip(&plans).zip(&per_block).zip(tiles) {
         let mine = &translations[next..next + own.len()];
         next += own.len();
         let english: Vec<&str> = mine.iter().map(|t| t.text.as_str()).collect();

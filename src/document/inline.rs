@@ -124,6 +124,13 @@ impl Lifter {
         self.spans.len() - 1
     }
 
+    /// A point that separates words (a line break, a tab); its index.
+    pub fn break_point(&mut self) -> usize {
+        let i = self.point();
+        self.space_pending = true;
+        i
+    }
+
     /// How many elements are open.
     pub fn open_count(&self) -> usize {
         self.open.len()

@@ -65,7 +65,10 @@ pub fn place(block: &InlineText, target: &str, align: &[Option<usize>], tile: bo
             todo.push((c, allocated[c].clone()));
         }
     }
-    let ranges = to_bytes(block, &children, &allocated, &units, target.len(), tile);
+    let mut ranges = to_bytes(block, &children, &allocated, &units, target.len(), tile);
+    if !tile {
+        trim_punctuation(block, &source_words, target, &mut ranges);
+    }
     Placement {
         ranges,
         rank,
@@ -80,6 +83,44 @@ fn units_bounds(node: usize, allocated: &[Range<usize>], units: usize, root: usi
         0..units
     } else {
         allocated[node].clone()
+    }
+}
+
+/// An element that wrapped a word without the punctuation stuck to it (`<a>gras</a>.`) leaves
+/// the same punctuation out in the translation where the translated word carries it; children
+/// are kept inside.
+fn trim_punctuation(
+    block: &InlineText,
+    source_words: &[Range<usize>],
+    target: &str,
+    ranges: &mut [Range<usize>],
+) {
+    let punctuation = |s: &str| !s.is_empty() && s.chars().all(|c| !c.is_alphanumeric());
+    // The word `at` falls strictly inside of (an element starting or ending mid-word).
+    let word_at = |at: usize| {
+        let w = source_words.partition_point(|w| w.end <= at);
+        source_words.get(w).filter(|w| w.start < at)
+    };
+    // Parents come before children: each element is first kept inside its (trimmed) parent.
+    for (i, span) in block.spans.iter().enumerate() {
+        if let Some(p) = span.parent {
+            let parent = ranges[p].clone();
+            let r = &mut ranges[i];
+            r.start = r.start.clamp(parent.start, parent.end);
+            r.end = r.end.clamp(r.start, parent.end);
+        }
+        if span.point || ranges[i].is_empty() {
+            continue;
+        }
+        let lead = word_at(span.start).map_or("", |w| &block.text[w.start..span.start]);
+        let trail = word_at(span.end).map_or("", |w| &block.text[span.end..w.end]);
+        let range = &mut ranges[i];
+        if punctuation(trail) && target[range.clone()].ends_with(trail) && range.len() > trail.len() {
+            range.end -= trail.len();
+        }
+        if punctuation(lead) && target[range.clone()].starts_with(lead) && range.len() > lead.len() {
+            range.start += lead.len();
+        }
     }
 }
 

@@ -149,7 +149,11 @@ impl<'s> HtmlDocument<'s> {
                     tags[i].1 = Some(tag.range.clone());
                 }
                 Token::Tag(tag) if tag.self_closing || VOID.contains(&tag.name.as_str()) => {
-                    lifter.point();
+                    if tag.name == "br" {
+                        lifter.break_point();
+                    } else {
+                        lifter.point();
+                    }
                     tags.push((tag.range.clone(), None));
                 }
                 Token::Tag(tag) => {

@@ -1,0 +1,449 @@
+//! XML parts of office documents (DOCX, PPTX, ODT, ODP): each paragraph's text with its runs and
+//! spans lifted out and put back around the words of its translation; every byte outside the
+//! paragraphs, and every element of a paragraph that is not text, written back as it was.
+//! Parsing is quick-xml's; only the predefined entities and character references are read (an
+//! entity a DTD declares is refused, so nothing expands).
+
+use std::ops::Range;
+
+use quick_xml::events::Event;
+
+use super::blocks::TranslatedBlock;
+use super::inline::{render, InlineText, Lifter, Piece};
+use super::DocumentError;
+
+/// Paragraphs inside paragraphs (a text box in a run) deeper than this are refused.
+const MAX_PARAGRAPH_NESTING: usize = 32;
+
+/// Which elements of a format hold paragraphs, runs and text.
+pub struct Profile {
+    pub paragraphs: &'static [&'static str],
+    /// Runs: elements whose text sits in `text` children and whose properties come first
+    /// (DOCX `w:r`, PPTX `a:r`). They tile their paragraph: every character is in one.
+    pub runs: &'static [&'static str],
+    pub text: &'static str,
+    /// Written around a run's text: the text element's start and end tags.
+    pub text_tags: (&'static str, &'static str),
+    /// Inside a run, elements that may be dropped (layout hints the application recomputes).
+    pub droppable: &'static [&'static str],
+    /// Elements that wrap text or runs (links, spans).
+    pub spans: &'static [&'static str],
+    /// An element standing for spaces (ODF `text:s`).
+    pub space: Option<&'static str>,
+}
+
+pub const DOCX: Profile = Profile {
+    paragraphs: &["w:p"],
+    runs: &["w:r"],
+    text: "w:t",
+    text_tags: ("<w:t xml:space=\"preserve\">", "</w:t>"),
+    droppable: &["w:lastRenderedPageBreak", "w:proofErr"],
+    spans: &["w:hyperlink", "w:smartTag", "w:ins"],
+    space: None,
+};
+
+pub const PPTX: Profile = Profile {
+    paragraphs: &["a:p"],
+    runs: &["a:r"],
+    text: "a:t",
+    text_tags: ("<a:t>", "</a:t>"),
+    droppable: &[],
+    spans: &[],
+    space: None,
+};
+
+pub const ODF: Profile = Profile {
+    paragraphs: &["text:p", "text:h"],
+    runs: &[],
+    text: "",
+    text_tags: ("", ""),
+    droppable: &[],
+    spans: &["text:span", "text:a"],
+    space: Some("text:s"),
+};
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Start(String),
+    End(String),
+    Empty(String),
+    /// Text, decoded (character and predefined entity references resolved).
+    Text(String),
+    Other,
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    range: Range<usize>,
+    kind: Kind,
+}
+
+/// What goes to the output, in order.
+enum Segment {
+    Copy(Range<usize>),
+    Paragraph(Box<Paragraph>),
+}
+
+/// A paragraph: its tags, what stays before and after its text, and how each element is
+/// written.
+struct Paragraph {
+    block: usize,
+    open: Range<usize>,
+    close: Range<usize>,
+    prefix: Vec<Segment>,
+    /// Per element: (what opens it, what closes it); a point: its own segments.
+    elements: Vec<Element>,
+}
+
+enum Element {
+    Wrap(String, String),
+    Point(Vec<Segment>),
+}
+
+/// A parsed XML part: its paragraphs' blocks, and how to write it back.
+pub struct XmlPart<'s> {
+    source: &'s str,
+    segments: Vec<Segment>,
+    pub blocks: Vec<InlineText>,
+    profile: &'static Profile,
+}
+
+impl<'s> XmlPart<'s> {
+    pub fn parse(source: &'s str, part: &str, profile: &'static Profile) -> Result<Self, DocumentError> {
+        let tokens = tokenize(source, part)?;
+        let mut doc = XmlPart {
+            source,
+            segments: Vec::new(),
+            blocks: Vec::new(),
+            profile,
+        };
+        let ends = matching_ends(&tokens);
+        doc.segments = doc.segments_of(&tokens, &ends, 0..tokens.len(), 0, part)?;
+        Ok(doc)
+    }
+
+    /// The segments of `tokens[range]`: paragraphs lifted, the rest copied.
+    fn segments_of(
+        &mut self,
+        tokens: &[Token],
+        ends: &[usize],
+        range: Range<usize>,
+        depth: usize,
+        part: &str,
+    ) -> Result<Vec<Segment>, DocumentError> {
+        if depth > MAX_PARAGRAPH_NESTING {
+            return Err(DocumentError::Part {
+                part: part.to_string(),
+                why: format!("paragraphs nested more than {MAX_PARAGRAPH_NESTING} deep"),
+            });
+        }
+        let mut out = Vec::new();
+        let mut i = range.start;
+        while i < range.end {
+            match &tokens[i].kind {
+                Kind::Start(name) if self.profile.paragraphs.contains(&name.as_str()) => {
+                    let end = ends[i];
+                    out.push(self.paragraph(tokens, ends, (i, end), depth, part)?);
+                    i = end + 1;
+                }
+                _ => {
+                    push_copy(&mut out, tokens[i].range.clone());
+                    i += 1;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The paragraph opened at `open` and closed at `close`. What comes before its first text
+    /// stays first (paragraph properties); every other element that is not text is a point,
+    /// written back (its own paragraphs translated) where the words around it went.
+    fn paragraph(
+        &mut self,
+        tokens: &[Token],
+        ends: &[usize],
+        (open, close): (usize, usize),
+        depth: usize,
+        part: &str,
+    ) -> Result<Segment, DocumentError> {
+        let mut lifter = Lifter::new();
+        let mut elements = Vec::new();
+        let mut prefix = Vec::new();
+        let mut has_text = false;
+        let mut i = open + 1;
+        while i < close {
+            let token = &tokens[i];
+            // The last token of what this one starts (an element's end), else itself.
+            let mut until = i;
+            match &token.kind {
+                Kind::Start(name) if self.profile.runs.contains(&name.as_str()) => {
+                    until = ends[i];
+                    if let Some((text, first_text)) = self.run_text(tokens, ends, (i, until)) {
+                        lifter.open();
+                        lifter.text(&text);
+                        lifter.close();
+                        let (t_open, t_close) = self.profile.text_tags;
+                        let start = &self.source[token.range.start..first_text];
+                        let end = &self.source[tokens[until].range.clone()];
+                        elements.push(Element::Wrap(format!("{start}{t_open}"), format!("{t_close}{end}")));
+                        has_text |= !text.trim().is_empty();
+                        i = until + 1;
+                        continue;
+                    }
+                }
+                Kind::Start(name) if self.profile.spans.contains(&name.as_str()) => {
+                    lifter.open();
+                    let end = &self.source[tokens[ends[i]].range.clone()];
+                    elements.push(Element::Wrap(self.source[token.range.clone()].to_string(), end.to_string()));
+                    i += 1;
+                    continue;
+                }
+                Kind::End(name) if self.profile.spans.contains(&name.as_str()) => {
+                    lifter.close();
+                    i += 1;
+                    continue;
+                }
+                Kind::Text(text) if self.profile.runs.is_empty() => {
+                    lifter.text(text);
+                    has_text |= !text.trim().is_empty();
+                    i += 1;
+                    continue;
+                }
+                Kind::Empty(name) if Some(name.as_str()) == self.profile.space => {
+                    lifter.text(" ");
+                    i += 1;
+                    continue;
+                }
+                // Whitespace between elements of a run format is not text.
+                Kind::Text(text) if text.trim().is_empty() => {
+                    let inner = vec![Segment::Copy(token.range.clone())];
+                    if has_text || lifter.open_count() > 0 {
+                        i += 1;
+                        continue;
+                    }
+                    prefix.extend(inner);
+                    i += 1;
+                    continue;
+                }
+                Kind::Start(_) => until = ends[i],
+                _ => {}
+            }
+            let inner = self.segments_of(tokens, ends, i..until + 1, depth + 1, part)?;
+            if has_text || lifter.open_count() > 0 {
+                if tokens[i..until + 1].iter().any(breaks_words) {
+                    lifter.break_point();
+                } else {
+                    lifter.point();
+                }
+                elements.push(Element::Point(inner));
+            } else {
+                prefix.extend(inner);
+            }
+            i = until + 1;
+        }
+        let block = lifter.finish();
+        if !has_text {
+            return Ok(Segment::Copy(tokens[open].range.start..tokens[close].range.end));
+        }
+        self.blocks.push(block);
+        Ok(Segment::Paragraph(Box::new(Paragraph {
+            block: self.blocks.len() - 1,
+            open: tokens[open].range.clone(),
+            close: tokens[close].range.clone(),
+            prefix,
+            elements,
+        })))
+    }
+
+    /// A run's text and where its first text element starts, when the run holds nothing but its
+    /// properties (first), text elements and droppable hints; `None` otherwise (a tab, a
+    /// break, a drawing: the run is then kept whole).
+    fn run_text(
+        &self,
+        tokens: &[Token],
+        ends: &[usize],
+        (open, close): (usize, usize),
+    ) -> Option<(String, usize)> {
+        let profile = self.profile;
+        let mut text = String::new();
+        let mut first_text = None;
+        let mut i = open + 1;
+        while i < close {
+            let end = ends[i];
+            match &tokens[i].kind {
+                Kind::Start(name) | Kind::Empty(name) if *name == profile.text => {
+                    first_text.get_or_insert(tokens[i].range.start);
+                    for t in tokens.get(i + 1..end).unwrap_or(&[]) {
+                        match &t.kind {
+                            Kind::Text(x) => text.push_str(x),
+                            _ => return None,
+                        }
+                    }
+                }
+                Kind::Start(name) | Kind::Empty(name)
+                    if first_text.is_none() && name.ends_with(":rPr") => {}
+                Kind::Start(name) | Kind::Empty(name) if profile.droppable.contains(&name.as_str()) => {}
+                Kind::Text(x) if x.trim().is_empty() => {}
+                _ => return None,
+            }
+            i = end + 1;
+        }
+        Some((text, first_text?))
+    }
+
+    /// The part with each paragraph's block replaced by its translation (one per
+    /// [`Self::blocks`]); `tile` as the blocks were placed.
+    pub fn write(&self, translated: &[TranslatedBlock]) -> String {
+        let mut out = String::with_capacity(self.source.len());
+        self.write_segments(&mut out, &self.segments, translated);
+        out
+    }
+
+    fn write_segments(&self, out: &mut String, segments: &[Segment], translated: &[TranslatedBlock]) {
+        for segment in segments {
+            match segment {
+                Segment::Copy(range) => out.push_str(&self.source[range.clone()]),
+                Segment::Paragraph(p) => {
+                    let (block, t) = (&self.blocks[p.block], &translated[p.block]);
+                    out.push_str(&self.source[p.open.clone()]);
+                    self.write_segments(out, &p.prefix, translated);
+                    let spacing = self.profile.runs.is_empty();
+                    let placement = &t.placement;
+                    for piece in render(&t.text, block, &placement.ranges, &placement.rank, spacing) {
+                        match piece {
+                            Piece::Text(text) => escape_into(out, text),
+                            Piece::Open(i) => {
+                                if let Element::Wrap(open, _) = &p.elements[i] {
+                                    out.push_str(open);
+                                }
+                            }
+                            Piece::Close(i) => {
+                                if let Element::Wrap(_, close) = &p.elements[i] {
+                                    out.push_str(close);
+                                }
+                            }
+                            Piece::Point(i) => {
+                                if let Element::Point(inner) = &p.elements[i] {
+                                    self.write_segments(out, inner, translated);
+                                }
+                            }
+                        }
+                    }
+                    out.push_str(&self.source[p.close.clone()]);
+                }
+            }
+        }
+    }
+
+    /// Whether runs tile their paragraphs in this part's format.
+    pub fn tiles(&self) -> bool {
+        !self.profile.runs.is_empty()
+    }
+}
+
+/// Whether an element separates words: a line break or a tab, in any of the formats.
+fn breaks_words(token: &Token) -> bool {
+    match &token.kind {
+        Kind::Start(name) | Kind::Empty(name) => {
+            let local = name.rsplit(':').next().unwrap_or(name);
+            matches!(local, "br" | "cr" | "tab" | "line-break")
+        }
+        _ => false,
+    }
+}
+
+/// Append a copied range, merged with the previous one when they touch.
+fn push_copy(out: &mut Vec<Segment>, range: Range<usize>) {
+    if let Some(Segment::Copy(last)) = out.last_mut() {
+        if last.end == range.start {
+            last.end = range.end;
+            return;
+        }
+    }
+    out.push(Segment::Copy(range));
+}
+
+/// For each start token, the index of its end token (others: themselves).
+fn matching_ends(tokens: &[Token]) -> Vec<usize> {
+    let mut ends: Vec<usize> = (0..tokens.len()).collect();
+    let mut open = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        match t.kind {
+            Kind::Start(_) => open.push(i),
+            Kind::End(_) => {
+                if let Some(s) = open.pop() {
+                    ends[s] = i;
+                }
+            }
+            _ => {}
+        }
+    }
+    ends
+}
+
+/// The tokens of a part, each with its bytes; an error names the part and the byte offset.
+fn tokenize(source: &str, part: &str) -> Result<Vec<Token>, DocumentError> {
+    let mut reader = quick_xml::Reader::from_str(source);
+    reader.config_mut().check_end_names = true;
+    let mut tokens: Vec<Token> = Vec::new();
+    let mut at = 0usize;
+    let bad = |at: usize, why: String| DocumentError::Part {
+        part: part.to_string(),
+        why: format!("byte {at}: {why}"),
+    };
+    loop {
+        let event = reader.read_event().map_err(|e| bad(at, e.to_string()))?;
+        let end = reader.buffer_position() as usize;
+        let kind = match &event {
+            Event::Eof => break,
+            Event::Start(e) => Kind::Start(e.name().0.to_string()),
+            Event::End(e) => Kind::End(e.name().0.to_string()),
+            Event::Empty(e) => Kind::Empty(e.name().0.to_string()),
+            Event::Text(_) => Kind::Text(source[at..end].to_string()),
+            Event::GeneralRef(r) => {
+                let text = match r.resolve_char_ref().map_err(|e| bad(at, e.to_string()))? {
+                    Some(c) => c.to_string(),
+                    None => {
+                        let entity = source[at + 1..end.saturating_sub(1).max(at + 1)].to_string();
+                        quick_xml::escape::resolve_predefined_entity(&entity)
+                            .ok_or_else(|| {
+                                bad(at, format!("the entity &{entity}; is not XML's own; entities a document declares are not expanded"))
+                            })?
+                            .to_string()
+                    }
+                };
+                Kind::Text(text)
+            }
+            Event::DocType(_) if source[at..end].contains("<!ENTITY") => {
+                return Err(bad(at, "a DTD that declares entities (they could expand without bound); office documents have none".into()));
+            }
+            _ => Kind::Other,
+        };
+        // Adjacent text and references are one text.
+        if let (Kind::Text(new), Some(Token { range, kind: Kind::Text(old) })) = (&kind, tokens.last_mut()) {
+            if range.end == at {
+                old.push_str(new);
+                range.end = end;
+                at = end;
+                continue;
+            }
+        }
+        tokens.push(Token { range: at..end, kind });
+        at = end;
+    }
+    Ok(tokens)
+}
+
+fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
