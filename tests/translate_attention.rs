@@ -27,7 +27,9 @@ fn worst_difference(name: &str, translator: &Translator) -> f32 {
         Path::new(ROOT).join(format!("tests/fixtures/attention/{name}.jsonl")),
     )
     .unwrap();
-    let mut lines = text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap());
+    let mut lines = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap());
     let meta = lines.next().unwrap()["meta"].clone();
     let records: Vec<Value> = lines.collect();
     let sources: Vec<&str> = meta["sources"]
@@ -48,7 +50,11 @@ fn worst_difference(name: &str, translator: &Translator) -> f32 {
             let step = r["step"].as_u64().unwrap() as usize;
             let want: Vec<f32> = serde_json::from_value(r["layers"][layer].clone()).unwrap();
             let ours = &got[row][step];
-            assert_eq!(ours.len(), want.len(), "{name} layer {layer} row {row} step {step}");
+            assert_eq!(
+                ours.len(),
+                want.len(),
+                "{name} layer {layer} row {row} step {step}"
+            );
             for (a, b) in ours.iter().zip(&want) {
                 worst = worst.max((a - b).abs());
             }
@@ -60,7 +66,9 @@ fn worst_difference(name: &str, translator: &Translator) -> f32 {
         );
     }
     assert!(
-        translator.cross_attention(&sources, &targets, layers).is_err(),
+        translator
+            .cross_attention(&sources, &targets, layers)
+            .is_err(),
         "{name}: a layer past the last is an error"
     );
     worst
@@ -83,6 +91,9 @@ fn cross_attention_equals_transformers_output_attentions() {
         assert!(host < 2e-5, "{name} host step: weights differ by {host}");
         translator.model.set_host_decoder(false);
         let graph = worst_difference(name, &translator);
-        assert!(graph < 2e-5, "{name} Candle graph: weights differ by {graph}");
+        assert!(
+            graph < 2e-5,
+            "{name} Candle graph: weights differ by {graph}"
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod align;
 pub mod bleu;
+pub mod document;
 pub mod extract;
 pub mod pipeline;
 pub mod segment;

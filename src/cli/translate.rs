@@ -25,6 +25,52 @@ pub enum InputMode {
     /// extracted as by `entente extract`, then translated as with `article`, one block per
     /// line: the headline, standfirst and prose translated, the furniture kept verbatim.
     Page,
+    /// An HTML or XHTML document translated whole: each block's sentences through the model as
+    /// plain text would go, links, bold and other inline markup put back around the words
+    /// they became (the model's attention as word alignment), code, scripts, styles and
+    /// translate="no" untouched, lang="en". Guessed from .html/.htm/.xhtml.
+    Html,
+    /// A Word document (.docx): paragraphs translated, runs (bold, italic, links) around
+    /// their words, everything else as it was. Write it with -o.
+    Docx,
+    /// An OpenDocument text (.odt), as docx.
+    Odt,
+    /// An OpenDocument presentation (.odp), as docx.
+    Odp,
+    /// A PowerPoint presentation (.pptx): slides and notes, as docx.
+    Pptx,
+    /// An EPUB book: its XHTML chapters as html.
+    Epub,
+}
+
+impl InputMode {
+    /// The document format of a document mode.
+    pub fn document(self) -> Option<entente::document::Format> {
+        use entente::document::Format;
+        Some(match self {
+            InputMode::Html => Format::Html,
+            InputMode::Docx => Format::Docx,
+            InputMode::Odt => Format::Odt,
+            InputMode::Odp => Format::Odp,
+            InputMode::Pptx => Format::Pptx,
+            InputMode::Epub => Format::Epub,
+            InputMode::Lines | InputMode::Article | InputMode::Page => return None,
+        })
+    }
+
+    /// The mode for an input: a document's from its extension, else lines.
+    pub fn guess(input: &str) -> InputMode {
+        use entente::document::Format;
+        match Format::from_path(std::path::Path::new(input)) {
+            Some(Format::Html) => InputMode::Html,
+            Some(Format::Docx) => InputMode::Docx,
+            Some(Format::Odt) => InputMode::Odt,
+            Some(Format::Odp) => InputMode::Odp,
+            Some(Format::Pptx) => InputMode::Pptx,
+            Some(Format::Epub) => InputMode::Epub,
+            None => InputMode::Lines,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -157,6 +203,7 @@ pub fn prepare_engine(
 ///   entente translate sentences.fr > sentences.en
 ///   entente translate --input article corpora/000_5241068be115698e.txt
 ///   entente translate --input page saved-page.html
+///   entente translate report.docx -o report.en.docx   # any document: html docx odt odp pptx epub
 ///   entente translate --model tc-big --beams 5 --format jsonl in.fr
 ///   entente translate --dtype int8 in.fr > out.en        # faster on CPUs, small drift
 ///   entente translate --model ./my-opus-mt-dir --device cuda --dtype f16 in.fr
@@ -171,9 +218,9 @@ pub struct TranslateArgs {
     pub input: String,
     #[command(flatten)]
     pub model: super::ModelArgs,
-    /// How the input is cut into segments.
-    #[arg(long = "input", value_enum, default_value_t = InputMode::Lines, id = "input_mode")]
-    pub input_mode: InputMode,
+    /// How the input is read [default: the document format its extension names, else lines].
+    #[arg(long = "input", value_enum, id = "input_mode")]
+    pub input_mode: Option<InputMode>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -207,14 +254,14 @@ pub fn translate_all(
 }
 
 /// A progress line on a terminal: segments done, and their rate.
-struct Progress {
+pub(super) struct Progress {
     show: bool,
     start: std::time::Instant,
     before: std::sync::atomic::AtomicUsize,
 }
 
 impl Progress {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Progress {
             show: std::io::stderr().is_terminal(),
             start: std::time::Instant::now(),
@@ -223,7 +270,7 @@ impl Progress {
     }
 
     /// `done` more segments of the current window.
-    fn window_done(&self, done: usize) {
+    pub(super) fn window_done(&self, done: usize) {
         if self.show {
             let total = self.before.load(std::sync::atomic::Ordering::Relaxed) + done;
             let rate = total as f64 / self.start.elapsed().as_secs_f64().max(1e-3);
@@ -237,7 +284,7 @@ impl Progress {
             .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
     }
 
-    fn end(&self) {
+    pub(super) fn end(&self) {
         if self.show {
             eprintln!();
         }
@@ -289,8 +336,14 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<()> {
 }
 
 fn translate(args: TranslateArgs) -> anyhow::Result<()> {
+    let mode = args
+        .input_mode
+        .unwrap_or_else(|| InputMode::guess(&args.input));
+    if let Some(format) = mode.document() {
+        return super::document::translate_file(&args, format);
+    }
     let mut sink = super::Out::open(args.output.as_deref())?;
-    if args.input_mode == InputMode::Page {
+    if mode == InputMode::Page {
         // Read and extracted before the model loads: a page with no article fails at once.
         let article = read_page(&args.input, args.lossy)?;
         let (text, kinds) = article.lines();
@@ -311,8 +364,14 @@ fn translate(args: TranslateArgs) -> anyhow::Result<()> {
 
     let progress = Progress::new();
     let report = |done: usize| progress.window_done(done);
-    match args.input_mode {
-        InputMode::Page => unreachable!("pages are read above"),
+    match mode {
+        InputMode::Page
+        | InputMode::Html
+        | InputMode::Docx
+        | InputMode::Odt
+        | InputMode::Odp
+        | InputMode::Pptx
+        | InputMode::Epub => unreachable!("pages and documents are read above"),
         InputMode::Lines => {
             // Stream: windows of lines are translated and written in input order as they finish,
             // so output starts early, memory stays bounded, and a closed pipe stops the work.

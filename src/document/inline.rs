@@ -15,6 +15,9 @@ pub struct Span {
     pub point: bool,
     /// For a point: whether the source had whitespace before it, and after it.
     pub spaced: (bool, bool),
+    /// For a point: whether it separates words (a line break, a tab), so that it never goes
+    /// inside a word of the translation.
+    pub breaks: bool,
 }
 
 /// A block's text and its inline elements (parents before children, siblings in order).
@@ -98,6 +101,7 @@ impl Lifter {
             parent: self.open.last().copied(),
             point: false,
             spaced: (false, false),
+            breaks: false,
         });
         self.open.push(self.spans.len() - 1);
         self.spans.len() - 1
@@ -119,6 +123,7 @@ impl Lifter {
             parent: self.open.last().copied(),
             point: true,
             spaced: (self.space_pending, false),
+            breaks: false,
         });
         self.last_point = Some(self.spans.len() - 1);
         self.spans.len() - 1
@@ -127,6 +132,7 @@ impl Lifter {
     /// A point that separates words (a line break, a tab); its index.
     pub fn break_point(&mut self) -> usize {
         let i = self.point();
+        self.spans[i].breaks = true;
         self.space_pending = true;
         i
     }

@@ -111,3 +111,19 @@ pub fn translate_document(
         _ => package::translate_package(input, format, translator, translate),
     }
 }
+
+/// Check that `input` can be read as `format` (a package opened, its text parts parsed) without
+/// translating: what a caller runs before loading a model.
+pub fn check_document(input: &[u8], format: Format) -> Result<(), DocumentError> {
+    match format {
+        Format::Html if input.starts_with(b"PK\x03\x04") => Err(package::zip_as_html()),
+        Format::Html => Ok(()),
+        _ => package::check_package(input, format),
+    }
+}
+
+/// The plain text of every block of a document (inline markup lifted, whitespace collapsed), in
+/// order: what the model reads, and what a corpus takes from the document.
+pub fn plain_blocks(input: &[u8], format: Format) -> Result<Vec<String>, DocumentError> {
+    package::plain_blocks(input, format)
+}

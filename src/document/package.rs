@@ -80,6 +80,14 @@ fn translate_parts(
     Ok((texts, report))
 }
 
+/// The error for a zip package read as HTML.
+pub(super) fn zip_as_html() -> DocumentError {
+    DocumentError::NotThisFormat {
+        format: "HTML",
+        why: "it is a zip package (a DOCX, ODT, PPTX or EPUB?): name its format".into(),
+    }
+}
+
 /// An HTML file: decoded from its declared or detected charset, written back in it (characters
 /// it cannot hold as numeric references).
 pub fn translate_html_file(
@@ -88,16 +96,14 @@ pub fn translate_html_file(
     translate: impl FnOnce(&[&str]) -> Result<Vec<Translation>, TranslateError>,
 ) -> Result<TranslatedDocument, DocumentError> {
     if input.starts_with(b"PK\x03\x04") {
-        return Err(DocumentError::NotThisFormat {
-            format: "HTML",
-            why: "it is a zip package (a DOCX, ODT, PPTX or EPUB?): name its format".into(),
-        });
+        return Err(zip_as_html());
     }
     let (text, encoding) = crate::article::decode::decode_html(input, None);
     let parsed = [Parsed::Html(HtmlDocument::parse(&text))];
     let (mut texts, report) = translate_parts(&parsed, translator, translate)?;
     let out = texts.pop().unwrap_or_default();
-    let encoding = encoding_rs::Encoding::for_label(encoding.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+    let encoding =
+        encoding_rs::Encoding::for_label(encoding.as_bytes()).unwrap_or(encoding_rs::UTF_8);
     let (bytes, _, _) = encoding.encode(&out);
     Ok(TranslatedDocument {
         bytes: bytes.into_owned(),
@@ -112,11 +118,14 @@ fn reading(format: Format, name: &str) -> Option<Reading> {
         Format::Docx => {
             let file = name.strip_prefix("word/")?;
             let text = file == "document.xml"
-                || ["header", "footer", "footnotes", "endnotes"].iter().any(|p| file.starts_with(p));
+                || ["header", "footer", "footnotes", "endnotes"]
+                    .iter()
+                    .any(|p| file.starts_with(p));
             (xml && text && !file.contains('/')).then_some(Reading::Xml(&DOCX))
         }
         Format::Pptx => {
-            let slide = name.starts_with("ppt/slides/slide") || name.starts_with("ppt/notesSlides/");
+            let slide =
+                name.starts_with("ppt/slides/slide") || name.starts_with("ppt/notesSlides/");
             (xml && slide && name.matches('/').count() == 2).then_some(Reading::Xml(&PPTX))
         }
         Format::Odt | Format::Odp => {
@@ -124,7 +133,9 @@ fn reading(format: Format, name: &str) -> Option<Reading> {
         }
         Format::Epub => {
             let lower = name.to_ascii_lowercase();
-            let page = [".xhtml", ".html", ".htm"].iter().any(|e| lower.ends_with(e));
+            let page = [".xhtml", ".html", ".htm"]
+                .iter()
+                .any(|e| lower.ends_with(e));
             (page && !lower.starts_with("meta-inf/")).then_some(Reading::Html)
         }
         Format::Html => None,
@@ -137,7 +148,10 @@ fn required(format: Format) -> (&'static str, Option<&'static str>) {
         Format::Docx => ("word/document.xml", None),
         Format::Pptx => ("ppt/presentation.xml", None),
         Format::Odt => ("mimetype", Some("application/vnd.oasis.opendocument.text")),
-        Format::Odp => ("mimetype", Some("application/vnd.oasis.opendocument.presentation")),
+        Format::Odp => (
+            "mimetype",
+            Some("application/vnd.oasis.opendocument.presentation"),
+        ),
         Format::Epub => ("mimetype", Some("application/epub+zip")),
         Format::Html => ("", None),
     }
@@ -155,7 +169,7 @@ fn format_name(format: Format) -> &'static str {
 }
 
 /// Open `input` as a zip package of `format`, checked to be one.
-fn open(input: &[u8], format: Format) -> Result<ZipArchive<Cursor<&[u8]>>, DocumentError> {
+fn open(input: &[u8], format: Format) -> Result<Package<'_>, DocumentError> {
     let not = |why: String| DocumentError::NotThisFormat {
         format: format_name(format),
         why,
@@ -170,7 +184,10 @@ fn open(input: &[u8], format: Format) -> Result<ZipArchive<Cursor<&[u8]>>, Docum
     let mut archive =
         ZipArchive::new(Cursor::new(input)).map_err(|e| not(format!("not a zip package ({e})")))?;
     if archive.len() > MAX_ENTRIES {
-        return Err(not(format!("{} entries (at most {MAX_ENTRIES})", archive.len())));
+        return Err(not(format!(
+            "{} entries (at most {MAX_ENTRIES})",
+            archive.len()
+        )));
     }
     let (entry, mimetype) = required(format);
     let mut file = archive
@@ -187,9 +204,14 @@ fn open(input: &[u8], format: Format) -> Result<ZipArchive<Cursor<&[u8]>>, Docum
     if format != Format::Docx && format != Format::Pptx {
         if let Ok(mut manifest) = archive.by_name("META-INF/manifest.xml") {
             let mut text = String::new();
-            let _ = manifest.by_ref().take(MAX_PART_BYTES).read_to_string(&mut text);
+            let _ = manifest
+                .by_ref()
+                .take(MAX_PART_BYTES)
+                .read_to_string(&mut text);
             if text.contains("encryption-data") {
-                return Err(not("it is encrypted (password-protected): save it without one".into()));
+                return Err(not(
+                    "it is encrypted (password-protected): save it without one".into(),
+                ));
             }
         }
     }
@@ -198,7 +220,7 @@ fn open(input: &[u8], format: Format) -> Result<ZipArchive<Cursor<&[u8]>>, Docum
 
 /// Read entry `i` as text, within the limits; `total` counts what all parts inflated to.
 fn read_part(
-    archive: &mut ZipArchive<Cursor<&[u8]>>,
+    archive: &mut Package<'_>,
     i: usize,
     total: &mut u64,
 ) -> Result<String, DocumentError> {
@@ -235,15 +257,14 @@ fn read_part(
     })
 }
 
-/// A zip package: its text parts translated, the rest copied.
-pub fn translate_package(
-    input: &[u8],
-    format: Format,
-    translator: &Translator,
-    translate: impl FnOnce(&[&str]) -> Result<Vec<Translation>, TranslateError>,
-) -> Result<TranslatedDocument, DocumentError> {
+/// A package's text parts as read: (entry, text, reading).
+type TextParts = Vec<(usize, String, Reading)>;
+/// A package opened from bytes in memory.
+type Package<'b> = ZipArchive<Cursor<&'b [u8]>>;
+
+fn read_parts(input: &[u8], format: Format) -> Result<(Package<'_>, TextParts), DocumentError> {
     let mut archive = open(input, format)?;
-    let mut texts: Vec<(usize, String, Reading)> = Vec::new();
+    let mut texts: TextParts = Vec::new();
     let mut total = 0;
     for i in 0..archive.len() {
         let name = archive.name_for_index(i).unwrap_or_default().to_string();
@@ -251,7 +272,21 @@ pub fn translate_package(
             texts.push((i, read_part(&mut archive, i, &mut total)?, how));
         }
     }
-    let parsed = texts
+    Ok((archive, texts))
+}
+
+/// Check that `input` is a package of `format` whose text parts can be read and parsed, without
+/// translating anything (so that a bad file fails before a model loads).
+pub fn check_package(input: &[u8], format: Format) -> Result<(), DocumentError> {
+    let (archive, texts) = read_parts(input, format)?;
+    parse_parts(&archive, &texts).map(|_| ())
+}
+
+fn parse_parts<'t>(
+    archive: &Package<'_>,
+    texts: &'t TextParts,
+) -> Result<Vec<Parsed<'t>>, DocumentError> {
+    texts
         .iter()
         .map(|(i, text, how)| {
             let name = archive.name_for_index(*i).unwrap_or_default();
@@ -260,7 +295,37 @@ pub fn translate_package(
                 Reading::Xml(profile) => Parsed::Xml(XmlPart::parse(text, name, profile)?),
             })
         })
-        .collect::<Result<Vec<_>, DocumentError>>()?;
+        .collect()
+}
+
+/// Every block's plain text, in order (an HTML file, or a package's text parts).
+pub fn plain_blocks(input: &[u8], format: Format) -> Result<Vec<String>, DocumentError> {
+    let of = |parsed: &[Parsed]| -> Vec<String> {
+        parsed
+            .iter()
+            .flat_map(|p| p.blocks().iter().map(|b| b.text.clone()))
+            .collect()
+    };
+    if format == Format::Html {
+        if input.starts_with(b"PK\x03\x04") {
+            return Err(zip_as_html());
+        }
+        let (text, _) = crate::article::decode::decode_html(input, None);
+        return Ok(of(&[Parsed::Html(HtmlDocument::parse(&text))]));
+    }
+    let (archive, texts) = read_parts(input, format)?;
+    Ok(of(&parse_parts(&archive, &texts)?))
+}
+
+/// A zip package: its text parts translated, the rest copied.
+pub fn translate_package(
+    input: &[u8],
+    format: Format,
+    translator: &Translator,
+    translate: impl FnOnce(&[&str]) -> Result<Vec<Translation>, TranslateError>,
+) -> Result<TranslatedDocument, DocumentError> {
+    let (mut archive, texts) = read_parts(input, format)?;
+    let parsed = parse_parts(&archive, &texts)?;
     let (translated, report) = translate_parts(&parsed, translator, translate)?;
     let bytes = write_package(&mut archive, &texts, &translated)?;
     Ok(TranslatedDocument { bytes, report })
@@ -269,7 +334,7 @@ pub fn translate_package(
 /// The package again: translated entries rewritten (same compression, same time stamp), the
 /// others copied raw, all in the original order (ODF and EPUB need `mimetype` first, stored).
 fn write_package(
-    archive: &mut ZipArchive<Cursor<&[u8]>>,
+    archive: &mut Package<'_>,
     texts: &[(usize, String, Reading)],
     translated: &[String],
 ) -> Result<Vec<u8>, DocumentError> {

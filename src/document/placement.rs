@@ -44,6 +44,10 @@ pub fn place(block: &InlineText, target: &str, align: &[Option<usize>], tile: bo
     } else {
         characters(target, &target_words, align)
     };
+    // Where a word starts (a line break or a tab goes only there, or at the end).
+    let word_starts: Vec<bool> = (0..units.len())
+        .map(|u| u == 0 || target[units[u - 1].end..units[u].start].contains(char::is_whitespace))
+        .collect();
     let desired = desired_ranges(block, &source_words, &units, &unit_align);
     let aligned = desired.iter().filter(|d| d.1).count();
     let mut allocated = vec![0..0; n];
@@ -54,11 +58,14 @@ pub fn place(block: &InlineText, target: &str, align: &[Option<usize>], tile: bo
     while let Some((node, range)) = todo.pop() {
         let mut kids = children[node].clone();
         kids.sort_by_key(|&c| (desired[c].0.start, c));
+        let bounds = units_bounds(node, &allocated, units.len(), n);
         allocate(&kids, range, &need, &desired, &mut allocated);
         if tile {
-            let bounds = units_bounds(node, &allocated, units.len(), n);
             tile_children(&kids, &block.spans, &mut allocated, &bounds);
         }
+        keep_breaks_between_words(&kids, &block.spans, &mut allocated, &bounds, &word_starts);
+        // Written in the order of their places; a point before an element starting where it is.
+        kids.sort_by_key(|&c| (allocated[c].start, !block.spans[c].point));
         for &c in &kids {
             rank[c] = order;
             order += 1;
@@ -78,7 +85,12 @@ pub fn place(block: &InlineText, target: &str, align: &[Option<usize>], tile: bo
 }
 
 /// The units a node spans (the block: all of them).
-fn units_bounds(node: usize, allocated: &[Range<usize>], units: usize, root: usize) -> Range<usize> {
+fn units_bounds(
+    node: usize,
+    allocated: &[Range<usize>],
+    units: usize,
+    root: usize,
+) -> Range<usize> {
     if node == root {
         0..units
     } else {
@@ -115,10 +127,12 @@ fn trim_punctuation(
         let lead = word_at(span.start).map_or("", |w| &block.text[w.start..span.start]);
         let trail = word_at(span.end).map_or("", |w| &block.text[span.end..w.end]);
         let range = &mut ranges[i];
-        if punctuation(trail) && target[range.clone()].ends_with(trail) && range.len() > trail.len() {
+        if punctuation(trail) && target[range.clone()].ends_with(trail) && range.len() > trail.len()
+        {
             range.end -= trail.len();
         }
-        if punctuation(lead) && target[range.clone()].starts_with(lead) && range.len() > lead.len() {
+        if punctuation(lead) && target[range.clone()].starts_with(lead) && range.len() > lead.len()
+        {
             range.start += lead.len();
         }
     }
@@ -235,7 +249,10 @@ fn allocate(
         let latest = range.end.saturating_sub(rest + need[k]).max(cursor);
         let start = wish.start.clamp(cursor, latest);
         let widest = range.end.saturating_sub(rest).max(start + need[k]);
-        let end = wish.end.clamp(start + need[k], widest).min(range.end.max(start));
+        let end = wish
+            .end
+            .clamp(start + need[k], widest)
+            .min(range.end.max(start));
         allocated[k] = start..end;
         cursor = end;
     }
@@ -251,8 +268,14 @@ fn tile_children(
 ) {
     let runs: Vec<usize> = kids.iter().copied().filter(|&k| !spans[k].point).collect();
     for (i, &k) in runs.iter().enumerate() {
-        let start = if i == 0 { parent.start } else { allocated[k].start };
-        let end = runs.get(i + 1).map_or(parent.end, |&next| allocated[next].start);
+        let start = if i == 0 {
+            parent.start
+        } else {
+            allocated[k].start
+        };
+        let end = runs
+            .get(i + 1)
+            .map_or(parent.end, |&next| allocated[next].start);
         allocated[k] = start..end.max(start);
     }
     for &k in kids.iter().filter(|&&k| spans[k].point) {
@@ -264,6 +287,37 @@ fn tile_children(
             .min_by_key(|&b| b.abs_diff(at))
             .unwrap_or(at);
         allocated[k] = boundary..boundary;
+    }
+}
+
+/// A point that separates words is moved to the nearest word boundary among its siblings' gaps
+/// (in a translation cut into characters, it could fall inside a word); the parent's end, if
+/// none.
+fn keep_breaks_between_words(
+    kids: &[usize],
+    spans: &[super::inline::Span],
+    allocated: &mut [Range<usize>],
+    parent: &Range<usize>,
+    word_starts: &[bool],
+) {
+    let boundary = |u: usize| u >= word_starts.len() || word_starts[u];
+    for &k in kids.iter().filter(|&&k| spans[k].breaks) {
+        let at = allocated[k].start;
+        if boundary(at) {
+            continue;
+        }
+        // Candidates: word boundaries not inside a sibling element.
+        let free = |u: usize| {
+            boundary(u)
+                && kids
+                    .iter()
+                    .all(|&o| spans[o].point || !(allocated[o].start < u && u < allocated[o].end))
+        };
+        let best = (parent.start..=parent.end)
+            .filter(|&u| free(u))
+            .min_by_key(|&u| u.abs_diff(at))
+            .unwrap_or(parent.end);
+        allocated[k] = best..best;
     }
 }
 

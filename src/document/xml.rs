@@ -109,7 +109,11 @@ pub struct XmlPart<'s> {
 }
 
 impl<'s> XmlPart<'s> {
-    pub fn parse(source: &'s str, part: &str, profile: &'static Profile) -> Result<Self, DocumentError> {
+    pub fn parse(
+        source: &'s str,
+        part: &str,
+        profile: &'static Profile,
+    ) -> Result<Self, DocumentError> {
         let tokens = tokenize(source, part)?;
         let mut doc = XmlPart {
             source,
@@ -166,93 +170,100 @@ impl<'s> XmlPart<'s> {
         depth: usize,
         part: &str,
     ) -> Result<Segment, DocumentError> {
-        let mut lifter = Lifter::new();
-        let mut elements = Vec::new();
-        let mut prefix = Vec::new();
-        let mut has_text = false;
+        let mut lift = Lift::default();
         let mut i = open + 1;
         while i < close {
-            let token = &tokens[i];
-            // The last token of what this one starts (an element's end), else itself.
-            let mut until = i;
-            match &token.kind {
-                Kind::Start(name) if self.profile.runs.contains(&name.as_str()) => {
-                    until = ends[i];
-                    if let Some((text, first_text)) = self.run_text(tokens, ends, (i, until)) {
-                        lifter.open();
-                        lifter.text(&text);
-                        lifter.close();
-                        let (t_open, t_close) = self.profile.text_tags;
-                        let start = &self.source[token.range.start..first_text];
-                        let end = &self.source[tokens[until].range.clone()];
-                        elements.push(Element::Wrap(format!("{start}{t_open}"), format!("{t_close}{end}")));
-                        has_text |= !text.trim().is_empty();
-                        i = until + 1;
-                        continue;
-                    }
+            let until = match self.lift_text(&mut lift, tokens, ends, i) {
+                Some(next) => next,
+                None => {
+                    // Not text: a point (or, before any text, the prefix), its end included.
+                    let until = match tokens[i].kind {
+                        Kind::Start(_) => ends[i],
+                        _ => i,
+                    };
+                    let inner = self.segments_of(tokens, ends, i..until + 1, depth + 1, part)?;
+                    lift.point(inner, tokens[i..until + 1].iter().any(breaks_words));
+                    until
                 }
-                Kind::Start(name) if self.profile.spans.contains(&name.as_str()) => {
-                    lifter.open();
-                    let end = &self.source[tokens[ends[i]].range.clone()];
-                    elements.push(Element::Wrap(self.source[token.range.clone()].to_string(), end.to_string()));
-                    i += 1;
-                    continue;
-                }
-                Kind::End(name) if self.profile.spans.contains(&name.as_str()) => {
-                    lifter.close();
-                    i += 1;
-                    continue;
-                }
-                Kind::Text(text) if self.profile.runs.is_empty() => {
-                    lifter.text(text);
-                    has_text |= !text.trim().is_empty();
-                    i += 1;
-                    continue;
-                }
-                Kind::Empty(name) if Some(name.as_str()) == self.profile.space => {
-                    lifter.text(" ");
-                    i += 1;
-                    continue;
-                }
-                // Whitespace between elements of a run format is not text.
-                Kind::Text(text) if text.trim().is_empty() => {
-                    let inner = vec![Segment::Copy(token.range.clone())];
-                    if has_text || lifter.open_count() > 0 {
-                        i += 1;
-                        continue;
-                    }
-                    prefix.extend(inner);
-                    i += 1;
-                    continue;
-                }
-                Kind::Start(_) => until = ends[i],
-                _ => {}
-            }
-            let inner = self.segments_of(tokens, ends, i..until + 1, depth + 1, part)?;
-            if has_text || lifter.open_count() > 0 {
-                if tokens[i..until + 1].iter().any(breaks_words) {
-                    lifter.break_point();
-                } else {
-                    lifter.point();
-                }
-                elements.push(Element::Point(inner));
-            } else {
-                prefix.extend(inner);
-            }
+            };
             i = until + 1;
         }
-        let block = lifter.finish();
-        if !has_text {
-            return Ok(Segment::Copy(tokens[open].range.start..tokens[close].range.end));
+        let block = lift.lifter.finish();
+        if !lift.has_text {
+            return Ok(Segment::Copy(
+                tokens[open].range.start..tokens[close].range.end,
+            ));
         }
         self.blocks.push(block);
         Ok(Segment::Paragraph(Box::new(Paragraph {
             block: self.blocks.len() - 1,
             open: tokens[open].range.clone(),
             close: tokens[close].range.clone(),
-            prefix,
-            elements,
+            prefix: lift.prefix,
+            elements: lift.elements,
         })))
+    }
+
+    /// Lift token `i` of a paragraph if it is text or wraps text (a run, a span, a space); the
+    /// last token it took. `None`: it is something else.
+    fn lift_text(
+        &self,
+        lift: &mut Lift,
+        tokens: &[Token],
+        ends: &[usize],
+        i: usize,
+    ) -> Option<usize> {
+        let profile = self.profile;
+        let token = &tokens[i];
+        match &token.kind {
+            Kind::Start(name) if profile.runs.contains(&name.as_str()) => {
+                let until = ends[i];
+                let (text, first_text) = self.run_text(tokens, ends, (i, until))?;
+                lift.lifter.open();
+                lift.lifter.text(&text);
+                lift.lifter.close();
+                let (t_open, t_close) = profile.text_tags;
+                let start = &self.source[token.range.start..first_text];
+                let end = &self.source[tokens[until].range.clone()];
+                lift.elements.push(Element::Wrap(
+                    format!("{start}{t_open}"),
+                    format!("{t_close}{end}"),
+                ));
+                lift.has_text |= !text.trim().is_empty();
+                Some(until)
+            }
+            Kind::Start(name) if profile.spans.contains(&name.as_str()) => {
+                lift.lifter.open();
+                let end = &self.source[tokens[ends[i]].range.clone()];
+                lift.elements.push(Element::Wrap(
+                    self.source[token.range.clone()].to_string(),
+                    end.to_string(),
+                ));
+                Some(i)
+            }
+            Kind::End(name) if profile.spans.contains(&name.as_str()) => {
+                lift.lifter.close();
+                Some(i)
+            }
+            Kind::Text(text) if profile.runs.is_empty() => {
+                lift.lifter.text(text);
+                lift.has_text |= !text.trim().is_empty();
+                Some(i)
+            }
+            Kind::Empty(name) if Some(name.as_str()) == profile.space => {
+                lift.lifter.text(" ");
+                Some(i)
+            }
+            // Whitespace between the elements of a run format is not text: kept before the
+            // first text, dropped after it.
+            Kind::Text(text) if text.trim().is_empty() => {
+                if !lift.started() {
+                    lift.prefix.push(Segment::Copy(token.range.clone()));
+                }
+                Some(i)
+            }
+            _ => None,
+        }
     }
 
     /// A run's text and where its first text element starts, when the run holds nothing but its
@@ -282,7 +293,8 @@ impl<'s> XmlPart<'s> {
                 }
                 Kind::Start(name) | Kind::Empty(name)
                     if first_text.is_none() && name.ends_with(":rPr") => {}
-                Kind::Start(name) | Kind::Empty(name) if profile.droppable.contains(&name.as_str()) => {}
+                Kind::Start(name) | Kind::Empty(name)
+                    if profile.droppable.contains(&name.as_str()) => {}
                 Kind::Text(x) if x.trim().is_empty() => {}
                 _ => return None,
             }
@@ -299,7 +311,12 @@ impl<'s> XmlPart<'s> {
         out
     }
 
-    fn write_segments(&self, out: &mut String, segments: &[Segment], translated: &[TranslatedBlock]) {
+    fn write_segments(
+        &self,
+        out: &mut String,
+        segments: &[Segment],
+        translated: &[TranslatedBlock],
+    ) {
         for segment in segments {
             match segment {
                 Segment::Copy(range) => out.push_str(&self.source[range.clone()]),
@@ -309,7 +326,8 @@ impl<'s> XmlPart<'s> {
                     self.write_segments(out, &p.prefix, translated);
                     let spacing = self.profile.runs.is_empty();
                     let placement = &t.placement;
-                    for piece in render(&t.text, block, &placement.ranges, &placement.rank, spacing) {
+                    for piece in render(&t.text, block, &placement.ranges, &placement.rank, spacing)
+                    {
                         match piece {
                             Piece::Text(text) => escape_into(out, text),
                             Piece::Open(i) => {
@@ -338,6 +356,36 @@ impl<'s> XmlPart<'s> {
     /// Whether runs tile their paragraphs in this part's format.
     pub fn tiles(&self) -> bool {
         !self.profile.runs.is_empty()
+    }
+}
+
+/// A paragraph being lifted: its text and elements so far, and what stays before its text.
+#[derive(Default)]
+struct Lift {
+    lifter: Lifter,
+    elements: Vec<Element>,
+    prefix: Vec<Segment>,
+    has_text: bool,
+}
+
+impl Lift {
+    /// Whether text (or an element that wraps it) has begun.
+    fn started(&self) -> bool {
+        self.has_text || self.lifter.open_count() > 0
+    }
+
+    /// Something that is not text: a point once text has begun, else part of the prefix.
+    fn point(&mut self, inner: Vec<Segment>, breaks: bool) {
+        if !self.started() {
+            self.prefix.extend(inner);
+            return;
+        }
+        if breaks {
+            self.lifter.break_point();
+        } else {
+            self.lifter.point();
+        }
+        self.elements.push(Element::Point(inner));
     }
 }
 
@@ -420,7 +468,14 @@ fn tokenize(source: &str, part: &str) -> Result<Vec<Token>, DocumentError> {
             _ => Kind::Other,
         };
         // Adjacent text and references are one text.
-        if let (Kind::Text(new), Some(Token { range, kind: Kind::Text(old) })) = (&kind, tokens.last_mut()) {
+        if let (
+            Kind::Text(new),
+            Some(Token {
+                range,
+                kind: Kind::Text(old),
+            }),
+        ) = (&kind, tokens.last_mut())
+        {
             if range.end == at {
                 old.push_str(new);
                 range.end = end;
@@ -428,7 +483,10 @@ fn tokenize(source: &str, part: &str) -> Result<Vec<Token>, DocumentError> {
                 continue;
             }
         }
-        tokens.push(Token { range: at..end, kind });
+        tokens.push(Token {
+            range: at..end,
+            kind,
+        });
         at = end;
     }
     Ok(tokens)

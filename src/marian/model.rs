@@ -489,7 +489,9 @@ impl MarianModel {
         };
         let encoded = self.encode(ids, mask)?;
         let mut state = backend.start(&encoded, 1)?;
-        let probe = state.probe().ok_or(ComputeError::Missing("attention probe"))?;
+        let probe = state
+            .probe()
+            .ok_or(ComputeError::Missing("attention probe"))?;
         probe.layer = Some(layer);
         let steps = targets.iter().map(Vec::len).max().unwrap_or(0);
         if steps > self.config.max_position_embeddings {
@@ -502,7 +504,9 @@ impl MarianModel {
         let mut logits = Vec::new();
         for step in 0..steps {
             backend.step(&mut state, step, &tokens, &mut logits)?;
-            let probe = state.probe().ok_or(ComputeError::Missing("attention probe"))?;
+            let probe = state
+                .probe()
+                .ok_or(ComputeError::Missing("attention probe"))?;
             for (row, weights) in probe.weights.iter().enumerate() {
                 match targets[row].get(step) {
                     Some(&target) => {

@@ -376,13 +376,9 @@ impl Translator {
             self.generation.decoder_start_token_id,
             self.generation.pad_token_id,
         );
-        Ok(self.model.cross_attention(
-            &batch.ids,
-            &batch.attention_mask,
-            targets,
-            start,
-            layer,
-        )?)
+        Ok(self
+            .model
+            .cross_attention(&batch.ids, &batch.attention_mask, targets, start, layer)?)
     }
 
     /// Split a source whose encoding exceeds the model's positions at clause boundaries (then

@@ -7,7 +7,14 @@ use std::ops::Range;
 
 /// Elements whose content is not markup (it runs to their end tag).
 const RAW_TEXT: &[&str] = &[
-    "script", "style", "xmp", "iframe", "noembed", "noframes", "textarea", "plaintext",
+    "script",
+    "style",
+    "xmp",
+    "iframe",
+    "noembed",
+    "noframes",
+    "textarea",
+    "plaintext",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +53,9 @@ pub fn tokens(source: &str) -> Vec<Token> {
             out.push(Token::Text(text_start..at));
         }
         let raw = match &token {
-            Token::Tag(t) if !t.closing && !t.self_closing && RAW_TEXT.contains(&t.name.as_str()) => {
+            Token::Tag(t)
+                if !t.closing && !t.self_closing && RAW_TEXT.contains(&t.name.as_str()) =>
+            {
                 Some(t.name.clone())
             }
             _ => None,
@@ -93,8 +102,8 @@ fn markup_at(source: &str, at: usize) -> Option<(Token, usize)> {
     let bytes = source.as_bytes();
     let next = *bytes.get(at + 1)?;
     let rest = &source[at..];
-    if rest.starts_with("<!--") {
-        let end = rest[4..].find("-->").map_or(source.len(), |e| at + 4 + e + 3);
+    if let Some(comment) = rest.strip_prefix("<!--") {
+        let end = comment.find("-->").map_or(source.len(), |e| at + 4 + e + 3);
         return Some((Token::Other(at..end), end));
     }
     if rest.starts_with("<![CDATA[") {
@@ -145,7 +154,10 @@ fn attributes(source: &str, mut i: usize, tag: &mut Tag) -> usize {
             _ => {}
         }
         let name_start = i;
-        while i < bytes.len() && !matches!(bytes[i], b'=' | b'>' | b'/') && !bytes[i].is_ascii_whitespace() {
+        while i < bytes.len()
+            && !matches!(bytes[i], b'=' | b'>' | b'/')
+            && !bytes[i].is_ascii_whitespace()
+        {
             i += 1;
         }
         let name = source[name_start..i].to_ascii_lowercase();

@@ -16,11 +16,57 @@ use super::inline::{render, InlineText, Lifter, Piece};
 
 /// Elements that start and end blocks of text.
 const BLOCK: &[&str] = &[
-    "address", "article", "aside", "blockquote", "body", "button", "caption", "center", "dd",
-    "details", "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form",
-    "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hgroup", "hr", "html", "legend", "li",
-    "main", "menu", "nav", "ol", "optgroup", "option", "p", "section", "select", "summary",
-    "table", "tbody", "td", "tfoot", "th", "thead", "title", "tr", "ul",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "button",
+    "caption",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "legend",
+    "li",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "optgroup",
+    "option",
+    "p",
+    "section",
+    "select",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "title",
+    "tr",
+    "ul",
 ];
 
 /// Elements whose text is code or data (with the raw-text ones the lexer keeps whole).
@@ -31,8 +77,8 @@ const PROTECTED: &[&str] = &[
 
 /// Elements without content.
 const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-    "source", "track", "wbr",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
 ];
 
 /// What goes to the output, in order.
@@ -73,7 +119,11 @@ impl<'s> HtmlDocument<'s> {
             let token = &tokens[i];
             let protected = stack.iter().any(|(_, p)| *p);
             match token {
-                Token::Tag(tag) if is_block(tag) || protected || is_protected(tag) && pending_is_empty(source, &pending) => {
+                Token::Tag(tag)
+                    if is_block(tag)
+                        || protected
+                        || is_protected(tag) && pending_is_empty(source, &pending) =>
+                {
                     doc.flush(&mut pending);
                     track(&mut stack, tag);
                     doc.parts.push(Part::Copy(tag.range.clone(), !protected));
@@ -180,7 +230,11 @@ impl<'s> HtmlDocument<'s> {
     }
 
     /// The whitespace at the ends of `range` and the block's element tags.
-    fn edges(&self, range: &Range<usize>, tags: Vec<(Range<usize>, Option<Range<usize>>)>) -> BlockLayout {
+    fn edges(
+        &self,
+        range: &Range<usize>,
+        tags: Vec<(Range<usize>, Option<Range<usize>>)>,
+    ) -> BlockLayout {
         let text = &self.source[range.clone()];
         let lead = &text[..text.len() - text.trim_start().len()];
         let trail = &text[text.trim_end().len()..];
@@ -199,9 +253,13 @@ impl<'s> HtmlDocument<'s> {
             match part {
                 Part::Copy(range, english) => self.copy(&mut out, range.clone(), *english),
                 Part::Block(layout) => {
-                    let Some((block, t)) = next.next() else { continue };
+                    let Some((block, t)) = next.next() else {
+                        continue;
+                    };
                     out.push_str(&layout.lead);
-                    for piece in render(&t.text, block, &t.placement.ranges, &t.placement.rank, true) {
+                    for piece in
+                        render(&t.text, block, &t.placement.ranges, &t.placement.rank, true)
+                    {
                         match piece {
                             Piece::Text(text) => escape_into(&mut out, text),
                             Piece::Open(i) | Piece::Point(i) => {
@@ -246,7 +304,8 @@ fn is_block(tag: &Tag) -> bool {
 }
 
 fn is_protected(tag: &Tag) -> bool {
-    !tag.closing && (tag.no_translate || PROTECTED.contains(&tag.name.as_str()))
+    !tag.closing
+        && (tag.no_translate || PROTECTED.contains(&tag.name.as_str()))
         && !tag.self_closing
 }
 
@@ -262,7 +321,12 @@ fn track(stack: &mut Vec<(String, bool)>, tag: &Tag) {
         }
     } else if is_protected(tag) || stack.iter().any(|(_, p)| *p) {
         stack.push((tag.name.clone(), true));
-    } else if is_block(tag) && !matches!(tag.name.as_str(), "p" | "li" | "dt" | "dd" | "option" | "tr" | "td" | "th") {
+    } else if is_block(tag)
+        && !matches!(
+            tag.name.as_str(),
+            "p" | "li" | "dt" | "dd" | "option" | "tr" | "td" | "th"
+        )
+    {
         // Elements that close implicitly are not tracked: only protection needs the stack.
         stack.push((tag.name.clone(), false));
     }

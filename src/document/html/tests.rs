@@ -31,7 +31,10 @@ fn a_sentence_with_inline_markup_is_one_block() {
     let src = "<p class=\"x\">Le <b>président</b> a annoncé une <a href=\"/r?a=1&amp;b=2\">réforme</a> mardi.</p>";
     let doc = HtmlDocument::parse(src);
     assert_eq!(doc.blocks.len(), 1);
-    assert_eq!(doc.blocks[0].text, "Le président a annoncé une réforme mardi.");
+    assert_eq!(
+        doc.blocks[0].text,
+        "Le président a annoncé une réforme mardi."
+    );
     assert_eq!(
         upper(src),
         "<p class=\"x\">LE <b>PRÉSIDENT</b> A ANNONCÉ UNE <a href=\"/r?a=1&amp;b=2\">RÉFORME</a> MARDI.</p>"
@@ -80,10 +83,7 @@ fn markup_that_does_not_nest_falls_back_to_text_runs() {
     let src = "<p>un <b>deux <i>trois</b> quatre</i> cinq</p>";
     let doc = HtmlDocument::parse(src);
     assert_eq!(doc.blocks.len(), 5);
-    assert_eq!(
-        upper(src),
-        "<p>UN <b>DEUX <i>TROIS</b> QUATRE</i> CINQ</p>"
-    );
+    assert_eq!(upper(src), "<p>UN <b>DEUX <i>TROIS</b> QUATRE</i> CINQ</p>");
 }
 
 #[test]
@@ -101,7 +101,11 @@ fn elements_follow_their_words_and_none_comes_back_empty() {
 #[test]
 fn markup_nested_a_hundred_thousand_deep_is_handled() {
     let depth = 100_000;
-    let src = format!("<p>{}mot{}</p>", "<span>".repeat(depth), "</span>".repeat(depth));
+    let src = format!(
+        "<p>{}mot{}</p>",
+        "<span>".repeat(depth),
+        "</span>".repeat(depth)
+    );
     let out = upper(&src);
     assert_eq!(out.len(), src.len());
     assert!(out.contains("MOT"));

@@ -81,9 +81,15 @@ fn elements_follow_their_words_when_the_order_changes() {
 fn without_alignment_elements_take_their_proportional_place() {
     let b = block("un <deux> trois <quatre>");
     let target = "one two three four";
-    assert_eq!(written(&b, target, &[None; 4], false), "one <two> three <four>");
+    assert_eq!(
+        written(&b, target, &[None; 4], false),
+        "one <two> three <four>"
+    );
     // An alignment of the wrong length is no alignment.
-    assert_eq!(written(&b, target, &[Some(0)], false), "one <two> three <four>");
+    assert_eq!(
+        written(&b, target, &[Some(0)], false),
+        "one <two> three <four>"
+    );
 }
 
 #[test]
@@ -121,9 +127,52 @@ fn points_go_before_the_word_their_next_word_became() {
 }
 
 #[test]
+fn a_line_break_never_goes_inside_a_word() {
+    // Three runs and a tab over a one-word translation: units are characters, but the tab
+    // stays at a word boundary (here the end), in both layouts.
+    let mut l = Lifter::new();
+    l.open();
+    l.text("Nom");
+    l.close();
+    l.break_point();
+    l.open();
+    l.text("Prénom");
+    l.close();
+    l.open();
+    l.text("fonction");
+    l.close();
+    let b = l.finish();
+    for tile in [false, true] {
+        for align in [Some(0), Some(1), Some(2), None] {
+            let p = place(&b, "abcdef", &[align], tile);
+            let tab = p.ranges[1].start;
+            assert!(tab == 0 || tab == 6, "tile {tile}: the tab at byte {tab}");
+            // And it is written there: before every run when at the start.
+            let out: String = render("abcdef", &b, &p.ranges, &p.rank, false)
+                .iter()
+                .map(|x| match x {
+                    Piece::Text(t) => t.to_string(),
+                    Piece::Point(_) => "|".into(),
+                    _ => String::new(),
+                })
+                .collect();
+            assert!(
+                out == "|abcdef" || out == "abcdef|",
+                "tile {tile} {align:?}: {out}"
+            );
+        }
+    }
+}
+
+#[test]
 fn runs_tile_the_paragraph() {
     let b = block("<Le ><président ><a annoncé>");
-    let out = written(&b, "The president announced", &[Some(0), Some(1), Some(3)], true);
+    let out = written(
+        &b,
+        "The president announced",
+        &[Some(0), Some(1), Some(3)],
+        true,
+    );
     assert_eq!(out, "<The ><president ><announced>");
 }
 

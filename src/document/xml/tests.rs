@@ -27,7 +27,10 @@ fn docx_runs_keep_their_properties_around_their_words() {
     let src = r#"<w:document><w:body><w:p><w:pPr><w:jc w:val="center"/></w:pPr><w:r><w:t xml:space="preserve">Le </w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>président</w:t></w:r><w:r><w:t xml:space="preserve"> a annoncé une </w:t></w:r><w:hyperlink r:id="rId5"><w:r><w:rPr><w:rStyle w:val="Hyperlink"/></w:rPr><w:t>réforme</w:t></w:r></w:hyperlink><w:r><w:t xml:space="preserve"> mardi.</w:t></w:r></w:p><w:sectPr/></w:body></w:document>"#;
     let part = XmlPart::parse(src, "word/document.xml", &DOCX).unwrap();
     assert_eq!(part.blocks.len(), 1);
-    assert_eq!(part.blocks[0].text, "Le président a annoncé une réforme mardi.");
+    assert_eq!(
+        part.blocks[0].text,
+        "Le président a annoncé une réforme mardi."
+    );
     let out = upper(src, &DOCX);
     assert_eq!(
         out,
@@ -40,7 +43,8 @@ fn docx_runs_that_are_not_only_text_stay_whole() {
     let src = r#"<w:p><w:r><w:t>Nom</w:t></w:r><w:r><w:tab/></w:r><w:bookmarkStart w:id="0"/><w:r><w:t xml:space="preserve"> et prénom &amp; co</w:t></w:r></w:p>"#;
     let part = XmlPart::parse(src, "word/document.xml", &DOCX).unwrap();
     assert_eq!(part.blocks[0].text, "Nom et prénom & co");
-    let tabbed = r#"<w:p><w:r><w:t>Nom</w:t></w:r><w:r><w:tab/></w:r><w:r><w:t>Prénom</w:t></w:r></w:p>"#;
+    let tabbed =
+        r#"<w:p><w:r><w:t>Nom</w:t></w:r><w:r><w:tab/></w:r><w:r><w:t>Prénom</w:t></w:r></w:p>"#;
     let part = XmlPart::parse(tabbed, "word/document.xml", &DOCX).unwrap();
     assert_eq!(part.blocks[0].text, "Nom Prénom", "a tab separates words");
     let out = upper(src, &DOCX);
@@ -73,21 +77,31 @@ fn pptx_paragraph_properties_and_end_properties_stay_at_the_ends() {
 #[test]
 fn declared_entities_are_refused_and_broken_xml_names_the_byte() {
     let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><w:p><w:r><w:t>&lol2;</w:t></w:r></w:p>"#;
-    let err = XmlPart::parse(laughs, "word/document.xml", &DOCX).err().unwrap();
+    let err = XmlPart::parse(laughs, "word/document.xml", &DOCX)
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("word/document.xml"), "{err}");
     assert!(err.to_string().contains("entities"), "{err}");
     let undeclared = "<w:p><w:r><w:t>&lol;</w:t></w:r></w:p>";
-    let err = XmlPart::parse(undeclared, "word/document.xml", &DOCX).err().unwrap();
+    let err = XmlPart::parse(undeclared, "word/document.xml", &DOCX)
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("&lol;"), "{err}");
     let broken = "<w:p><w:r><w:t>x</w:r></w:p>";
-    let err = XmlPart::parse(broken, "word/document.xml", &DOCX).err().unwrap();
+    let err = XmlPart::parse(broken, "word/document.xml", &DOCX)
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("byte"), "{err}");
 }
 
 #[test]
 fn elements_nested_a_hundred_thousand_deep_are_read_without_recursion() {
     let depth = 100_000;
-    let src = format!("<text:p>{}mot{}</text:p>", "<text:span>".repeat(depth), "</text:span>".repeat(depth));
+    let src = format!(
+        "<text:p>{}mot{}</text:p>",
+        "<text:span>".repeat(depth),
+        "</text:span>".repeat(depth)
+    );
     let out = upper(&src, &ODF);
     assert!(out.contains("MOT"));
     assert_eq!(out.len(), src.len());

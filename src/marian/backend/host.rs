@@ -399,7 +399,10 @@ impl HostDecoder {
             );
             if probing {
                 // `scores` now holds each head's weights, head after head.
-                state.probe.weights.push(super::mean_over_heads(scores, heads, tokens.len()));
+                state
+                    .probe
+                    .weights
+                    .push(super::mean_over_heads(scores, heads, tokens.len()));
             }
         }
         Ok(())
