@@ -115,7 +115,8 @@ fn libretranslate_requests_translate_as_the_cli_does() {
         "The Russian president condemned the influence of the United States."
     );
 
-    // HTML: the text nodes are translated, the markup (and script) kept.
+    // HTML: the paragraph goes to the model whole (its two sentences as an article), the bold
+    // comes back around the words its sentence became, the script as it was.
     let html = "<p class=\"lead\">Le chat dort. <b>Le chien aboie.</b></p><script>var x = \"Le chat\";</script>";
     let (status, answer) = server.post_json(
         "/translate",

@@ -18,6 +18,7 @@ use std::path::Path;
 use crate::translate::{TranslateError, Translation, Translator};
 
 pub use blocks::BlockReport;
+pub use package::translate_html_text;
 
 /// A document format entente translates whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

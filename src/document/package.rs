@@ -80,6 +80,18 @@ fn translate_parts(
     Ok((texts, report))
 }
 
+/// An HTML fragment or document given as text (an API's `format: "html"`): translated as an
+/// HTML file is, the text back.
+pub fn translate_html_text(
+    text: &str,
+    translator: &Translator,
+    translate: impl FnOnce(&[&str]) -> Result<Vec<Translation>, TranslateError>,
+) -> Result<(String, super::BlockReport), DocumentError> {
+    let parsed = [Parsed::Html(HtmlDocument::parse(text))];
+    let (mut texts, report) = translate_parts(&parsed, translator, translate)?;
+    Ok((texts.pop().unwrap_or_default(), report))
+}
+
 /// The error for a zip package read as HTML.
 pub(super) fn zip_as_html() -> DocumentError {
     DocumentError::NotThisFormat {

@@ -6,7 +6,7 @@
 //! layout) and downloaded with `hf-hub` when missing, unless `HF_HUB_OFFLINE=1`. Weights of
 //! registry models with a published checksum are verified before use.
 
-mod digest;
+pub mod digest;
 
 use std::path::{Path, PathBuf};
 

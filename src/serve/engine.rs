@@ -14,7 +14,6 @@ use crate::segment::Sentence;
 use crate::translate::{ArticlePlan, PlanParagraph, Translation};
 
 use super::error::ApiError;
-use super::html;
 use super::state::AppState;
 
 /// One translated sentence, as `/v1/translate` reports it.
@@ -225,9 +224,10 @@ fn line_spans(unit: &str) -> Vec<Sentence> {
         .collect()
 }
 
-/// Translate texts, or the text nodes of HTML fragments; one English text per input.
+/// Translate texts, or HTML documents (each block whole across its inline markup, as
+/// `entente translate --input html`); one English text per input.
 pub(super) async fn translate_texts(
-    state: &AppState,
+    state: &Arc<AppState>,
     texts: &[String],
     html: bool,
     config: Arc<GenerationConfig>,
@@ -236,34 +236,22 @@ pub(super) async fn translate_texts(
     if !html {
         return translate_units(state, texts, config, mode).await;
     }
-    // Parsed twice (the tree cannot be held across the wait): the same input gives the same
-    // nodes.
-    let per_doc: Vec<Vec<String>> = texts
-        .iter()
-        .map(|t| html::HtmlDocument::parse(t).texts)
-        .collect();
-    let flat: Vec<String> = per_doc.iter().flatten().cloned().collect();
-    let mut translated = translate_units(state, &flat, config, mode)
+    Ok(super::files::translate_html_texts(state, texts)
         .await?
-        .into_iter();
-    Ok(texts
-        .iter()
-        .zip(&per_doc)
-        .map(|(t, nodes)| {
-            let mut segments = Vec::new();
-            let english: Vec<String> = nodes
-                .iter()
-                .map(|_| {
-                    let unit = translated.next().expect("one result per text node");
-                    segments.extend(unit.segments);
-                    unit.text
+        .into_iter()
+        .map(|(text, sentences)| UnitOut {
+            text,
+            segments: sentences
+                .into_iter()
+                .enumerate()
+                .map(|(k, (src, translation))| SegmentOut {
+                    para: k,
+                    sent: 0,
+                    src,
+                    translation,
                 })
-                .collect();
-            UnitOut {
-                text: html::HtmlDocument::parse(t).render(&english),
-                segments,
-                side_by_side: None,
-            }
+                .collect(),
+            side_by_side: None,
         })
         .collect())
 }

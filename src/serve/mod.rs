@@ -18,7 +18,7 @@
 mod engine;
 mod error;
 mod export;
-pub mod html;
+mod files;
 mod libretranslate;
 pub mod limits;
 pub mod metrics;
@@ -76,6 +76,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/translate", post(lt_translate))
         .route("/detect", post(lt_detect))
         .route("/languages", get(lt_languages).post(lt_languages))
+        .route("/translate_file", post(files::lt_translate_file))
+        .route("/download_file/{name}", get(files::download_file))
+        .route("/frontend/settings", get(files::frontend_settings))
         .route("/v1/translate", post(v1_translate))
         .route("/v1/segment", post(v1_segment))
         .route("/v1/align", post(v1_align))
@@ -105,6 +108,9 @@ fn endpoint_label(path: &str) -> &'static str {
         "/translate" => "translate",
         "/detect" => "detect",
         "/languages" => "languages",
+        "/translate_file" => "translate_file",
+        "/frontend/settings" => "frontend_settings",
+        p if p.starts_with("/download_file/") => "download_file",
         "/v1/translate" => "v1_translate",
         "/v1/segment" => "v1_segment",
         "/v1/align" => "v1_align",
@@ -149,7 +155,8 @@ async fn track(State(state): State<Arc<AppState>>, request: Request, next: Next)
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "no such endpoint: see GET / (the page), POST /translate, /detect, GET /languages, \
+        "no such endpoint: see GET / (the page), POST /translate, /detect, /translate_file, \
+         GET /languages, /download_file/NAME, /frontend/settings, \
          POST /v1/translate, /v1/segment, /v1/align, /v1/bleu, /v1/extract, /v1/export, \
          GET /v1/settings, /health, /metrics",
     )

@@ -47,6 +47,8 @@ pub struct AppState {
     pub(super) metrics: Arc<ServerMetrics>,
     pub(super) segmenter: Segmenter,
     pub(super) started: Instant,
+    /// Translated files waiting to be downloaded (`/translate_file`).
+    pub(super) files: super::files::FileStore,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
             metrics,
             segmenter: Segmenter::default(),
             started: Instant::now(),
+            files: super::files::FileStore::default(),
         })
     }
 

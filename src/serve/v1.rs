@@ -75,7 +75,10 @@ pub(super) async fn v1_translate(
 }
 
 /// The answer of `/v1/translate`.
-async fn translation(state: &AppState, fields: &Map<String, Value>) -> Result<Value, ApiError> {
+async fn translation(
+    state: &Arc<AppState>,
+    fields: &Map<String, Value>,
+) -> Result<Value, ApiError> {
     let side_by_side = bool_field(fields, "side_by_side", false)?;
     let mode = str_field(fields, "mode")?.unwrap_or("article");
     let (config, notes) = request_config(state, fields)?;
