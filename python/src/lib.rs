@@ -7,6 +7,7 @@
 use pyo3::prelude::*;
 
 mod align;
+mod documents;
 mod errors;
 mod metrics;
 mod refcache;

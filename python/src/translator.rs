@@ -322,6 +322,37 @@ impl PyTranslator {
         Ok(out.into_pyobject(py)?.into_any().unbind())
     }
 
+    /// Translate the document at `path` (HTML, DOCX, ODT, ODP, PPTX or EPUB: `format`, else
+    /// its extension) whole, its formatting kept, into `output` (default `NAME.en.EXT` beside
+    /// it), exactly as `entente translate FILE -o OUT`; a dict of what was done (`output`,
+    /// `blocks`, `sentences`, and how many inline elements the alignment placed, `aligned`, or
+    /// the position, `fallback`). A file that is not what it says raises `EntenteError`
+    /// naming it, and no output is left.
+    #[pyo3(signature = (path, output = None, *, format = None, beams = None,
+                        max_new_tokens = None))]
+    fn translate_file<'py>(
+        &self,
+        py: Python<'py>,
+        path: std::path::PathBuf,
+        output: Option<std::path::PathBuf>,
+        format: Option<&str>,
+        beams: Option<i64>,
+        max_new_tokens: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let config = self.config(SearchOverrides {
+            beams: count("beams", beams, 1, 1 << 10)?,
+            max_new_tokens: count("max_new_tokens", max_new_tokens, 1, 1 << 16)?,
+            ..SearchOverrides::default()
+        })?;
+        crate::documents::translate_file(
+            py,
+            (&self.translator, &self.batcher, config),
+            path,
+            output,
+            format,
+        )
+    }
+
     /// The model as given (a directory, a registry name or a Hub id).
     #[getter]
     fn model(&self) -> &str {

@@ -322,3 +322,30 @@ def test_threads_and_memory_budget_that_cannot_work_raise():
         entente.Translator(selfcontained(), memory_budget="lots")
     with pytest.raises(entente.EntenteError, match="for one sentence"):
         entente.Translator(selfcontained(), memory_budget="1K")
+
+
+def test_translate_file_equals_the_cli_and_bad_files_raise(run_cli, tmp_path):
+    t = entente.Translator(selfcontained())
+    documents = Path(__file__).resolve().parents[2] / "tests/fixtures/documents"
+    for name in ["sample.docx", "sample.odt", "sample.epub"]:
+        source = documents / name
+        ours = tmp_path / ("py-" + name)
+        report = t.translate_file(source, ours, beams=2, max_new_tokens=8)
+        assert report["output"] == str(ours) and report["sentences"] > 0
+        assert report["aligned"] + report["fallback"] > 0
+        theirs = tmp_path / ("cli-" + name)
+        run_cli("translate", "--model", selfcontained(), "--beams", "2", "--max-new-tokens", "8",
+                str(source), "-o", str(theirs))
+        assert ours.read_bytes() == theirs.read_bytes(), name
+    # The default output sits beside the input.
+    copy = tmp_path / "rapport.odt"
+    copy.write_bytes((documents / "sample.odt").read_bytes())
+    assert t.translate_file(copy, max_new_tokens=4)["output"] == str(tmp_path / "rapport.en.odt")
+    assert (tmp_path / "rapport.en.odt").is_file()
+    bad = tmp_path / "bad.docx"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(entente.EntenteError, match="bad.docx"):
+        t.translate_file(bad, tmp_path / "never.docx")
+    assert not (tmp_path / "never.docx").exists()
+    with pytest.raises(ValueError, match="format"):
+        t.translate_file(tmp_path / "notes.bin")

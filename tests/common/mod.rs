@@ -4,6 +4,8 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+#[allow(dead_code)] // only the crates that drive a browser use it
+pub mod browser;
 #[allow(dead_code)] // only the crates that start a server use it
 pub mod server;
 

@@ -5,7 +5,7 @@
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
   // What the last translation gave, for copy, downloads and tests.
-  var state = { english: "", segments: [], pairs: [], settings: {}, page: null, busy: false };
+  var state = { english: "", segments: [], pairs: [], settings: {}, page: null, busy: false, document: null };
   window.entente = state;
 
   // ---- talking to the API -------------------------------------------------------------
@@ -104,7 +104,39 @@
     return /\.x?html?$/i.test(file.name) || /^\s*<(!doctype|html|head|body)/i.test(text);
   }
 
+  // A document (office file, book, or an HTML file given to the document control) goes to
+  // /translate_file and comes back as a file to download, its formatting kept.
+  var DOCUMENT = /\.(docx|odt|odp|pptx|epub)$/i;
+  async function translateDocument(file) {
+    var link = $("doc-download");
+    link.hidden = true;
+    show("translate-error", "");
+    $("doc-status").textContent = "Translating " + file.name + "…";
+    var form = new FormData();
+    form.append("file", file, file.name);
+    form.append("source", "fr");
+    form.append("target", "en");
+    try {
+      var response = await fetch("/translate_file", { method: "POST", body: form });
+      if (!response.ok) throw await failure(response);
+      var answer = await response.json();
+      var english = file.name.replace(/(\.[^.]+)$/, ".en$1");
+      link.href = answer.translatedFileUrl;
+      link.download = english;
+      link.textContent = "Download " + english;
+      link.hidden = false;
+      $("doc-status").textContent = file.name + " translated.";
+      state.document = { name: english, url: answer.translatedFileUrl };
+    } catch (e) {
+      $("doc-status").textContent = "";
+      show("translate-error", describe(e));
+    }
+  }
+
   async function takeFile(file, target) {
+    if (target === "doc" || (target === "fr-text" && DOCUMENT.test(file.name))) {
+      return translateDocument(file);
+    }
     var text = await readFile(file);
     if (target === "fr-text" && isPage(file, text)) {
       state.page = { name: file.name, html: text };
@@ -124,7 +156,7 @@
       if (e.dataTransfer.files.length) takeFile(e.dataTransfer.files[0], zone.dataset.target);
     });
   });
-  [["fr-file", "fr-text"], ["al-fr-file", "al-fr"], ["al-en-file", "al-en"],
+  [["doc-file", "doc"], ["fr-file", "fr-text"], ["al-fr-file", "al-fr"], ["al-en-file", "al-en"],
    ["sc-hyp-file", "sc-hyp"], ["sc-ref-file", "sc-ref"]].forEach(function (pair) {
     $(pair[0]).addEventListener("change", function (e) {
       if (e.target.files.length) takeFile(e.target.files[0], pair[1]);
