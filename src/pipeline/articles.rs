@@ -151,6 +151,9 @@ pub(super) fn read_article(origin: &Origin, lossy: bool) -> Result<Article, Arti
 }
 
 fn read_file(path: &Path, lossy: bool) -> Result<Article, ArticleError> {
+    if let Some(format) = office_format(path) {
+        return read_office(path, format);
+    }
     let options = ReadOptions {
         lossy,
         ..ReadOptions::default()
@@ -161,6 +164,25 @@ fn read_file(path: &Path, lossy: bool) -> Result<Article, ArticleError> {
         .next()
         .ok_or(ArticleError::Empty)?;
     document.and_then(|d| d.article(lossy))
+}
+
+/// The document format of a file the pipeline reads as a whole document (not HTML, which is
+/// read as a page).
+pub(super) fn office_format(path: &Path) -> Option<crate::document::Format> {
+    crate::document::Format::from_path(path).filter(|f| *f != crate::document::Format::Html)
+}
+
+/// A DOCX, ODT, ODP, PPTX or EPUB file as an article: its blocks, one per line, typed by the
+/// plain-text rules; the translated file is written beside the pipeline's outputs.
+fn read_office(path: &Path, format: crate::document::Format) -> Result<Article, ArticleError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ArticleError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    let blocks = crate::document::plain_blocks(&bytes, format)
+        .map_err(|e| ArticleError::Corrupt(format!("{name}: {e}")))?;
+    Article::from_text(&blocks.join("\n"), &name)
 }
 
 fn looks_like_markup(bytes: &[u8]) -> bool {

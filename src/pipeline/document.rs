@@ -141,9 +141,10 @@ pub(super) fn pair_record(
 pub(super) fn finish(
     p: Prepared,
     translations: [&HashMap<String, Translated>; 2],
-    with_mt: bool,
+    engine: Option<&dyn super::Engine>,
     options: &Options,
 ) -> Result<usize, PipelineError> {
+    let with_mt = engine.is_some();
     let none = Translated::default();
     let mt = |s: &str| {
         translations
@@ -165,6 +166,13 @@ pub(super) fn finish(
                 ));
             }
             report["mode"] = json!("translate");
+            if let Some(engine) = engine {
+                let known = |s: &str| {
+                    let t = mt(s);
+                    (!t.text.is_empty() || s.trim().is_empty()).then(|| t.clone())
+                };
+                translated_file(&p.spec, engine, &known, options, &mut report)?;
+            }
             let (records, article) = translated_pairs(&p, &mt);
             (records, Some(article))
         }
@@ -185,6 +193,43 @@ pub(super) fn finish(
     report["pairs"] = json!(records.len());
     write_outputs(&p.spec, options, &records, en_article, &report)?;
     Ok(records.len())
+}
+
+/// A document file (DOCX, ODT, ODP, PPTX, EPUB) translated whole beside the outputs, as
+/// `docs/ID.en.EXT`, named in the report.
+fn translated_file(
+    spec: &DocSpec,
+    engine: &dyn super::Engine,
+    known: &dyn Fn(&str) -> Option<Translated>,
+    options: &Options,
+    report: &mut Value,
+) -> Result<(), PipelineError> {
+    let super::origin::Origin::File(path) = &spec.french else {
+        return Ok(());
+    };
+    let Some(format) = super::articles::office_format(path) else {
+        return Ok(());
+    };
+    let bytes = std::fs::read(path).map_err(|source| PipelineError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let Some(result) = engine.translate_document(&bytes, format, known) else {
+        return Ok(());
+    };
+    let translated =
+        result.map_err(|e| PipelineError::Engine(format!("{}: {e}", path.display())))?;
+    let suffix = format!(".en.{}", format.extension());
+    let target = doc_path(&options.out_dir, &spec.id, &suffix);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| PipelineError::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    output::write_file(&target, &translated)?;
+    report["document"] = json!(format!("{}{suffix}", spec.id));
+    Ok(())
 }
 
 /// Translate mode: a pair per sentence of the French prose, and the English article: every

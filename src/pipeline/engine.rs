@@ -31,6 +31,17 @@ pub trait Engine: Sync {
     fn sizing(&self) -> Option<serde_json::Value> {
         None
     }
+    /// The document `bytes` of `format` translated whole, formatting kept, its sentences taken
+    /// from `known` where the run translated them already; `None` where the engine cannot
+    /// translate documents.
+    fn translate_document(
+        &self,
+        _bytes: &[u8],
+        _format: crate::document::Format,
+        _known: &dyn Fn(&str) -> Option<Translated>,
+    ) -> Option<Result<Vec<u8>, String>> {
+        None
+    }
 }
 
 /// entente's own engine: a loaded [`Translator`](crate::translate::Translator) with settled
@@ -67,6 +78,49 @@ impl Engine for TranslatorEngine {
 
     fn batch_size(&self) -> usize {
         self.batch_size
+    }
+
+    fn translate_document(
+        &self,
+        bytes: &[u8],
+        format: crate::document::Format,
+        known: &dyn Fn(&str) -> Option<Translated>,
+    ) -> Option<Result<Vec<u8>, String>> {
+        let translator = &self.translator;
+        let result = crate::document::translate_document(bytes, format, translator, |sources| {
+            // Sentences the run translated are reused (their target ids re-encoded from the
+            // text: the attention that places markup reads any encoding of it); the rest are
+            // translated now.
+            let missing: Vec<&str> = sources
+                .iter()
+                .copied()
+                .filter(|s| known(s).is_none())
+                .collect();
+            let mut fresh = crate::translate::translate_sorted(
+                translator,
+                &missing,
+                &self.config,
+                self.batch_size,
+                &|_| {},
+            )?
+            .into_iter();
+            Ok(sources
+                .iter()
+                .map(|s| match known(s) {
+                    Some(t) => crate::translate::Translation {
+                        ids: translator.tokenizer.encode_target(&t.text),
+                        text: t.text,
+                        logprob: t.logprob,
+                    },
+                    None => fresh.next().unwrap_or(crate::translate::Translation {
+                        text: String::new(),
+                        ids: Vec::new(),
+                        logprob: 0.0,
+                    }),
+                })
+                .collect())
+        });
+        Some(result.map(|d| d.bytes).map_err(|e| e.to_string()))
     }
 
     fn sizing(&self) -> Option<serde_json::Value> {

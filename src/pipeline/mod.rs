@@ -92,7 +92,7 @@ pub fn run(
             )?,
             None => HashMap::new(),
         };
-        let finished = run.finish_chunk(prepared, &chunk_done, engine.is_some(), options);
+        let finished = run.finish_chunk(prepared, &chunk_done, engine, options);
         run.record_seconds(&finished, chunk_start.elapsed().as_secs_f64());
         run.summary.failed = run.failures.len();
         progress(&run.summary);
@@ -163,14 +163,14 @@ impl RunState {
         &mut self,
         prepared: Vec<document::Prepared>,
         chunk_done: &HashMap<String, Translated>,
-        with_mt: bool,
+        engine: Option<&dyn Engine>,
         options: &Options,
     ) -> Vec<(String, usize)> {
         let mut finished = Vec::new();
         for p in prepared {
             let (id, source, sentences) =
                 (p.spec.id.clone(), p.spec.source.clone(), p.sentences.len());
-            match finish(p, [chunk_done, &self.shared_done], with_mt, options) {
+            match finish(p, [chunk_done, &self.shared_done], engine, options) {
                 Ok(pairs) => {
                     self.summary.processed += 1;
                     self.summary.pairs += pairs;

@@ -22,7 +22,8 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 
 /// The files the pipeline reads by default: articles as text, saved pages, crawls, URL lists.
 pub const DEFAULT_GLOB: &str =
-    "*.txt,*.html,*.htm,*.xhtml,*.html.gz,*.htm.gz,*.warc,*.warc.gz,*.urls";
+    "*.txt,*.html,*.htm,*.xhtml,*.html.gz,*.htm.gz,*.warc,*.warc.gz,*.urls,\
+     *.docx,*.odt,*.odp,*.pptx,*.epub";
 
 fn glob_match_one(pattern: &str, name: &str) -> bool {
     let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
