@@ -223,7 +223,8 @@ impl<'s> XmlPart<'s> {
                 lift.lifter.text(&text);
                 lift.lifter.close();
                 let (t_open, t_close) = profile.text_tags;
-                let start = &self.source[token.range.start..first_text];
+                // The run's properties say its text is now English (spell-checking, hyphenation).
+                let start = english_language(&self.source[token.range.start..first_text]);
                 let end = &self.source[tokens[until].range.clone()];
                 lift.elements.push(Element::Wrap(
                     format!("{start}{t_open}"),
@@ -387,6 +388,35 @@ impl Lift {
         }
         self.elements.push(Element::Point(inner));
     }
+}
+
+/// A run's start tag and properties with a French language tag made English: DOCX
+/// `<w:lang w:val="fr-FR"/>`, PPTX `lang="fr-FR"`.
+fn english_language(properties: &str) -> String {
+    let mut out = String::with_capacity(properties.len());
+    let mut rest = properties;
+    while let Some(at) = rest.find("lang") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        // `lang="fr…"` (PPTX) or `lang w:val="fr…"` (DOCX's element, its first attribute).
+        let value_at = ["lang=\"", "lang w:val=\""]
+            .iter()
+            .find_map(|p| tail.strip_prefix(p).map(|v| (tail.len() - v.len(), v)));
+        match value_at {
+            Some((skip, value)) if value.starts_with("fr") => {
+                let end = value.find('"').unwrap_or(value.len());
+                out.push_str(&tail[..skip]);
+                out.push_str("en-US");
+                rest = &value[end..];
+            }
+            _ => {
+                out.push_str("lang");
+                rest = &tail[4..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether an element separates words: a line break or a tab, in any of the formats.

@@ -70,7 +70,7 @@ fn pptx_paragraph_properties_and_end_properties_stay_at_the_ends() {
     let src = r#"<p:txBody><a:p><a:pPr algn="ctr"/><a:r><a:rPr lang="fr-FR" b="1"/><a:t>Bonjour</a:t></a:r><a:r><a:rPr lang="fr-FR"/><a:t> le monde</a:t></a:r><a:endParaRPr lang="fr-FR"/></a:p></p:txBody>"#;
     assert_eq!(
         upper(src, &PPTX),
-        r#"<p:txBody><a:p><a:pPr algn="ctr"/><a:r><a:rPr lang="fr-FR" b="1"/><a:t>BONJOUR </a:t></a:r><a:r><a:rPr lang="fr-FR"/><a:t>LE MONDE</a:t></a:r><a:endParaRPr lang="fr-FR"/></a:p></p:txBody>"#
+        r#"<p:txBody><a:p><a:pPr algn="ctr"/><a:r><a:rPr lang="en-US" b="1"/><a:t>BONJOUR </a:t></a:r><a:r><a:rPr lang="en-US"/><a:t>LE MONDE</a:t></a:r><a:endParaRPr lang="fr-FR"/></a:p></p:txBody>"#
     );
 }
 
@@ -105,4 +105,15 @@ fn elements_nested_a_hundred_thousand_deep_are_read_without_recursion() {
     let out = upper(&src, &ODF);
     assert!(out.contains("MOT"));
     assert_eq!(out.len(), src.len());
+}
+
+#[test]
+fn a_run_s_french_language_tag_becomes_english() {
+    let src = r#"<w:p><w:r><w:rPr><w:lang w:val="fr-FR" w:eastAsia="ja-JP"/></w:rPr><w:t>Bonjour</w:t></w:r><w:r><w:rPr><w:lang w:val="de-DE"/></w:rPr><w:t> Welt</w:t></w:r></w:p>"#;
+    let out = upper(src, &DOCX);
+    assert!(
+        out.contains(r#"<w:lang w:val="en-US" w:eastAsia="ja-JP"/>"#),
+        "{out}"
+    );
+    assert!(out.contains(r#"<w:lang w:val="de-DE"/>"#), "{out}");
 }
