@@ -6,6 +6,7 @@
 //! [`xml`], inside their zip packages ([`package`], EPUB's XHTML chapters too).
 
 pub mod blocks;
+mod format;
 pub mod html;
 pub mod inline;
 pub mod package;
@@ -13,90 +14,11 @@ pub mod placement;
 pub mod words;
 pub mod xml;
 
-use std::path::Path;
-
 use crate::translate::{TranslateError, Translation, Translator};
 
 pub use blocks::BlockReport;
+pub use format::{DocumentError, Format, TranslatedDocument};
 pub use package::translate_html_text;
-
-/// A document format entente translates whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Html,
-    Docx,
-    Odt,
-    Odp,
-    Pptx,
-    Epub,
-}
-
-impl Format {
-    pub const ALL: [Format; 6] = [
-        Format::Html,
-        Format::Docx,
-        Format::Odt,
-        Format::Odp,
-        Format::Pptx,
-        Format::Epub,
-    ];
-
-    /// The format's usual file extension (and name on the command line).
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Html => "html",
-            Format::Docx => "docx",
-            Format::Odt => "odt",
-            Format::Odp => "odp",
-            Format::Pptx => "pptx",
-            Format::Epub => "epub",
-        }
-    }
-
-    /// The format a file name's extension names (`.htm`, `.xhtml` are HTML).
-    pub fn from_path(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "htm" | "xhtml" => Some(Format::Html),
-            other => Format::ALL.into_iter().find(|f| f.extension() == other),
-        }
-    }
-
-    /// The media type a translated file is served as.
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Format::Html => "text/html; charset=utf-8",
-            Format::Docx => {
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-            }
-            Format::Odt => "application/vnd.oasis.opendocument.text",
-            Format::Odp => "application/vnd.oasis.opendocument.presentation",
-            Format::Pptx => {
-                "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-            }
-            Format::Epub => "application/epub+zip",
-        }
-    }
-}
-
-/// Why a document could not be translated; each names the part of the file.
-#[derive(Debug, thiserror::Error)]
-pub enum DocumentError {
-    #[error("not a {format} file: {why}")]
-    NotThisFormat { format: &'static str, why: String },
-    #[error("{part}: {why}")]
-    Part { part: String, why: String },
-    #[error("{what} is larger than the {limit}-byte limit (a zip bomb, or raise the limit)")]
-    TooLarge { what: String, limit: u64 },
-    #[error(transparent)]
-    Translate(#[from] TranslateError),
-}
-
-/// A translated document: the file's bytes and what was done.
-pub struct TranslatedDocument {
-    pub bytes: Vec<u8>,
-    pub report: BlockReport,
-}
 
 /// Translate the document `input` of `format`: every block's sentences handed to `translate`
 /// at once (the caller batches them and reports progress), word alignment read from

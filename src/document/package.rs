@@ -10,10 +10,10 @@ use zip::write::SimpleFileOptions;
 use zip::ZipArchive;
 
 use super::blocks::{translate_blocks, TranslatedBlock};
+use super::format::{DocumentError, Format, TranslatedDocument};
 use super::html::HtmlDocument;
 use super::inline::InlineText;
 use super::xml::{Profile, XmlPart, DOCX, ODF, PPTX};
-use super::{DocumentError, Format, TranslatedDocument};
 use crate::translate::{TranslateError, Translation, Translator};
 
 /// The most bytes one text part may inflate to.
@@ -60,7 +60,7 @@ fn translate_parts(
     parsed: &[Parsed],
     translator: &Translator,
     translate: impl FnOnce(&[&str]) -> Result<Vec<Translation>, TranslateError>,
-) -> Result<(Vec<String>, super::BlockReport), DocumentError> {
+) -> Result<(Vec<String>, super::blocks::BlockReport), DocumentError> {
     let blocks: Vec<InlineText> = parsed.iter().flat_map(|p| p.blocks().to_vec()).collect();
     let tiles: Vec<bool> = parsed
         .iter()
@@ -86,7 +86,7 @@ pub fn translate_html_text(
     text: &str,
     translator: &Translator,
     translate: impl FnOnce(&[&str]) -> Result<Vec<Translation>, TranslateError>,
-) -> Result<(String, super::BlockReport), DocumentError> {
+) -> Result<(String, super::blocks::BlockReport), DocumentError> {
     let parsed = [Parsed::Html(HtmlDocument::parse(text))];
     let (mut texts, report) = translate_parts(&parsed, translator, translate)?;
     Ok((texts.pop().unwrap_or_default(), report))

@@ -182,6 +182,8 @@ fn desired_ranges(
             }
         }
     }
+    let hull = Hull::new(&by_source);
+    let points = PointPlaces::new(&by_source);
     let proportional = |source_word: f64| {
         let at = source_word / source_words.len().max(1) as f64 * units.len() as f64;
         (at.floor() as usize).min(units.len().saturating_sub(1))
@@ -192,14 +194,11 @@ fn desired_ranges(
         .map(|span| {
             let first = source_words.partition_point(|w| w.end <= span.start);
             if span.point {
-                return point_position(&by_source, first, units.len(), proportional);
+                return points.place(first, units.len(), proportional);
             }
             let last = source_words.partition_point(|w| w.start < span.end);
-            let hit: Vec<usize> = (first..last.max(first))
-                .flat_map(|s| by_source[s].iter().copied())
-                .collect();
-            match (hit.iter().min(), hit.iter().max()) {
-                (Some(&lo), Some(&hi)) => (lo..hi + 1, true),
+            match hull.of(first..last.max(first)) {
+                Some((lo, hi)) => (lo..hi + 1, true),
                 _ => {
                     let u = proportional((first + last.max(first + 1)) as f64 / 2.0 - 0.5);
                     (u..u + 1, false)
@@ -209,27 +208,97 @@ fn desired_ranges(
         .collect()
 }
 
-/// A point goes before the first unit of the next source word that has one, else after the
-/// last unit of the previous one, else to its proportional place.
-fn point_position(
-    by_source: &[Vec<usize>],
-    next_word: usize,
-    units: usize,
-    proportional: impl Fn(f64) -> usize,
-) -> (Range<usize>, bool) {
-    let after = by_source.get(next_word..).unwrap_or(&[]);
-    if let Some(&u) = after.iter().find_map(|l| l.iter().min()) {
-        return (u..u, true);
+/// The first and last target unit aligned to any of a range of source words, in constant time
+/// per range (sparse tables of each word's first and last unit): an element's hull, however
+/// many elements wrap the same words.
+struct Hull {
+    low: Vec<Vec<usize>>,
+    high: Vec<Vec<usize>>,
+}
+
+impl Hull {
+    fn new(by_source: &[Vec<usize>]) -> Self {
+        let mut low = vec![by_source
+            .iter()
+            .map(|l| l.iter().copied().min().unwrap_or(usize::MAX))
+            .collect::<Vec<_>>()];
+        let mut high = vec![by_source
+            .iter()
+            .map(|l| l.iter().copied().max().map_or(0, |u| u + 1))
+            .collect::<Vec<_>>()];
+        let mut span = 1;
+        while span * 2 <= by_source.len() {
+            let (l, h) = (low.last().expect("a level"), high.last().expect("a level"));
+            let next_low = (0..=by_source.len() - span * 2)
+                .map(|i| l[i].min(l[i + span]))
+                .collect();
+            let next_high = (0..=by_source.len() - span * 2)
+                .map(|i| h[i].max(h[i + span]))
+                .collect();
+            low.push(next_low);
+            high.push(next_high);
+            span *= 2;
+        }
+        Hull { low, high }
     }
-    let before = &by_source[..next_word.min(by_source.len())];
-    if let Some(&u) = before.iter().rev().find_map(|l| l.iter().max()) {
-        return (u + 1..u + 1, true);
+
+    /// (first, last) unit aligned to source words `range`, if any.
+    fn of(&self, range: Range<usize>) -> Option<(usize, usize)> {
+        if range.is_empty() {
+            return None;
+        }
+        let level = (usize::BITS - 1 - range.len().leading_zeros()) as usize;
+        let span = 1 << level;
+        let lo = self.low[level][range.start].min(self.low[level][range.end - span]);
+        let hi = self.high[level][range.start].max(self.high[level][range.end - span]);
+        (lo != usize::MAX).then(|| (lo, hi - 1))
     }
-    if next_word >= by_source.len() {
-        return (units..units, false);
+}
+
+/// Where points go: before the first unit of the next source word that has one, else after
+/// the last unit of the previous one; at the end after the last word. Precomputed for every
+/// source word, so that many points cost no more than many words.
+struct PointPlaces {
+    /// Per source word: the first unit of it or of the next word that has units.
+    next: Vec<Option<usize>>,
+    /// Per source word: the last unit of the closest earlier word that has units, plus one.
+    previous: Vec<Option<usize>>,
+}
+
+impl PointPlaces {
+    fn new(by_source: &[Vec<usize>]) -> Self {
+        let n = by_source.len();
+        let mut next = vec![None; n + 1];
+        for w in (0..n).rev() {
+            next[w] = by_source[w].iter().copied().min().or(next[w + 1]);
+        }
+        let mut previous = vec![None; n + 1];
+        for w in 1..=n {
+            previous[w] = by_source[w - 1]
+                .iter()
+                .map(|&u| u + 1)
+                .max()
+                .or(previous[w - 1]);
+        }
+        PointPlaces { next, previous }
     }
-    let u = proportional(next_word as f64);
-    (u..u, false)
+
+    /// A point before source word `next_word`: its units and whether the alignment placed it.
+    fn place(
+        &self,
+        next_word: usize,
+        units: usize,
+        proportional: impl Fn(f64) -> usize,
+    ) -> (Range<usize>, bool) {
+        if next_word + 1 >= self.next.len() {
+            return (units..units, true);
+        }
+        if let Some(u) = self.next[next_word].or(self.previous[next_word]) {
+            return (u..u, true);
+        }
+        let u = proportional(next_word as f64);
+        (u..u, false)
+    }
 }
 
 /// Give `kids` (in placing order) units inside `range`: each at least its need, none
@@ -301,20 +370,40 @@ fn keep_breaks_between_words(
     word_starts: &[bool],
 ) {
     let boundary = |u: usize| u >= word_starts.len() || word_starts[u];
+    if kids
+        .iter()
+        .all(|&k| !spans[k].breaks || boundary(allocated[k].start))
+    {
+        return;
+    }
+    // Positions strictly inside a sibling element are taken (a difference array over units).
+    let width = parent.end - parent.start + 1;
+    let mut inside = vec![0i32; width + 1];
+    for &o in kids.iter().filter(|&&o| !spans[o].point) {
+        let r = &allocated[o];
+        if r.end > r.start + 1 {
+            inside[r.start + 1 - parent.start] += 1;
+            inside[r.end - parent.start] -= 1;
+        }
+    }
+    let mut depth = 0;
+    let mut free = Vec::new();
+    for (i, d) in inside.iter().take(width).enumerate() {
+        depth += d;
+        if depth == 0 && boundary(parent.start + i) {
+            free.push(parent.start + i);
+        }
+    }
     for &k in kids.iter().filter(|&&k| spans[k].breaks) {
         let at = allocated[k].start;
         if boundary(at) {
             continue;
         }
-        // Candidates: word boundaries not inside a sibling element.
-        let free = |u: usize| {
-            boundary(u)
-                && kids
-                    .iter()
-                    .all(|&o| spans[o].point || !(allocated[o].start < u && u < allocated[o].end))
-        };
-        let best = (parent.start..=parent.end)
-            .filter(|&u| free(u))
+        let i = free.partition_point(|&u| u < at);
+        let best = [i.checked_sub(1), Some(i)]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| free.get(i).copied())
             .min_by_key(|&u| u.abs_diff(at))
             .unwrap_or(parent.end);
         allocated[k] = best..best;

@@ -9,8 +9,8 @@ use std::ops::Range;
 use quick_xml::events::Event;
 
 use super::blocks::TranslatedBlock;
+use super::format::DocumentError;
 use super::inline::{render, InlineText, Lifter, Piece};
-use super::DocumentError;
 
 /// Paragraphs inside paragraphs (a text box in a run) deeper than this are refused.
 const MAX_PARAGRAPH_NESTING: usize = 32;

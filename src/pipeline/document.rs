@@ -141,7 +141,7 @@ pub(super) fn pair_record(
 pub(super) fn finish(
     p: Prepared,
     translations: [&HashMap<String, Translated>; 2],
-    engine: Option<&dyn super::Engine>,
+    engine: Option<&dyn super::engine::Engine>,
     options: &Options,
 ) -> Result<usize, PipelineError> {
     let with_mt = engine.is_some();
@@ -199,7 +199,7 @@ pub(super) fn finish(
 /// `docs/ID.en.EXT`, named in the report.
 fn translated_file(
     spec: &DocSpec,
-    engine: &dyn super::Engine,
+    engine: &dyn super::engine::Engine,
     known: &dyn Fn(&str) -> Option<Translated>,
     options: &Options,
     report: &mut Value,

@@ -1,17 +1,18 @@
 //! Requests' text through the shared engine: units (articles or line lists) segmented, their
 //! sentences admitted to the batching queue together, and the English reassembled as
-//! `entente translate` would write it (HTML fragments keep their markup); CPU-bound work off the
-//! async threads.
+//! `entente translate` would write it (HTML texts translated as documents are, blocks whole across
+//! their inline markup); CPU-bound work off the async threads.
 
 use std::sync::Arc;
 
 use axum::http::StatusCode;
 
 use crate::article::BlockKind;
+use crate::document::{self, DocumentError};
 use crate::formats::{self, HtmlParagraph};
 use crate::generate::GenerationConfig;
 use crate::segment::Sentence;
-use crate::translate::{ArticlePlan, PlanParagraph, Translation};
+use crate::translate::{ArticlePlan, PlanParagraph, TranslateError, Translation};
 
 use super::error::ApiError;
 use super::state::AppState;
@@ -236,7 +237,7 @@ pub(super) async fn translate_texts(
     if !html {
         return translate_units(state, texts, config, mode).await;
     }
-    Ok(super::files::translate_html_texts(state, texts)
+    Ok(translate_html_texts(state, texts)
         .await?
         .into_iter()
         .map(|(text, sentences)| UnitOut {
@@ -254,6 +255,72 @@ pub(super) async fn translate_texts(
             side_by_side: None,
         })
         .collect())
+}
+
+/// Translate through the shared queue from a blocking thread: every sentence admitted at once.
+pub(super) fn through_queue(
+    state: &AppState,
+    sources: &[&str],
+) -> Result<Vec<Translation>, TranslateError> {
+    let owned: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+    let receivers = state
+        .batcher
+        .submit(owned, Arc::clone(&state.defaults))
+        .map_err(|e| TranslateError::Unsupported(e.to_string()))?;
+    receivers
+        .into_iter()
+        .map(|r| {
+            r.blocking_recv()
+                .map_err(|_| TranslateError::Unsupported("the server is shutting down".into()))?
+                .map_err(TranslateError::Unsupported)
+        })
+        .collect()
+}
+
+/// An HTML text's English and its sentences, French beside English.
+pub(super) type HtmlOut = (String, Vec<(String, Translation)>);
+
+/// `format: "html"`: each text translated as an HTML document (blocks whole across inline
+/// markup); the English of each, and its sentences.
+pub(super) async fn translate_html_texts(
+    state: &Arc<AppState>,
+    texts: &[String],
+) -> Result<Vec<HtmlOut>, ApiError> {
+    let state = Arc::clone(state);
+    let texts = texts.to_vec();
+    blocking(move || {
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let mut sentences = Vec::new();
+                let english = document::translate_html_text(t, &state.translator, |s| {
+                    let english = through_queue(&state, s)?;
+                    sentences = s
+                        .iter()
+                        .map(|x| x.to_string())
+                        .zip(english.clone())
+                        .collect();
+                    Ok(english)
+                })
+                .map_err(|e| failed(e, &format!("q[{i}]")))?
+                .0;
+                Ok((english, sentences))
+            })
+            .collect()
+    })
+    .await
+}
+
+/// A document error as the answer: the file's fault (400, naming it) or the engine's (500).
+pub(super) fn failed(e: DocumentError, name: &str) -> ApiError {
+    match e {
+        DocumentError::Translate(e) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("translation failed: {e}"),
+        ),
+        other => ApiError::bad(format!("{name}: {other}")),
+    }
 }
 
 /// Run CPU-bound work off the async threads.

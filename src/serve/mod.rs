@@ -15,6 +15,7 @@
 //! API is a file beside those two, routed here; handlers never touch the engine threads except
 //! through the batcher.
 
+mod downloads;
 mod engine;
 mod error;
 mod export;

@@ -48,7 +48,7 @@ pub struct AppState {
     pub(super) segmenter: Segmenter,
     pub(super) started: Instant,
     /// Translated files waiting to be downloaded (`/translate_file`).
-    pub(super) files: super::files::FileStore,
+    pub(super) files: super::downloads::FileStore,
 }
 
 impl AppState {
@@ -77,7 +77,7 @@ impl AppState {
             metrics,
             segmenter: Segmenter::default(),
             started: Instant::now(),
-            files: super::files::FileStore::default(),
+            files: super::downloads::FileStore::default(),
         })
     }
 

@@ -112,34 +112,62 @@ impl<'s> HtmlDocument<'s> {
             blocks: Vec::new(),
         };
         let tokens = lexer::tokens(source);
-        let mut stack: Vec<(String, bool)> = Vec::new();
+        // The element protecting what is inside it: its name, how deep its own name nests, and
+        // whether it is inline (then the end of its block ends it too, as a browser closes it).
+        let mut protection: Option<(String, usize, bool)> = None;
         let mut pending: Vec<Token> = Vec::new();
+        // Whether `pending` holds text to translate (kept as tokens arrive: a block may be huge).
+        let mut has_text = false;
         let mut i = 0;
         while i < tokens.len() {
             let token = &tokens[i];
-            let protected = stack.iter().any(|(_, p)| *p);
-            match token {
-                Token::Tag(tag)
-                    if is_block(tag)
-                        || protected
-                        || is_protected(tag) && pending_is_empty(source, &pending) =>
-                {
-                    doc.flush(&mut pending);
-                    track(&mut stack, tag);
-                    doc.parts.push(Part::Copy(tag.range.clone(), !protected));
+            let block_tag = matches!(token, Token::Tag(t) if is_block(t));
+            if protection.as_ref().is_some_and(|p| p.2 && block_tag) {
+                protection = None;
+            }
+            if let Some((name, depth, _)) = &mut protection {
+                if let Token::Tag(tag) = token {
+                    if tag.name == *name && !tag.self_closing {
+                        if tag.closing {
+                            *depth -= 1;
+                        } else {
+                            *depth += 1;
+                        }
+                    }
                 }
-                Token::Other(range) if pending_is_empty(source, &pending) || protected => {
+                doc.parts.push(Part::Copy(range_of(token), false));
+                if protection.as_ref().is_some_and(|(_, d, _)| *d == 0) {
+                    protection = None;
+                }
+                i += 1;
+                continue;
+            }
+            match token {
+                Token::Tag(tag) if is_block(tag) || is_protected(tag) && !has_text => {
+                    doc.flush(&mut pending);
+                    has_text = false;
+                    let protects = is_protected(tag) && !VOID.contains(&tag.name.as_str());
+                    if protects {
+                        protection = Some((tag.name.clone(), 1, !is_block(tag)));
+                    }
+                    // A protected element's own `lang` stays: its text is not translated.
+                    doc.parts.push(Part::Copy(tag.range.clone(), !protects));
+                }
+                Token::Other(range) if !has_text => {
                     doc.flush(&mut pending);
                     doc.parts.push(Part::Copy(range.clone(), false));
                 }
-                Token::Text(range) if protected => doc.parts.push(Part::Copy(range.clone(), false)),
                 Token::Tag(tag) if is_protected(tag) => {
                     // An inline protected element goes whole, as one piece, with its words.
                     let end = matching_end(&tokens, i);
                     pending.push(Token::Other(tag.range.start..token_end(&tokens[end])));
                     i = end;
                 }
-                other => pending.push(other.clone()),
+                other => {
+                    has_text |=
+                        matches!(other, Token::Text(r) if !source[r.clone()].trim().is_empty());
+                    pending.push(other.clone());
+                }
             }
             i += 1;
         }
@@ -309,37 +337,19 @@ fn is_protected(tag: &Tag) -> bool {
         && !tag.self_closing
 }
 
-/// Keep the stack of open elements (with whether each protects its content) in step with a
-/// block-level or protected tag.
-fn track(stack: &mut Vec<(String, bool)>, tag: &Tag) {
-    if tag.self_closing || VOID.contains(&tag.name.as_str()) {
-        return;
-    }
-    if tag.closing {
-        if let Some(at) = stack.iter().rposition(|(n, _)| *n == tag.name) {
-            stack.truncate(at);
-        }
-    } else if is_protected(tag) || stack.iter().any(|(_, p)| *p) {
-        stack.push((tag.name.clone(), true));
-    } else if is_block(tag)
-        && !matches!(
-            tag.name.as_str(),
-            "p" | "li" | "dt" | "dd" | "option" | "tr" | "td" | "th"
-        )
-    {
-        // Elements that close implicitly are not tracked: only protection needs the stack.
-        stack.push((tag.name.clone(), false));
-    }
-}
-
-/// The token closing the element opened at `open` (same name, nesting counted), else the last.
+/// The token closing the inline element opened at `open` (same name, nesting counted), looked
+/// for within its block and a bounded distance; else the start tag alone.
 fn matching_end(tokens: &[Token], open: usize) -> usize {
+    const LOOK_AHEAD: usize = 10_000;
     let Token::Tag(start) = &tokens[open] else {
         return open;
     };
     let mut depth = 0usize;
-    for (i, t) in tokens.iter().enumerate().skip(open) {
+    for (i, t) in tokens.iter().enumerate().skip(open).take(LOOK_AHEAD) {
         if let Token::Tag(tag) = t {
+            if is_block(tag) {
+                return open;
+            }
             if tag.name == start.name && !tag.self_closing {
                 if tag.closing {
                     depth -= 1;
@@ -352,7 +362,7 @@ fn matching_end(tokens: &[Token], open: usize) -> usize {
             }
         }
     }
-    tokens.len() - 1
+    open
 }
 
 fn range_of(token: &Token) -> Range<usize> {

@@ -110,3 +110,28 @@ fn markup_nested_a_hundred_thousand_deep_is_handled() {
     assert_eq!(out.len(), src.len());
     assert!(out.contains("MOT"));
 }
+
+#[test]
+fn tens_of_thousands_of_elements_in_one_block_are_placed() {
+    // Placement is near-linear: a quadratic step here would take minutes.
+    let n = 30_000;
+    let mut src = String::from("<p>");
+    for i in 0..n {
+        src.push_str(&format!("mot{i} <b>gras{i}</b><br>"));
+    }
+    src.push_str("</p>");
+    let out = translated_with(&src, |t| t.to_uppercase().replace("GRAS", "G R A S"));
+    assert_eq!(out.matches("<b>").count(), n);
+    assert_eq!(out.matches("<br>").count(), n);
+    let divs = format!("{}texte{}", "<div>".repeat(n), "</div>".repeat(n));
+    assert!(upper(&divs).contains("TEXTE"));
+    // Unclosed code elements: code to the end of their block, as a browser reads it; the next
+    // block is prose again.
+    let code = format!("<p>{}fin</p><p>suite</p>", "<code>x ".repeat(n));
+    let out = upper(&code);
+    assert!(
+        out.contains("fin</p><p>SUITE</p>"),
+        "{}",
+        &out[out.len() - 40..]
+    );
+}
