@@ -191,17 +191,41 @@ fn entries_the_translation_does_not_touch_are_copied_byte_for_byte() {
             let (mut xb, mut yb) = (Vec::new(), Vec::new());
             x.read_to_end(&mut xb).unwrap();
             y.read_to_end(&mut yb).unwrap();
+            let name = x.name().to_string();
+            drop((x, y));
             if xb != yb {
                 changed += 1;
-                let name = x.name().to_string();
                 assert!(
-                    name.ends_with(".xml") || name.ends_with("html"),
+                    name.ends_with(".xml") || name.ends_with("html") || name.ends_with(".opf"),
                     "{file}: {name} changed"
                 );
+                if name.ends_with(".opf") {
+                    // The book's language is English now; only that changed.
+                    let (x, y) = (read_entry(&mut a, &name), read_entry(&mut b, &name));
+                    assert!(y.contains("<dc:language>en</dc:language>"), "{y}");
+                    assert_eq!(
+                        x.replace("<dc:language>fr</dc:language>", ""),
+                        y.replace("<dc:language>en</dc:language>", "")
+                    );
+                }
             }
         }
         assert!(changed >= 1, "{file}: something was translated");
     }
+}
+
+/// An entry's text.
+fn read_entry<R: std::io::Read + std::io::Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    name: &str,
+) -> String {
+    let mut text = String::new();
+    archive
+        .by_name(name)
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text
 }
 
 /// Run `translate` on a file named `name` holding `bytes`: the exit status and stderr, and

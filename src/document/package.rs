@@ -27,6 +27,8 @@ pub const MAX_ENTRIES: usize = 100_000;
 enum Parsed<'s> {
     Html(HtmlDocument<'s>),
     Xml(XmlPart<'s>),
+    /// An EPUB package document: no text to translate, its language made English.
+    Metadata(&'s str),
 }
 
 impl Parsed<'_> {
@@ -34,6 +36,7 @@ impl Parsed<'_> {
         match self {
             Parsed::Html(d) => &d.blocks,
             Parsed::Xml(d) => &d.blocks,
+            Parsed::Metadata(_) => &[],
         }
     }
 
@@ -45,14 +48,26 @@ impl Parsed<'_> {
         match self {
             Parsed::Html(d) => d.write(translated),
             Parsed::Xml(d) => d.write(translated),
+            Parsed::Metadata(text) => english_metadata(text),
         }
     }
 }
 
-/// How a part of a package is read: as XHTML, or as XML with a profile.
+/// How a part of a package is read: as XHTML, as XML with a profile, or as EPUB metadata.
 enum Reading {
     Html,
     Xml(&'static Profile),
+    Metadata,
+}
+
+/// An EPUB package document with its French `dc:language` made English (e-readers choose
+/// hyphenation and voice by it).
+fn english_metadata(text: &str) -> String {
+    static LANGUAGE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(<dc:language(?:\s[^>]*)?>)\s*fr(?:-[A-Za-z]+)?\s*(</dc:language>)")
+            .expect("a valid pattern")
+    });
+    LANGUAGE.replace_all(text, "${1}en${2}").into_owned()
 }
 
 /// Translate `parsed` parts together (one job for all their sentences); each part's text back.
@@ -148,6 +163,9 @@ fn reading(format: Format, name: &str) -> Option<Reading> {
             let page = [".xhtml", ".html", ".htm"]
                 .iter()
                 .any(|e| lower.ends_with(e));
+            if lower.ends_with(".opf") {
+                return Some(Reading::Metadata);
+            }
             (page && !lower.starts_with("meta-inf/")).then_some(Reading::Html)
         }
         Format::Html => None,
@@ -305,6 +323,7 @@ fn parse_parts<'t>(
             Ok(match how {
                 Reading::Html => Parsed::Html(HtmlDocument::parse(text)),
                 Reading::Xml(profile) => Parsed::Xml(XmlPart::parse(text, name, profile)?),
+                Reading::Metadata => Parsed::Metadata(text),
             })
         })
         .collect()
@@ -374,4 +393,16 @@ fn write_package(
         }
     }
     Ok(out.finish().map_err(failed)?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_epub_s_french_language_becomes_english() {
+        let opf = r#"<metadata><dc:language>fr</dc:language><dc:language id="x"> fr-FR </dc:language><dc:language>de</dc:language></metadata>"#;
+        assert_eq!(
+            super::english_metadata(opf),
+            r#"<metadata><dc:language>en</dc:language><dc:language id="x">en</dc:language><dc:language>de</dc:language></metadata>"#
+        );
+    }
 }

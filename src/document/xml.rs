@@ -6,11 +6,13 @@
 
 use std::ops::Range;
 
-use quick_xml::events::Event;
-
 use super::blocks::TranslatedBlock;
 use super::format::DocumentError;
+
+mod tokens;
+
 use super::inline::{render, InlineText, Lifter, Piece};
+use tokens::{breaks_words, matching_ends, tokenize, Kind, Token};
 
 /// Paragraphs inside paragraphs (a text box in a run) deeper than this are refused.
 const MAX_PARAGRAPH_NESTING: usize = 32;
@@ -62,25 +64,11 @@ pub const ODF: Profile = Profile {
     space: Some("text:s"),
 };
 
-#[derive(Debug, Clone)]
-enum Kind {
-    Start(String),
-    End(String),
-    Empty(String),
-    /// Text, decoded (character and predefined entity references resolved).
-    Text(String),
-    Other,
-}
-
-#[derive(Debug, Clone)]
-struct Token {
-    range: Range<usize>,
-    kind: Kind,
-}
-
 /// What goes to the output, in order.
 enum Segment {
     Copy(Range<usize>),
+    /// Markup made here: a tab or break of a run given a run of its own.
+    Made(String),
     Paragraph(Box<Paragraph>),
 }
 
@@ -218,19 +206,31 @@ impl<'s> XmlPart<'s> {
         match &token.kind {
             Kind::Start(name) if profile.runs.contains(&name.as_str()) => {
                 let until = ends[i];
-                let (text, first_text) = self.run_text(tokens, ends, (i, until))?;
-                lift.lifter.open();
-                lift.lifter.text(&text);
-                lift.lifter.close();
-                let (t_open, t_close) = profile.text_tags;
+                let (pieces, content) = self.run_pieces(tokens, ends, (i, until))?;
                 // The run's properties say its text is now English (spell-checking, hyphenation).
-                let start = english_language(&self.source[token.range.start..first_text]);
+                let start = english_language(&self.source[token.range.start..content]);
                 let end = &self.source[tokens[until].range.clone()];
-                lift.elements.push(Element::Wrap(
-                    format!("{start}{t_open}"),
-                    format!("{t_close}{end}"),
-                ));
-                lift.has_text |= !text.trim().is_empty();
+                let (t_open, t_close) = profile.text_tags;
+                // Each text piece is a run of its own with the run's properties; a tab or break
+                // between them is one too, a point that keeps words apart.
+                for piece in pieces {
+                    match piece {
+                        RunPiece::Text(text) => {
+                            lift.lifter.open();
+                            lift.lifter.text(&text);
+                            lift.lifter.close();
+                            lift.elements.push(Element::Wrap(
+                                format!("{start}{t_open}"),
+                                format!("{t_close}{end}"),
+                            ));
+                            lift.has_text |= !text.trim().is_empty();
+                        }
+                        RunPiece::Break(range) => {
+                            let markup = format!("{start}{}{end}", &self.source[range]);
+                            lift.point(vec![Segment::Made(markup)], true);
+                        }
+                    }
+                }
                 Some(until)
             }
             Kind::Start(name) if profile.spans.contains(&name.as_str()) => {
@@ -267,41 +267,54 @@ impl<'s> XmlPart<'s> {
         }
     }
 
-    /// A run's text and where its first text element starts, when the run holds nothing but its
-    /// properties (first), text elements and droppable hints; `None` otherwise (a tab, a
-    /// break, a drawing: the run is then kept whole).
-    fn run_text(
+    /// A run's pieces — its text elements' text, and the tabs and breaks between them — and where
+    /// its content starts (after its properties), when the run holds nothing else but droppable
+    /// hints; `None` otherwise (a drawing, a field: the run is then kept whole).
+    fn run_pieces(
         &self,
         tokens: &[Token],
         ends: &[usize],
         (open, close): (usize, usize),
-    ) -> Option<(String, usize)> {
+    ) -> Option<(Vec<RunPiece>, usize)> {
         let profile = self.profile;
-        let mut text = String::new();
-        let mut first_text = None;
+        let mut pieces: Vec<RunPiece> = Vec::new();
+        let mut content = None;
         let mut i = open + 1;
         while i < close {
             let end = ends[i];
-            match &tokens[i].kind {
+            let token = &tokens[i];
+            match &token.kind {
                 Kind::Start(name) | Kind::Empty(name) if *name == profile.text => {
-                    first_text.get_or_insert(tokens[i].range.start);
+                    content.get_or_insert(token.range.start);
+                    let mut text = String::new();
                     for t in tokens.get(i + 1..end).unwrap_or(&[]) {
                         match &t.kind {
                             Kind::Text(x) => text.push_str(x),
                             _ => return None,
                         }
                     }
+                    match pieces.last_mut() {
+                        Some(RunPiece::Text(last)) => last.push_str(&text),
+                        _ => pieces.push(RunPiece::Text(text)),
+                    }
                 }
                 Kind::Start(name) | Kind::Empty(name)
-                    if first_text.is_none() && name.ends_with(":rPr") => {}
+                    if content.is_none() && name.ends_with(":rPr") => {}
                 Kind::Start(name) | Kind::Empty(name)
                     if profile.droppable.contains(&name.as_str()) => {}
+                Kind::Empty(_) if breaks_words(token) => {
+                    content.get_or_insert(token.range.start);
+                    pieces.push(RunPiece::Break(token.range.clone()));
+                }
                 Kind::Text(x) if x.trim().is_empty() => {}
                 _ => return None,
             }
             i = end + 1;
         }
-        Some((text, first_text?))
+        pieces
+            .iter()
+            .any(|p| matches!(p, RunPiece::Text(_)))
+            .then_some((pieces, content?))
     }
 
     /// The part with each paragraph's block replaced by its translation (one per
@@ -321,6 +334,7 @@ impl<'s> XmlPart<'s> {
         for segment in segments {
             match segment {
                 Segment::Copy(range) => out.push_str(&self.source[range.clone()]),
+                Segment::Made(markup) => out.push_str(markup),
                 Segment::Paragraph(p) => {
                     let (block, t) = (&self.blocks[p.block], &translated[p.block]);
                     out.push_str(&self.source[p.open.clone()]);
@@ -358,6 +372,12 @@ impl<'s> XmlPart<'s> {
     pub fn tiles(&self) -> bool {
         !self.profile.runs.is_empty()
     }
+}
+
+/// What a run holds, in order: text (its text elements' text together), or a tab or break.
+enum RunPiece {
+    Text(String),
+    Break(Range<usize>),
 }
 
 /// A paragraph being lifted: its text and elements so far, and what stays before its text.
@@ -419,17 +439,6 @@ fn english_language(properties: &str) -> String {
     out
 }
 
-/// Whether an element separates words: a line break or a tab, in any of the formats.
-fn breaks_words(token: &Token) -> bool {
-    match &token.kind {
-        Kind::Start(name) | Kind::Empty(name) => {
-            let local = name.rsplit(':').next().unwrap_or(name);
-            matches!(local, "br" | "cr" | "tab" | "line-break")
-        }
-        _ => false,
-    }
-}
-
 /// Append a copied range, merged with the previous one when they touch.
 fn push_copy(out: &mut Vec<Segment>, range: Range<usize>) {
     if let Some(Segment::Copy(last)) = out.last_mut() {
@@ -439,87 +448,6 @@ fn push_copy(out: &mut Vec<Segment>, range: Range<usize>) {
         }
     }
     out.push(Segment::Copy(range));
-}
-
-/// For each start token, the index of its end token (others: themselves).
-fn matching_ends(tokens: &[Token]) -> Vec<usize> {
-    let mut ends: Vec<usize> = (0..tokens.len()).collect();
-    let mut open = Vec::new();
-    for (i, t) in tokens.iter().enumerate() {
-        match t.kind {
-            Kind::Start(_) => open.push(i),
-            Kind::End(_) => {
-                if let Some(s) = open.pop() {
-                    ends[s] = i;
-                }
-            }
-            _ => {}
-        }
-    }
-    ends
-}
-
-/// The tokens of a part, each with its bytes; an error names the part and the byte offset.
-fn tokenize(source: &str, part: &str) -> Result<Vec<Token>, DocumentError> {
-    let mut reader = quick_xml::Reader::from_str(source);
-    reader.config_mut().check_end_names = true;
-    let mut tokens: Vec<Token> = Vec::new();
-    let mut at = 0usize;
-    let bad = |at: usize, why: String| DocumentError::Part {
-        part: part.to_string(),
-        why: format!("byte {at}: {why}"),
-    };
-    loop {
-        let event = reader.read_event().map_err(|e| bad(at, e.to_string()))?;
-        let end = reader.buffer_position() as usize;
-        let kind = match &event {
-            Event::Eof => break,
-            Event::Start(e) => Kind::Start(e.name().0.to_string()),
-            Event::End(e) => Kind::End(e.name().0.to_string()),
-            Event::Empty(e) => Kind::Empty(e.name().0.to_string()),
-            Event::Text(_) => Kind::Text(source[at..end].to_string()),
-            Event::GeneralRef(r) => {
-                let text = match r.resolve_char_ref().map_err(|e| bad(at, e.to_string()))? {
-                    Some(c) => c.to_string(),
-                    None => {
-                        let entity = source[at + 1..end.saturating_sub(1).max(at + 1)].to_string();
-                        quick_xml::escape::resolve_predefined_entity(&entity)
-                            .ok_or_else(|| {
-                                bad(at, format!("the entity &{entity}; is not XML's own; entities a document declares are not expanded"))
-                            })?
-                            .to_string()
-                    }
-                };
-                Kind::Text(text)
-            }
-            Event::DocType(_) if source[at..end].contains("<!ENTITY") => {
-                return Err(bad(at, "a DTD that declares entities (they could expand without bound); office documents have none".into()));
-            }
-            _ => Kind::Other,
-        };
-        // Adjacent text and references are one text.
-        if let (
-            Kind::Text(new),
-            Some(Token {
-                range,
-                kind: Kind::Text(old),
-            }),
-        ) = (&kind, tokens.last_mut())
-        {
-            if range.end == at {
-                old.push_str(new);
-                range.end = end;
-                at = end;
-                continue;
-            }
-        }
-        tokens.push(Token {
-            range: at..end,
-            kind,
-        });
-        at = end;
-    }
-    Ok(tokens)
 }
 
 fn escape_into(out: &mut String, text: &str) {

@@ -117,3 +117,14 @@ fn a_run_s_french_language_tag_becomes_english() {
     );
     assert!(out.contains(r#"<w:lang w:val="de-DE"/>"#), "{out}");
 }
+
+#[test]
+fn a_run_with_a_tab_or_break_is_cut_into_runs_and_its_text_translated() {
+    let src = r#"<w:p><w:r><w:rPr><w:i/></w:rPr><w:t>Nom</w:t><w:tab/><w:t>Prénom</w:t><w:br/><w:t xml:space="preserve">et fonction</w:t></w:r></w:p>"#;
+    let part = XmlPart::parse(src, "word/document.xml", &DOCX).unwrap();
+    assert_eq!(part.blocks[0].text, "Nom Prénom et fonction");
+    assert_eq!(
+        upper(src, &DOCX),
+        r#"<w:p><w:r><w:rPr><w:i/></w:rPr><w:t xml:space="preserve">NOM </w:t></w:r><w:r><w:rPr><w:i/></w:rPr><w:tab/></w:r><w:r><w:rPr><w:i/></w:rPr><w:t xml:space="preserve">PRÉNOM </w:t></w:r><w:r><w:rPr><w:i/></w:rPr><w:br/></w:r><w:r><w:rPr><w:i/></w:rPr><w:t xml:space="preserve">ET FONCTION</w:t></w:r></w:p>"#
+    );
+}
