@@ -16,10 +16,11 @@ use super::inline::InlineText;
 use super::xml::{Profile, XmlPart, DOCX, ODF, PPTX};
 use crate::translate::{TranslateError, Translation, Translator};
 
-/// The most bytes one text part may inflate to.
-pub const MAX_PART_BYTES: u64 = 128 << 20;
+/// The most bytes one text part may inflate to (a long book's chapter or a report's body is a
+/// few MiB; parsing holds a few times the part in memory).
+pub const MAX_PART_BYTES: u64 = 64 << 20;
 /// The most bytes all the text parts of a package may inflate to.
-pub const MAX_TEXT_BYTES: u64 = 512 << 20;
+pub const MAX_TEXT_BYTES: u64 = 256 << 20;
 /// The most entries a package may have.
 pub const MAX_ENTRIES: usize = 100_000;
 
@@ -231,6 +232,9 @@ fn open(input: &[u8], format: Format) -> Result<Package<'_>, DocumentError> {
         }
     }
     drop(file);
+    if matches!(format, Format::Odt | Format::Odp) && archive.by_name("content.xml").is_err() {
+        return Err(not("it has no content.xml".into()));
+    }
     if format != Format::Docx && format != Format::Pptx {
         if let Ok(mut manifest) = archive.by_name("META-INF/manifest.xml") {
             let mut text = String::new();
