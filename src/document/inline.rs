@@ -13,7 +13,8 @@ pub struct Span {
     pub end: usize,
     pub parent: Option<usize>,
     pub point: bool,
-    /// For a point: whether the source had whitespace before it, and after it.
+    /// For a point, or an element that wrapped no text: whether the source had whitespace
+    /// before it, and after it.
     pub spaced: (bool, bool),
     /// For a point: whether it separates words (a line break, a tab), so that it never goes
     /// inside a word of the translation.
@@ -100,7 +101,7 @@ impl Lifter {
             end: start,
             parent: self.open.last().copied(),
             point: false,
-            spaced: (false, false),
+            spaced: (self.space_pending, false),
             breaks: false,
         });
         self.open.push(self.spans.len() - 1);
@@ -111,6 +112,10 @@ impl Lifter {
     pub fn close(&mut self) -> Option<usize> {
         let i = self.open.pop()?;
         self.spans[i].end = self.text.len().max(self.spans[i].start);
+        if self.spans[i].end == self.spans[i].start {
+            // It wrapped no text: the next text says whether whitespace follows it.
+            self.last_point = Some(i);
+        }
         Some(i)
     }
 
@@ -186,6 +191,8 @@ pub fn render<'a>(
     // by the formats, but a stack frame per level is not needed.
     let root = block.spans.len();
     let mut stack: Vec<(usize, usize, usize)> = vec![(root, 0, 0)];
+    // Elements that wrapped no text and get a space after them once closed.
+    let mut space_after: Vec<usize> = Vec::new();
     while let Some(&mut (node, ref mut next, ref mut cursor)) = stack.last_mut() {
         let end = if node == root {
             text.len()
@@ -200,23 +207,25 @@ pub fn render<'a>(
                     out.push(Piece::Text(&text[*cursor..at]));
                 }
                 *cursor = ranges[child].end.clamp(at, end);
-                if block.spans[child].point {
-                    let (before, after) = block.spans[child].spaced;
-                    let (head, rest) = text.split_at(at);
-                    let spaced_before = head.is_empty() || head.ends_with(char::is_whitespace);
-                    let spaced_after = rest.is_empty() || rest.starts_with(char::is_whitespace);
-                    // Inside a word (a point placed between characters) nothing is added.
-                    let spacing = spacing && (spaced_before || spaced_after);
-                    if spacing && before && !spaced_before {
-                        out.push(Piece::Text(" "));
-                    }
+                let span = &block.spans[child];
+                let empty = span.point || (span.start == span.end && ranges[child].is_empty());
+                // Inside an element that wrapped no text, nothing is spaced.
+                let spaced = spacing && empty && !stack_is_empty_element(&stack, block, ranges);
+                let (before, after) = spaced_at(text, at, span.spaced, spaced);
+                if before {
+                    out.push(Piece::Text(" "));
+                }
+                if span.point {
                     out.push(Piece::Point(child));
-                    if spacing && after && !spaced_after {
+                    if after {
                         out.push(Piece::Text(" "));
                     }
                 } else {
                     out.push(Piece::Open(child));
                     stack.push((child, 0, at));
+                    if after {
+                        space_after.push(child);
+                    }
                 }
             }
             None => {
@@ -226,11 +235,42 @@ pub fn render<'a>(
                 stack.pop();
                 if node != root {
                     out.push(Piece::Close(node));
+                    if space_after.last() == Some(&node) {
+                        space_after.pop();
+                        out.push(Piece::Text(" "));
+                    }
                 }
             }
         }
     }
     out
+}
+
+/// Whether the innermost element being written wrapped no text.
+fn stack_is_empty_element(
+    stack: &[(usize, usize, usize)],
+    block: &InlineText,
+    ranges: &[Range<usize>],
+) -> bool {
+    stack.last().is_some_and(|&(node, _, _)| {
+        node < block.spans.len()
+            && block.spans[node].start == block.spans[node].end
+            && ranges[node].is_empty()
+    })
+}
+
+/// Whether a space goes before and after something that wraps no text at byte `at`: where the
+/// source had whitespace beside it and the translation has none there, and only at a word's
+/// edge (inside a word — a point placed between characters — nothing is added).
+fn spaced_at(text: &str, at: usize, (before, after): (bool, bool), spacing: bool) -> (bool, bool) {
+    let (head, rest) = text.split_at(at);
+    let spaced_before = head.is_empty() || head.ends_with(char::is_whitespace);
+    let spaced_after = rest.is_empty() || rest.starts_with(char::is_whitespace);
+    let spacing = spacing && (spaced_before || spaced_after);
+    (
+        spacing && before && !spaced_before,
+        spacing && after && !spaced_after,
+    )
 }
 
 /// The whitespace-separated words of `text`, as byte ranges.

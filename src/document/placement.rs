@@ -138,11 +138,17 @@ fn trim_punctuation(
     }
 }
 
+/// An element that wraps no text (a point, or an icon's empty `<i></i>`, a link around an image
+/// only): it comes back empty, where its neighbours put it.
+fn zero_width(span: &super::inline::Span) -> bool {
+    span.point || span.start == span.end
+}
+
 /// Units each element needs: a point none, an element one or what its children need.
 fn needs(block: &InlineText, children: &[Vec<usize>]) -> Vec<usize> {
     let mut need = vec![0; block.spans.len()];
     for i in (0..block.spans.len()).rev() {
-        if !block.spans[i].point {
+        if !zero_width(&block.spans[i]) {
             need[i] = children[i].iter().map(|&c| need[c]).sum::<usize>().max(1);
         }
     }
@@ -193,7 +199,7 @@ fn desired_ranges(
         .iter()
         .map(|span| {
             let first = source_words.partition_point(|w| w.end <= span.start);
-            if span.point {
+            if zero_width(span) {
                 return points.place(first, units.len(), proportional);
             }
             let last = source_words.partition_point(|w| w.start < span.end);
@@ -335,7 +341,11 @@ fn tile_children(
     allocated: &mut [Range<usize>],
     parent: &Range<usize>,
 ) {
-    let runs: Vec<usize> = kids.iter().copied().filter(|&k| !spans[k].point).collect();
+    let runs: Vec<usize> = kids
+        .iter()
+        .copied()
+        .filter(|&k| !zero_width(&spans[k]))
+        .collect();
     for (i, &k) in runs.iter().enumerate() {
         let start = if i == 0 {
             parent.start
@@ -347,7 +357,7 @@ fn tile_children(
             .map_or(parent.end, |&next| allocated[next].start);
         allocated[k] = start..end.max(start);
     }
-    for &k in kids.iter().filter(|&&k| spans[k].point) {
+    for &k in kids.iter().filter(|&&k| zero_width(&spans[k])) {
         let at = allocated[k].start;
         let boundary = runs
             .iter()

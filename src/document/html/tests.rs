@@ -135,3 +135,12 @@ fn tens_of_thousands_of_elements_in_one_block_are_placed() {
         &out[out.len() - 40..]
     );
 }
+
+#[test]
+fn an_icon_and_an_image_link_stay_empty() {
+    let src = "<p><i class=\"icon\"></i> Voir <a href=\"/x\"><img src=\"a.png\"></a> ici</p>";
+    assert_eq!(
+        upper(src),
+        "<p><i class=\"icon\"></i> VOIR <a href=\"/x\"><img src=\"a.png\"></a> ICI</p>"
+    );
+}
