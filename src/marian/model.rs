@@ -469,7 +469,9 @@ impl MarianModel {
     /// `layer`'s cross-attention weights, the mean of its heads, one per source token (padding
     /// left out): the weights with which the decoder produced that target token. Runs on the
     /// host decoder where there is one, else the Candle graph (the plan engine keeps no
-    /// weights); search is not involved, so translations are untouched.
+    /// weights); search is not involved, so translations are untouched. Each step stops at the
+    /// probed layer: the layers after it and the output projection (most of a step's work)
+    /// cannot change what it reads.
     pub fn cross_attention(
         &self,
         ids: &[Vec<u32>],

@@ -125,6 +125,9 @@ impl DecoderBackend for GraphDecoder {
                         mean[..n.min(width)].to_vec()
                     })
                     .collect();
+                // The probe has what it reads: later layers and the logits cannot change it.
+                logits.clear();
+                return Ok(());
             }
             let crossed = layer
                 .cross_attn

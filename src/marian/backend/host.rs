@@ -257,6 +257,11 @@ impl DecoderBackend for HostDecoder {
         })?;
         with_scratch(|scratch| {
             let h = self.layers_step(state, h, rows, scratch)?;
+            if state.probe.layer.is_some() {
+                // Probing (word alignment) reads attention, not logits.
+                logits.clear();
+                return Ok(());
+            }
             let vocab = self.lm_head.dims().0;
             // Every element is written by the product; the length changes only when rows
             // do, so the pages stay the same from step to step.
@@ -303,6 +308,10 @@ impl HostDecoder {
                 layer.self_attn_norm.add_and_norm(&mut h, &attended)
             });
             self.cross_attention(state, l, &h, rows, scratch, &mut buffers)?;
+            if state.probe.layer == Some(l) {
+                // The probe has what it reads: later layers and the logits cannot change it.
+                return Ok(h);
+            }
             let crossed = profile::time(Span::CrossOut, || {
                 layer
                     .cross_attn
