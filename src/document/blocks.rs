@@ -47,19 +47,36 @@ pub fn translate_blocks(
         sentences: sources.len(),
         ..BlockReport::default()
     };
-    let mut out = Vec::with_capacity(blocks.len());
+    // Each block's English, and the alignment jobs of the blocks whose elements' places depend
+    // on it: every job of the document probed together, on the worker threads.
+    let mut texts = Vec::with_capacity(blocks.len());
+    let mut aligns: Vec<Vec<Option<usize>>> = Vec::with_capacity(blocks.len());
+    let mut jobs: Vec<Probe> = Vec::new();
     let mut next = 0;
-    for (((block, plan), own), &tile) in blocks.iter().zip(&plans).zip(&per_block).zip(tiles) {
+    for (b, ((block, plan), own)) in blocks.iter().zip(&plans).zip(&per_block).enumerate() {
         let mine = &translations[next..next + own.len()];
         next += own.len();
         let english: Vec<&str> = mine.iter().map(|t| t.text.as_str()).collect();
         let text = plan.assemble(&english);
-        let align = if block.spans.is_empty() {
-            Vec::new()
+        let align = if alignment_matters(block) {
+            sentence_jobs(translator, (b, block), plan, mine, &text, &mut jobs)
         } else {
-            block_alignment(translator, block, plan, mine, &text)?
+            Vec::new()
         };
-        let placement = place(block, &text, &align, tile);
+        texts.push(text);
+        aligns.push(align);
+    }
+    for (job, words) in jobs.iter().zip(probe_all(translator, &jobs)?) {
+        let Some(words) = words else { continue };
+        for (k, a) in words.into_iter().enumerate() {
+            if let Some(slot) = aligns[job.block].get_mut(job.first_target + k) {
+                *slot = a.map(|s| s + job.first_source);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(blocks.len());
+    for (((block, text), align), &tile) in blocks.iter().zip(texts).zip(&aligns).zip(tiles) {
+        let placement = place(block, &text, align, tile);
         report.aligned += placement.aligned;
         report.fallback += placement.fallback;
         out.push(TranslatedBlock { text, placement });
@@ -67,22 +84,45 @@ pub fn translate_blocks(
     Ok((out, report))
 }
 
+/// Whether a block's elements could go anywhere but where they are without the alignment: one
+/// that wraps part of the text, or a point inside it. (A paragraph of one run, a link around a
+/// whole item, a break at the end need no attention read.)
+fn alignment_matters(block: &InlineText) -> bool {
+    let len = block.text.len();
+    block.spans.iter().any(|s| {
+        if s.point || s.start == s.end {
+            0 < s.start && s.start < len
+        } else {
+            s.start > 0 || s.end < len
+        }
+    })
+}
+
+/// One translated sentence to read the attention of: its block, its source and translation,
+/// and where its words start among the block's source and target words.
+struct Probe<'a> {
+    block: usize,
+    source: &'a str,
+    translation: &'a Translation,
+    first_source: usize,
+    first_target: usize,
+}
+
 /// For each word of `text` (the block's English, the plan's sentences joined by a space), the
-/// block's source word it is aligned with: translated sentences through the attention probe,
-/// kept sentences word for word.
-fn block_alignment(
+/// block's source word it is aligned with, as far as kept sentences tell (word for word); the
+/// translated sentences become `jobs` for the attention probe.
+fn sentence_jobs<'a>(
     translator: &Translator,
-    block: &InlineText,
-    plan: &ArticlePlan,
-    translations: &[Translation],
+    (b, block): (usize, &'a InlineText),
+    plan: &ArticlePlan<'a>,
+    translations: &'a [Translation],
     text: &str,
-) -> Result<Vec<Option<usize>>, TranslateError> {
+    jobs: &mut Vec<Probe<'a>>,
+) -> Vec<Option<usize>> {
     let source_words = words(&block.text);
     let target_words = words(text);
     let mut align = vec![None; target_words.len()];
     let mut english = translations.iter();
-    // (source sentence, its translation, first source word, first target word)
-    let mut probed: Vec<(&str, &Translation, usize, usize)> = Vec::new();
     let mut at = 0;
     for (sentence, _, translated) in plan.sentences() {
         let source = sentence.text(&block.text);
@@ -92,7 +132,13 @@ fn block_alignment(
             let Some(t) = english.next() else { break };
             // A source split to fit the model has no one attention matrix: left unaligned.
             if translator.split_long(source).len() == 1 {
-                probed.push((source, t, first_source, first_target));
+                jobs.push(Probe {
+                    block: b,
+                    source,
+                    translation: t,
+                    first_source,
+                    first_target,
+                });
             }
             at += t.text.len() + 1;
         } else {
@@ -104,23 +150,74 @@ fn block_alignment(
             at += source.len() + 1;
         }
     }
+    align
+}
+
+/// The word alignment of every job (`None` where pieces and words could not be matched), the
+/// probe run in groups spread over the translator's worker threads.
+fn probe_all(
+    translator: &Translator,
+    jobs: &[Probe],
+) -> Result<Vec<Option<Vec<Option<usize>>>>, TranslateError> {
+    use rayon::prelude::*;
     let layer = default_layer(translator.model.config().decoder_layers);
-    for chunk in probed.chunks(ALIGN_BATCH) {
-        let sources: Vec<&str> = chunk.iter().map(|c| c.0).collect();
-        let targets: Vec<Vec<u32>> = chunk.iter().map(|c| c.1.ids.clone()).collect();
-        let attention = translator.cross_attention(&sources, &targets, layer)?;
-        for ((source, t, first_source, first_target), weights) in chunk.iter().zip(&attention) {
-            let Some(words) =
-                word_alignment(&translator.tokenizer, source, &t.ids, &t.text, weights)
-            else {
-                continue;
-            };
-            for (k, a) in words.into_iter().enumerate() {
-                if let Some(slot) = align.get_mut(first_target + k) {
-                    *slot = a.map(|s| s + first_source);
-                }
-            }
-        }
+    let threads = translator.resources().threads.max(1);
+    let group = jobs.len().div_ceil(threads).clamp(1, ALIGN_BATCH);
+    let groups: Vec<Vec<Option<Vec<Option<usize>>>>> = translator.pool()?.install(|| {
+        jobs.par_chunks(group)
+            .map(|chunk| {
+                let sources: Vec<&str> = chunk.iter().map(|j| j.source).collect();
+                let targets: Vec<Vec<u32>> =
+                    chunk.iter().map(|j| j.translation.ids.clone()).collect();
+                let attention = translator.cross_attention(&sources, &targets, layer)?;
+                Ok(chunk
+                    .iter()
+                    .zip(&attention)
+                    .map(|(j, weights)| {
+                        let t = j.translation;
+                        word_alignment(&translator.tokenizer, j.source, &t.ids, &t.text, weights)
+                    })
+                    .collect())
+            })
+            .collect::<Result<_, TranslateError>>()
+    })?;
+    Ok(groups.into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alignment_matters;
+    use crate::document::inline::Lifter;
+
+    #[test]
+    fn only_elements_that_could_go_elsewhere_need_the_attention() {
+        let block = |build: &dyn Fn(&mut Lifter)| {
+            let mut l = Lifter::new();
+            build(&mut l);
+            l.finish()
+        };
+        // One run around everything, and a break at the end: nowhere else to go.
+        let whole = block(&|l| {
+            l.open();
+            l.text("Le chat dort.");
+            l.close();
+            l.break_point();
+        });
+        assert!(!alignment_matters(&whole));
+        // A bold word, or a break between words: the attention decides.
+        let part = block(&|l| {
+            l.text("Le ");
+            l.open();
+            l.text("chat");
+            l.close();
+            l.text(" dort.");
+        });
+        assert!(alignment_matters(&part));
+        let inside = block(&|l| {
+            l.text("Le chat ");
+            l.break_point();
+            l.text("dort.");
+        });
+        assert!(alignment_matters(&inside));
     }
-    Ok(align)
 }
