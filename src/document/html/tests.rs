@@ -144,3 +144,69 @@ fn an_icon_and_an_image_link_stay_empty() {
         "<p><i class=\"icon\"></i> VOIR <a href=\"/x\"><img src=\"a.png\"></a> ICI</p>"
     );
 }
+
+/// Random markup from fragments that break parsers (unclosed tags and comments, quotes, stray
+/// ends, entities, multi-byte text, raw-text elements): never a panic, every tag written back.
+fn fragments() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let pieces = prop::sample::select(vec![
+        "<p>",
+        "</p>",
+        "<b>",
+        "</b>",
+        "<i>",
+        "</i>",
+        "<a href=\"x\">",
+        "</a>",
+        "<br>",
+        "<br/>",
+        "<code>",
+        "</code>",
+        "<pre>",
+        "</pre>",
+        "<script>",
+        "</script>",
+        "<!--",
+        "-->",
+        "<!x>",
+        "<span translate=\"no\">",
+        "</span>",
+        "<div lang='fr'>",
+        "</div>",
+        "&amp;",
+        "&eacute;",
+        "&#x263a;",
+        "&",
+        "<",
+        ">",
+        "\"",
+        "'",
+        " ",
+        "\n",
+        "é",
+        "日本",
+        "mot",
+        "Le chat. ",
+        "</",
+        "<?x?>",
+        "<img alt=é>",
+        "<td>",
+        "<li>",
+        "<![CDATA[",
+        "]]>",
+        "<textarea>",
+        "</textarea>",
+    ]);
+    prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_markup_is_written_back_without_a_panic(src in fragments()) {
+        let out = upper(&src);
+        // Every tag of the source comes back (text upper-cased, escaped again).
+        for tag in ["<p>", "</p>", "<b>", "</b>", "<a href=\"x\">", "</a>", "<br>", "<script>"] {
+            proptest::prop_assert_eq!(out.matches(tag).count(), src.matches(tag).count(), "{}", tag);
+        }
+    }
+}

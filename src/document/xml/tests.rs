@@ -128,3 +128,47 @@ fn a_run_with_a_tab_or_break_is_cut_into_runs_and_its_text_translated() {
         r#"<w:p><w:r><w:rPr><w:i/></w:rPr><w:t xml:space="preserve">NOM </w:t></w:r><w:r><w:rPr><w:i/></w:rPr><w:tab/></w:r><w:r><w:rPr><w:i/></w:rPr><w:t xml:space="preserve">PRÉNOM </w:t></w:r><w:r><w:rPr><w:i/></w:rPr><w:br/></w:r><w:r><w:rPr><w:i/></w:rPr><w:t xml:space="preserve">ET FONCTION</w:t></w:r></w:p>"#
     );
 }
+
+/// Random office XML from fragments (runs, links, tabs, breaks, bookmarks, spans, entities,
+/// multi-byte text, unbalanced ends): an error or a part written back, never a panic; when it
+/// parses, every run and link comes back.
+fn fragments() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let pieces = prop::sample::select(vec![
+        "<w:p>",
+        "</w:p>",
+        "<w:r>",
+        "</w:r>",
+        "<w:t>",
+        "</w:t>",
+        "<w:rPr><w:b/></w:rPr>",
+        "<w:tab/>",
+        "<w:br/>",
+        "<w:hyperlink r:id=\"a\">",
+        "</w:hyperlink>",
+        "<w:bookmarkStart/>",
+        "<w:pPr/>",
+        "<w:t xml:space=\"preserve\">",
+        "mot ",
+        "é",
+        "日本",
+        "&amp;",
+        "&#233;",
+        " ",
+        "<w:drawing><w:p><w:r><w:t>x</w:t></w:r></w:p></w:drawing>",
+        "<w:lang w:val=\"fr-FR\"/>",
+    ]);
+    prop::collection::vec(pieces, 0..40).prop_map(|v| format!("<w:body>{}</w:body>", v.concat()))
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_office_xml_is_refused_or_written_back_without_a_panic(src in fragments()) {
+        if XmlPart::parse(&src, "word/document.xml", &DOCX).is_ok() {
+            let out = upper(&src, &DOCX);
+            for tag in ["<w:p>", "</w:p>", "<w:hyperlink r:id=\"a\">", "<w:tab/>", "<w:bookmarkStart/>"] {
+                proptest::prop_assert_eq!(out.matches(tag).count(), src.matches(tag).count(), "{}", tag);
+            }
+        }
+    }
+}
