@@ -14,7 +14,7 @@ use pyo3::types::PyDict;
 use entente::document::{self, Format};
 use entente::generate::GenerationConfig;
 use entente::translate::batcher::Batcher;
-use entente::translate::{TranslateError, Translation, Translator};
+use entente::translate::Translator;
 
 use crate::errors::EntenteError;
 
@@ -57,25 +57,6 @@ fn default_output(input: &Path) -> PathBuf {
     input.with_file_name(format!("{stem}.en.{ext}"))
 }
 
-/// Sentences through the queue, waited for on this (GIL-free) thread.
-fn through_queue(
-    batcher: &Batcher,
-    config: &Arc<GenerationConfig>,
-    sources: &[&str],
-) -> Result<Vec<Translation>, TranslateError> {
-    let owned = sources.iter().map(|s| s.to_string()).collect();
-    batcher
-        .submit(owned, Arc::clone(config))
-        .map_err(|e| TranslateError::Unsupported(e.to_string()))?
-        .into_iter()
-        .map(|r| {
-            r.blocking_recv()
-                .map_err(|_| TranslateError::Unsupported("the engine stopped".into()))?
-                .map_err(TranslateError::Unsupported)
-        })
-        .collect()
-}
-
 /// Translate the document at `input` into `output` (default: `NAME.en.EXT` beside it); what
 /// was done, as a dict.
 pub fn translate_file<'py>(
@@ -95,7 +76,7 @@ pub fn translate_file<'py>(
         let destination =
             entente::output::Destination::check(&output).map_err(|e| e.to_string())?;
         let translated = document::translate_document(&bytes, format, translator, |s| {
-            through_queue(batcher, &config, s)
+            batcher.translate_blocking(s, Arc::clone(&config))
         })
         .map_err(named)?;
         let mut file = destination.create().map_err(|e| e.to_string())?;

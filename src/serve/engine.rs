@@ -12,7 +12,7 @@ use crate::document::{self, DocumentError};
 use crate::formats::{self, HtmlParagraph};
 use crate::generate::GenerationConfig;
 use crate::segment::Sentence;
-use crate::translate::{ArticlePlan, PlanParagraph, TranslateError, Translation};
+use crate::translate::{ArticlePlan, PlanParagraph, Translation};
 
 use super::error::ApiError;
 use super::state::AppState;
@@ -257,26 +257,6 @@ pub(super) async fn translate_texts(
         .collect())
 }
 
-/// Translate through the shared queue from a blocking thread: every sentence admitted at once.
-pub(super) fn through_queue(
-    state: &AppState,
-    sources: &[&str],
-) -> Result<Vec<Translation>, TranslateError> {
-    let owned: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
-    let receivers = state
-        .batcher
-        .submit(owned, Arc::clone(&state.defaults))
-        .map_err(|e| TranslateError::Unsupported(e.to_string()))?;
-    receivers
-        .into_iter()
-        .map(|r| {
-            r.blocking_recv()
-                .map_err(|_| TranslateError::Unsupported("the server is shutting down".into()))?
-                .map_err(TranslateError::Unsupported)
-        })
-        .collect()
-}
-
 /// An HTML text's English and its sentences, French beside English.
 pub(super) type HtmlOut = (String, Vec<(String, Translation)>);
 
@@ -295,7 +275,9 @@ pub(super) async fn translate_html_texts(
             .map(|(i, t)| {
                 let mut sentences = Vec::new();
                 let english = document::translate_html_text(t, &state.translator, |s| {
-                    let english = through_queue(&state, s)?;
+                    let english = state
+                        .batcher
+                        .translate_blocking(s, Arc::clone(&state.defaults))?;
                     sentences = s
                         .iter()
                         .map(|x| x.to_string())

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::engine::{blocking, failed, through_queue, translate_units, Mode};
+use super::engine::{blocking, failed, translate_units, Mode};
 use super::error::{ApiError, ApiResult};
 use super::request::admit;
 use super::state::{AppState, SOURCE_LANG, TARGET_LANG};
@@ -94,7 +94,9 @@ pub(super) async fn lt_translate_file(
         let name = filename.clone();
         let doc = blocking(move || {
             document::translate_document(&bytes, format, &state2.translator, |s| {
-                through_queue(&state2, s)
+                state2
+                    .batcher
+                    .translate_blocking(s, Arc::clone(&state2.defaults))
             })
             .map_err(|e| failed(e, &name))
         })

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use super::error::Translation;
+use super::error::{TranslateError, Translation};
 use super::translator::Translator;
 use crate::generate::GenerationConfig;
 
@@ -177,6 +177,26 @@ impl Batcher {
         drop(queue);
         self.shared.changed.notify_all();
         Ok(receivers)
+    }
+
+    /// Queue `sentences` and wait for all of them on this thread (never an async one): what a
+    /// synchronous caller — a document's translation callback — uses. A full queue, a closed
+    /// engine or a failed batch is the error.
+    pub fn translate_blocking(
+        &self,
+        sentences: &[&str],
+        config: Arc<GenerationConfig>,
+    ) -> Result<Vec<Translation>, TranslateError> {
+        let owned = sentences.iter().map(|s| s.to_string()).collect();
+        self.submit(owned, config)
+            .map_err(|e| TranslateError::Unsupported(e.to_string()))?
+            .into_iter()
+            .map(|r| {
+                r.blocking_recv()
+                    .map_err(|_| TranslateError::Unsupported("the engine stopped".into()))?
+                    .map_err(TranslateError::Unsupported)
+            })
+            .collect()
     }
 
     /// Sentences waiting for the engine.
