@@ -13,10 +13,6 @@ use super::translate::{prepare_engine, OutputFormat, Progress, TranslateArgs};
 const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
 const MAX_HTML_BYTES: u64 = 32 << 20;
 
-fn format_name(format: Format) -> String {
-    format.extension().to_ascii_uppercase()
-}
-
 /// Read the document `input` names (`-`: standard input), refusing more than `limit` bytes.
 fn read_document(input: &str, limit: u64) -> anyhow::Result<Vec<u8>> {
     let mut bytes = Vec::new();
@@ -40,7 +36,7 @@ fn read_document(input: &str, limit: u64) -> anyhow::Result<Vec<u8>> {
 }
 
 pub fn translate_file(args: &TranslateArgs, format: Format) -> anyhow::Result<()> {
-    let name = format_name(format);
+    let name = format.name();
     if args.format == OutputFormat::Jsonl {
         bail!(
             "--format jsonl is for text input; a {name} document comes back as a {name} document"

@@ -43,33 +43,35 @@ pub enum InputMode {
     Epub,
 }
 
+/// The input modes that read a document, and its format.
+const DOCUMENT_MODES: [(InputMode, entente::document::Format); 6] = {
+    use entente::document::Format;
+    [
+        (InputMode::Html, Format::Html),
+        (InputMode::Docx, Format::Docx),
+        (InputMode::Odt, Format::Odt),
+        (InputMode::Odp, Format::Odp),
+        (InputMode::Pptx, Format::Pptx),
+        (InputMode::Epub, Format::Epub),
+    ]
+};
+
 impl InputMode {
     /// The document format of a document mode.
     pub fn document(self) -> Option<entente::document::Format> {
-        use entente::document::Format;
-        Some(match self {
-            InputMode::Html => Format::Html,
-            InputMode::Docx => Format::Docx,
-            InputMode::Odt => Format::Odt,
-            InputMode::Odp => Format::Odp,
-            InputMode::Pptx => Format::Pptx,
-            InputMode::Epub => Format::Epub,
-            InputMode::Lines | InputMode::Article | InputMode::Page => return None,
-        })
+        DOCUMENT_MODES
+            .iter()
+            .find(|(m, _)| *m == self)
+            .map(|(_, f)| *f)
     }
 
     /// The mode for an input: a document's from its extension, else lines.
     pub fn guess(input: &str) -> InputMode {
-        use entente::document::Format;
-        match Format::from_path(std::path::Path::new(input)) {
-            Some(Format::Html) => InputMode::Html,
-            Some(Format::Docx) => InputMode::Docx,
-            Some(Format::Odt) => InputMode::Odt,
-            Some(Format::Odp) => InputMode::Odp,
-            Some(Format::Pptx) => InputMode::Pptx,
-            Some(Format::Epub) => InputMode::Epub,
-            None => InputMode::Lines,
-        }
+        let format = entente::document::Format::from_path(std::path::Path::new(input));
+        DOCUMENT_MODES
+            .iter()
+            .find(|(_, f)| Some(*f) == format)
+            .map_or(InputMode::Lines, |(m, _)| *m)
     }
 }
 

@@ -47,6 +47,18 @@ impl Format {
         }
     }
 
+    /// The format's name as people write it: HTML, DOCX, ODT, ODP, PPTX, EPUB.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Html => "HTML",
+            Format::Docx => "DOCX",
+            Format::Odt => "ODT",
+            Format::Odp => "ODP",
+            Format::Pptx => "PPTX",
+            Format::Epub => "EPUB",
+        }
+    }
+
     /// The media type a translated file is served as.
     pub fn media_type(self) -> &'static str {
         match self {

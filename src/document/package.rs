@@ -188,21 +188,10 @@ fn required(format: Format) -> (&'static str, Option<&'static str>) {
     }
 }
 
-fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::Html => "HTML",
-        Format::Docx => "DOCX",
-        Format::Odt => "ODT",
-        Format::Odp => "ODP",
-        Format::Pptx => "PPTX",
-        Format::Epub => "EPUB",
-    }
-}
-
 /// Open `input` as a zip package of `format`, checked to be one.
 fn open(input: &[u8], format: Format) -> Result<Package<'_>, DocumentError> {
     let not = |why: String| DocumentError::NotThisFormat {
-        format: format_name(format),
+        format: format.name(),
         why,
     };
     if input.starts_with(&[0xd0, 0xcf, 0x11, 0xe0]) {
@@ -273,17 +262,19 @@ fn read_part(
     if file.size() > limit {
         return Err(DocumentError::TooLarge { what: name, limit });
     }
-    let mut bytes = Vec::new();
-    file.by_ref()
-        .take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| DocumentError::Part {
-            part: name.clone(),
-            why: format!("cannot decompress: {e}"),
-        })?;
-    if bytes.len() as u64 > limit {
-        return Err(DocumentError::TooLarge { what: name, limit });
-    }
+    // The declared size may lie (a bomb): the inflating itself is capped.
+    let bytes = crate::article::decode::read_capped(file.by_ref(), limit as usize).map_err(
+        |e| match e {
+            crate::article::ArticleError::TooLarge { .. } => DocumentError::TooLarge {
+                what: name.clone(),
+                limit,
+            },
+            other => DocumentError::Part {
+                part: name.clone(),
+                why: other.to_string(),
+            },
+        },
+    )?;
     *total += bytes.len() as u64;
     String::from_utf8(bytes).map_err(|e| DocumentError::Part {
         part: name,
