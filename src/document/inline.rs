@@ -37,15 +37,6 @@ impl InlineText {
         }
         children
     }
-
-    /// How deep the elements nest (0 without any).
-    pub fn depth(&self) -> usize {
-        let mut depth = vec![0usize; self.spans.len()];
-        for (i, span) in self.spans.iter().enumerate() {
-            depth[i] = span.parent.map_or(1, |p| depth[p] + 1);
-        }
-        depth.into_iter().max().unwrap_or(0)
-    }
 }
 
 /// Builds an [`InlineText`] from a block's text runs and element boundaries as a reader meets

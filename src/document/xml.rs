@@ -344,7 +344,9 @@ impl<'s> XmlPart<'s> {
                     for piece in render(&t.text, block, &placement.ranges, &placement.rank, spacing)
                     {
                         match piece {
-                            Piece::Text(text) => escape_into(out, text),
+                            Piece::Text(text) => {
+                                out.push_str(&quick_xml::escape::partial_escape(text))
+                            }
                             Piece::Open(i) => {
                                 if let Element::Wrap(open, _) = &p.elements[i] {
                                     out.push_str(open);
@@ -448,17 +450,6 @@ fn push_copy(out: &mut Vec<Segment>, range: Range<usize>) {
         }
     }
     out.push(Segment::Copy(range));
-}
-
-fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]

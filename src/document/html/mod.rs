@@ -388,16 +388,14 @@ fn decode(text: &str) -> String {
     html_escape::decode_html_entities(text).into_owned()
 }
 
+/// Text escaped as XML escapes it (`&`, `<`, `>`), and a no-break space as a numeric reference:
+/// XHTML has no `&nbsp;`.
 fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            // A numeric reference: XHTML has no `&nbsp;`.
-            '\u{a0}' => out.push_str("&#160;"),
-            c => out.push(c),
-        }
+    let escaped = quick_xml::escape::partial_escape(text);
+    if escaped.contains('\u{a0}') {
+        out.push_str(&escaped.replace('\u{a0}', "&#160;"));
+    } else {
+        out.push_str(&escaped);
     }
 }
 
