@@ -91,10 +91,12 @@ impl Engine for TranslatorEngine {
             // Sentences the run translated are reused (their target ids re-encoded from the
             // text: the attention that places markup reads any encoding of it); the rest are
             // translated now.
+            let found: Vec<Option<Translated>> = sources.iter().map(|s| known(s)).collect();
             let missing: Vec<&str> = sources
                 .iter()
-                .copied()
-                .filter(|s| known(s).is_none())
+                .zip(&found)
+                .filter(|(_, f)| f.is_none())
+                .map(|(s, _)| *s)
                 .collect();
             let mut fresh = crate::translate::translate_sorted(
                 translator,
@@ -104,9 +106,9 @@ impl Engine for TranslatorEngine {
                 &|_| {},
             )?
             .into_iter();
-            Ok(sources
-                .iter()
-                .map(|s| match known(s) {
+            Ok(found
+                .into_iter()
+                .map(|f| match f {
                     Some(t) => crate::translate::Translation {
                         ids: translator.tokenizer.encode_target(&t.text),
                         text: t.text,
