@@ -36,6 +36,8 @@ pub(in crate::marian) struct GraphState {
     /// Additive encoder padding mask, (rows, 1, 1, src_len).
     encoder_mask: Tensor,
     pub(in crate::marian) probe: super::AttentionProbe,
+    /// Each row's number of source tokens, read from the mask once, when the probe first asks.
+    source_lengths: Option<Vec<usize>>,
 }
 
 impl DecoderBackend for GraphDecoder {
@@ -73,6 +75,7 @@ impl DecoderBackend for GraphDecoder {
             layers,
             encoder_mask,
             probe: super::AttentionProbe::default(),
+            source_lengths: None,
         }))
     }
 
@@ -108,17 +111,21 @@ impl DecoderBackend for GraphDecoder {
                 let weights = layer.cross_attn.weights(&h, ck, &state.encoder_mask)?;
                 let heads = layer.cross_attn.heads;
                 // Each row's source tokens, padding (a non-zero additive mask) left out.
-                let lengths: Vec<usize> = state
-                    .encoder_mask
-                    .flatten_from(1)?
-                    .to_dtype(DType::F32)?
-                    .to_vec2::<f32>()?
-                    .iter()
-                    .map(|row| row.iter().filter(|&&m| m == 0.0).count())
-                    .collect();
+                if state.source_lengths.is_none() {
+                    let lengths = state
+                        .encoder_mask
+                        .flatten_from(1)?
+                        .to_dtype(DType::F32)?
+                        .to_vec2::<f32>()?
+                        .iter()
+                        .map(|row| row.iter().filter(|&&m| m == 0.0).count())
+                        .collect();
+                    state.source_lengths = Some(lengths);
+                }
+                let lengths = state.source_lengths.as_deref().unwrap_or_default();
                 state.probe.weights = weights
                     .iter()
-                    .zip(&lengths)
+                    .zip(lengths)
                     .map(|(row, &n)| {
                         let width = row.len() / heads;
                         let mean = super::mean_over_heads(row, heads, width);
