@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use common::browser::{browser, screenshot, until};
-use common::server::{Server, SEARCH};
+use common::server::{cli_translate_file, Server};
 use serde_json::json;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -86,18 +86,8 @@ async fn a_dropped_document_comes_back_to_download_as_the_cli_writes_it() {
         dir.path().join("rapport.en.docx"),
     );
     std::fs::write(&input, &docx).unwrap();
-    let model = common::selfcontained();
-    let mut args = vec!["translate", "--model", model.to_str().unwrap()];
-    args.extend(SEARCH);
-    args.extend([input.to_str().unwrap(), "-o", output.to_str().unwrap()]);
-    let cli = common::entente_in(None, &args, b"", &[]);
     assert!(
-        cli.status.success(),
-        "{}",
-        String::from_utf8_lossy(&cli.stderr)
-    );
-    assert!(
-        downloaded == std::fs::read(&output).unwrap(),
+        downloaded == cli_translate_file(&input, &output),
         "the download differs from the CLI's file"
     );
     // The hand-edited paragraph came through: one block, its bookmark and bold run kept.

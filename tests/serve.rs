@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::server::{answer, Server, SEARCH};
+use common::server::{answer, cli_article, Server};
 
 use std::path::Path;
 use std::process::Command;
@@ -14,25 +14,6 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-/// `entente translate --input article` on `text`, with the server's search settings.
-fn cli_article(text: &str) -> String {
-    let model = common::selfcontained();
-    let mut args = vec![
-        "translate",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        "article",
-    ];
-    args.extend(SEARCH);
-    let out = common::entente_in(None, &args, text.as_bytes(), &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// The CLI ends its output with a newline; a translated text ends as the request did.
 fn same_as_cli(served: &str, cli: &str) -> bool {

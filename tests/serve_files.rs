@@ -9,7 +9,7 @@ mod common;
 use std::io::Read;
 use std::path::Path;
 
-use common::server::{Server, SEARCH};
+use common::server::{cli_article, cli_translate_file, Server};
 use serde_json::{json, Value};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -51,7 +51,6 @@ fn translate_file_gives_the_cli_s_file_to_download() {
     for ext in [".txt", ".html", ".docx", ".odt", ".odp", ".pptx", ".epub"] {
         assert!(formats.contains(&json!(ext)), "{ext} in {settings}");
     }
-    let model = common::selfcontained();
     for file in ["sample.odt", "sample.docx"] {
         let input = Path::new(ROOT).join("tests/fixtures/documents").join(file);
         let bytes = std::fs::read(&input).unwrap();
@@ -72,17 +71,8 @@ fn translate_file_gives_the_cli_s_file_to_download() {
         // The same file as the command line's, with the same model and settings.
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join(file);
-        let mut args = vec!["translate", "--model", model.to_str().unwrap()];
-        args.extend(SEARCH);
-        args.extend([input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
-        let cli = common::entente_in(None, &args, b"", &[]);
         assert!(
-            cli.status.success(),
-            "{}",
-            String::from_utf8_lossy(&cli.stderr)
-        );
-        assert!(
-            downloaded == std::fs::read(&out).unwrap(),
+            downloaded == cli_translate_file(&input, &out),
             "{file}: the server's file differs"
         );
     }
@@ -130,25 +120,9 @@ fn html_format_keeps_a_sentence_whole_and_every_element_once() {
     // Its text is the whole sentence's translation, as the command line gives it.
     let text =
         entente::document::plain_blocks(out.as_bytes(), entente::document::Format::Html).unwrap();
-    let model = common::selfcontained();
-    let mut args = vec![
-        "translate",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        "article",
-    ];
-    args.extend(SEARCH);
-    let cli = common::entente_in(
-        None,
-        &args,
-        "Le président a annoncé une réforme mardi.".as_bytes(),
-        &[],
-    );
+    let cli = cli_article("Le président a annoncé une réforme mardi.");
     assert_eq!(
         text[0].split_whitespace().collect::<Vec<_>>(),
-        String::from_utf8_lossy(&cli.stdout)
-            .split_whitespace()
-            .collect::<Vec<_>>()
+        cli.split_whitespace().collect::<Vec<_>>()
     );
 }

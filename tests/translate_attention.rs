@@ -8,17 +8,10 @@ mod common;
 
 use std::path::Path;
 
-use candle_core::{DType, Device};
-use entente::hub;
 use entente::translate::Translator;
 use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn load(dir: &Path) -> Translator {
-    let files = hub::resolve(dir.to_str().unwrap(), None, true).unwrap();
-    Translator::load(&files, &files.dir, &Device::Cpu, DType::F32).unwrap()
-}
 
 /// The largest difference between entente's weights and the fixture's, over every layer, row,
 /// step and source token.
@@ -85,7 +78,7 @@ fn cross_attention_equals_transformers_output_attentions() {
         let Some((_keep, dir)) = common::model_dir(name, tokenizer) else {
             return;
         };
-        let mut translator = load(&dir);
+        let mut translator = common::load_f32(&dir);
         assert!(translator.model.host_decoder());
         let host = worst_difference(name, &translator);
         assert!(host < 2e-5, "{name} host step: weights differ by {host}");

@@ -14,7 +14,6 @@ mod common;
 
 use std::path::Path;
 
-use candle_core::{DType, Device};
 use entente::hub;
 use entente::translate::Translator;
 use serde_json::Value;
@@ -128,11 +127,6 @@ fn compare(name: &str, translator: &Translator) -> f64 {
     worst
 }
 
-fn load(dir: &Path) -> Translator {
-    let files = hub::resolve(dir.to_str().unwrap(), None, true).unwrap();
-    Translator::load(&files, &files.dir, &Device::Cpu, DType::F32).unwrap()
-}
-
 #[test]
 fn whole_distributions_equal_transformers_on_every_checkpoint_and_step() {
     for (name, tokenizer) in [
@@ -145,7 +139,7 @@ fn whole_distributions_equal_transformers_on_every_checkpoint_and_step() {
         let Some((_keep, dir)) = common::model_dir(name, tokenizer) else {
             return;
         };
-        let mut translator = load(&dir);
+        let mut translator = common::load_f32(&dir);
         assert!(
             translator.model.host_decoder(),
             "the CPU default is the host step"
@@ -178,7 +172,7 @@ fn a_pytorch_model_bin_gives_the_same_distributions() {
         .as_ref()
         .unwrap()
         .ends_with("pytorch_model.bin"));
-    compare("tiny-selfcontained", &load(dir.path()));
+    compare("tiny-selfcontained", &common::load_f32(dir.path()));
 }
 
 /// splitmix64, as the fixture script computes it.
@@ -240,7 +234,7 @@ fn a_full_size_opus_mt_gives_transformers_distributions() {
     ] {
         std::fs::copy(tokenizer.join(name), dir.path().join(name)).unwrap();
     }
-    let translator = load(dir.path());
+    let translator = common::load_f32(dir.path());
     assert_eq!(
         translator.model.config().d_model,
         512,

@@ -124,3 +124,16 @@ pub fn page_server(respond: fn(&str, &mut std::net::TcpStream)) -> String {
     });
     format!("http://{addr}")
 }
+
+/// The test checkpoint (or model directory) at `dir`, loaded on the CPU in float32.
+#[allow(dead_code)] // only the crates that compare with transformers load one themselves
+pub fn load_f32(dir: &Path) -> entente::translate::Translator {
+    let files = entente::hub::resolve(dir.to_str().unwrap(), None, true).unwrap();
+    entente::translate::Translator::load(
+        &files,
+        &files.dir,
+        &candle_core::Device::Cpu,
+        candle_core::DType::F32,
+    )
+    .unwrap()
+}

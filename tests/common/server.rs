@@ -117,3 +117,39 @@ pub fn answer(result: Result<ureq::Response, ureq::Error>) -> (u16, Option<Strin
     let retry = response.header("Retry-After").map(str::to_string);
     (status, retry, response.into_string().unwrap())
 }
+
+/// `entente translate --input article` on `text`, with the server's model and search settings.
+pub fn cli_article(text: &str) -> String {
+    let model = super::selfcontained();
+    let mut args = vec![
+        "translate",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        "article",
+    ];
+    args.extend(SEARCH);
+    let out = super::entente_in(None, &args, text.as_bytes(), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `entente translate INPUT -o OUTPUT` (a document) with the server's model and search
+/// settings; the bytes it wrote.
+pub fn cli_translate_file(input: &std::path::Path, output: &std::path::Path) -> Vec<u8> {
+    let model = super::selfcontained();
+    let mut args = vec!["translate", "--model", model.to_str().unwrap()];
+    args.extend(SEARCH);
+    args.extend([input.to_str().unwrap(), "-o", output.to_str().unwrap()]);
+    let out = super::entente_in(None, &args, b"", &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(output).unwrap()
+}
