@@ -72,7 +72,7 @@ pub fn translate_file<'py>(
         let bytes =
             std::fs::read(&input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
         let named = |e: document::DocumentError| format!("{}: {e}", input.display());
-        document::check_document(&bytes, format).map_err(named)?;
+        // A bad file fails in parsing, before any sentence is queued or anything written.
         let destination =
             entente::output::Destination::check(&output).map_err(|e| e.to_string())?;
         let translated = document::translate_document(&bytes, format, translator, |s| {

@@ -89,7 +89,8 @@ pub(super) async fn lt_translate_file(
                 supported_formats().join(", ")
             ))
         })?;
-        document::check_document(&bytes, format).map_err(|e| failed(e, &filename))?;
+        // No separate check: the model is loaded, and a bad file fails in parsing, before any
+        // sentence is queued.
         let state2 = Arc::clone(&state);
         let name = filename.clone();
         let doc = blocking(move || {
