@@ -31,13 +31,10 @@ pub(super) fn supported_formats() -> Vec<String> {
         .collect()
 }
 
-/// `POST /translate_file`, LibreTranslate's: `file` (multipart), `source`, `target`, `api_key`.
-pub(super) async fn lt_translate_file(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    mut multipart: Multipart,
-) -> ApiResult {
+/// A multipart upload's text fields and its file (name and bytes), if it has one.
+async fn read_upload(
+    multipart: &mut Multipart,
+) -> Result<(Map<String, Value>, Option<(String, Vec<u8>)>), ApiError> {
     let mut fields = Map::new();
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Some(field) = multipart
@@ -61,6 +58,17 @@ pub(super) async fn lt_translate_file(
             fields.insert(name, Value::from(text));
         }
     }
+    Ok((fields, file))
+}
+
+/// `POST /translate_file`, LibreTranslate's: `file` (multipart), `source`, `target`, `api_key`.
+pub(super) async fn lt_translate_file(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> ApiResult {
+    let (fields, file) = read_upload(&mut multipart).await?;
     admit(&state, &fields, addr)?;
     let (filename, bytes) =
         file.ok_or_else(|| ApiError::bad("Invalid request: missing file parameter"))?;
