@@ -28,6 +28,7 @@ mod title;
 pub use block::{Block, BlockKind};
 #[doc(hidden)]
 pub use content::{set_tuning, Tuning};
+pub use dom::VOID_ELEMENTS;
 pub use error::ArticleError;
 pub use extract::{explain, stage_times, trim_difference, Article};
 pub use plain::paragraph_kinds;

@@ -9,8 +9,8 @@
 /// stays, one level up), as browsers cap the depth of the trees they build (Blink at 512).
 pub const MAX_DEPTH: usize = 512;
 
-/// Elements without an end tag.
-pub(super) const VOID: &[&str] = &[
+/// Elements without an end tag (HTML's void elements; the document translator reads them too).
+pub const VOID: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
     "track", "wbr", "keygen",
 ];

@@ -9,6 +9,7 @@ mod sink;
 mod trim;
 
 pub use arena::{push_collapsed, push_space, Dom, Element, NONE};
+pub use depth::VOID as VOID_ELEMENTS;
 pub use sink::collapsed_chars;
 pub use trim::trim_for_parse;
 

@@ -75,11 +75,8 @@ const PROTECTED: &[&str] = &[
     "math",
 ];
 
-/// Elements without content.
-const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-    "track", "wbr",
-];
+/// Elements without content: HTML's void elements, as the page reader knows them.
+const VOID: &[&str] = crate::article::VOID_ELEMENTS;
 
 /// What goes to the output, in order.
 enum Part {
