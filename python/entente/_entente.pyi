@@ -97,6 +97,8 @@ def align(
     mt: Optional[Translator] = None,
     *,
     min_score: float = 0.5,
+    lexicon: Union[None, bool, str, Sequence[str]] = None,
+    realign: Optional[bool] = None,
 ) -> List[Pair]:
     """Parallel sentence pairs of a French text and its English version."""
 

@@ -56,25 +56,40 @@ fn sentences(side: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<String>> {
         .collect())
 }
 
-/// `lexicon=None`: the FreeDict fra-eng dictionary where Debian installed it (as the CLI's
-/// default); `False`: none; a path: that dictionary (dictd `.index` or word<TAB>translation).
+/// `lexicon=None`: the FreeDict fra-eng and eng-fra dictionaries where Debian installed them
+/// (as the CLI's default); `False`: none; a path, or a list of paths: those dictionaries
+/// (dictd `.index` or word<TAB>translation), read as one in the direction of the first.
 fn read_lexicon(lexicon: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Lexicon>> {
-    let path = match lexicon {
+    let paths: Vec<std::path::PathBuf> = match lexicon {
         None => entente::align::lexicon::installed("fr", "en"),
         Some(v) if v.is_instance_of::<pyo3::types::PyBool>() => {
             if v.extract::<bool>()? {
                 return Err(PyValueError::new_err(
-                    "lexicon=True: give a path, None (the installed one) or False (none)",
+                    "lexicon=True: give a path, None (the installed ones) or False (none)",
                 ));
             }
-            None
+            Vec::new()
         }
-        Some(v) => Some(std::path::PathBuf::from(v.extract::<String>().map_err(
-            |_| PyValueError::new_err("lexicon must be a path (str), None or False"),
-        )?)),
+        Some(v) => match v.extract::<String>() {
+            Ok(one) => vec![one.into()],
+            Err(_) => v
+                .extract::<Vec<String>>()
+                .map_err(|_| {
+                    PyValueError::new_err(
+                        "lexicon must be a path (str), a list of paths, None or False",
+                    )
+                })?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        },
     };
-    path.map(|p| Lexicon::read(&p).map_err(|e| PyValueError::new_err(e.to_string())))
-        .transpose()
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    Lexicon::read_all(&paths)
+        .map(Some)
+        .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// Align `fr` with `en` (each a text, segmented here, or a list of sentences) into pairs.
@@ -83,8 +98,9 @@ fn read_lexicon(lexicon: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Lexicon>>
 /// `mt` to compute it; with neither, numbers, cognates, punctuation and lengths decide. Pairs
 /// whose probability is under `min_score` are left out (unaligned sentences always stay).
 /// `lexicon` adds a bilingual dictionary as evidence: None (the default) uses FreeDict's
-/// fra-eng where Debian installed it, as `entente align` does; False uses none; a path reads
-/// that dictionary (a dictd `.index`, or word<TAB>translation lines). `realign` aligns a second
+/// fra-eng and eng-fra where Debian installed them, as `entente align` does; False uses none;
+/// a path (or a list of paths) reads that dictionary (a dictd `.index`, or word<TAB>translation
+/// lines). `realign` aligns a second
 /// time with the word pairs the first pass's confident links teach: None (the default) does so
 /// for documents of up to 10,000 sentences a side, as `entente align` does.
 #[pyfunction]

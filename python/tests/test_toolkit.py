@@ -240,6 +240,10 @@ def test_align_with_a_lexicon_equals_the_cli_and_the_lexicon_decides(run_cli, tm
     py = entente.align(fr, en, lexicon=str(lexicon), min_score=0)
     assert [(p.src_ids, p.tgt_ids) for p in py] == [(c["src_ids"], c["tgt_ids"]) for c in cli]
     assert [(p.src_ids, p.tgt_ids) for p in py] == [([0], []), ([1], [0]), ([2], [1])]
+    # Several dictionaries read as one: the same file twice adds nothing.
+    twice = entente.align(fr, en, lexicon=[str(lexicon), str(lexicon)], min_score=0)
+    assert [(p.src_ids, p.tgt_ids, p.score) for p in twice] == [
+        (p.src_ids, p.tgt_ids, p.score) for p in py]
     plain = entente.align(fr, en, lexicon=False, min_score=0)
     cli_plain = [json.loads(l) for l in run_cli(*args, "--no-lexicon").splitlines()]
     assert [(p.src_ids, p.tgt_ids) for p in plain] == [(c["src_ids"], c["tgt_ids"]) for c in cli_plain]

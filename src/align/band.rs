@@ -18,6 +18,9 @@ pub(super) const COARSE_ABOVE: usize = 3_000;
 /// has more than [`COARSE_ABOVE`] blocks and is itself aligned coarse to fine, one more level.
 pub(super) const MAX_BLOCK: usize = 40;
 
+/// The fewest rows of the band filled as one run in parallel ([`Band::row_chunks`]).
+pub(super) const MIN_PARALLEL_ROWS: usize = 64;
+
 /// Sentences per block of the coarse pass: blocks number at most [`COARSE_ABOVE`] per side
 /// (the coarse pass then searches a diagonal band) while that takes at most [`MAX_BLOCK`]
 /// sentences a block.
@@ -124,6 +127,36 @@ impl Band {
 
     pub(super) fn row(&self, i: usize) -> std::ops::RangeInclusive<usize> {
         self.lo[i]..=self.lo[i] + (self.at[i + 1] - self.at[i]) - 1
+    }
+
+    /// The band's per-cell values (`per_cell` each) cut into runs of consecutive rows, each
+    /// with its rows: for filling rows in parallel. A few runs per thread of rayon's pool, so
+    /// that threads that finish early take more (rows differ in cost), of at least
+    /// [`MIN_PARALLEL_ROWS`] rows, so that each run's set-up (merging the groups its first rows
+    /// need, which a run cannot take from the previous one) stays small.
+    pub(super) fn row_chunks<'a, T>(
+        &self,
+        values: &'a mut [T],
+        per_cell: usize,
+    ) -> Vec<(std::ops::Range<usize>, &'a mut [T])> {
+        let rows = self.lo.len();
+        let step = rows
+            .div_ceil(4 * rayon::current_num_threads())
+            .max(MIN_PARALLEL_ROWS);
+        let mut out = Vec::new();
+        let mut rest = values;
+        for start in (0..rows).step_by(step) {
+            let end = (start + step).min(rows);
+            let (head, tail) = rest.split_at_mut((self.at[end] - self.at[start]) * per_cell);
+            out.push((start..end, head));
+            rest = tail;
+        }
+        out
+    }
+
+    /// Offset of row i's first cell.
+    pub(super) fn row_start(&self, i: usize) -> usize {
+        self.at[i]
     }
 
     pub(super) fn cell(&self, i: usize, j: usize) -> Option<usize> {

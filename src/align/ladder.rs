@@ -4,7 +4,7 @@
 //! backtrack from the corner along the best path, never losing a sentence.
 
 use super::band::Band;
-use super::config::{AlignConfig, LINK_TYPES};
+use super::config::{AlignConfig, Decoding, LINK_TYPES};
 use super::link::Link;
 use super::search::{forward_pass, logsumexp, Lattice, LinkScorer};
 use super::similarity::Weighted;
@@ -26,9 +26,25 @@ pub(super) fn best_ladder(
     let (n, m) = (src.len(), tgt.len());
     if exact {
         let posterior = Posterior::new(band, &lattice, n, m);
-        backtrack(band, &lattice.back, n, m, |i, j, a, b| {
-            posterior.probability(band, &lattice, i, j, a, b)
-        })
+        let back = match config.decoding {
+            Decoding::BestPath => None,
+            Decoding::ExpectedAccuracy {
+                link_cost,
+                null_cost,
+                min_merge,
+            } => Some(posterior.expected_accuracy_path(
+                band,
+                &lattice,
+                [link_cost, null_cost, min_merge],
+            )),
+        };
+        backtrack(
+            band,
+            back.as_ref().unwrap_or(&lattice.back),
+            n,
+            m,
+            |i, j, a, b| posterior.probability(band, &lattice, i, j, a, b),
+        )
     } else {
         backtrack(band, &lattice.back, n, m, |i, j, a, b| {
             scorer.score(i, j, a, b)
@@ -74,6 +90,54 @@ impl Posterior {
             .cell(n, m)
             .map_or(f64::NEG_INFINITY, |c| lattice.forward[c]);
         Posterior { backward, total }
+    }
+
+    /// Back pointers of the path whose links' probabilities minus their costs (`link_cost`
+    /// for a link with both sides, `null_cost` for one with a side empty) sum highest, links of
+    /// several sentences a side taken only with a probability of `min_merge` or more:
+    /// [`Decoding::ExpectedAccuracy`]. The same lattice, links and band as the best path.
+    pub(super) fn expected_accuracy_path(
+        &self,
+        band: &Band,
+        lattice: &Lattice,
+        [link_cost, null_cost, min_merge]: [f64; 3],
+    ) -> Vec<(u8, u8)> {
+        let types = LINK_TYPES.len();
+        let mut gain = vec![f64::NEG_INFINITY; band.cells()];
+        let mut back = vec![(0u8, 0u8); band.cells()];
+        gain[0] = 0.0;
+        for i in 0..band.lo.len() {
+            for j in band.row(i) {
+                let at = band.cell(i, j).expect("inside the band");
+                for (k, &(a, b)) in LINK_TYPES.iter().enumerate() {
+                    if a > i || b > j || lattice.scores[at * types + k].is_nan() {
+                        continue;
+                    }
+                    let Some(from) = band.cell(i - a, j - b) else {
+                        continue;
+                    };
+                    if gain[from] == f64::NEG_INFINITY {
+                        continue;
+                    }
+                    let cost = if a == 0 || b == 0 {
+                        null_cost
+                    } else {
+                        link_cost
+                    };
+                    let p = self.probability(band, lattice, i, j, a, b);
+                    if (a > 1 || b > 1) && p < min_merge {
+                        continue;
+                    }
+                    let value = gain[from] + p - cost;
+                    // Ties keep the earlier shape, as the best path does.
+                    if value > gain[at] {
+                        gain[at] = value;
+                        back[at] = (a as u8, b as u8);
+                    }
+                }
+            }
+        }
+        back
     }
 
     /// The probability of the link ending at (i, j) with `a` × `b` sentences.

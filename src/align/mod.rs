@@ -33,7 +33,7 @@ mod link;
 mod search;
 mod similarity;
 
-pub use config::{AlignConfig, LINK_TYPES};
+pub use config::{AlignConfig, Decoding, LINK_TYPES};
 pub use features::Features;
 pub use lexicon::{Lexicon, LexiconError};
 pub use link::{Link, DEFAULT_MIN_SCORE};
@@ -117,12 +117,22 @@ pub fn align_and_realign(
     mt: Option<&[String]>,
     lexicon: Option<&Lexicon>,
 ) -> (Vec<Link>, Option<LexiconUse>) {
+    align_and_realign_configured(src, tgt, mt, lexicon, &config_for(mt))
+}
+
+/// [`align_and_realign`] under another `config` (the evaluation's grids).
+pub fn align_and_realign_configured(
+    src: &[String],
+    tgt: &[String],
+    mt: Option<&[String]>,
+    lexicon: Option<&Lexicon>,
+    config: &AlignConfig,
+) -> (Vec<Link>, Option<LexiconUse>) {
     // The features before any lexicon, computed once for both passes.
     let base = base_features(src, tgt, mt);
-    let config = config_for(mt);
     let (mut src_features, mut tgt_features) = base.clone();
     let usage = lexicon.map(|l| add_lexicon(l, [src, tgt], [&mut src_features, &mut tgt_features]));
-    let first = align(&src_features, &tgt_features, &config);
+    let first = align(&src_features, &tgt_features, config);
     let taught = learned::learn(src, tgt, &first);
     if taught.entries() == 0 {
         return (first, usage);
@@ -140,7 +150,7 @@ pub fn align_and_realign(
         [src, tgt],
         [&mut src_features, &mut tgt_features],
     );
-    (align(&src_features, &tgt_features, &config), usage)
+    (align(&src_features, &tgt_features, config), usage)
 }
 
 /// [`align_sentences`] with a bilingual `lexicon` as evidence beside the rest (see
@@ -152,10 +162,20 @@ pub fn align_sentences_with(
     mt: Option<&[String]>,
     lexicon: Option<&Lexicon>,
 ) -> (Vec<Link>, Option<LexiconUse>) {
+    align_sentences_configured(src, tgt, mt, lexicon, &config_for(mt))
+}
+
+/// [`align_sentences_with`] under another `config` (the evaluation's grids).
+pub fn align_sentences_configured(
+    src: &[String],
+    tgt: &[String],
+    mt: Option<&[String]>,
+    lexicon: Option<&Lexicon>,
+    config: &AlignConfig,
+) -> (Vec<Link>, Option<LexiconUse>) {
     let (mut src_features, mut tgt_features) = base_features(src, tgt, mt);
     let usage = lexicon.map(|l| add_lexicon(l, [src, tgt], [&mut src_features, &mut tgt_features]));
-    let aligned = align(&src_features, &tgt_features, &config_for(mt));
-    (aligned, usage)
+    (align(&src_features, &tgt_features, config), usage)
 }
 
 /// The sentences' features before any lexicon: the MT's and the source's words against the

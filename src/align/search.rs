@@ -104,6 +104,19 @@ impl<'a> LinkScorer<'a> {
         (shared, coverage)
     }
 
+    /// A scorer of the same links with caches of its own (for another thread).
+    fn detached(&self) -> ScorerParts<'a> {
+        ScorerParts {
+            src: self.src,
+            tgt: self.tgt,
+            unit: self.unit,
+            band: self.band,
+            pair: self.pair,
+            config: self.config,
+            exact: self.exact,
+        }
+    }
+
     /// The link's score, on the grid of [`SCORE_GRID`].
     pub(super) fn score(&self, i: usize, j: usize, a: usize, b: usize) -> f64 {
         let score = if a == 0 || b == 0 {
@@ -121,6 +134,60 @@ impl<'a> LinkScorer<'a> {
         };
         (score * SCORE_GRID).round() / SCORE_GRID
     }
+}
+
+/// What a [`LinkScorer`] reads, without its caches: shared between threads.
+#[derive(Clone, Copy)]
+struct ScorerParts<'a> {
+    src: &'a [Weighted],
+    tgt: &'a [Weighted],
+    unit: f64,
+    band: &'a Band,
+    pair: &'a [f32],
+    config: &'a AlignConfig,
+    exact: bool,
+}
+
+impl<'a> ScorerParts<'a> {
+    fn scorer(self) -> LinkScorer<'a> {
+        LinkScorer::new(
+            self.src,
+            self.tgt,
+            self.unit,
+            self.band,
+            self.pair,
+            self.config,
+            self.exact,
+        )
+    }
+}
+
+/// Every link's score in the band (NaN where the link would start outside it), computed in
+/// runs of rows in parallel: a score depends on its link alone, not on the path, so the
+/// forward pass only has to add them up. Each run merges its groups with caches of its own.
+fn score_links(scorer: &LinkScorer) -> Vec<f64> {
+    use rayon::prelude::*;
+    let (band, types) = (scorer.band, LINK_TYPES.len());
+    let parts = scorer.detached();
+    let mut scores = vec![f64::NAN; band.cells() * types];
+    let chunks = band.row_chunks(&mut scores, types);
+    chunks.into_par_iter().for_each(|(rows, out)| {
+        let scorer = parts.scorer();
+        let base = band.row_start(rows.start);
+        for i in rows {
+            scorer.src_groups.borrow_mut().forget_before(i);
+            scorer.tgt_groups.borrow_mut().forget_before(band.lo[i]);
+            for j in band.row(i) {
+                let at = band.cell(i, j).expect("inside the band") - base;
+                for (k, &(a, b)) in LINK_TYPES.iter().enumerate() {
+                    if a <= i && b <= j && (a, b) != (0, 0) && band.cell(i - a, j - b).is_some() {
+                        out[at * types + k] = scorer.score(i, j, a, b);
+                    }
+                }
+            }
+        }
+    });
+    scores
 }
 
 /// What the forward pass leaves, per cell of the band: the best path's last link shape; in
@@ -147,8 +214,9 @@ pub(super) fn forward_pass(scorer: &LinkScorer) -> Lattice {
     } else {
         Vec::new()
     };
+    // The exact pass's links are all scored first, in parallel; the first pass's are cheap.
     let mut scores = if exact {
-        vec![f64::NAN; band.cells() * types]
+        score_links(scorer)
     } else {
         Vec::new()
     };
@@ -163,10 +231,6 @@ pub(super) fn forward_pass(scorer: &LinkScorer) -> Lattice {
         &LINK_TYPES[..ROUGH_LINK_TYPES]
     };
     for i in 0..=n {
-        if exact {
-            scorer.src_groups.borrow_mut().forget_before(i);
-            scorer.tgt_groups.borrow_mut().forget_before(band.lo[i]);
-        }
         for j in band.row(i) {
             if i == 0 && j == 0 {
                 continue;
@@ -184,11 +248,18 @@ pub(super) fn forward_pass(scorer: &LinkScorer) -> Lattice {
                 };
                 let prev = best[prev_at];
                 if prev == f64::NEG_INFINITY {
+                    if exact {
+                        // No path reaches the link: it is no link of the lattice.
+                        scores[at * types + k] = f64::NAN;
+                    }
                     continue;
                 }
-                let link = scorer.score(i, j, a, b);
+                let link = if exact {
+                    scores[at * types + k]
+                } else {
+                    scorer.score(i, j, a, b)
+                };
                 if exact {
-                    scores[at * types + k] = link;
                     sum = logsumexp(sum, forward[prev_at] + link / t);
                 }
                 if prev + link > score {

@@ -58,11 +58,12 @@ pub struct AlignArgs {
     pub no_mt: bool,
     /// A bilingual dictionary as evidence beside the rest: a dictd .index (FreeDict's, e.g.
     /// /usr/share/dictd/freedict-fra-eng.index from `apt install dict-freedict-fra-eng`) or a
-    /// file of word<TAB>translation lines, either direction. By default the FreeDict
-    /// dictionary of --src-lang and --tgt-lang is used where Debian installed it; what was
-    /// used is said on stderr.
+    /// file of word<TAB>translation lines, either direction. Give it again for more
+    /// dictionaries: they are read as one, in the direction of the first. By default the
+    /// FreeDict dictionaries of --src-lang and --tgt-lang that Debian installed are used, both
+    /// directions (fra-eng and eng-fra); what was used is said on stderr.
     #[arg(long, conflicts_with = "no_lexicon")]
-    pub lexicon: Option<PathBuf>,
+    pub lexicon: Vec<PathBuf>,
     /// Use no dictionary, not even one installed.
     #[arg(long)]
     pub no_lexicon: bool,
@@ -99,25 +100,27 @@ pub struct AlignArgs {
     pub output: Option<PathBuf>,
 }
 
-/// The dictionary `--lexicon` names, else the FreeDict one Debian installed for the pair,
-/// unless `--no-lexicon`: shared by `align`, `pipeline` and `serve`.
+/// The dictionaries `--lexicon` names, else the FreeDict ones Debian installed for the pair
+/// (both directions), unless `--no-lexicon`, read as one: shared by `align`, `pipeline` and
+/// `serve`. Returns the files' names (for saying what was used) and the lexicon.
 pub(super) fn load_lexicon(
-    asked: &Option<PathBuf>,
+    asked: &[PathBuf],
     none: bool,
     src_lang: &str,
     tgt_lang: &str,
-) -> anyhow::Result<Option<(PathBuf, Lexicon)>> {
-    let path = match (asked, none) {
-        (Some(path), _) => path.clone(),
-        (None, false) => match entente::align::lexicon::installed(src_lang, tgt_lang) {
-            Some(path) => path,
-            None => return Ok(None),
-        },
-        (None, true) => return Ok(None),
+) -> anyhow::Result<Option<(String, Lexicon)>> {
+    let paths = match (asked, none) {
+        ([], false) => entente::align::lexicon::installed(src_lang, tgt_lang),
+        (_, true) => return Ok(None),
+        (asked, false) => asked.to_vec(),
     };
+    if paths.is_empty() {
+        return Ok(None);
+    }
     let lexicon =
-        Lexicon::read(&path).context("reading the lexicon (--lexicon, or --no-lexicon)")?;
-    Ok(Some((path, lexicon)))
+        Lexicon::read_all(&paths).context("reading the lexicon (--lexicon, or --no-lexicon)")?;
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    Ok(Some((names.join(" + "), lexicon)))
 }
 
 fn probability(text: &str) -> Result<f64, String> {
@@ -184,7 +187,7 @@ pub fn run(args: AlignArgs) -> anyhow::Result<()> {
     };
     let (links, usage, _) = align_documents(&src, &tgt, mt.as_deref(), lexicon.as_ref(), realign);
     if let (Some(usage), Some(lexicon), Some(path)) = (usage, &lexicon, &lexicon_path) {
-        eprintln!("{} ({})", usage.describe(lexicon.entries()), path.display());
+        eprintln!("{} ({path})", usage.describe(lexicon.entries()));
     }
     let kept = keep_probable(links, args.min_score, src.len(), tgt.len());
     let join = |ids: &[usize], side: &[String]| {

@@ -56,10 +56,10 @@ pub struct PipelineArgs {
     #[arg(long)]
     pub no_mt: bool,
     /// A French–English dictionary as alignment evidence for parallel documents (as `entente
-    /// align --lexicon`): a dictd .index or word<TAB>translation lines; by default FreeDict's
-    /// fra-eng where Debian installed it.
+    /// align --lexicon`, again for more): a dictd .index or word<TAB>translation lines; by
+    /// default FreeDict's fra-eng and eng-fra where Debian installed them.
     #[arg(long, conflicts_with = "no_lexicon")]
-    pub lexicon: Option<PathBuf>,
+    pub lexicon: Vec<PathBuf>,
     /// Use no dictionary, not even one installed.
     #[arg(long)]
     pub no_lexicon: bool,
@@ -260,15 +260,14 @@ fn load_engine(args: &PipelineArgs) -> anyhow::Result<TranslatorEngine> {
 }
 
 /// The run's options from the command line.
-/// The dictionary asked for, else the installed one (said on stderr), unless --no-lexicon.
+/// The dictionaries asked for, else the installed ones (said on stderr), unless --no-lexicon.
 fn lexicon(args: &PipelineArgs) -> anyhow::Result<Option<std::sync::Arc<entente::align::Lexicon>>> {
     let found = super::align::load_lexicon(&args.lexicon, args.no_lexicon, "fr", "en")?;
     let Some((path, lexicon)) = found else {
         return Ok(None);
     };
     eprintln!(
-        "lexicon for parallel documents: {} ({} entries)",
-        path.display(),
+        "lexicon for parallel documents: {path} ({} entries)",
         lexicon.entries()
     );
     Ok(Some(std::sync::Arc::new(lexicon)))

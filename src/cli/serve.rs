@@ -66,10 +66,10 @@ pub struct ServeArgs {
     /// cannot, such as those of its own network).
     #[arg(long)]
     pub fetch_urls: bool,
-    /// A French–English dictionary as evidence for /v1/align (as `entente align --lexicon`);
-    /// by default FreeDict's fra-eng where Debian installed it.
+    /// A French–English dictionary as evidence for /v1/align (as `entente align --lexicon`,
+    /// again for more); by default FreeDict's fra-eng and eng-fra where Debian installed them.
     #[arg(long, conflicts_with = "no_lexicon")]
-    pub lexicon: Option<PathBuf>,
+    pub lexicon: Vec<PathBuf>,
     /// Use no dictionary, not even one installed.
     #[arg(long)]
     pub no_lexicon: bool,
@@ -139,10 +139,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         fetch_urls: args.fetch_urls,
         lexicon: super::align::load_lexicon(&args.lexicon, args.no_lexicon, "fr", "en")?.map(
             |(path, lexicon)| {
-                eprintln!(
-                    "entente serve: /v1/align uses the lexicon {}",
-                    path.display()
-                );
+                eprintln!("entente serve: /v1/align uses the lexicon {path}");
                 std::sync::Arc::new(lexicon)
             },
         ),

@@ -1,7 +1,7 @@
 //! The dictionary readers on a real FreeDict file and on hand-made ones, and alignments that
 //! the lexicon decides.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::align::{align_sentences_with, Link};
@@ -43,8 +43,68 @@ fn a_real_freedict_dictionary_is_read_through_its_index() {
     // The same file named by its .dict.dz.
     let by_dict = Lexicon::read(&Path::new(DICTD_DIR).join("freedict-fra-eng.dict.dz")).unwrap();
     assert_eq!(by_dict.entries(), lexicon.entries());
-    assert_eq!(installed("fr", "en"), Some(path.clone()));
-    assert_eq!(installed("eng", "fra"), Some(path));
+    // Both directions where both are installed, the source's language first.
+    let other = Path::new(DICTD_DIR).join("freedict-eng-fra.index");
+    let both: Vec<PathBuf> = [path.clone(), other.clone()]
+        .into_iter()
+        .filter(|p| p.exists())
+        .collect();
+    assert_eq!(installed("fr", "en"), both);
+    let turned: Vec<PathBuf> = [other.clone(), path]
+        .into_iter()
+        .filter(|p| p.exists())
+        .collect();
+    assert_eq!(installed("eng", "fra"), turned);
+    assert_eq!(installed("fr", "xx"), Vec::<PathBuf>::new());
+    if !other.exists() {
+        assert!(
+            !crate::testdata::required(),
+            "{} is required here (apt install dict-freedict-eng-fra)",
+            other.display()
+        );
+        return;
+    }
+    // eng-fra is found to run the other way, and read with fra-eng it covers more French.
+    assert!(Lexicon::read(&other).unwrap().turned_against(&lexicon));
+    let both = Lexicon::read_all(&installed("fr", "en")).unwrap();
+    let text = ["Le vieux château domine la petite ville, ses jardins et ses yeux.".to_string()];
+    assert!(
+        both.coverage(&text) > lexicon.coverage(&text),
+        "{} against {}",
+        both.coverage(&text),
+        lexicon.coverage(&text)
+    );
+}
+
+#[test]
+fn dictionaries_of_both_directions_are_read_as_one_in_the_direction_of_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let fr_en = write("fr-en.tsv", "maison\thouse\nchâteau\tcastle\nchien\tdog\n");
+    // The other direction, with a headword the first lacks ("cat").
+    let en_fr = write("en-fr.tsv", "house\tmaison\ncastle\tchâteau\ncat\tchat\n");
+    let lexicon = Lexicon::read_all(&[fr_en.clone(), en_fr.clone()]).unwrap();
+    let has =
+        |l: &Lexicon, fr: &str, en: &str| l.source_features(fr).contains(&hash_of(("lex", en)));
+    assert!(has(&lexicon, "chat", "cat"), "eng-fra's entry turned round");
+    assert!(has(&lexicon, "chien", "dog") && has(&lexicon, "maison", "house"));
+    assert!(
+        !has(&lexicon, "cat", "chat"),
+        "not added the wrong way round"
+    );
+    // Two of the same direction are merged as they are.
+    let more = write("more.tsv", "chat\tcat\n");
+    let same = Lexicon::read_all(&[fr_en.clone(), more]).unwrap();
+    assert!(has(&same, "chat", "cat") && has(&same, "maison", "house"));
+    // One unreadable file is an error naming it; none at all is an error too.
+    let missing = dir.path().join("nowhere.tsv");
+    let err = Lexicon::read_all(&[fr_en, missing]).unwrap_err();
+    assert!(err.to_string().contains("nowhere.tsv"), "{err}");
+    assert!(Lexicon::read_all(&[]).is_err());
 }
 
 #[test]
