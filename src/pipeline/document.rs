@@ -72,7 +72,7 @@ pub(super) fn prepare(
         identity,
         &format!("no_mt={}", options.no_mt),
         // The aligner's own revision: parallel documents aligned by an older one are redone.
-        "aligner=2 (lexicon, realign up to 10,000 sentences)",
+        "aligner=3 (expected-accuracy links, a word's first 4 translations)",
         &format!(
             "lexicon={}",
             options
