@@ -28,9 +28,7 @@ use std::path::{Path, PathBuf};
 
 use entente::align::eval::{parse_ladder, score_vecalign, Ladder};
 use entente::align::lexicon::{installed, STEM_CHARS};
-use entente::align::{
-    align_and_realign_configured, align_sentences_configured, AlignConfig, Decoding, Lexicon,
-};
+use entente::align::{align_configured, AlignConfig, Decoding, Lexicon};
 
 fn lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
@@ -122,11 +120,7 @@ pub fn align_set<'a>(set: &'a Set, run: &Run) -> Vec<(Ladder, &'a Ladder)> {
                 None
             };
             let mt = set.mt.as_ref().map(|m| &m[k][..]);
-            let (links, _) = if run.realign {
-                align_and_realign_configured(src, tgt, mt, lexicon, &run.config)
-            } else {
-                align_sentences_configured(src, tgt, mt, lexicon, &run.config)
-            };
+            let (links, _) = align_configured(src, tgt, mt, lexicon, run.realign, &run.config);
             let links = links.into_iter().map(|l| (l.src, l.tgt)).collect();
             (links, gold)
         })
@@ -255,11 +249,13 @@ fn print_row(set: &mut Set) {
         f1(set, &Run::shipped(false, true)),
     );
     let (lexicon, both) = (with_dictionary(set, false), with_dictionary(set, true));
+    // The shipped lexicon is put back afterwards rather than read again.
+    let all_dictionaries = set.lexicon.take();
     set.read_lexicon(STEM_CHARS, false);
     let mut before = Run::shipped(set.lexicon.is_some(), true);
     before.config.decoding = Decoding::BestPath;
     let before = f1(set, &before);
-    set.read_lexicon(STEM_CHARS, true);
+    set.lexicon = all_dictionaries;
     println!(
         "| {} | {} | {alone:.3} | {lexicon} | {realigned:.3} | {both} | {before:.3} |",
         set.name,

@@ -101,11 +101,7 @@ pub fn align_documents(
     realign: Option<bool>,
 ) -> (Vec<Link>, Option<LexiconUse>, bool) {
     let realign = realign.unwrap_or(src.len().max(tgt.len()) <= REALIGN_UP_TO);
-    let (links, usage) = if realign {
-        align_and_realign(src, tgt, mt, lexicon)
-    } else {
-        align_sentences_with(src, tgt, mt, lexicon)
-    };
+    let (links, usage) = align_configured(src, tgt, mt, lexicon, realign, &config_for(mt));
     (links, usage, realign)
 }
 
@@ -117,40 +113,7 @@ pub fn align_and_realign(
     mt: Option<&[String]>,
     lexicon: Option<&Lexicon>,
 ) -> (Vec<Link>, Option<LexiconUse>) {
-    align_and_realign_configured(src, tgt, mt, lexicon, &config_for(mt))
-}
-
-/// [`align_and_realign`] under another `config` (the evaluation's grids).
-pub fn align_and_realign_configured(
-    src: &[String],
-    tgt: &[String],
-    mt: Option<&[String]>,
-    lexicon: Option<&Lexicon>,
-    config: &AlignConfig,
-) -> (Vec<Link>, Option<LexiconUse>) {
-    // The features before any lexicon, computed once for both passes.
-    let base = base_features(src, tgt, mt);
-    let (mut src_features, mut tgt_features) = base.clone();
-    let usage = lexicon.map(|l| add_lexicon(l, [src, tgt], [&mut src_features, &mut tgt_features]));
-    let first = align(&src_features, &tgt_features, config);
-    let taught = learned::learn(src, tgt, &first);
-    if taught.entries() == 0 {
-        return (first, usage);
-    }
-    // The learned pairs run source → target: added to a dictionary applied the other way
-    // round, they are turned round too.
-    let combined = match (lexicon, &usage) {
-        (Some(l), Some(u)) if u.used && u.reversed => l.merged(&taught.reversed()),
-        (Some(l), Some(u)) if u.used => l.merged(&taught),
-        _ => taught,
-    };
-    let (mut src_features, mut tgt_features) = base;
-    add_lexicon(
-        &combined,
-        [src, tgt],
-        [&mut src_features, &mut tgt_features],
-    );
-    (align(&src_features, &tgt_features, config), usage)
+    align_configured(src, tgt, mt, lexicon, true, &config_for(mt))
 }
 
 /// [`align_sentences`] with a bilingual `lexicon` as evidence beside the rest (see
@@ -162,19 +125,44 @@ pub fn align_sentences_with(
     mt: Option<&[String]>,
     lexicon: Option<&Lexicon>,
 ) -> (Vec<Link>, Option<LexiconUse>) {
-    align_sentences_configured(src, tgt, mt, lexicon, &config_for(mt))
+    align_configured(src, tgt, mt, lexicon, false, &config_for(mt))
 }
 
-/// [`align_sentences_with`] under another `config` (the evaluation's grids).
-pub fn align_sentences_configured(
+/// [`align_sentences_with`], or with `realign` [`align_and_realign`], under any `config` (the
+/// evaluation's grids; the others use the one setting).
+pub fn align_configured(
     src: &[String],
     tgt: &[String],
     mt: Option<&[String]>,
     lexicon: Option<&Lexicon>,
+    realign: bool,
     config: &AlignConfig,
 ) -> (Vec<Link>, Option<LexiconUse>) {
-    let (mut src_features, mut tgt_features) = base_features(src, tgt, mt);
+    // The features before any lexicon, computed once for both passes (kept for the second).
+    let base = base_features(src, tgt, mt);
+    let second_base = realign.then(|| base.clone());
+    let (mut src_features, mut tgt_features) = base;
     let usage = lexicon.map(|l| add_lexicon(l, [src, tgt], [&mut src_features, &mut tgt_features]));
+    let first = align(&src_features, &tgt_features, config);
+    let Some((mut src_features, mut tgt_features)) = second_base else {
+        return (first, usage);
+    };
+    let taught = learned::learn(src, tgt, &first);
+    if taught.entries() == 0 {
+        return (first, usage);
+    }
+    // The learned pairs run source → target: added to a dictionary applied the other way
+    // round, they are turned round too.
+    let combined = match (lexicon, &usage) {
+        (Some(l), Some(u)) if u.used && u.reversed => l.merged(&taught.reversed()),
+        (Some(l), Some(u)) if u.used => l.merged(&taught),
+        _ => taught,
+    };
+    add_lexicon(
+        &combined,
+        [src, tgt],
+        [&mut src_features, &mut tgt_features],
+    );
     (align(&src_features, &tgt_features, config), usage)
 }
 

@@ -25,8 +25,9 @@ pub(super) fn logsumexp(acc: f64, x: f64) -> f64 {
     }
 }
 
-/// Scores the link ending at cell (i, j) with `a` source and `b` target sentences.
-pub(super) struct LinkScorer<'a> {
+/// What a [`LinkScorer`] reads, without its caches: shared between threads.
+#[derive(Clone, Copy)]
+struct ScorerParts<'a> {
     src: &'a [Weighted],
     tgt: &'a [Weighted],
     unit: f64,
@@ -34,6 +35,22 @@ pub(super) struct LinkScorer<'a> {
     pair: &'a [f32],
     config: &'a AlignConfig,
     exact: bool,
+}
+
+impl<'a> ScorerParts<'a> {
+    /// A scorer over these parts with caches of its own.
+    fn scorer(self) -> LinkScorer<'a> {
+        LinkScorer {
+            parts: self,
+            src_groups: RefCell::new(GroupCache::default()),
+            tgt_groups: RefCell::new(GroupCache::default()),
+        }
+    }
+}
+
+/// Scores the link ending at cell (i, j) with `a` source and `b` target sentences.
+pub(super) struct LinkScorer<'a> {
+    parts: ScorerParts<'a>,
     // Merged groups: the rows advance through the source, and the band through the target, so
     // each group is merged once and kept only while the band can reach it.
     src_groups: RefCell<GroupCache>,
@@ -50,7 +67,7 @@ impl<'a> LinkScorer<'a> {
         config: &'a AlignConfig,
         exact: bool,
     ) -> Self {
-        LinkScorer {
+        ScorerParts {
             src,
             tgt,
             unit,
@@ -58,23 +75,26 @@ impl<'a> LinkScorer<'a> {
             pair,
             config,
             exact,
-            src_groups: RefCell::new(GroupCache::default()),
-            tgt_groups: RefCell::new(GroupCache::default()),
         }
+        .scorer()
     }
 
     /// The shared weight and coverage of sentences i-a..i and j-b..j: from their merged
     /// features in the exact pass, else from the sums of their pairs in the band.
     fn group(&self, i: usize, j: usize, a: usize, b: usize) -> (f64, f64) {
-        let (src, tgt) = (self.src, self.tgt);
+        let (src, tgt) = (self.parts.src, self.parts.tgt);
         if a == 1 && b == 1 {
-            let p = self.band.cell(i, j).map_or(0.0, |c| self.pair[c] as f64);
+            let p = self
+                .parts
+                .band
+                .cell(i, j)
+                .map_or(0.0, |c| self.parts.pair[c] as f64);
             return (
                 p,
                 coverage_share(p, src[i - 1].weight) + coverage_share(p, tgt[j - 1].weight),
             );
         }
-        if self.exact {
+        if self.parts.exact {
             let s = self.src_groups.borrow_mut().get(src, i, a);
             let t = self.tgt_groups.borrow_mut().get(tgt, j, b);
             return matched(&src[i - a..i], &s, &tgt[j - b..j], &t);
@@ -89,8 +109,8 @@ impl<'a> LinkScorer<'a> {
         let mut col_sums = [0.0; MAX_GROUP];
         for (r, x) in (i + 1 - a..=i).enumerate() {
             for (c, y) in (j + 1 - b..=j).enumerate() {
-                if let Some(cell) = self.band.cell(x, y) {
-                    let p = self.pair[cell] as f64;
+                if let Some(cell) = self.parts.band.cell(x, y) {
+                    let p = self.parts.pair[cell] as f64;
                     shared += p;
                     row_sums[r] += p;
                     col_sums[c] += p;
@@ -98,67 +118,28 @@ impl<'a> LinkScorer<'a> {
             }
         }
         let coverage = (0..a)
-            .map(|r| coverage_share(row_sums[r], self.src[i - a + r].weight))
-            .chain((0..b).map(|c| coverage_share(col_sums[c], self.tgt[j - b + c].weight)))
+            .map(|r| coverage_share(row_sums[r], self.parts.src[i - a + r].weight))
+            .chain((0..b).map(|c| coverage_share(col_sums[c], self.parts.tgt[j - b + c].weight)))
             .sum();
         (shared, coverage)
-    }
-
-    /// A scorer of the same links with caches of its own (for another thread).
-    fn detached(&self) -> ScorerParts<'a> {
-        ScorerParts {
-            src: self.src,
-            tgt: self.tgt,
-            unit: self.unit,
-            band: self.band,
-            pair: self.pair,
-            config: self.config,
-            exact: self.exact,
-        }
     }
 
     /// The link's score, on the grid of [`SCORE_GRID`].
     pub(super) fn score(&self, i: usize, j: usize, a: usize, b: usize) -> f64 {
         let score = if a == 0 || b == 0 {
-            self.config.skip_score
+            self.parts.config.skip_score
         } else {
             let (shared, coverage) = self.group(i, j, a, b);
             link_score(
-                &self.src[i - a..i],
-                &self.tgt[j - b..j],
+                &self.parts.src[i - a..i],
+                &self.parts.tgt[j - b..j],
                 shared,
                 coverage,
-                self.unit,
-                self.config,
+                self.parts.unit,
+                self.parts.config,
             )
         };
         (score * SCORE_GRID).round() / SCORE_GRID
-    }
-}
-
-/// What a [`LinkScorer`] reads, without its caches: shared between threads.
-#[derive(Clone, Copy)]
-struct ScorerParts<'a> {
-    src: &'a [Weighted],
-    tgt: &'a [Weighted],
-    unit: f64,
-    band: &'a Band,
-    pair: &'a [f32],
-    config: &'a AlignConfig,
-    exact: bool,
-}
-
-impl<'a> ScorerParts<'a> {
-    fn scorer(self) -> LinkScorer<'a> {
-        LinkScorer::new(
-            self.src,
-            self.tgt,
-            self.unit,
-            self.band,
-            self.pair,
-            self.config,
-            self.exact,
-        )
     }
 }
 
@@ -167,8 +148,8 @@ impl<'a> ScorerParts<'a> {
 /// forward pass only has to add them up. Each run merges its groups with caches of its own.
 fn score_links(scorer: &LinkScorer) -> Vec<f64> {
     use rayon::prelude::*;
-    let (band, types) = (scorer.band, LINK_TYPES.len());
-    let parts = scorer.detached();
+    let parts = scorer.parts;
+    let (band, types) = (parts.band, LINK_TYPES.len());
     let mut scores = vec![f64::NAN; band.cells() * types];
     let chunks = band.row_chunks(&mut scores, types);
     chunks.into_par_iter().for_each(|(rows, out)| {
@@ -204,9 +185,9 @@ pub(super) struct Lattice {
 /// Every cell of the band in order: its best incoming link, and in the exact pass the forward
 /// sum over paths.
 pub(super) fn forward_pass(scorer: &LinkScorer) -> Lattice {
-    let (band, exact) = (scorer.band, scorer.exact);
-    let (n, types) = (scorer.src.len(), LINK_TYPES.len());
-    let t = scorer.config.temperature.max(1e-9);
+    let (band, exact, parts) = (scorer.parts.band, scorer.parts.exact, scorer.parts);
+    let (n, types) = (parts.src.len(), LINK_TYPES.len());
+    let t = parts.config.temperature.max(1e-9);
     let mut best = vec![f64::NEG_INFINITY; band.cells()];
     let mut back = vec![(0u8, 0u8); band.cells()];
     let mut forward = if exact {
