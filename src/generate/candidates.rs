@@ -189,8 +189,7 @@ pub fn from_dense(
             scores,
         } => {
             for (row, edit) in logits.chunks_mut(vocab).zip(edits) {
-                log_softmax(row);
-                edit.apply(row, &processing, true);
+                process_beam_row(row, edit, processing);
             }
             for (sentence, running) in logits.chunks(beams * vocab).zip(scores.chunks(beams)) {
                 out.extend(top_k_of_beams(sentence, vocab, running, 2 * beams));
@@ -199,9 +198,20 @@ pub fn from_dense(
     }
 }
 
+/// A beam row's logits become its processed log-probabilities: log-softmax, then the edits
+/// (beam search's arithmetic; the plan engine's selection runs the same per row).
+pub(crate) fn process_beam_row(row: &mut [f32], edit: &RowEdits, processing: Processing) {
+    log_softmax(row);
+    edit.apply(row, &processing, true);
+}
+
 /// Greedy's pick from one row of logits: argmax of the processed scores (first index on ties,
 /// as torch.argmax) and its log-probability under them.
-fn greedy_pick(scores: &mut [f32], edit: &RowEdits, processing: Processing) -> Candidate {
+pub(crate) fn greedy_pick(
+    scores: &mut [f32],
+    edit: &RowEdits,
+    processing: Processing,
+) -> Candidate {
     edit.apply(scores, &processing, false);
     let mut best = 0;
     for (i, &x) in scores.iter().enumerate() {
@@ -224,13 +234,13 @@ fn greedy_pick(scores: &mut [f32], edit: &RowEdits, processing: Processing) -> C
 
 /// The `k` largest values offered so far with their indices, largest first; of equal values the
 /// one offered first ranks first.
-pub(super) struct TopK {
+pub(crate) struct TopK {
     k: usize,
     best: Vec<(usize, f32)>,
 }
 
 impl TopK {
-    pub(super) fn new(k: usize) -> Self {
+    pub(crate) fn new(k: usize) -> Self {
         TopK {
             k,
             best: Vec::with_capacity(k + 1),
@@ -242,7 +252,7 @@ impl TopK {
         (self.k > 0 && self.best.len() == self.k).then(|| self.best[self.k - 1].1)
     }
 
-    pub(super) fn offer(&mut self, index: usize, value: f32) {
+    pub(crate) fn offer(&mut self, index: usize, value: f32) {
         if self.threshold().is_some_and(|t| value <= t) {
             return;
         }
@@ -251,8 +261,13 @@ impl TopK {
         self.best.truncate(self.k);
     }
 
-    pub(super) fn indices(self) -> Vec<usize> {
+    pub(crate) fn indices(self) -> Vec<usize> {
         self.best.into_iter().map(|(i, _)| i).collect()
+    }
+
+    /// The entries kept, best first: (index, value).
+    pub(crate) fn entries(self) -> Vec<(usize, f32)> {
+        self.best
     }
 }
 

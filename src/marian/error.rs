@@ -46,6 +46,8 @@ pub enum ComputeError {
     KernelUnavailable(&'static str),
     #[error("{0}")]
     Weights(String),
+    #[error("a row's search edits need {need} words and the batch's edits block holds {capacity}")]
+    EditsTooLong { need: usize, capacity: usize },
     #[cfg(feature = "cuda-engine")]
     #[error(transparent)]
     Cuda(#[from] super::backend::plan::cuda::CudaEngineError),

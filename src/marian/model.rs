@@ -23,6 +23,7 @@ use super::ops::int8::Int8Kernel;
 use super::ops::matrix::HostProducts;
 use super::precision::Precision;
 use super::weights::{MappedSafetensors, ReleasingBackend};
+use crate::generate::{Candidate, Processing, Wanted};
 
 type Result<T> = std::result::Result<T, crate::marian::error::ComputeError>;
 
@@ -365,6 +366,13 @@ impl MarianModel {
         self.plan.as_ref()?.device_memory()
     }
 
+    /// How the plan engine launched its steps on the GPU (CUDA graphs captured, or why not);
+    /// None off CUDA.
+    #[cfg(feature = "cuda-engine")]
+    pub fn plan_graph_report(&self) -> Option<String> {
+        self.plan.as_ref()?.graph_report()
+    }
+
     fn backend(&self) -> Result<&dyn DecoderBackend> {
         if let Some(plan) = &self.plan {
             return Ok(plan);
@@ -446,22 +454,52 @@ impl MarianModel {
         tokens: &[u32],
         logits: &mut Vec<f32>,
     ) -> Result<()> {
-        let rows = tokens.len();
+        let position = self.advance(state, tokens)?;
+        self.backend()?
+            .step(&mut state.backend, position, tokens, logits)
+    }
+
+    /// One decoding step answering what search `wanted` (see
+    /// [`crate::generate::StepModel::step_candidates`]): on the plan engine the pick is made
+    /// where the logits are (on a GPU they never leave it); elsewhere from the dense logits in
+    /// `scratch`.
+    pub fn step_candidates(
+        &self,
+        state: &mut DecoderState,
+        tokens: &[u32],
+        wanted: Wanted,
+        processing: Processing,
+        scratch: &mut Vec<f32>,
+        out: &mut Vec<Candidate>,
+    ) -> Result<()> {
+        let position = self.advance(state, tokens)?;
+        self.backend()?.step_candidates(
+            &mut state.backend,
+            position,
+            tokens,
+            wanted,
+            processing,
+            scratch,
+            out,
+        )
+    }
+
+    /// The position a step at `state` decodes (checked against the model's positions and the
+    /// state's rows), the state moved past it.
+    fn advance(&self, state: &mut DecoderState, tokens: &[u32]) -> Result<usize> {
         if state.position >= self.config.max_position_embeddings {
             return Err(ComputeError::TargetTooLong {
                 positions: self.config.max_position_embeddings,
             });
         }
-        if rows != state.rows {
+        if tokens.len() != state.rows {
             return Err(ComputeError::RowMismatch {
-                tokens: rows,
+                tokens: tokens.len(),
                 rows: state.rows,
             });
         }
-        let position = state.position;
         state.position += 1;
-        self.backend()?
-            .step(&mut state.backend, position, tokens, logits)
+        Ok(state.position - 1)
     }
 
     /// Teacher-forced cross-attention, what word alignment reads: for each padded source row and

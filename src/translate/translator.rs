@@ -60,6 +60,18 @@ impl StepModel for MarianModel {
         MarianModel::step(self, state, tokens, logits)
     }
 
+    fn step_candidates(
+        &self,
+        state: &mut Self::State,
+        tokens: &[u32],
+        wanted: generate::Wanted,
+        processing: generate::Processing,
+        scratch: &mut Vec<f32>,
+        out: &mut Vec<generate::Candidate>,
+    ) -> Result<(), marian::ComputeError> {
+        MarianModel::step_candidates(self, state, tokens, wanted, processing, scratch, out)
+    }
+
     fn reorder(&self, state: &mut Self::State, rows: &[u32]) -> Result<(), marian::ComputeError> {
         profile::time(Span::Reorder, || MarianModel::reorder(self, state, rows))
     }

@@ -25,6 +25,9 @@ pub mod plan;
 
 use candle_core::Tensor;
 
+use crate::generate::{candidates, Candidate, Processing, Wanted};
+use crate::profile::{self, Span};
+
 type Result<T> = std::result::Result<T, crate::marian::error::ComputeError>;
 
 /// The encoder's output, in the form the backend reading it takes.
@@ -94,6 +97,28 @@ pub(super) trait DecoderBackend: Send + Sync {
         tokens: &[u32],
         logits: &mut Vec<f32>,
     ) -> Result<()>;
+
+    /// As [`DecoderBackend::step`], answering what search `wanted` of the step (see
+    /// [`crate::generate::candidates`]) into `out`. The default picks on the host from the dense
+    /// logits (computed into `scratch`); a backend that can pick where it computed them
+    /// overrides it with the same candidates.
+    #[allow(clippy::too_many_arguments)] // `step`'s arguments and what search asks of it
+    fn step_candidates(
+        &self,
+        state: &mut BackendState,
+        position: usize,
+        tokens: &[u32],
+        wanted: Wanted,
+        processing: Processing,
+        scratch: &mut Vec<f32>,
+        out: &mut Vec<Candidate>,
+    ) -> Result<()> {
+        self.step(state, position, tokens, scratch)?;
+        let vocab = scratch.len() / tokens.len().max(1);
+        let _searching = profile::Timer::start(Span::Search);
+        candidates::from_dense(scratch, vocab, wanted, processing, out);
+        Ok(())
+    }
 
     /// Keep rows `rows` of the state, in that order.
     fn reorder(&self, state: &mut BackendState, rows: &[u32]) -> Result<()>;

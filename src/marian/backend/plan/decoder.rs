@@ -9,11 +9,14 @@ use super::cuda::executor::{CudaBatch, CudaPlanEngine};
 #[cfg(feature = "cuda-engine")]
 use super::cuda::Storage;
 use super::ir::Shape;
+use super::select::{self, EditsBlock};
 use super::weights::DecoderWeights;
 use super::Plan;
+use crate::generate::{Candidate, Processing, Wanted};
 use crate::marian::backend::host::{source_tokens, HostDecoder};
 use crate::marian::backend::{BackendState, DecoderBackend, Encoded};
 use crate::marian::error::ComputeError;
+use crate::profile::{self, Span};
 
 type Result<T> = std::result::Result<T, ComputeError>;
 
@@ -54,6 +57,8 @@ pub(in crate::marian) struct PlanState {
     running: Running,
     /// Positions decoded so far.
     decoded: usize,
+    /// Search's edits of the step, sized at the batch's first pick.
+    edits: Option<EditsBlock>,
 }
 
 impl PlanDecoder {
@@ -146,6 +151,16 @@ impl PlanDecoder {
         })
     }
 
+    /// How the CUDA engine launched its steps (graphs), None on the CPU twin.
+    #[cfg(feature = "cuda-engine")]
+    pub(in crate::marian) fn graph_report(&self) -> Option<String> {
+        match &self.executor {
+            Executor::Cpu => None,
+            Executor::CudaF16(engine) => Some(engine.graph_report()),
+            Executor::CudaF32(engine) => Some(engine.graph_report()),
+        }
+    }
+
     /// The CUDA device the kernels run on, with its free and total memory (after the weights).
     #[cfg(feature = "cuda-engine")]
     pub(in crate::marian) fn device_memory(&self) -> Option<(usize, usize, usize)> {
@@ -175,28 +190,14 @@ impl PlanDecoder {
             }
         })
     }
-}
-
-impl DecoderBackend for PlanDecoder {
-    fn start(&self, encoded: &Encoded, rows_per_sentence: usize) -> Result<BackendState> {
-        let on_cpu = matches!(self.executor, Executor::Cpu);
-        let (plan, mut arena, states) = self.prepare(encoded, rows_per_sentence, on_cpu)?;
-        let running = self.start_running(&plan, &mut arena, &states)?;
-        Ok(BackendState::Plan(Box::new(PlanState {
-            plan,
-            arena,
-            running,
-            decoded: 0,
-        })))
-    }
-
-    fn step(
+    /// Check a step's tokens, write the control block and run the step's kernels where they
+    /// run; the logits stay there.
+    fn run_step<'s>(
         &self,
-        state: &mut BackendState,
+        state: &'s mut BackendState,
         position: usize,
         tokens: &[u32],
-        logits: &mut Vec<f32>,
-    ) -> Result<()> {
+    ) -> Result<&'s mut PlanState> {
         let BackendState::Plan(state) = state else {
             return Err(ComputeError::WrongState);
         };
@@ -231,22 +232,106 @@ impl DecoderBackend for PlanDecoder {
         state.decoded = position + 1;
         let (plan, arena) = (&state.plan, &mut state.arena);
         match (&self.executor, &mut state.running) {
-            (Executor::Cpu, Running::Cpu) => {
-                cpu::run(plan, &plan.step, &self.weights, arena)?;
-                logits.clear();
-                logits.extend_from_slice(&arena.buffer(plan.logits)[..capacity * plan.dims.vocab]);
-            }
+            (Executor::Cpu, Running::Cpu) => cpu::run(plan, &plan.step, &self.weights, arena)?,
             #[cfg(feature = "cuda-engine")]
             (Executor::CudaF16(engine), Running::CudaF16(batch)) => {
-                batch.step(engine, plan, &arena.control, capacity, logits)?
+                batch.run_step(engine, plan, &arena.control)?
             }
             #[cfg(feature = "cuda-engine")]
             (Executor::CudaF32(engine), Running::CudaF32(batch)) => {
-                batch.step(engine, plan, &arena.control, capacity, logits)?
+                batch.run_step(engine, plan, &arena.control)?
             }
             #[allow(unreachable_patterns)] // with `cuda-engine`
             _ => return Err(ComputeError::WrongState),
         }
+        Ok(state)
+    }
+}
+
+impl DecoderBackend for PlanDecoder {
+    fn start(&self, encoded: &Encoded, rows_per_sentence: usize) -> Result<BackendState> {
+        let on_cpu = matches!(self.executor, Executor::Cpu);
+        let (plan, mut arena, states) = self.prepare(encoded, rows_per_sentence, on_cpu)?;
+        let running = self.start_running(&plan, &mut arena, &states)?;
+        Ok(BackendState::Plan(Box::new(PlanState {
+            plan,
+            arena,
+            running,
+            decoded: 0,
+            edits: None,
+        })))
+    }
+
+    fn step(
+        &self,
+        state: &mut BackendState,
+        position: usize,
+        tokens: &[u32],
+        logits: &mut Vec<f32>,
+    ) -> Result<()> {
+        let state = self.run_step(state, position, tokens)?;
+        let (plan, arena) = (&state.plan, &state.arena);
+        let rows = plan.shape.rows;
+        match (&self.executor, &mut state.running) {
+            (Executor::Cpu, Running::Cpu) => {
+                logits.clear();
+                logits.extend_from_slice(&arena.buffer(plan.logits)[..rows * plan.dims.vocab]);
+            }
+            #[cfg(feature = "cuda-engine")]
+            (Executor::CudaF16(engine), Running::CudaF16(batch)) => {
+                batch.read_logits(engine, plan, rows, logits)?
+            }
+            #[cfg(feature = "cuda-engine")]
+            (Executor::CudaF32(engine), Running::CudaF32(batch)) => {
+                batch.read_logits(engine, plan, rows, logits)?
+            }
+            #[allow(unreachable_patterns)] // with `cuda-engine`
+            _ => return Err(ComputeError::WrongState),
+        }
+        Ok(())
+    }
+
+    /// The step's kernels, then the pick where the logits are: the CPU twin of the selection
+    /// kernels, or the kernels themselves on the device (only the candidates come back).
+    fn step_candidates(
+        &self,
+        state: &mut BackendState,
+        position: usize,
+        tokens: &[u32],
+        wanted: Wanted,
+        processing: Processing,
+        scratch: &mut Vec<f32>,
+        out: &mut Vec<Candidate>,
+    ) -> Result<()> {
+        let state = self.run_step(state, position, tokens)?;
+        let rows = state.plan.shape.rows;
+        let edits = match &mut state.edits {
+            Some(edits) => edits,
+            None => state
+                .edits
+                .insert(EditsBlock::for_batch(rows, self.max_target, &wanted)),
+        };
+        edits.pack(&wanted)?;
+        let _searching = profile::Timer::start(Span::Search);
+        let (plan, arena) = (&state.plan, &mut state.arena);
+        match (&self.executor, &mut state.running) {
+            (Executor::Cpu, Running::Cpu) => {
+                let vocab = plan.dims.vocab;
+                let logits = &mut arena.buffer_mut(plan.logits)[..rows * vocab];
+                select::select(logits, vocab, edits, processing, out);
+            }
+            #[cfg(feature = "cuda-engine")]
+            (Executor::CudaF16(engine), Running::CudaF16(batch)) => {
+                batch.pick(engine, plan, edits, processing, (wanted, scratch), out)?
+            }
+            #[cfg(feature = "cuda-engine")]
+            (Executor::CudaF32(engine), Running::CudaF32(batch)) => {
+                batch.pick(engine, plan, edits, processing, (wanted, scratch), out)?
+            }
+            #[allow(unreachable_patterns)] // with `cuda-engine`
+            _ => return Err(ComputeError::WrongState),
+        }
+        let _ = scratch; // the dense logits are needed only where the device cannot pick
         Ok(())
     }
 

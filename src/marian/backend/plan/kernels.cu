@@ -254,3 +254,253 @@ extern "C" __global__ void copy_rows(const T* from, const u32* index, u32 d, T* 
     for (u32 i = threadIdx.x; i < d; i += blockDim.x)
         to[(size_t)r * d + i] = from[(size_t)index[r] * d + i];
 }
+
+// ---- Search on the device: the twins are in select.rs ----
+// A step's candidates picked from the float32 logits (overwritten with the processed scores)
+// under each row's edits, `stride` words a row: live, penalized count, banned count, forced token
+// (NO_TOKEN: none), the running score's bits; then the penalized tokens, then the banned. Only
+// the candidates leave the device: (token or flat index, log-probability bits) pairs.
+
+#define NO_TOKEN 0xffffffffu
+#define NAN_BITS 0x7fc00000u
+// The most candidates a row keeps (2 * beams): select.rs's MAX_DEVICE_K.
+#define MAX_K 32
+
+// Whether (v, i) ranks before (w, j): a higher score, or an equal one at a lower index.
+__device__ __forceinline__ bool ranks_before(float v, u32 i, float w, u32 j) {
+    return v > w || (v == w && i < j);
+}
+
+__device__ __forceinline__ void warp_best(float& v, u32& i) {
+    for (int o = 16; o > 0; o /= 2) {
+        float w = __shfl_xor_sync(0xffffffff, v, o);
+        u32 j = __shfl_xor_sync(0xffffffff, i, o);
+        if (ranks_before(w, j, v, i)) {
+            v = w;
+            i = j;
+        }
+    }
+}
+
+// The block's best (value, index); every thread gets it.
+__device__ void block_best(float& v, u32& i, float* sv, u32* si) {
+    int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+    warp_best(v, i);
+    __syncthreads();
+    if (lane == 0) {
+        sv[warp] = v;
+        si[warp] = i;
+    }
+    __syncthreads();
+    v = sv[0];
+    i = si[0];
+    for (int w = 1; w < warps; ++w)
+        if (ranks_before(sv[w], si[w], v, i)) {
+            v = sv[w];
+            i = si[w];
+        }
+}
+
+__device__ float block_max(float v, float* shared) {
+    int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+    v = warp_max(v);
+    __syncthreads();
+    if (lane == 0) shared[warp] = v;
+    __syncthreads();
+    float m = NEG_INF;
+    for (int w = 0; w < warps; ++w) m = fmaxf(m, shared[w]);
+    return m;
+}
+
+__device__ double block_sum_double(double v, double* shared) {
+    int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+    for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffff, v, o);
+    __syncthreads();
+    if (lane == 0) shared[warp] = v;
+    __syncthreads();
+    double total = 0.0;
+    for (int w = 0; w < warps; ++w) total += shared[w];
+    return total;
+}
+
+// The row's max (NaNs ignored) into *m and log sum e^(x - max) into *ls, the sum in float64 as
+// the host's; *ls is 0 when the row is all -inf.
+__device__ void normalizer(const float* row, u32 n, float* m, float* ls, float* sv, double* sd) {
+    float mx = NEG_INF;
+    for (u32 i = threadIdx.x; i < n; i += blockDim.x) mx = fmaxf(mx, row[i]);
+    mx = block_max(mx, sv);
+    *m = mx;
+    *ls = 0.0f;
+    if (mx == NEG_INF) return;
+    double s = 0.0;
+    for (u32 i = threadIdx.x; i < n; i += blockDim.x) s += (double)expf(row[i] - mx);
+    *ls = (float)log(block_sum_double(s, sd));
+}
+
+// row <- log_softmax(row) in place, as the host's: (x - max) - log_sum; all -inf stays.
+__device__ void log_softmax_row(float* row, u32 n, float* sv, double* sd) {
+    float m, ls;
+    normalizer(row, n, &m, &ls, sv, sd);
+    if (m == NEG_INF) return;
+    for (u32 i = threadIdx.x; i < n; i += blockDim.x) row[i] = row[i] - m - ls;
+    __syncthreads();
+}
+
+__device__ void penalize(float* row, const u32* tokens, u32 n, float penalty) {
+    for (u32 i = threadIdx.x; i < n; i += blockDim.x) {
+        float s = row[tokens[i]];
+        row[tokens[i]] = s < 0.0f ? s * penalty : s / penalty;
+    }
+    __syncthreads();
+}
+
+__device__ void ban(float* row, const u32* tokens, u32 n) {
+    for (u32 i = threadIdx.x; i < n; i += blockDim.x) row[tokens[i]] = NEG_INF;
+    __syncthreads();
+}
+
+// Greedy: per row its processed argmax (first index on ties) and log-probability; finished rows
+// (not live) pick NO_TOKEN.   grid: rows, block: 256
+extern "C" __global__ void select_greedy(float* logits, const u32* edits, u32 stride, u32 vocab,
+                                         float penalty, u32 renormalize, u32* picked) {
+    __shared__ float sv[32];
+    __shared__ u32 si[32];
+    __shared__ double sd[32];
+    u32 r = blockIdx.x;
+    const u32* e = edits + (size_t)r * stride;
+    float* row = logits + (size_t)r * vocab;
+    u32* out = picked + 2 * (size_t)r;
+    if (e[0] == 0 || e[3] != NO_TOKEN) {
+        // Finished: nothing. Forced: that token, log-probability 0 (the only one left).
+        if (threadIdx.x == 0) {
+            out[0] = e[0] == 0 ? NO_TOKEN : e[3];
+            out[1] = e[0] == 0 ? NAN_BITS : __float_as_uint(0.0f);
+        }
+        return;
+    }
+    if (penalty != 1.0f) penalize(row, e + 5, e[1], penalty);
+    ban(row, e + 5 + e[1], e[2]);
+    float m, ls;
+    normalizer(row, vocab, &m, &ls, sv, sd);
+    bool masked = m == NEG_INF;
+    // The host compares the log-softmaxed row when it renormalizes.
+    float best = NEG_INF;
+    u32 at = NO_TOKEN;
+    for (u32 i = threadIdx.x; i < vocab; i += blockDim.x) {
+        float x = renormalize && !masked ? row[i] - m - ls : row[i];
+        if (ranks_before(x, i, best, at)) {
+            best = x;
+            at = i;
+        }
+    }
+    block_best(best, at, sv, si);
+    if (threadIdx.x == 0) {
+        float logprob = masked ? NEG_INF : renormalize ? best : row[at] - m - ls;
+        out[0] = at;
+        out[1] = __float_as_uint(logprob);
+    }
+}
+
+// Beam search, stage one: each row's log-probabilities, processed, and its k best by accumulated
+// score (flat index beam * vocab + token within the sentence), best first, as (index, score
+// bits, log-probability bits) triples; NO_TOKEN where the row has fewer.   grid: rows, block: 256
+extern "C" __global__ void select_beam_rows(float* logits, const u32* edits, u32 stride,
+                                            u32 vocab, float penalty, u32 renormalize, u32 beams,
+                                            u32 k, u32* row_top) {
+    __shared__ float sv[32];
+    __shared__ u32 si[32];
+    __shared__ double sd[32];
+    __shared__ float shift;
+    __shared__ int shifting;
+    u32 r = blockIdx.x;
+    const u32* e = edits + (size_t)r * stride;
+    float* row = logits + (size_t)r * vocab;
+    u32 forced = e[3];
+    const u32* banned = e + 5 + e[1];
+    bool rescaled = penalty != 1.0f;
+    log_softmax_row(row, vocab, sv, sd);
+    if (rescaled) penalize(row, e + 5, e[1], penalty);
+    if (forced != NO_TOKEN) {
+        for (u32 i = threadIdx.x; i < vocab; i += blockDim.x) row[i] = i == forced ? 0.0f : NEG_INF;
+        __syncthreads();
+    } else if (!renormalize) {
+        ban(row, banned, e[2]);
+    } else if (!rescaled) {
+        // Only masking happened: remove the banned tokens' probability exactly, in their order.
+        if (threadIdx.x == 0) {
+            double removed = 0.0;
+            for (u32 j = 0; j < e[2]; ++j) removed += exp((double)row[banned[j]]);
+            shifting = removed > 0.0;
+            shift = (float)log1p(-removed);
+        }
+        __syncthreads();
+        ban(row, banned, e[2]);
+        if (shifting)
+            for (u32 i = threadIdx.x; i < vocab; i += blockDim.x) row[i] -= shift;
+        __syncthreads();
+    } else {
+        ban(row, banned, e[2]);
+        log_softmax_row(row, vocab, sv, sd);
+    }
+    // Each thread's k best of its tokens (ascending indices: ties keep the earlier), then k
+    // rounds of the block's best head.
+    float score = __uint_as_float(e[4]);
+    u32 base = (r % beams) * vocab;
+    float lv[MAX_K];
+    u32 li[MAX_K];
+    u32 n = 0;
+    for (u32 i = threadIdx.x; i < vocab; i += blockDim.x) {
+        float v = row[i] + score;
+        u32 index = base + i;
+        if (n == k && !ranks_before(v, index, lv[k - 1], li[k - 1])) continue;
+        u32 j = n < k ? n++ : k - 1;
+        while (j > 0 && ranks_before(v, index, lv[j - 1], li[j - 1])) {
+            lv[j] = lv[j - 1];
+            li[j] = li[j - 1];
+            --j;
+        }
+        lv[j] = v;
+        li[j] = index;
+    }
+    u32* out = row_top + (size_t)r * k * 3;
+    u32 head = 0;
+    for (u32 round = 0; round < k; ++round) {
+        float v = head < n ? lv[head] : NEG_INF;
+        u32 index = head < n ? li[head] : NO_TOKEN;
+        block_best(v, index, sv, si);
+        if (head < n && index != NO_TOKEN && li[head] == index) ++head;
+        if (threadIdx.x == 0) {
+            out[3 * round] = index;
+            out[3 * round + 1] = __float_as_uint(v);
+            out[3 * round + 2] = index == NO_TOKEN ? NAN_BITS : __float_as_uint(row[index - base]);
+        }
+    }
+}
+
+// Beam search, stage two: each sentence's k best of its beams' lists, as (flat index,
+// log-probability bits) pairs.   grid: ceil(sentences / 32), block: 32
+extern "C" __global__ void select_beam_merge(const u32* row_top, u32 sentences, u32 beams, u32 k,
+                                             u32* picked) {
+    u32 s = blockIdx.x * blockDim.x + threadIdx.x;
+    if (s >= sentences) return;
+    u32 heads[MAX_K / 2];
+    for (u32 b = 0; b < beams; ++b) heads[b] = 0;
+    for (u32 round = 0; round < k; ++round) {
+        u32 chosen = NO_TOKEN, index = NO_TOKEN, bits = NAN_BITS;
+        float best = NEG_INF;
+        for (u32 b = 0; b < beams; ++b) {
+            if (heads[b] == k) continue;
+            const u32* c = row_top + (((size_t)s * beams + b) * k + heads[b]) * 3;
+            float v = __uint_as_float(c[1]);
+            if (c[0] != NO_TOKEN && (chosen == NO_TOKEN || ranks_before(v, c[0], best, index))) {
+                chosen = b;
+                best = v;
+                index = c[0];
+                bits = c[2];
+            }
+        }
+        if (chosen != NO_TOKEN) ++heads[chosen];
+        picked[((size_t)s * k + round) * 2] = index;
+        picked[((size_t)s * k + round) * 2 + 1] = bits;
+    }
+}

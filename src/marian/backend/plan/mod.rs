@@ -17,6 +17,7 @@ pub(in crate::marian) mod cpu;
 pub mod cuda;
 pub(in crate::marian) mod decoder;
 pub mod ir;
+pub mod select;
 pub(in crate::marian) mod weights;
 
 pub use ir::{Buffer, BufferSpec, ControlLayout, Dims, Kernel, Shape, Weight};

@@ -8,7 +8,9 @@
 //! kernels through NVRTC; `scripts/gpu_check.sh` is the first run that will test it, kernel by
 //! kernel against the CPU twin.
 
+mod graph;
 mod launch;
+mod pick;
 
 use std::sync::Arc;
 
@@ -90,6 +92,8 @@ pub struct CudaPlanEngine<T: Element> {
     blas: CudaBlas,
     functions: Vec<CudaFunction>,
     weights: Vec<DeviceWeight<T>>,
+    /// What the batches did about CUDA graphs.
+    graphs: std::sync::Mutex<graph::GraphTally>,
 }
 
 fn device_error(device: usize, what: &'static str) -> impl Fn(String) -> CudaEngineError {
@@ -168,7 +172,13 @@ impl<T: Element> CudaPlanEngine<T> {
             blas,
             functions,
             weights,
+            graphs: Default::default(),
         })
+    }
+
+    /// How the batches' steps were launched (CUDA graphs captured, or why not).
+    pub fn graph_report(&self) -> String {
+        graph::report(&self.graphs)
     }
 
     /// Bytes free on the device.
@@ -211,6 +221,10 @@ pub struct CudaBatch<T: Element> {
     control: CudaSlice<u32>,
     /// The most source tokens of one sentence (the cross-attention's shared memory).
     longest_source: usize,
+    /// The selection's buffers, allocated at the batch's first pick.
+    picking: Option<pick::Picking>,
+    /// How the step's kernels are launched (one captured graph after the first step).
+    replay: graph::Replay,
 }
 
 impl<T: Element> CudaBatch<T>
@@ -268,6 +282,12 @@ where
             logits,
             control,
             longest_source,
+            picking: None,
+            replay: if graph::graphs_wanted() {
+                graph::Replay::Warming
+            } else {
+                graph::Replay::Eager
+            },
         };
         batch.upload(engine, plan.source, source)?;
         for kernel in &plan.start {
@@ -276,28 +296,36 @@ where
         Ok(batch)
     }
 
-    /// One step: the control block in, the step's kernels, the live rows' logits out.
-    pub fn step(
+    /// One step's kernels: the control block in, the step's kernels; the logits stay on the
+    /// device (for [`CudaBatch::pick`], or [`CudaBatch::read_logits`]).
+    pub fn run_step(
         &mut self,
         engine: &CudaPlanEngine<T>,
         plan: &Plan,
         control: &[u32],
+    ) -> Result<()> {
+        engine
+            .stream
+            .memcpy_htod(control, &mut self.control)
+            .map_err(|e| device_error(engine.device, "running a step")(e.to_string()))?;
+        self.launch_step(engine, plan)
+    }
+
+    /// The first `rows` rows' logits, copied to the host (the dense path: what search reads
+    /// when the device cannot pick, and what tests compare).
+    pub fn read_logits(
+        &mut self,
+        engine: &CudaPlanEngine<T>,
+        plan: &Plan,
         rows: usize,
         logits: &mut Vec<f32>,
     ) -> Result<()> {
-        let fail = device_error(engine.device, "running a step");
-        let stream = &engine.stream;
-        stream
-            .memcpy_htod(control, &mut self.control)
-            .map_err(|e| fail(e.to_string()))?;
-        for kernel in &plan.step {
-            self.run(engine, plan, kernel)?;
-        }
         logits.resize(rows * plan.dims.vocab, 0.0);
         let view = self.logits.slice(..rows * plan.dims.vocab);
-        stream
+        engine
+            .stream
             .memcpy_dtoh(&view, logits.as_mut_slice())
-            .map_err(|e| fail(e.to_string()))
+            .map_err(|e| device_error(engine.device, "reading the logits")(e.to_string()))
     }
 
     /// Write the control block (a step does it itself).
@@ -325,6 +353,15 @@ where
             .clone_dtoh(slice)
             .map_err(|e| fail(e.to_string()))?;
         Ok(values.into_iter().map(T::to_f32).collect())
+    }
+
+    /// Write the logits (the self-test gives the selection kernels the twin's).
+    pub fn write_logits(&mut self, engine: &CudaPlanEngine<T>, values: &[f32]) -> Result<()> {
+        let mut view = self.logits.slice_mut(..values.len());
+        engine
+            .stream
+            .memcpy_htod(values, &mut view)
+            .map_err(|e| device_error(engine.device, "writing the logits")(e.to_string()))
     }
 
     /// Write a buffer from f32 values (narrowed on the host).

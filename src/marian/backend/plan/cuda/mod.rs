@@ -13,7 +13,7 @@ use cudarc::nvrtc::{CompileOptions, Ptx};
 pub const KERNELS: &str = include_str!("../kernels.cu");
 
 /// The kernels' names, as `kernels.cu` exports them.
-pub const KERNEL_NAMES: [&str; 11] = [
+pub const KERNEL_NAMES: [&str; 14] = [
     "embed",
     "add_bias",
     "add_bias_f32",
@@ -25,6 +25,9 @@ pub const KERNEL_NAMES: [&str; 11] = [
     "narrow",
     "widen",
     "copy_rows",
+    "select_greedy",
+    "select_beam_rows",
+    "select_beam_merge",
 ];
 
 /// How activations and weights are stored on the device (sums, softmax, norms and logits are

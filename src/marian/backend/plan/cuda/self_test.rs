@@ -1,13 +1,16 @@
 //! Each CUDA kernel against its CPU twin, on the device at hand: a plan is run kernel by
 //! kernel on both, every buffer a kernel writes is compared, and the CPU's values are written
 //! back to the device before the next kernel, so that each kernel is judged on the same inputs
-//! (errors do not accumulate). What `scripts/gpu_check.sh` runs first.
+//! (errors do not accumulate); after each step, the selection kernels (search on the device)
+//! on the twin's logits. What `scripts/gpu_check.sh` runs first.
 
 use cudarc::cublas::{CudaBlas, Gemm};
 
 use super::executor::{CudaBatch, CudaPlanEngine, Element};
 
+use crate::generate::{Candidate, Processing, RowEdits, Wanted};
 use crate::marian::backend::plan::cpu::{self, Arena};
+use crate::marian::backend::plan::select::{self, EditsBlock};
 use crate::marian::backend::plan::weights::DecoderWeights;
 use crate::marian::backend::plan::Kernel;
 use crate::marian::backend::plan::Plan;
@@ -16,7 +19,7 @@ use crate::marian::error::ComputeError;
 /// One kernel's comparison.
 #[derive(Debug, Clone)]
 pub struct KernelCheck {
-    /// Position in the start list, then the step list.
+    /// Position in the start list, then the step list, then the selections (greedy, beam).
     pub index: usize,
     /// The target position the step kernels ran at.
     pub position: usize,
@@ -46,7 +49,7 @@ where
     arena.buffer_mut(plan.source).copy_from_slice(source);
     let mut device = CudaBatch::start(engine, plan, source, control)?;
     cpu::run(plan, &plan.start, weights, &mut arena)?;
-    let mut checks = Vec::new();
+    let (mut checks, mut picks) = (Vec::new(), Vec::new());
     let mut check = |index, position, kernel: &Kernel, arena: &Arena, device: &mut CudaBatch<T>| {
         let worst = worst_error(engine, plan, kernel, arena, device)?;
         checks.push(KernelCheck {
@@ -74,6 +77,97 @@ where
             device.run(engine, plan, kernel)?;
             check(plan.start.len() + i, position, kernel, &arena, &mut device)?;
         }
+        picks.extend(selections(engine, plan, &arena, &mut device, position)?);
+    }
+    checks.extend(picks);
+    Ok(checks)
+}
+
+/// Largest relative difference of the selection's log-probabilities allowed: both read the same
+/// float32 logits; only the exponentials and logarithms differ (the device's against the host's).
+const SELECT_TOLERANCE: f32 = 1e-5;
+
+/// The selection kernels against their twin (`select::select`) on the twin's logits of this
+/// step: greedy (a finished row in three) and beam search (the plan's rows a sentence as beams,
+/// running scores apart), under a penalty, a banned token a row and some forced rows,
+/// renormalizing at odd positions. The same tokens, in the same order, are required, and
+/// log-probabilities within [`SELECT_TOLERANCE`].
+fn selections<T: Element>(
+    engine: &CudaPlanEngine<T>,
+    plan: &Plan,
+    arena: &Arena,
+    device: &mut CudaBatch<T>,
+    position: usize,
+) -> Result<Vec<KernelCheck>, ComputeError>
+where
+    CudaBlas: Gemm<T>,
+{
+    let (rows, vocab) = (plan.shape.rows, plan.dims.vocab);
+    let beams = rows / plan.shape.sentences.max(1);
+    let logits = &arena.buffer(plan.logits)[..rows * vocab];
+    let edit = |r: usize| RowEdits {
+        penalized: vec![arena.control[plan.control.tokens + r]],
+        banned: vec![((13 * r + position) % vocab) as u32],
+        forced: (r % 5 == 4 && position % 2 == 1).then_some(0),
+    };
+    let processing = Processing {
+        repetition_penalty: 1.2,
+        renormalize: position % 2 == 1,
+    };
+    let greedy: Vec<Option<RowEdits>> = (0..rows).map(|r| (r % 3 != 2).then(|| edit(r))).collect();
+    let beam: Vec<RowEdits> = (0..rows).map(edit).collect();
+    let scores: Vec<f32> = (0..rows).map(|r| -0.25 * (r % beams) as f32).collect();
+    let asked = [
+        ("select_greedy", Wanted::Greedy { edits: &greedy }),
+        (
+            "select_beam",
+            Wanted::Beam {
+                beams,
+                edits: &beam,
+                scores: &scores,
+            },
+        ),
+    ];
+    let mut checks = Vec::new();
+    for (i, (name, wanted)) in asked.into_iter().enumerate() {
+        let mut block = EditsBlock::for_batch(rows, plan.shape.max_target, &wanted);
+        block.pack(&wanted)?;
+        let (mut want, mut got, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
+        select::select(&mut logits.to_vec(), vocab, &block, processing, &mut want);
+        device.write_logits(engine, logits)?;
+        device.pick(
+            engine,
+            plan,
+            &block,
+            processing,
+            (wanted, &mut scratch),
+            &mut got,
+        )?;
+        let agree = |a: &Candidate, b: &Candidate| {
+            a.index == b.index
+                && (a.logprob.is_finite() || a.logprob.to_bits() == b.logprob.to_bits())
+        };
+        let same = want.len() == got.len() && want.iter().zip(&got).all(|(a, b)| agree(a, b));
+        let error = want
+            .iter()
+            .zip(&got)
+            .filter(|(a, _)| a.logprob.is_finite())
+            .map(|(a, b)| (a.logprob - b.logprob).abs() / a.logprob.abs().max(1.0))
+            .fold(0f32, |m, e| {
+                if e.is_nan() || m.is_nan() {
+                    f32::NAN
+                } else {
+                    m.max(e)
+                }
+            });
+        let relative_error = if same { error } else { f32::INFINITY };
+        checks.push(KernelCheck {
+            index: plan.start.len() + plan.step.len() + i,
+            position,
+            kernel: name,
+            relative_error,
+            within: relative_error <= SELECT_TOLERANCE,
+        });
     }
     Ok(checks)
 }
