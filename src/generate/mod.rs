@@ -62,6 +62,11 @@ pub trait StepModel {
     }
     /// Keep rows `rows` of the state, in that order.
     fn reorder(&self, state: &mut Self::State, rows: &[u32]) -> Result<(), Self::Error>;
+    /// Whether `reorder` may keep fewer rows than the state has, dropping finished ones, with
+    /// every other row's numbers unchanged: greedy search then stops computing finished rows.
+    fn drops_rows(&self) -> bool {
+        false
+    }
     fn vocab_size(&self) -> usize;
 }
 

@@ -268,3 +268,81 @@ fn no_repeat_ngram_and_repetition_penalty_change_a_loop() {
     c.repetition_penalty = 4.0;
     assert_eq!(run(&c), [2, 3, 4, 2, 2, 2]);
 }
+
+/// A fake model whose row for source `[k]` says word 2 for k steps, then EOS; it records how
+/// many rows each step computed, and can drop rows when `drops` is set.
+struct Counting {
+    drops: bool,
+    rows_per_step: std::cell::RefCell<Vec<usize>>,
+}
+
+impl StepModel for Counting {
+    /// Per row: (its source's k, steps it has taken).
+    type State = Vec<(u32, u32)>;
+    type Error = ();
+    fn start(&self, ids: &[Vec<u32>], _: &[Vec<u32>], _: usize) -> Result<Self::State, ()> {
+        Ok(ids.iter().map(|s| (s[0], 0)).collect())
+    }
+    fn step(
+        &self,
+        state: &mut Self::State,
+        tokens: &[u32],
+        logits: &mut Vec<f32>,
+    ) -> Result<(), ()> {
+        assert_eq!(tokens.len(), state.len(), "one token a row of the state");
+        self.rows_per_step.borrow_mut().push(state.len());
+        logits.clear();
+        for (k, taken) in state.iter_mut() {
+            let word = if *taken < *k {
+                [0.1, 1e-9, 0.8, 0.1]
+            } else {
+                [0.8, 1e-9, 0.1, 0.1]
+            };
+            logits.extend(word.map(f32::ln));
+            *taken += 1;
+        }
+        Ok(())
+    }
+    fn reorder(&self, state: &mut Self::State, rows: &[u32]) -> Result<(), ()> {
+        *state = rows.iter().map(|&r| state[r as usize]).collect();
+        Ok(())
+    }
+    fn drops_rows(&self) -> bool {
+        self.drops
+    }
+    fn vocab_size(&self) -> usize {
+        4
+    }
+}
+
+#[test]
+fn greedy_drops_finished_rows_once_they_are_half_the_state_and_nothing_else_changes() {
+    // Sources asking 1, 5, 2 and 3 words: EOS at steps 2, 6, 3 and 4. After step 3 two rows
+    // of four are live (dropped to 2), after step 4 one of two (dropped to 1).
+    let sources = [vec![1], vec![5], vec![2], vec![3]];
+    let mask = vec![vec![1]; 4];
+    let run = |drops| {
+        let model = Counting {
+            drops,
+            rows_per_step: Default::default(),
+        };
+        let out = generate(&model, &sources, &mask, &config(1, 8)).unwrap();
+        let rows = model.rows_per_step.into_inner();
+        (out, rows)
+    };
+    let (kept, all_rows) = run(false);
+    let (dropped, fewer_rows) = run(true);
+    assert_eq!(all_rows, [4, 4, 4, 4, 4, 4]);
+    assert_eq!(fewer_rows, [4, 4, 4, 2, 1, 1]);
+    assert_eq!(kept, dropped);
+    let words: Vec<Vec<u32>> = dropped.iter().map(|h| h.ids.clone()).collect();
+    assert_eq!(
+        words,
+        [
+            vec![2, 0],
+            vec![2, 2, 2, 2, 2, 0],
+            vec![2, 2, 0],
+            vec![2, 2, 2, 0]
+        ]
+    );
+}

@@ -384,6 +384,12 @@ impl MarianModel {
         }
     }
 
+    /// Whether search may drop finished rows from a decoding state (`reorder` with fewer
+    /// rows) without changing the others' numbers: the host decoder and the plan engine.
+    pub fn drops_rows(&self) -> bool {
+        self.backend().is_ok_and(|b| b.drops_rows())
+    }
+
     pub fn target_vocab_size(&self) -> usize {
         self.config.target_vocab_size()
     }

@@ -76,6 +76,10 @@ impl StepModel for MarianModel {
         profile::time(Span::Reorder, || MarianModel::reorder(self, state, rows))
     }
 
+    fn drops_rows(&self) -> bool {
+        MarianModel::drops_rows(self)
+    }
+
     fn vocab_size(&self) -> usize {
         self.target_vocab_size()
     }

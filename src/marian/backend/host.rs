@@ -181,7 +181,8 @@ impl HostDecoder {
 
 /// Decoding state of the host step.
 pub(in crate::marian) struct HostState {
-    rows_per_sentence: usize,
+    /// Each row's sentence (rows are reordered, and finished ones dropped, by `reorder`).
+    row_sentence: Vec<u32>,
     /// Where each sentence's source tokens start in `cross` (and, last, their total).
     sentence_start: Vec<usize>,
     /// Per layer: cross-attention keys and values of the source tokens (padding left out),
@@ -221,8 +222,11 @@ impl DecoderBackend for HostDecoder {
                 })
                 .collect::<Result<Vec<_>>>()
         })?;
+        let sentences = sentence_start.len().saturating_sub(1);
         Ok(BackendState::Host(HostState {
-            rows_per_sentence,
+            row_sentence: (0..sentences * rows_per_sentence)
+                .map(|r| (r / rows_per_sentence.max(1)) as u32)
+                .collect(),
             sentence_start,
             self_kv: vec![Vec::new(); cross.len()],
             cross,
@@ -243,6 +247,12 @@ impl DecoderBackend for HostDecoder {
         };
         let rows = tokens.len();
         let d = self.d;
+        if rows != state.row_sentence.len() {
+            return Err(crate::marian::error::ComputeError::RowMismatch {
+                tokens: rows,
+                rows: state.row_sentence.len(),
+            });
+        }
         if let Some(&bad) = tokens.iter().find(|&&t| t as usize >= self.embed.rows()) {
             return Err(crate::marian::error::ComputeError::TokenOutsideVocabulary {
                 id: bad,
@@ -277,10 +287,28 @@ impl DecoderBackend for HostDecoder {
         let BackendState::Host(state) = state else {
             return Err(crate::marian::error::ComputeError::WrongState);
         };
+        let current = state.row_sentence.len();
+        if let Some(&bad) = rows.iter().find(|&&r| r as usize >= current) {
+            return Err(crate::marian::error::ComputeError::RowMismatch {
+                tokens: bad as usize + 1,
+                rows: current,
+            });
+        }
+        // Fewer rows than before drop the others (finished sentences); nothing is copied.
         for line in &mut state.ancestry {
             *line = rows.iter().map(|&r| line[r as usize]).collect();
         }
+        state.row_sentence = rows
+            .iter()
+            .map(|&r| state.row_sentence[r as usize])
+            .collect();
         Ok(())
+    }
+
+    /// Every row is computed from its own history alone (batch-invariant): dropping rows
+    /// changes no other row's bits.
+    fn drops_rows(&self) -> bool {
+        true
     }
 }
 
@@ -393,7 +421,7 @@ impl HostDecoder {
             state.probe.weights.clear();
         }
         for r in 0..rows {
-            let sentence = r / state.rows_per_sentence;
+            let sentence = state.row_sentence[r] as usize;
             let tokens = state.sentence_start[sentence]..state.sentence_start[sentence + 1];
             let at = |i: usize| (tokens.start + i) * d;
             attend_heads(

@@ -122,4 +122,10 @@ pub(super) trait DecoderBackend: Send + Sync {
 
     /// Keep rows `rows` of the state, in that order.
     fn reorder(&self, state: &mut BackendState, rows: &[u32]) -> Result<()>;
+
+    /// Whether `reorder` may keep fewer rows than the state has (dropping finished ones)
+    /// without changing any other row's numbers.
+    fn drops_rows(&self) -> bool {
+        false
+    }
 }

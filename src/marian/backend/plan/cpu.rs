@@ -42,6 +42,15 @@ impl Arena {
         }
     }
 
+    /// An arena from its buffers and control block.
+    pub fn from_parts(buffers: Vec<Vec<f32>>, control: Vec<u32>) -> Self {
+        Arena {
+            buffers,
+            control,
+            scores: Vec::new(),
+        }
+    }
+
     pub fn buffer(&self, b: Buffer) -> &[f32] {
         &self.buffers[b.0]
     }

@@ -3,6 +3,7 @@
 //! the CPU twin. Beams reorder by index bookkeeping in the control block's ancestry, as the host
 //! step does; nothing is copied.
 
+use super::compact;
 use super::cpu::{self, Arena};
 #[cfg(feature = "cuda-engine")]
 use super::cuda::executor::{CudaBatch, CudaPlanEngine};
@@ -190,6 +191,35 @@ impl PlanDecoder {
             }
         })
     }
+    /// The batch planned again for rows `rows` (fewer than it has; see `super::compact`).
+    fn compact(&self, state: &mut PlanState, rows: &[u32]) -> Result<()> {
+        let control = &state.arena.control;
+        let c = compact::compaction(&self.weights, &state.plan, control, rows, state.decoded);
+        let running = std::mem::replace(&mut state.running, Running::Cpu);
+        state.running = match (&self.executor, running) {
+            (Executor::Cpu, Running::Cpu) => {
+                state.arena = compact::arena(&mut state.arena, &c);
+                Running::Cpu
+            }
+            #[cfg(feature = "cuda-engine")]
+            (Executor::CudaF16(engine), Running::CudaF16(batch)) => {
+                state.arena = Arena::from_parts(Vec::new(), c.control.clone());
+                Running::CudaF16(batch.compact(engine, &c.plan, &c.control, &c.gather)?)
+            }
+            #[cfg(feature = "cuda-engine")]
+            (Executor::CudaF32(engine), Running::CudaF32(batch)) => {
+                state.arena = Arena::from_parts(Vec::new(), c.control.clone());
+                Running::CudaF32(batch.compact(engine, &c.plan, &c.control, &c.gather)?)
+            }
+            #[allow(unreachable_patterns)] // with `cuda-engine`
+            _ => return Err(ComputeError::WrongState),
+        };
+        state.plan = c.plan;
+        // The edits block is sized for the rows: sized again at the next pick.
+        state.edits = None;
+        Ok(())
+    }
+
     /// Check a step's tokens, write the control block and run the step's kernels where they
     /// run; the logits stay there.
     fn run_step<'s>(
@@ -335,21 +365,34 @@ impl DecoderBackend for PlanDecoder {
         Ok(())
     }
 
+    /// Every row is computed from its own history (the twin's products are batch-invariant):
+    /// a batch that drops rows is planned again for the rows it keeps.
+    fn drops_rows(&self) -> bool {
+        true
+    }
+
     fn reorder(&self, state: &mut BackendState, rows: &[u32]) -> Result<()> {
         let BackendState::Plan(state) = state else {
             return Err(ComputeError::WrongState);
         };
         let capacity = state.plan.shape.rows;
-        if rows.len() != capacity || rows.iter().any(|&r| r as usize >= capacity) {
+        if rows.is_empty() || rows.len() > capacity || rows.iter().any(|&r| r as usize >= capacity)
+        {
             return Err(ComputeError::RowMismatch {
                 tokens: rows.len(),
                 rows: capacity,
             });
         }
+        if rows.len() < capacity {
+            return self.compact(state, rows);
+        }
         let layout = state.plan.control;
         let mut reordered = vec![0u32; capacity];
-        for t in 0..state.decoded {
-            let line = &mut state.arena.control[layout.ancestry + t * capacity..][..capacity];
+        // Each decoded position's ancestry, and each row's sentence (a row may move to
+        // another sentence's place), follow the rows.
+        let lines = (0..state.decoded).map(|t| layout.ancestry + t * capacity);
+        for start in lines.chain([layout.sentence]) {
+            let line = &mut state.arena.control[start..][..capacity];
             for (new, &r) in reordered.iter_mut().zip(rows) {
                 *new = line[r as usize];
             }

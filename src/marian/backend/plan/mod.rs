@@ -12,6 +12,7 @@
 //! product, bias + residual + LayerNorm, FC1, bias + activation, FC2, bias + residual +
 //! LayerNorm; then the output projection into f32 logits.
 
+mod compact;
 pub(in crate::marian) mod cpu;
 #[cfg(feature = "cuda-engine")]
 pub mod cuda;
@@ -137,6 +138,22 @@ impl Plan {
     /// Values (f32) held by the plan's buffers.
     pub fn buffer_values(&self) -> usize {
         self.buffers.iter().map(|b| b.len).sum()
+    }
+
+    /// The buffers a batch fills once, at its start, whatever its rows: the source states and
+    /// every layer's cross K|V (what a batch with fewer rows keeps as it is).
+    pub fn batch_buffers(&self) -> Vec<Buffer> {
+        let filled = self.start.iter().flat_map(Kernel::writes);
+        std::iter::once(self.source).chain(filled).collect()
+    }
+
+    /// The self-attention caches: position t of row r at row t · rows + r (d values a row).
+    pub fn self_caches(&self) -> Vec<Buffer> {
+        let stores = self
+            .step
+            .iter()
+            .filter(|k| matches!(k, Kernel::StoreKv { .. }));
+        stores.flat_map(Kernel::writes).collect()
     }
 }
 

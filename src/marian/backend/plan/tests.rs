@@ -129,3 +129,60 @@ fn a_layer_is_thirteen_kernels_and_the_output_projection_one() {
     assert_eq!(plan.step.len(), 1 + 13 * layers + 1);
     assert_eq!(plan.start.len(), layers);
 }
+
+/// Rows dropped part-way (search dropping finished sentences): the plan is built again for
+/// the rows kept, and every kept row's logits stay the bits it had in the full batch, on the
+/// plan and on the host, with beams reordered before and after.
+#[test]
+fn dropping_rows_keeps_every_other_rows_bits() {
+    for name in ["tiny-fr-en-swish", "tiny-fr-en-varied"] {
+        let host = model(name);
+        let mut planned = model(name);
+        planned.use_plan_engine(8).unwrap();
+        assert!(host.drops_rows() && planned.drops_rows());
+        let (ids, mask) = batch();
+        let vocab = host.target_vocab_size();
+        let start = |m: &MarianModel| m.start(&m.encode(&ids, &mask).unwrap(), 2).unwrap();
+        let (mut full, mut h, mut p) = (start(&host), start(&host), start(&planned));
+        let (mut lf, mut lh, mut lp) = (Vec::new(), Vec::new(), Vec::new());
+        // Rows 0-1 are sentence 0's beams, 2-3 sentence 1's.
+        let mut kept: Vec<usize> = (0..4).collect();
+        for step in 0..6u32 {
+            let tokens: Vec<u32> = (0..4).map(|r| (step * 11 + r * 5 + 3) % 90).collect();
+            let fed: Vec<u32> = kept.iter().map(|&r| tokens[r]).collect();
+            host.step(&mut full, &tokens, &mut lf).unwrap();
+            host.step(&mut h, &fed, &mut lh).unwrap();
+            planned.step(&mut p, &fed, &mut lp).unwrap();
+            for (i, &r) in kept.iter().enumerate() {
+                let want = &lf[r * vocab..][..vocab];
+                assert!(
+                    want.iter()
+                        .zip(&lh[i * vocab..])
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{name} step {step}: host row {r} changed"
+                );
+                assert!(
+                    want.iter()
+                        .zip(&lp[i * vocab..])
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{name} step {step}: plan row {r} changed"
+                );
+            }
+            // The full batch's beams swapped, the others' rows reversed at every step (their
+            // histories move: the caches are read through the ancestry); after step 2 two of
+            // their four rows kept, after step 4 one of two.
+            host.reorder(&mut full, &[1, 0, 3, 2]).unwrap();
+            kept = kept.iter().map(|&r| [1, 0, 3, 2][r]).collect();
+            let reversed: Vec<u32> = (0..kept.len() as u32).rev().collect();
+            let order = match step {
+                2 => vec![reversed[0], reversed[3]],
+                4 => vec![reversed[1]],
+                _ => reversed,
+            };
+            kept = order.iter().map(|&i| kept[i as usize]).collect();
+            host.reorder(&mut h, &order).unwrap();
+            planned.reorder(&mut p, &order).unwrap();
+            assert_eq!(p.plan_state().unwrap().plan.shape.rows, kept.len());
+        }
+    }
+}

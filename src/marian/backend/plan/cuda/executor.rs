@@ -8,6 +8,7 @@
 //! kernels through NVRTC; `scripts/gpu_check.sh` is the first run that will test it, kernel by
 //! kernel against the CPU twin.
 
+mod compact;
 mod graph;
 mod launch;
 mod pick;
@@ -239,8 +240,31 @@ where
         source: &[f32],
         control: &[u32],
     ) -> Result<Self> {
+        let mut batch = Self::allocate(engine, plan, control, &[])?;
+        batch.upload(engine, plan.source, source)?;
+        for kernel in &plan.start {
+            batch.run(engine, plan, kernel)?;
+        }
+        Ok(batch)
+    }
+
+    /// `plan`'s buffers allocated, but those in `moved_in` (left empty: a compacted batch moves
+    /// its own in), and the control block written; refused, with the sizes, when they do not
+    /// fit.
+    fn allocate(
+        engine: &CudaPlanEngine<T>,
+        plan: &Plan,
+        control: &[u32],
+        moved_in: &[Buffer],
+    ) -> Result<Self> {
         let fail = device_error(engine.device, "allocating the batch");
-        let need = plan.buffer_values() * std::mem::size_of::<T>() + control.len() * 4;
+        let allocated = |i: usize| !moved_in.contains(&Buffer(i)) && i != plan.logits.0;
+        let values: usize = (plan.buffers.iter().enumerate())
+            .filter(|(i, _)| allocated(*i))
+            .map(|(_, b)| b.len)
+            .sum();
+        let logits_len = plan.buffers[plan.logits.0].len.max(1);
+        let need = values * std::mem::size_of::<T>() + logits_len * 4 + control.len() * 4;
         let free = engine.free_memory()?;
         if need > free {
             return Err(CudaEngineError::OutOfMemory {
@@ -252,32 +276,32 @@ where
         let stream = &engine.stream;
         let mut buffers = Vec::with_capacity(plan.buffers.len());
         for (i, spec) in plan.buffers.iter().enumerate() {
-            let len = if i == plan.logits.0 {
-                1
+            buffers.push(if allocated(i) {
+                let slice = stream.alloc_zeros::<T>(spec.len.max(1));
+                Some(slice.map_err(|e| fail(e.to_string()))?)
             } else {
-                spec.len.max(1)
-            };
-            buffers.push(Some(
-                stream
-                    .alloc_zeros::<T>(len)
-                    .map_err(|e| fail(e.to_string()))?,
-            ));
+                None
+            });
         }
-        let logits_len = plan.buffers[plan.logits.0].len.max(1);
+        // The logits are float32 whatever the storage (a placeholder keeps the index).
+        buffers[plan.logits.0] = Some(
+            stream
+                .alloc_zeros::<T>(1)
+                .map_err(|e| fail(e.to_string()))?,
+        );
         let logits = stream
             .alloc_zeros::<f32>(logits_len)
             .map_err(|e| fail(e.to_string()))?;
-        let control_block = control;
-        let control = stream
-            .clone_htod(control)
-            .map_err(|e| fail(e.to_string()))?;
-        let starts = &control_block[plan.control.source_start..][..plan.shape.sentences + 1];
+        let starts = &control[plan.control.source_start..][..plan.shape.sentences + 1];
         let longest_source = starts
             .windows(2)
             .map(|w| (w[1] - w[0]) as usize)
             .max()
             .unwrap_or(0);
-        let mut batch = CudaBatch {
+        let control = stream
+            .clone_htod(control)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(CudaBatch {
             buffers,
             logits,
             control,
@@ -288,12 +312,7 @@ where
             } else {
                 graph::Replay::Eager
             },
-        };
-        batch.upload(engine, plan.source, source)?;
-        for kernel in &plan.start {
-            batch.run(engine, plan, kernel)?;
-        }
-        Ok(batch)
+        })
     }
 
     /// One step's kernels: the control block in, the step's kernels; the logits stay on the
