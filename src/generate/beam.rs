@@ -51,15 +51,17 @@ pub(super) fn search<M: StepModel>(
     let batch = ids.len();
     let mut state = model.start(ids, mask, k)?;
     let mut sentences: Vec<Sentence> = (0..batch).map(|_| Sentence::new(k)).collect();
+    // The sentences whose beams the decoding state holds, in its order (all of them until
+    // sentences that cannot improve are dropped).
+    let mut live: Vec<usize> = (0..batch).collect();
     let mut cur_len = 1;
     let mut tokens = vec![config.decoder_start_token_id; batch * k];
     let (mut log_probs, mut candidates) = (Vec::new(), Vec::new());
     let processing = Processing::from(config);
     loop {
-        let edits = row_edits(&sentences, cur_len, config, vocab);
-        let scores: Vec<f32> = sentences
-            .iter()
-            .flat_map(|s| s.running.iter().map(|b| b.score))
+        let edits = row_edits(live.iter().map(|&s| &sentences[s]), cur_len, config, vocab);
+        let scores: Vec<f32> = (live.iter())
+            .flat_map(|&s| sentences[s].running.iter().map(|b| b.score))
             .collect();
         let wanted = Wanted::Beam {
             beams: k,
@@ -82,28 +84,56 @@ pub(super) fn search<M: StepModel>(
             divisor: length_divisor(config, cur_len),
         };
         let mut all_hit = true;
-        let mut parents: Vec<u32> = Vec::with_capacity(batch * k);
-        for (b, sentence) in sentences.iter_mut().enumerate() {
+        let mut parents: Vec<u32> = Vec::with_capacity(live.len() * k);
+        for (b, &s) in live.iter().enumerate() {
             let offered = &candidates[b * 2 * k..(b + 1) * 2 * k];
-            let (next, hit) = sentence.advance(offered, &step);
+            let (next, hit) = sentences[s].advance(offered, &step);
             all_hit &= hit;
             parents.extend(next.iter().map(|&beam| (b * k + beam) as u32));
         }
-        model.reorder(&mut state, &parents)?;
         cur_len += 1;
-        tokens = sentences
-            .iter()
-            .flat_map(|s| s.running.iter().map(|b| b.tokens.last().map_or(0, |t| t.0)))
-            .collect();
         let divisor = length_divisor(config, cur_len - 1);
-        for sentence in &mut sentences {
-            sentence.check_improvable(divisor);
+        for &s in &live {
+            sentences[s].check_improvable(divisor);
         }
+        drop_settled(model, &sentences, &mut live, &mut parents, k);
+        model.reorder(&mut state, &parents)?;
+        tokens = (live.iter())
+            .flat_map(|&s| sentences[s].running.iter())
+            .map(|b| b.tokens.last().map_or(0, |t| t.0))
+            .collect();
         if !keep_searching(&sentences, config, all_hit) {
             break;
         }
     }
     Ok(sentences.iter().map(Sentence::best).collect())
+}
+
+/// Once the sentences that can no longer improve are half of those in the decoding state or
+/// more, and the model can drop rows without changing the others' numbers, their beams leave
+/// the state (`parents`, the rows the next step keeps, loses them). Exact: such a sentence has
+/// k finished hypotheses with real scores, which its later candidates (pushed down by NEG_BIG)
+/// never displace; and "every candidate finished" is only reached at the maximum length, where
+/// it holds for every sentence alike (a step offers at most one EOS a beam, k of 2·k).
+fn drop_settled<M: StepModel>(
+    model: &M,
+    sentences: &[Sentence],
+    live: &mut Vec<usize>,
+    parents: &mut Vec<u32>,
+    k: usize,
+) {
+    let open = live.iter().filter(|&&s| sentences[s].improvable).count();
+    if !model.drops_rows() || open == 0 || 2 * open > live.len() {
+        return;
+    }
+    let keep: Vec<usize> = (0..live.len())
+        .filter(|&b| sentences[live[b]].improvable)
+        .collect();
+    *parents = keep
+        .iter()
+        .flat_map(|&b| parents[b * k..(b + 1) * k].iter().copied())
+        .collect();
+    *live = keep.iter().map(|&b| live[b]).collect();
 }
 
 /// A finished hypothesis's score divisor at generated length `len`: len^length_penalty.
@@ -112,14 +142,14 @@ fn length_divisor(config: &GenerationConfig, len: usize) -> f32 {
 }
 
 /// The logits processors' edits of each running beam's row, from the beam's sequence so far.
-fn row_edits(
-    sentences: &[Sentence],
+fn row_edits<'a>(
+    sentences: impl Iterator<Item = &'a Sentence>,
     cur_len: usize,
     config: &GenerationConfig,
     vocab: usize,
 ) -> Vec<RowEdits> {
     let mut sequence = Vec::with_capacity(cur_len);
-    let beams = sentences.iter().flat_map(|s| &s.running);
+    let beams = sentences.flat_map(|s| &s.running);
     beams
         .map(|beam| {
             sequence.clear();

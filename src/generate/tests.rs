@@ -280,8 +280,9 @@ impl StepModel for Counting {
     /// Per row: (its source's k, steps it has taken).
     type State = Vec<(u32, u32)>;
     type Error = ();
-    fn start(&self, ids: &[Vec<u32>], _: &[Vec<u32>], _: usize) -> Result<Self::State, ()> {
-        Ok(ids.iter().map(|s| (s[0], 0)).collect())
+    fn start(&self, ids: &[Vec<u32>], _: &[Vec<u32>], per: usize) -> Result<Self::State, ()> {
+        let rows = ids.iter().flat_map(|s| std::iter::repeat_n((s[0], 0), per));
+        Ok(rows.collect())
     }
     fn step(
         &self,
@@ -345,4 +346,33 @@ fn greedy_drops_finished_rows_once_they_are_half_the_state_and_nothing_else_chan
             vec![2, 2, 2, 0]
         ]
     );
+}
+
+#[test]
+fn beam_search_drops_sentences_that_cannot_improve_and_nothing_else_changes() {
+    // Sentences asking 1, 6, 2 and 1 words, 3 beams each: the short ones settle early.
+    let sources = [vec![1], vec![6], vec![2], vec![1]];
+    let mask = vec![vec![1]; 4];
+    let run = |drops| {
+        let model = Counting {
+            drops,
+            rows_per_step: Default::default(),
+        };
+        let mut cfg = config(3, 9);
+        cfg.forced_eos_token_id = None;
+        let out = generate(&model, &sources, &mask, &cfg).unwrap();
+        (out, model.rows_per_step.into_inner())
+    };
+    let (kept, all_rows) = run(false);
+    let (dropped, fewer_rows) = run(true);
+    assert_eq!(kept, dropped);
+    assert!(all_rows.iter().all(|&r| r == 12), "{all_rows:?}");
+    // Whole sentences leave (3 rows each), never to come back, and the search does not run
+    // longer for it.
+    assert!(fewer_rows
+        .windows(2)
+        .all(|w| w[1] <= w[0] && (w[0] - w[1]) % 3 == 0));
+    assert!(fewer_rows.last() < Some(&12), "{fewer_rows:?}");
+    assert_eq!(fewer_rows.len(), all_rows.len());
+    assert_eq!(dropped[1].ids, [2, 2, 2, 2, 2, 2, 0]);
 }
