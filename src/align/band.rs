@@ -139,14 +139,24 @@ impl Band {
         values: &'a mut [T],
         per_cell: usize,
     ) -> Vec<(std::ops::Range<usize>, &'a mut [T])> {
-        let rows = self.lo.len();
+        self.row_chunks_of(0..self.lo.len(), values, per_cell)
+    }
+
+    /// As [`Band::row_chunks`], for the values of rows `rows` only.
+    pub(super) fn row_chunks_of<'a, T>(
+        &self,
+        rows: std::ops::Range<usize>,
+        values: &'a mut [T],
+        per_cell: usize,
+    ) -> Vec<(std::ops::Range<usize>, &'a mut [T])> {
         let step = rows
+            .len()
             .div_ceil(4 * rayon::current_num_threads())
             .max(MIN_PARALLEL_ROWS);
         let mut out = Vec::new();
         let mut rest = values;
-        for start in (0..rows).step_by(step) {
-            let end = (start + step).min(rows);
+        for start in rows.clone().step_by(step) {
+            let end = (start + step).min(rows.end);
             let (head, tail) = rest.split_at_mut((self.at[end] - self.at[start]) * per_cell);
             out.push((start..end, head));
             rest = tail;

@@ -143,15 +143,17 @@ impl<'a> LinkScorer<'a> {
     }
 }
 
-/// Every link's score in the band (NaN where the link would start outside it), computed in
-/// runs of rows in parallel: a score depends on its link alone, not on the path, so the
-/// forward pass only has to add them up. Each run merges its groups with caches of its own.
-fn score_links(scorer: &LinkScorer) -> Vec<f64> {
+/// The scores of the links ending in rows `rows` of the band, of the first `types` shapes of
+/// [`LINK_TYPES`] (NaN where the link would start outside the band), computed in runs of rows
+/// in parallel: a score depends on its link alone, not on the path, so the forward pass only
+/// has to add them up. Each run merges its groups with caches of its own.
+fn score_links(scorer: &LinkScorer, rows: std::ops::Range<usize>, types: usize) -> Vec<f64> {
     use rayon::prelude::*;
     let parts = scorer.parts;
-    let (band, types) = (parts.band, LINK_TYPES.len());
-    let mut scores = vec![f64::NAN; band.cells() * types];
-    let chunks = band.row_chunks(&mut scores, types);
+    let band = parts.band;
+    let cells = band.row_start(rows.end) - band.row_start(rows.start);
+    let mut scores = vec![f64::NAN; cells * types];
+    let chunks = band.row_chunks_of(rows, &mut scores, types);
     chunks.into_par_iter().for_each(|(rows, out)| {
         let scorer = parts.scorer();
         let base = band.row_start(rows.start);
@@ -160,7 +162,7 @@ fn score_links(scorer: &LinkScorer) -> Vec<f64> {
             scorer.tgt_groups.borrow_mut().forget_before(band.lo[i]);
             for j in band.row(i) {
                 let at = band.cell(i, j).expect("inside the band") - base;
-                for (k, &(a, b)) in LINK_TYPES.iter().enumerate() {
+                for (k, &(a, b)) in LINK_TYPES[..types].iter().enumerate() {
                     if a <= i && b <= j && (a, b) != (0, 0) && band.cell(i - a, j - b).is_some() {
                         out[at * types + k] = scorer.score(i, j, a, b);
                     }
@@ -170,6 +172,9 @@ fn score_links(scorer: &LinkScorer) -> Vec<f64> {
     });
     scores
 }
+
+/// Rows of the band whose first-pass links are scored together (in parallel), then added up.
+const ROUGH_WINDOW_ROWS: usize = 4096;
 
 /// What the forward pass leaves, per cell of the band: the best path's last link shape; in
 /// the exact pass also the log-sum over every path reaching the cell (scaled by the
@@ -195,12 +200,15 @@ pub(super) fn forward_pass(scorer: &LinkScorer) -> Lattice {
     } else {
         Vec::new()
     };
-    // The exact pass's links are all scored first, in parallel; the first pass's are cheap.
+    // The exact pass's links are all scored first, in parallel (the backward half reads them
+    // again); the first pass's are scored in parallel a window of rows at a time, just ahead of
+    // the rows that add them up (a whole band of them would be 600 MB at 100,000 sentences).
     let mut scores = if exact {
-        score_links(scorer)
+        score_links(scorer, 0..n + 1, types)
     } else {
         Vec::new()
     };
+    let mut window = (0..0, Vec::new());
     best[0] = 0.0;
     if exact {
         forward[0] = 0.0;
@@ -212,6 +220,11 @@ pub(super) fn forward_pass(scorer: &LinkScorer) -> Lattice {
         &LINK_TYPES[..ROUGH_LINK_TYPES]
     };
     for i in 0..=n {
+        if !exact && !window.0.contains(&i) {
+            let rows = i..(i + ROUGH_WINDOW_ROWS).min(n + 1);
+            window = (rows.clone(), score_links(scorer, rows, ROUGH_LINK_TYPES));
+        }
+        let window_start = band.row_start(window.0.start);
         for j in band.row(i) {
             if i == 0 && j == 0 {
                 continue;
@@ -238,7 +251,7 @@ pub(super) fn forward_pass(scorer: &LinkScorer) -> Lattice {
                 let link = if exact {
                     scores[at * types + k]
                 } else {
-                    scorer.score(i, j, a, b)
+                    window.1[(at - window_start) * ROUGH_LINK_TYPES + k]
                 };
                 if exact {
                     sum = logsumexp(sum, forward[prev_at] + link / t);

@@ -213,10 +213,13 @@ pub(super) fn group_shared(src: &[Weighted], tgt: &[Weighted]) -> (f64, f64) {
     matched(src, &merge_group(src), tgt, &merge_group(tgt))
 }
 
-/// Merged groups of one side's sentences, by (end, length), kept while the search needs them.
+/// Merged groups of one side's sentences, by (end, length), kept while the search needs them:
+/// the ends from `first` on, in order (the search only moves forward, so forgetting is a pop
+/// from the front, not a walk over every group kept).
 #[derive(Default)]
 pub(super) struct GroupCache {
-    groups: rustc_hash::FxHashMap<(usize, usize), std::rc::Rc<GroupBag>>,
+    first: usize,
+    ends: std::collections::VecDeque<[Option<std::rc::Rc<GroupBag>>; MAX_GROUP]>,
 }
 
 impl GroupCache {
@@ -227,15 +230,22 @@ impl GroupCache {
         end: usize,
         len: usize,
     ) -> std::rc::Rc<GroupBag> {
-        self.groups
-            .entry((end, len))
-            .or_insert_with(|| std::rc::Rc::new(merge_group(&side[end - len..end])))
-            .clone()
+        let merge = || std::rc::Rc::new(merge_group(&side[end - len..end]));
+        if end < self.first {
+            return merge(); // forgotten already: not kept again
+        }
+        let at = end - self.first;
+        if self.ends.len() <= at {
+            self.ends.resize(at + 1, Default::default());
+        }
+        self.ends[at][len - 1].get_or_insert_with(merge).clone()
     }
 
     /// Drop the groups that end before `end`.
     pub(super) fn forget_before(&mut self, end: usize) {
-        self.groups.retain(|&(e, _), _| e >= end);
+        let gone = end.saturating_sub(self.first).min(self.ends.len());
+        self.ends.drain(..gone);
+        self.first = self.first.max(end);
     }
 }
 
