@@ -187,11 +187,69 @@ pub(super) struct Lattice {
     pub(super) temperature: f64,
 }
 
+/// The link scores the forward pass reads. The exact pass's are all scored up front (the
+/// backward half reads them again); the first pass's a window of rows at a time, in parallel,
+/// just ahead of the rows that add them up (a whole band of them would be 600 MB at 100,000
+/// sentences a side). Either way in runs of rows over rayon's threads ([`score_links`]).
+struct LinkScores<'s, 'a> {
+    scorer: &'s LinkScorer<'a>,
+    exact: bool,
+    /// Shapes scored a cell: every [`LINK_TYPES`] entry, or the first pass's smaller ones.
+    types: usize,
+    /// The rows scored, and the band's index of their first cell.
+    rows: std::ops::Range<usize>,
+    first_cell: usize,
+    values: Vec<f64>,
+}
+
+impl<'s, 'a> LinkScores<'s, 'a> {
+    fn new(scorer: &'s LinkScorer<'a>) -> Self {
+        let exact = scorer.parts.exact;
+        let (rows, types) = if exact {
+            (0..scorer.parts.src.len() + 1, LINK_TYPES.len())
+        } else {
+            (0..0, ROUGH_LINK_TYPES)
+        };
+        let values = score_links(scorer, rows.clone(), types);
+        LinkScores {
+            scorer,
+            exact,
+            types,
+            rows,
+            first_cell: 0,
+            values,
+        }
+    }
+
+    /// Row `i`'s links scored (the next window's, in the first pass, when `i` is past this one).
+    fn ready(&mut self, i: usize) {
+        if self.rows.contains(&i) {
+            return;
+        }
+        let rows = i..(i + ROUGH_WINDOW_ROWS).min(self.scorer.parts.src.len() + 1);
+        self.values = score_links(self.scorer, rows.clone(), self.types);
+        self.first_cell = self.scorer.parts.band.row_start(i);
+        self.rows = rows;
+    }
+
+    /// The score of shape `k` ending at cell `at`.
+    fn get(&self, at: usize, k: usize) -> f64 {
+        self.values[(at - self.first_cell) * self.types + k]
+    }
+
+    /// No path reaches the link: in the exact pass, it is no link of the lattice.
+    fn unreachable(&mut self, at: usize, k: usize) {
+        if self.exact {
+            self.values[(at - self.first_cell) * self.types + k] = f64::NAN;
+        }
+    }
+}
+
 /// Every cell of the band in order: its best incoming link, and in the exact pass the forward
 /// sum over paths.
 pub(super) fn forward_pass(scorer: &LinkScorer) -> Lattice {
     let (band, exact, parts) = (scorer.parts.band, scorer.parts.exact, scorer.parts);
-    let (n, types) = (parts.src.len(), LINK_TYPES.len());
+    let n = parts.src.len();
     let t = parts.config.temperature.max(1e-9);
     let mut best = vec![f64::NEG_INFINITY; band.cells()];
     let mut back = vec![(0u8, 0u8); band.cells()];
@@ -200,31 +258,15 @@ pub(super) fn forward_pass(scorer: &LinkScorer) -> Lattice {
     } else {
         Vec::new()
     };
-    // The exact pass's links are all scored first, in parallel (the backward half reads them
-    // again); the first pass's are scored in parallel a window of rows at a time, just ahead of
-    // the rows that add them up (a whole band of them would be 600 MB at 100,000 sentences).
-    let mut scores = if exact {
-        score_links(scorer, 0..n + 1, types)
-    } else {
-        Vec::new()
-    };
-    let mut window = (0..0, Vec::new());
+    let mut scores = LinkScores::new(scorer);
     best[0] = 0.0;
     if exact {
         forward[0] = 0.0;
     }
     // The first pass, which only centres the exact one, tries the smaller shapes.
-    let shapes = if exact {
-        &LINK_TYPES[..]
-    } else {
-        &LINK_TYPES[..ROUGH_LINK_TYPES]
-    };
+    let shapes = &LINK_TYPES[..scores.types];
     for i in 0..=n {
-        if !exact && !window.0.contains(&i) {
-            let rows = i..(i + ROUGH_WINDOW_ROWS).min(n + 1);
-            window = (rows.clone(), score_links(scorer, rows, ROUGH_LINK_TYPES));
-        }
-        let window_start = band.row_start(window.0.start);
+        scores.ready(i);
         for j in band.row(i) {
             if i == 0 && j == 0 {
                 continue;
@@ -242,17 +284,10 @@ pub(super) fn forward_pass(scorer: &LinkScorer) -> Lattice {
                 };
                 let prev = best[prev_at];
                 if prev == f64::NEG_INFINITY {
-                    if exact {
-                        // No path reaches the link: it is no link of the lattice.
-                        scores[at * types + k] = f64::NAN;
-                    }
+                    scores.unreachable(at, k);
                     continue;
                 }
-                let link = if exact {
-                    scores[at * types + k]
-                } else {
-                    window.1[(at - window_start) * ROUGH_LINK_TYPES + k]
-                };
+                let link = scores.get(at, k);
                 if exact {
                     sum = logsumexp(sum, forward[prev_at] + link / t);
                 }
@@ -271,7 +306,7 @@ pub(super) fn forward_pass(scorer: &LinkScorer) -> Lattice {
     Lattice {
         back,
         forward,
-        scores,
+        scores: if exact { scores.values } else { Vec::new() },
         temperature: t,
     }
 }
