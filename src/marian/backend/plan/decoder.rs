@@ -195,20 +195,22 @@ impl PlanDecoder {
     fn compact(&self, state: &mut PlanState, rows: &[u32]) -> Result<()> {
         let control = &state.arena.control;
         let c = compact::compaction(&self.weights, &state.plan, control, rows, state.decoded);
+        // The CPU twin's buffers are in the arena; a device's, in the batch (the arena then
+        // holds the control block alone).
+        state.arena = if matches!(self.executor, Executor::Cpu) {
+            compact::arena(&mut state.arena, &c)
+        } else {
+            Arena::from_parts(Vec::new(), c.control.clone())
+        };
         let running = std::mem::replace(&mut state.running, Running::Cpu);
         state.running = match (&self.executor, running) {
-            (Executor::Cpu, Running::Cpu) => {
-                state.arena = compact::arena(&mut state.arena, &c);
-                Running::Cpu
-            }
+            (Executor::Cpu, Running::Cpu) => Running::Cpu,
             #[cfg(feature = "cuda-engine")]
             (Executor::CudaF16(engine), Running::CudaF16(batch)) => {
-                state.arena = Arena::from_parts(Vec::new(), c.control.clone());
                 Running::CudaF16(batch.compact(engine, &c.plan, &c.control, &c.gather)?)
             }
             #[cfg(feature = "cuda-engine")]
             (Executor::CudaF32(engine), Running::CudaF32(batch)) => {
-                state.arena = Arena::from_parts(Vec::new(), c.control.clone());
                 Running::CudaF32(batch.compact(engine, &c.plan, &c.control, &c.gather)?)
             }
             #[allow(unreachable_patterns)] // with `cuda-engine`
@@ -322,7 +324,9 @@ impl DecoderBackend for PlanDecoder {
     }
 
     /// The step's kernels, then the pick where the logits are: the CPU twin of the selection
-    /// kernels, or the kernels themselves on the device (only the candidates come back).
+    /// kernels, or the kernels themselves on the device (only the candidates come back;
+    /// `scratch` takes the dense logits only where the device cannot pick).
+    #[cfg_attr(not(feature = "cuda-engine"), allow(unused_variables))] // `scratch`
     fn step_candidates(
         &self,
         state: &mut BackendState,
@@ -335,12 +339,8 @@ impl DecoderBackend for PlanDecoder {
     ) -> Result<()> {
         let state = self.run_step(state, position, tokens)?;
         let rows = state.plan.shape.rows;
-        let edits = match &mut state.edits {
-            Some(edits) => edits,
-            None => state
-                .edits
-                .insert(EditsBlock::for_batch(rows, self.max_target, &wanted)),
-        };
+        let edits = (state.edits)
+            .get_or_insert_with(|| EditsBlock::for_batch(rows, self.max_target, &wanted));
         edits.pack(&wanted)?;
         let _searching = profile::Timer::start(Span::Search);
         let (plan, arena) = (&state.plan, &mut state.arena);
@@ -361,7 +361,6 @@ impl DecoderBackend for PlanDecoder {
             #[allow(unreachable_patterns)] // with `cuda-engine`
             _ => return Err(ComputeError::WrongState),
         }
-        let _ = scratch; // the dense logits are needed only where the device cannot pick
         Ok(())
     }
 

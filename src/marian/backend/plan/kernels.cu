@@ -51,7 +51,8 @@ struct Layout {
     u32 source_start;
 };
 
-__device__ __forceinline__ float warp_sum(float v) {
+template <typename V>
+__device__ __forceinline__ V warp_sum(V v) {
     for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffff, v, o);
     return v;
 }
@@ -61,16 +62,30 @@ __device__ __forceinline__ float warp_max(float v) {
     return v;
 }
 
-// Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
-__device__ float block_sum(float v, float* shared) {
+// Sum over the block (blockDim.x a multiple of 32, at most 1024), in float or (search's
+// normalizers) double; every thread gets the result.
+template <typename V>
+__device__ V block_sum(V v, V* shared) {
     int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
     v = warp_sum(v);
     __syncthreads();
     if (lane == 0) shared[warp] = v;
     __syncthreads();
-    float total = 0.0f;
+    V total = 0;
     for (int w = 0; w < warps; ++w) total += shared[w];
     return total;
+}
+
+// Max over the block (NaNs ignored, as fmaxf does); every thread gets the result.
+__device__ float block_max(float v, float* shared) {
+    int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+    v = warp_max(v);
+    __syncthreads();
+    if (lane == 0) shared[warp] = v;
+    __syncthreads();
+    float m = NEG_INF;
+    for (int w = 0; w < warps; ++w) m = fmaxf(m, shared[w]);
+    return m;
 }
 
 // Row r <- table[token r] * scale + positions[position].   grid: rows, block: 256
@@ -133,12 +148,7 @@ __device__ void attend(const T* query, const T* keys, const T* values, u32 n, u3
     __syncthreads();
     float m = NEG_INF;
     for (u32 t = threadIdx.x; t < n; t += blockDim.x) m = fmaxf(m, scores[t]);
-    m = warp_max(m);
-    if (lane == 0) scratch[warp] = m;
-    __syncthreads();
-    m = NEG_INF;
-    for (int w = 0; w < warps; ++w) m = fmaxf(m, scratch[w]);
-    __syncthreads();
+    m = block_max(m, scratch);
     float s = 0.0f;
     for (u32 t = threadIdx.x; t < n; t += blockDim.x) {
         float e = __expf(scores[t] - m);
@@ -301,28 +311,6 @@ __device__ void block_best(float& v, u32& i, float* sv, u32* si) {
         }
 }
 
-__device__ float block_max(float v, float* shared) {
-    int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
-    v = warp_max(v);
-    __syncthreads();
-    if (lane == 0) shared[warp] = v;
-    __syncthreads();
-    float m = NEG_INF;
-    for (int w = 0; w < warps; ++w) m = fmaxf(m, shared[w]);
-    return m;
-}
-
-__device__ double block_sum_double(double v, double* shared) {
-    int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
-    for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffff, v, o);
-    __syncthreads();
-    if (lane == 0) shared[warp] = v;
-    __syncthreads();
-    double total = 0.0;
-    for (int w = 0; w < warps; ++w) total += shared[w];
-    return total;
-}
-
 // The row's max (NaNs ignored) into *m and log sum e^(x - max) into *ls, the sum in float64 as
 // the host's; *ls is 0 when the row is all -inf.
 __device__ void normalizer(const float* row, u32 n, float* m, float* ls, float* sv, double* sd) {
@@ -334,7 +322,7 @@ __device__ void normalizer(const float* row, u32 n, float* m, float* ls, float* 
     if (mx == NEG_INF) return;
     double s = 0.0;
     for (u32 i = threadIdx.x; i < n; i += blockDim.x) s += (double)expf(row[i] - mx);
-    *ls = (float)log(block_sum_double(s, sd));
+    *ls = (float)log(block_sum(s, sd));
 }
 
 // row <- log_softmax(row) in place, as the host's: (x - max) - log_sum; all -inf stays.

@@ -242,9 +242,7 @@ where
     ) -> Result<Self> {
         let mut batch = Self::allocate(engine, plan, control, &[])?;
         batch.upload(engine, plan.source, source)?;
-        for kernel in &plan.start {
-            batch.run(engine, plan, kernel)?;
-        }
+        batch.launch(engine, plan, &plan.start)?;
         Ok(batch)
     }
 

@@ -72,6 +72,24 @@ const SETTINGS: [Processing; 4] = [
     },
 ];
 
+/// The reference's candidates of `dense` and the twin's (the edits packed into a block sized
+/// for 8 positions).
+fn both(
+    dense: Vec<f32>,
+    vocab: usize,
+    wanted: Wanted,
+    processing: Processing,
+) -> (Vec<Candidate>, Vec<Candidate>) {
+    let rows = dense.len() / vocab;
+    let (mut a, mut b) = (dense.clone(), dense);
+    let (mut want, mut got) = (Vec::new(), Vec::new());
+    from_dense(&mut a, vocab, wanted, processing, &mut want);
+    let mut block = EditsBlock::for_batch(rows, 8, &wanted);
+    block.pack(&wanted).unwrap();
+    select(&mut b, vocab, &block, processing, &mut got);
+    (want, got)
+}
+
 #[test]
 fn greedy_picks_equal_the_reference_finished_rows_included() {
     let mut g = Lcg(7);
@@ -81,14 +99,8 @@ fn greedy_picks_equal_the_reference_finished_rows_included() {
             .map(|_| (g.next(5) != 0).then(|| edits(vocab, &mut g)))
             .collect();
         let wanted = Wanted::Greedy { edits: &row_edits };
-        let processing = SETTINGS[case % 4];
         let dense = logits(rows, vocab, &mut g);
-        let (mut a, mut b) = (dense.clone(), dense);
-        let (mut want, mut got) = (Vec::new(), Vec::new());
-        from_dense(&mut a, vocab, wanted, processing, &mut want);
-        let mut block = EditsBlock::for_batch(rows, 8, &wanted);
-        block.pack(&wanted).unwrap();
-        select(&mut b, vocab, &block, processing, &mut got);
+        let (want, got) = both(dense, vocab, wanted, SETTINGS[case % 4]);
         assert!(same(&want, &got), "case {case}: {want:?} vs {got:?}");
     }
 }
@@ -110,14 +122,8 @@ fn beam_candidates_equal_the_reference_ties_and_edits_included() {
             edits: &row_edits,
             scores: &scores,
         };
-        let processing = SETTINGS[case % 4];
         let dense = logits(rows, vocab, &mut g);
-        let (mut a, mut b) = (dense.clone(), dense);
-        let (mut want, mut got) = (Vec::new(), Vec::new());
-        from_dense(&mut a, vocab, wanted, processing, &mut want);
-        let mut block = EditsBlock::for_batch(rows, 8, &wanted);
-        block.pack(&wanted).unwrap();
-        select(&mut b, vocab, &block, processing, &mut got);
+        let (want, got) = both(dense, vocab, wanted, SETTINGS[case % 4]);
         assert_eq!(want.len(), sentences * 2 * beams);
         if want.iter().any(|c| c.logprob.is_nan()) {
             // Every token of a row banned under renormalization: the reference's shift is

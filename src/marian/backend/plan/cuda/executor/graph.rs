@@ -15,7 +15,7 @@ use cudarc::cublas::{CudaBlas, Gemm};
 use cudarc::driver::{sys, CudaGraph};
 
 use super::{CudaBatch, CudaPlanEngine, Element, Result};
-use crate::marian::backend::plan::Plan;
+use crate::marian::backend::plan::{Kernel, Plan};
 
 /// How a batch's steps are launched.
 pub(super) enum Replay {
@@ -76,17 +76,23 @@ where
             Replay::Captured(Graph(graph)) => graph.launch().map_err(|e| {
                 super::device_error(engine.device, "replaying the step's graph")(e.to_string())
             }),
-            Replay::Eager => self.launch_kernels(engine, plan),
+            Replay::Eager => self.launch(engine, plan, &plan.step),
             Replay::Warming => {
-                self.launch_kernels(engine, plan)?;
+                self.launch(engine, plan, &plan.step)?;
                 self.replay = self.capture(engine, plan);
                 Ok(())
             }
         }
     }
 
-    fn launch_kernels(&mut self, engine: &CudaPlanEngine<T>, plan: &Plan) -> Result<()> {
-        for kernel in &plan.step {
+    /// `kernels` of `plan`, launched one by one.
+    pub(super) fn launch(
+        &mut self,
+        engine: &CudaPlanEngine<T>,
+        plan: &Plan,
+        kernels: &[Kernel],
+    ) -> Result<()> {
+        for kernel in kernels {
             self.run(engine, plan, kernel)?;
         }
         Ok(())
@@ -99,7 +105,7 @@ where
         let outcome = match stream.begin_capture(mode) {
             Err(e) => Err(e.to_string()),
             Ok(()) => {
-                let recorded = self.launch_kernels(engine, plan);
+                let recorded = self.launch(engine, plan, &plan.step);
                 // Ended whatever happened, so that the stream leaves capture mode.
                 let ended = stream.end_capture(sys::CUgraphInstantiate_flags(0));
                 match (recorded, ended) {
