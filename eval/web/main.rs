@@ -140,6 +140,19 @@ fn run_peers(program: &[PathBuf], set: &PageSet, cache: Option<&Path>) -> Vec<(S
 fn print_misses(set: &PageSet, outcome: &Outcome) {
     use report::searchable;
     for p in &set.pages {
+        if let Some(body) = &p.body {
+            let ours = outcome.bodies.get(&p.id).map_or("", String::as_str);
+            let (tp, fp, fn_) = scoring::matching(body, ours);
+            if tp < 0.8 {
+                eprintln!(
+                    "{} {}: body tp {tp:.2} fp {fp:.2} fn {fn_:.2} ({} characters of {})",
+                    set.name,
+                    p.id,
+                    ours.len(),
+                    body.len()
+                );
+            }
+        }
         let text = searchable(outcome.texts.get(&p.id).map_or("", String::as_str));
         for s in p.with.iter().filter(|s| !text.contains(&searchable(s))) {
             eprintln!("{} {}: missed {s:?}", set.name, p.id);

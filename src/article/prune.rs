@@ -44,6 +44,7 @@ pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
     let total = text[0].max(1);
     let prose = long_paragraph_text(dom, &dead, &text);
     let total_prose = prose[0].max(1);
+    let marked = holds_a_marked_article(dom, &dead, &prose);
     let mut furniture = vec![false; n];
     for (i, flag) in furniture.iter_mut().enumerate() {
         if dead[i] {
@@ -62,7 +63,8 @@ pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
             || is_hidden(e)
             || FURNITURE_TAGS.contains(&e.tag());
         let holds_the_article = text[i] * 10 >= total * 4
-            || prose[i] * 2 >= total_prose && prose[i] >= MIN_ARTICLE_PROSE;
+            || prose[i] * 2 >= total_prose && prose[i] >= MIN_ARTICLE_PROSE
+            || marked[i];
         *flag = named && (always || !holds_the_article);
     }
     for i in 0..n {
@@ -72,6 +74,27 @@ pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
         }
     }
     dead
+}
+
+/// Which elements hold an `<article>` or `<main>` with an article's prose: the page's own
+/// markup of where its article is outweighs a class name on a wrapper around it (a news site
+/// that shows its story in a `render-target-modal`).
+fn holds_a_marked_article(dom: &Dom, dead: &[bool], prose: &[usize]) -> Vec<bool> {
+    let mut marked = vec![false; dom.nodes.len()];
+    for i in (0..dom.nodes.len()).rev() {
+        if dead[i] {
+            continue;
+        }
+        let tag = dom.tag(i as u32);
+        if (tag == "article" || tag == "main") && prose[i] >= MIN_ARTICLE_PROSE {
+            marked[i] = true;
+        }
+        let parent = dom.nodes[i].parent;
+        if marked[i] && parent != NONE {
+            marked[parent as usize] = true;
+        }
+    }
+    marked
 }
 
 /// Long paragraphs a container must hold, at the least, to be kept as the article whatever
@@ -155,6 +178,24 @@ mod tests {
             text,
             "Le texte de l'article, assez long pour compter comme l'essentiel de la page entière."
         );
+    }
+
+    #[test]
+    fn an_article_element_outweighs_its_wrappers_name() {
+        // The story sits in a "modal" (a news site's story view), beside a longer stream of
+        // teasers: the <article> holding long paragraphs keeps its wrappers.
+        let para =
+            "Une phrase de l'article, assez longue pour en faire un vrai paragraphe de prose. "
+                .repeat(3);
+        let teasers = format!("<p>{para}</p>").repeat(4);
+        let page = format!(
+            "<body><div class='render-target-modal'><article><p>{para}</p><p>{para}</p>             <p>{para}</p></article></div><div class='modal'><p>{para}</p></div>             <div class='stream'>{teasers}</div></body>"
+        );
+        let text = live_text(&page);
+        assert_eq!(text.matches("Une phrase").count(), 3 * 3 + 4 * 3, "{text}");
+        // Without the <article>, the "modal" goes as before.
+        let text = live_text(&page.replace("article>", "section>"));
+        assert_eq!(text.matches("Une phrase").count(), 4 * 3, "{text}");
     }
 
     #[test]

@@ -105,17 +105,33 @@ pub fn headline(dom: &Dom, meta: &Metadata) -> Option<String> {
             (agreement, h)
         })
         .max_by(|a, b| a.0.total_cmp(&b.0));
-    match best {
+    let h1 = match best {
         Some((agreement, h)) if agreement >= 0.6 || references.is_empty() => Some(h.clone()),
         // A page with a single headline shows it as the headline even when its metadata words
         // the title otherwise (`<title>Le budget – Le Journal</title>` over a longer `<h1>`).
         _ if h1s.len() == 1 => Some(h1s[0].clone()),
-        _ => match (&meta.title, &meta.document_title) {
-            (Some(title), _) => Some(without_trailing_site_name(title, meta)),
-            (None, Some(title)) => Some(without_site_name(title, meta)),
-            (None, None) => None,
-        },
+        _ => None,
+    };
+    let titled = match (&meta.title, &meta.document_title) {
+        (Some(title), _) => Some(without_trailing_site_name(title, meta)),
+        (None, Some(title)) => Some(without_site_name(title, meta)),
+        (None, None) => None,
+    };
+    match (h1, titled) {
+        // Capitals throughout are the heading's style, not how the headline is written: the
+        // metadata's title, where it says much the same, has the words as written.
+        (Some(h), Some(t)) if all_capitals(&h) && !all_capitals(&t) && overlap(&h, &t) >= 0.6 => {
+            Some(t)
+        }
+        (Some(h), _) => Some(without_trailing_site_name(&h, meta)),
+        (None, t) => t,
     }
+}
+
+/// Whether a text's letters (four or more of them) are all capitals.
+fn all_capitals(text: &str) -> bool {
+    let letters = text.chars().filter(|c| c.is_alphabetic());
+    letters.clone().count() >= 4 && letters.clone().all(char::is_uppercase)
 }
 
 /// The separators between a title and the site's name.
@@ -124,12 +140,25 @@ const TITLE_SEPARATORS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " ·
 /// A metadata title (`og:title`, JSON-LD) without a site's name after its last separator:
 /// such titles usually are the headline alone, so only a part that names the site goes.
 fn without_trailing_site_name(title: &str, meta: &Metadata) -> String {
+    // The site's name may itself hold a separator ("Mark Denney | Landscape Photography").
+    let site_cut = TITLE_SEPARATORS
+        .iter()
+        .flat_map(|s| title.match_indices(s).map(|(at, _)| (at, at + s.len())))
+        .filter(|&(at, after)| at > 0 && names_the_site(&title[after..], meta))
+        .max();
+    if let Some((at, _)) = site_cut {
+        return title[..at].trim().to_string();
+    }
     let cut = TITLE_SEPARATORS
         .iter()
         .filter_map(|s| title.rfind(s).map(|at| (at, at + s.len())))
         .max();
     match cut {
-        Some((at, after)) if names_the_site(&title[after..], meta) && at > 0 => {
+        // A short part after a bar is a label the site adds (its brand, the section), never
+        // the headline's own: "… | GDevelop", "… | Opinion".
+        Some((at, after))
+            if at > 0 && title[at..after].trim() == "|" && words(&title[after..]).len() <= 3 =>
+        {
             title[..at].trim().to_string()
         }
         _ => title.trim().to_string(),
@@ -334,6 +363,39 @@ mod tests {
         assert_eq!(
             headline(&dom, &meta).as_deref(),
             Some("Covid-19 - what we know")
+        );
+    }
+
+    #[test]
+    fn capitals_and_labels_after_a_bar_are_the_sites_styling() {
+        let read = |page: &str| {
+            let dom = Dom::parse(page);
+            headline(&dom, &super::super::metadata::read(&dom))
+        };
+        // An h1 in capitals throughout: the metadata's title has the words as written.
+        let page = r#"<meta property="og:title" content="Tips for Online Success">
+            <h1>TIPS FOR ONLINE SUCCESS</h1>"#;
+        assert_eq!(read(page).as_deref(), Some("Tips for Online Success"));
+        // … but not a metadata title that says something else.
+        let page = r#"<meta property="og:title" content="Ten tips">
+            <h1>TIPS FOR ONLINE SUCCESS</h1>"#;
+        assert_eq!(read(page).as_deref(), Some("TIPS FOR ONLINE SUCCESS"));
+        // A short label after a bar goes, from og:title and from the h1; a long part stays.
+        let page = r#"<meta property="og:title" content="How to make a good game | GDevelop">"#;
+        assert_eq!(read(page).as_deref(), Some("How to make a good game"));
+        let page = "<title>x</title><h1>Best movers in NYC 2025 | Top 19 Companies</h1>";
+        assert_eq!(read(page).as_deref(), Some("Best movers in NYC 2025"));
+        let page = r#"<meta property="og:title" content="Ceasefire | what the two sides agreed to and when">"#;
+        assert_eq!(
+            read(page).as_deref(),
+            Some("Ceasefire | what the two sides agreed to and when")
+        );
+        // A site's name holding a separator itself goes whole.
+        let page = r#"<meta property="og:site_name" content="Mark Denney | Landscape Photography">
+            <meta property="og:title" content="Composition: a four-step process — Mark Denney | Landscape Photography">"#;
+        assert_eq!(
+            read(page).as_deref(),
+            Some("Composition: a four-step process")
         );
     }
 
