@@ -17,14 +17,17 @@ fn grid() -> Vec<Tuning> {
         growth: f64::INFINITY,
         ..Tuning::default()
     }];
-    for growth in [1.25, 1.5, 2.0] {
-        for prose_share in [0.5, 0.6, 0.7] {
-            for max_links in [0.15, 0.2, 0.3] {
-                grid.push(Tuning {
-                    growth,
-                    prose_share,
-                    max_links,
-                });
+    for levels in [4, 8] {
+        for growth in [1.25, 1.5, 2.0] {
+            for prose_share in [0.5, 0.6, 0.7] {
+                for max_links in [0.15, 0.2, 0.3] {
+                    grid.push(Tuning {
+                        growth,
+                        prose_share,
+                        max_links,
+                        levels,
+                    });
+                }
             }
         }
     }
@@ -63,7 +66,10 @@ fn describe(t: &Tuning) -> String {
     if t.growth.is_infinite() {
         "off".to_string()
     } else {
-        format!("{}/{}/{}", t.growth, t.prose_share, t.max_links)
+        format!(
+            "{}/{}/{}/{}",
+            t.growth, t.prose_share, t.max_links, t.levels
+        )
     }
 }
 
@@ -96,8 +102,8 @@ pub fn print(sets: &[PageSet]) {
         .position(|t| *t == Tuning::default())
         .expect("the default is in the grid");
     println!(
-        "Settings: growth / prose share / link density of the ancestor taken as the article \
-         (default {}).\n",
+        "Settings: growth / prose share / link density of the ancestor taken as the article / \
+         levels up (default {}).\n",
         describe(&Tuning::default())
     );
     println!("| source left out | chosen on the others | its score there | default's score there | rule off there |");

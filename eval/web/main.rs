@@ -169,6 +169,29 @@ fn print_misses(set: &PageSet, outcome: &Outcome) {
     }
 }
 
+/// The pages where the first peer's body scores at least 0.1 above entente's (`--misses`).
+fn print_behind(set: &PageSet, ours: &Outcome, name: &str, peer: &Outcome) {
+    for p in &set.pages {
+        let Some(body) = &p.body else { continue };
+        let score = |o: &Outcome| {
+            let (tp, fp, fn_) =
+                scoring::matching(body, o.bodies.get(&p.id).map_or("", String::as_str));
+            (
+                2.0 * tp / (2.0 * tp + fp + fn_).max(f64::MIN_POSITIVE),
+                fp,
+                fn_,
+            )
+        };
+        let (a, b) = (score(ours), score(peer));
+        if b.0 - a.0 >= 0.1 {
+            eprintln!(
+                "{} {}: behind {name}: F1 {:.2} (fp {:.2} fn {:.2}) against {:.2} (fp {:.2} fn {:.2})",
+                set.name, p.id, a.0, a.1, a.2, b.0, b.1, b.2
+            );
+        }
+    }
+}
+
 struct Args {
     python: Option<PathBuf>,
     rust_peers: Option<PathBuf>,
@@ -436,6 +459,11 @@ fn main() {
         }
         let mut rows = vec![("entente".to_string(), ours)];
         rows.extend(peers(&args, set));
+        if args.misses {
+            if let Some((name, peer)) = rows.get(1) {
+                print_behind(set, &rows[0].1, name, peer);
+            }
+        }
         let name = format!(
             "{}{}",
             set.name,

@@ -84,9 +84,10 @@ fn is_block_tag(tag: &str) -> bool {
 
 /// The kind a block gets from the elements around its text.
 fn kind_of(open: &[&str]) -> BlockKind {
-    if open
-        .iter()
-        .any(|t| matches!(*t, "figcaption" | "caption" | "figure"))
+    // A figure's own text is its caption, but a table set in a figure (as WordPress wraps
+    // every table) is the table.
+    if open.iter().any(|t| matches!(*t, "figcaption" | "caption"))
+        || open.contains(&"figure") && !open.contains(&"table")
     {
         return BlockKind::Caption;
     }
@@ -402,5 +403,22 @@ mod tests {
         ];
         let got: Vec<(BlockKind, &str)> = got.iter().map(|(k, t)| (*k, t.as_str())).collect();
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_table_set_in_a_figure_is_the_table_and_its_caption_a_caption() {
+        let got = blocks(
+            "<body><figure class='wp-block-table'><table><tr><td>1</td><td>State Farm Group</td>             <td>107,764,591</td></tr></table><figcaption>Premiums written in 2024</figcaption>             </figure><figure><img src=a><p>A figure's own text</p></figure></body>",
+        );
+        use BlockKind::*;
+        let got: Vec<(BlockKind, &str)> = got.iter().map(|(k, t)| (*k, t.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (Paragraph, "1 State Farm Group 107,764,591"),
+                (Caption, "Premiums written in 2024"),
+                (Caption, "A figure's own text"),
+            ]
+        );
     }
 }

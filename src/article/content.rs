@@ -70,7 +70,7 @@ fn parts_like(dom: &Dom, scores: &[f64], ranked: &[u32], top: u32) -> Vec<u32> {
 }
 
 /// The article around the top container when the top is one section of it: an ancestor (four
-/// levels up at most, never the body) that holds half again as much prose — paragraphs with few
+/// levels up at most by default, never the body) that holds half again as much prose — paragraphs with few
 /// links — and is itself mostly prose with few links. Articles written as a run of sections (a
 /// heading and its paragraphs in each of a dozen `<div>`s) score each section apart, and the
 /// best section alone is a fraction of the text.
@@ -78,7 +78,7 @@ fn whole_article(dom: &Dom, dead: &[bool], stats: &Stats, top: u32) -> u32 {
     let tuning = tuning();
     let prose = prose_mass(dom, dead, stats);
     let mut best = top;
-    for a in dom.ancestors(top).take(4) {
+    for a in dom.ancestors(top).take(tuning.levels) {
         if matches!(dom.tag(a), "body" | "html" | "#document") {
             break;
         }
@@ -104,6 +104,8 @@ pub struct Tuning {
     pub prose_share: f64,
     /// The most link density an ancestor may have.
     pub max_links: f64,
+    /// How many levels up the article may be (page builders nest a post six deep).
+    pub levels: usize,
 }
 
 impl Default for Tuning {
@@ -113,6 +115,7 @@ impl Default for Tuning {
             growth: 1.5,
             prose_share: 0.7,
             max_links: 0.15,
+            levels: 8,
         }
     }
 }
@@ -473,8 +476,12 @@ pub fn explain(dom: &Dom, dead: &[bool]) -> String {
         "hinted: {:?}\n",
         hinted_container(dom, dead, &stats).map(name)
     ));
+    let prose = prose_mass(dom, dead, &stats);
     for c in containers(dom, dead) {
         out.push_str(&format!("container: {}\n", name(c)));
+        for a in dom.ancestors(c).take(8) {
+            out.push_str(&format!("  up: {} prose {}\n", name(a), prose[a as usize]));
+        }
     }
     out
 }

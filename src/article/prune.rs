@@ -45,6 +45,7 @@ pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
     let prose = long_paragraph_text(dom, &dead, &text);
     let total_prose = prose[0].max(1);
     let marked = holds_a_marked_article(dom, &dead, &prose);
+    let siblings = same_named_siblings_prose(dom, &dead, &prose);
     let mut furniture = vec![false; n];
     for (i, flag) in furniture.iter_mut().enumerate() {
         if dead[i] {
@@ -64,7 +65,8 @@ pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
             || FURNITURE_TAGS.contains(&e.tag());
         let holds_the_article = text[i] * 10 >= total * 4
             || prose[i] * 2 >= total_prose && prose[i] >= MIN_ARTICLE_PROSE
-            || marked[i];
+            || marked[i]
+            || siblings[i] * 2 >= total_prose && siblings[i] >= MIN_ARTICLE_PROSE;
         *flag = named && (always || !holds_the_article);
     }
     for i in 0..n {
@@ -95,6 +97,26 @@ fn holds_a_marked_article(dom: &Dom, dead: &[bool], prose: &[usize]) -> Vec<bool
         }
     }
     marked
+}
+
+/// The long-paragraph prose of each element together with its siblings of the same class: an
+/// article cut into sections of one class (`skip-item` for each topic) holds the article as a
+/// whole, not in any one of them.
+fn same_named_siblings_prose(dom: &Dom, dead: &[bool], prose: &[usize]) -> Vec<usize> {
+    let mut groups: std::collections::HashMap<(u32, &str), usize> = Default::default();
+    let named = |i: usize| {
+        let e = dom.element(i as u32)?;
+        let parent = dom.nodes[i].parent;
+        (!dead[i] && parent != NONE && !e.class().is_empty()).then(|| (parent, e.class()))
+    };
+    for (i, &mass) in prose.iter().enumerate() {
+        if let Some(key) = named(i) {
+            *groups.entry(key).or_default() += mass;
+        }
+    }
+    (0..dom.nodes.len())
+        .map(|i| named(i).map_or(prose[i], |key| groups[&key]))
+        .collect()
 }
 
 /// Long paragraphs a container must hold, at the least, to be kept as the article whatever
@@ -196,6 +218,21 @@ mod tests {
         // Without the <article>, the "modal" goes as before.
         let text = live_text(&page.replace("article>", "section>"));
         assert_eq!(text.matches("Une phrase").count(), 4 * 3, "{text}");
+    }
+
+    #[test]
+    fn an_article_cut_into_sections_of_one_furniture_class_is_kept() {
+        // Each topic of the article in its own "skip-item" (a furniture word), none holding
+        // half of the page's prose, all of them together most of it.
+        let para =
+            "Une phrase de l'article, assez longue pour en faire un vrai paragraphe de prose. "
+                .repeat(3);
+        let topics = format!("<div class='skip-item'><p>{para}</p><p>{para}</p></div>").repeat(3);
+        let page = format!(
+            "<body><div class='post'>{topics}</div><div class='skip-link'><p>{para}</p></div>             <div class='other'><p>{para}</p></div></body>"
+        );
+        let text = live_text(&page);
+        assert_eq!(text.matches("Une phrase").count(), 3 * 2 * 3 + 3, "{text}");
     }
 
     #[test]

@@ -149,3 +149,31 @@ fn a_stream_of_teasers_does_not_outscore_the_article() {
         .iter()
         .any(|(_, t)| t.starts_with("The council voted")));
 }
+
+#[test]
+fn an_article_nested_deep_by_a_page_builder_comes_out_whole() {
+    // Each section wrapped five deep in containers of its own (classes unique to each, as page
+    // builders write them): the sections meet five levels above the best one.
+    let section = |k: usize, repeats: usize| {
+        let open: String = (1..=5)
+            .map(|d| format!("<div class='el-{k}-{d}'>"))
+            .collect();
+        format!(
+            "{open}<h2>Partie {k}</h2><p>{}</p><p>{}</p>{}",
+            "Le conseil municipal a voté un budget, après un débat, sur les écoles. "
+                .repeat(repeats),
+            "La rénovation des cantines commencera au printemps, selon le maire. ".repeat(repeats),
+            "</div>".repeat(5)
+        )
+    };
+    let sections: String = (1..=6)
+        .map(|k| section(k, if k == 3 { 6 } else { 1 }))
+        .collect();
+    let page = format!("<html><body><div class='post'>{sections}</div></body></html>");
+    let blocks = body(&page).expect("an article");
+    let headings = blocks
+        .iter()
+        .filter(|(k, _)| *k == BlockKind::Heading)
+        .count();
+    assert_eq!(headings, 6, "{blocks:?}");
+}
