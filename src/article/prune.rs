@@ -107,7 +107,10 @@ fn same_named_siblings_prose(dom: &Dom, dead: &[bool], prose: &[usize]) -> Vec<u
     let named = |i: usize| {
         let e = dom.element(i as u32)?;
         let parent = dom.nodes[i].parent;
-        (!dead[i] && parent != NONE && !e.class().is_empty()).then(|| (parent, e.class()))
+        // Only furniture names are in question (and siblings of one class share their names).
+        let furniture = e.names.has(Names::FURNITURE) || e.names.has(Names::ALWAYS_REMOVED);
+        (furniture && !dead[i] && parent != NONE && !e.class().is_empty())
+            .then(|| (parent, e.class()))
     };
     for (i, &mass) in prose.iter().enumerate() {
         if let Some(key) = named(i) {
