@@ -199,13 +199,15 @@ fn gather(dom: &Dom, containers: &[u32], dead: &[bool], host: Option<&str>) -> V
                     open.push((e.tag(), dom.nodes[i as usize].end));
                 }
                 (None, Some(t)) => {
-                    let tags: Vec<&str> = open.iter().map(|(t, _)| *t).collect();
-                    let before = pending.text.chars().count();
+                    // Only what this text adds is counted (a paragraph of many inline runs
+                    // would otherwise be counted again at each of them).
+                    let before = pending.text.len();
                     push_collapsed(&mut pending.text, t);
-                    if tags.contains(&"a") {
-                        pending.link_chars += pending.text.chars().count() - before;
+                    if open.iter().any(|&(tag, _)| tag == "a") {
+                        pending.link_chars += pending.text[before..].chars().count();
                     }
                     if pending.kind.is_none() && !t.trim().is_empty() {
+                        let tags: Vec<&str> = open.iter().map(|(t, _)| *t).collect();
                         pending.kind = Some(match hints[i as usize] {
                             Hint::Caption => BlockKind::Caption,
                             Hint::Credit => BlockKind::Credit,
