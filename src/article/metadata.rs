@@ -153,6 +153,18 @@ impl Named {
                 *slot = value;
             }
         };
+        // A JSON-LD headline cut short (SEO plugins cut it at 110 characters) is the start
+        // of og:title: the whole one is the title.
+        let truncated = |title: &String, og: &String| {
+            title.chars().count() >= 100
+                && og.len() > title.len()
+                && og.starts_with(title.trim_end())
+        };
+        if let (Some(title), Some(og)) = (&meta.title, &self.og_title) {
+            if truncated(title, og) {
+                meta.title = self.og_title.clone();
+            }
+        }
         or(&mut meta.title, self.og_title);
         or(
             &mut meta.description,
@@ -215,7 +227,8 @@ fn types(v: &Value) -> Vec<String> {
 fn text(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) => nonempty(s.clone()),
-        Value::Object(m) => text(m.get("name").or(m.get("@id"))),
+        // An `@id` alone is a link to a node elsewhere in the graph (a URL), never a name.
+        Value::Object(m) => text(m.get("name")),
         Value::Array(a) => a.iter().find_map(|x| text(Some(x))),
         _ => None,
     }
@@ -285,6 +298,30 @@ mod tests {
         assert_eq!(meta.url.as_deref(), Some("https://exemple.fr/a"));
         assert_eq!(meta.lang.as_deref(), Some("fr"));
         assert_eq!(meta.document_title.as_deref(), Some("Titre – Le Site"));
+    }
+
+    #[test]
+    fn a_cut_jsonld_headline_and_a_bare_id_are_not_taken() {
+        let whole = "Fix It Friday: Struggling With How To Arrange Your Living Room? We Help 4 \
+                     Readers Find Solutions (Including One Universal Trick That Works)";
+        let cut = &whole[..whole.find("(Including").unwrap() + "(Including".len()];
+        let page = format!(
+            r#"<head><script type="application/ld+json">{{"@type":"Article","headline":"{cut}",
+            "publisher":{{"@id":"https://example.com/#person"}}}}</script>
+            <meta property="og:title" content="{whole} - Emily Henderson">
+            <meta property="og:site_name" content="Emily Henderson"></head>"#
+        );
+        let meta = read(&Dom::parse(&page));
+        assert_eq!(
+            meta.title.as_deref(),
+            Some(format!("{whole} - Emily Henderson").as_str())
+        );
+        assert_eq!(meta.site.as_deref(), Some("Emily Henderson"));
+        // A short headline that og:title extends with the site's name stays the headline.
+        let page = r#"<head><script type="application/ld+json">{"@type":"Article",
+            "headline":"Le budget"}</script><meta property="og:title" content="Le budget - Le Site">
+            </head>"#;
+        assert_eq!(read(&Dom::parse(page)).title.as_deref(), Some("Le budget"));
     }
 
     #[test]
