@@ -176,6 +176,7 @@ fn print_behind(set: &PageSet, ours: &Outcome, name: &str, peer: &Outcome) {
         let score = |o: &Outcome| {
             let (tp, fp, fn_) =
                 scoring::matching(body, o.bodies.get(&p.id).map_or("", String::as_str));
+            // Not `scoring::f1`: it is NaN for an empty body, which would hide those pages.
             (
                 2.0 * tp / (2.0 * tp + fp + fn_).max(f64::MIN_POSITIVE),
                 fp,

@@ -410,7 +410,9 @@ mod tests {
     #[test]
     fn a_table_set_in_a_figure_is_the_table_and_its_caption_a_caption() {
         let got = blocks(
-            "<body><figure class='wp-block-table'><table><tr><td>1</td><td>State Farm Group</td>             <td>107,764,591</td></tr></table><figcaption>Premiums written in 2024</figcaption>             </figure><figure><img src=a><p>A figure's own text</p></figure></body>",
+            "<body><figure class='wp-block-table'><table><tr><td>1</td><td>State Farm Group</td>\
+             <td>107,764,591</td></tr></table><figcaption>Premiums written in 2024</figcaption>\
+             </figure><figure><img src=a><p>A figure's own text</p></figure></body>",
         );
         use BlockKind::*;
         let got: Vec<(BlockKind, &str)> = got.iter().map(|(k, t)| (*k, t.as_str())).collect();

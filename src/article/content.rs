@@ -69,9 +69,9 @@ fn parts_like(dom: &Dom, scores: &[f64], ranked: &[u32], top: u32) -> Vec<u32> {
         .collect()
 }
 
-/// The article around the top container when the top is one section of it: an ancestor (four
-/// levels up at most by default, never the body) that holds half again as much prose — paragraphs with few
-/// links — and is itself mostly prose with few links. Articles written as a run of sections (a
+/// The article around the top container when the top is one section of it: an ancestor
+/// ([`Tuning::levels`] up at most, never the body) that holds half again as much prose —
+/// paragraphs with few links — and is itself mostly prose with few links. Articles written as a run of sections (a
 /// heading and its paragraphs in each of a dozen `<div>`s) score each section apart, and the
 /// best section alone is a fraction of the text.
 fn whole_article(dom: &Dom, dead: &[bool], stats: &Stats, top: u32) -> u32 {
@@ -479,7 +479,7 @@ pub fn explain(dom: &Dom, dead: &[bool]) -> String {
     let prose = prose_mass(dom, dead, &stats);
     for c in containers(dom, dead) {
         out.push_str(&format!("container: {}\n", name(c)));
-        for a in dom.ancestors(c).take(8) {
+        for a in dom.ancestors(c).take(tuning().levels) {
             out.push_str(&format!("  up: {} prose {}\n", name(a), prose[a as usize]));
         }
     }

@@ -44,7 +44,7 @@ pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
     let total = text[0].max(1);
     let prose = long_paragraph_text(dom, &dead, &text);
     let total_prose = prose[0].max(1);
-    let marked = holds_a_marked_article(dom, &dead, &prose);
+    let marked = marked_articles_within(dom, &dead, &prose);
     let siblings = same_named_siblings_prose(dom, &dead, &prose);
     let mut furniture = vec![false; n];
     for (i, flag) in furniture.iter_mut().enumerate() {
@@ -65,7 +65,7 @@ pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
             || FURNITURE_TAGS.contains(&e.tag());
         let holds_the_article = text[i] * 10 >= total * 4
             || prose[i] * 2 >= total_prose && prose[i] >= MIN_ARTICLE_PROSE
-            || marked[i]
+            || marked[i] > 0
             || siblings[i] * 2 >= total_prose && siblings[i] >= MIN_ARTICLE_PROSE;
         *flag = named && (always || !holds_the_article);
     }
@@ -78,25 +78,15 @@ pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
     dead
 }
 
-/// Which elements hold an `<article>` or `<main>` with an article's prose: the page's own
-/// markup of where its article is outweighs a class name on a wrapper around it (a news site
-/// that shows its story in a `render-target-modal`).
-fn holds_a_marked_article(dom: &Dom, dead: &[bool], prose: &[usize]) -> Vec<bool> {
-    let mut marked = vec![false; dom.nodes.len()];
-    for i in (0..dom.nodes.len()).rev() {
-        if dead[i] {
-            continue;
-        }
+/// How many `<article>` or `<main>` elements with an article's prose each element holds: the
+/// page's own markup of where its article is outweighs a class name on a wrapper around it (a
+/// news site that shows its story in a `render-target-modal`).
+fn marked_articles_within(dom: &Dom, dead: &[bool], prose: &[usize]) -> Vec<usize> {
+    let marked = |i: usize| {
         let tag = dom.tag(i as u32);
-        if (tag == "article" || tag == "main") && prose[i] >= MIN_ARTICLE_PROSE {
-            marked[i] = true;
-        }
-        let parent = dom.nodes[i].parent;
-        if marked[i] && parent != NONE {
-            marked[parent as usize] = true;
-        }
-    }
-    marked
+        ((tag == "article" || tag == "main") && prose[i] >= MIN_ARTICLE_PROSE).then_some(1)
+    };
+    subtree_sums(dom, dead, marked)
 }
 
 /// The long-paragraph prose of each element together with its siblings of the same class: an
@@ -131,20 +121,28 @@ const LONG_PARAGRAPH_CHARS: usize = 150;
 
 /// Characters of long paragraphs (`<p>` of [`LONG_PARAGRAPH_CHARS`] or more) in each subtree.
 fn long_paragraph_text(dom: &Dom, dead: &[bool], text: &[usize]) -> Vec<usize> {
-    let mut mass = vec![0usize; dom.nodes.len()];
+    let long =
+        |i: usize| (dom.tag(i as u32) == "p" && text[i] >= LONG_PARAGRAPH_CHARS).then_some(text[i]);
+    subtree_sums(dom, dead, long)
+}
+
+/// Each live node's `own` value where it has one (what its subtree summed is then replaced),
+/// else the sum of its children's; dead subtrees count nothing.
+fn subtree_sums(dom: &Dom, dead: &[bool], own: impl Fn(usize) -> Option<usize>) -> Vec<usize> {
+    let mut sums = vec![0usize; dom.nodes.len()];
     for i in (0..dom.nodes.len()).rev() {
         if dead[i] {
             continue;
         }
-        if dom.tag(i as u32) == "p" && text[i] >= LONG_PARAGRAPH_CHARS {
-            mass[i] = text[i];
+        if let Some(value) = own(i) {
+            sums[i] = value;
         }
         let parent = dom.nodes[i].parent;
         if parent != NONE {
-            mass[parent as usize] += mass[i];
+            sums[parent as usize] += sums[i];
         }
     }
-    mass
+    sums
 }
 
 /// Elements a browser would not show.
@@ -164,20 +162,8 @@ fn is_hidden(e: &super::dom::Element) -> bool {
 
 /// Characters of live text in each node's subtree (whitespace runs counted once).
 pub fn text_sizes(dom: &Dom, dead: &[bool]) -> Vec<usize> {
-    let mut sizes = vec![0usize; dom.nodes.len()];
-    for i in (0..dom.nodes.len()).rev() {
-        if dead[i] {
-            continue;
-        }
-        if dom.text(i as u32).is_some() {
-            sizes[i] = dom.nodes[i].chars as usize;
-        }
-        let parent = dom.nodes[i].parent;
-        if parent != NONE {
-            sizes[parent as usize] += sizes[i];
-        }
-    }
-    sizes
+    let chars = |i: usize| dom.text(i as u32).map(|_| dom.nodes[i].chars as usize);
+    subtree_sums(dom, dead, chars)
 }
 
 #[cfg(test)]
@@ -205,16 +191,22 @@ mod tests {
         );
     }
 
+    /// A paragraph long enough to count as prose (three sentences of "Une phrase").
+    fn long_paragraph() -> String {
+        "Une phrase de l'article, assez longue pour en faire un vrai paragraphe de prose. "
+            .repeat(3)
+    }
+
     #[test]
     fn an_article_element_outweighs_its_wrappers_name() {
         // The story sits in a "modal" (a news site's story view), beside a longer stream of
         // teasers: the <article> holding long paragraphs keeps its wrappers.
-        let para =
-            "Une phrase de l'article, assez longue pour en faire un vrai paragraphe de prose. "
-                .repeat(3);
+        let para = long_paragraph();
         let teasers = format!("<p>{para}</p>").repeat(4);
         let page = format!(
-            "<body><div class='render-target-modal'><article><p>{para}</p><p>{para}</p>             <p>{para}</p></article></div><div class='modal'><p>{para}</p></div>             <div class='stream'>{teasers}</div></body>"
+            "<body><div class='render-target-modal'><article><p>{para}</p><p>{para}</p>\
+             <p>{para}</p></article></div><div class='modal'><p>{para}</p></div>\
+             <div class='stream'>{teasers}</div></body>"
         );
         let text = live_text(&page);
         assert_eq!(text.matches("Une phrase").count(), 3 * 3 + 4 * 3, "{text}");
@@ -227,12 +219,11 @@ mod tests {
     fn an_article_cut_into_sections_of_one_furniture_class_is_kept() {
         // Each topic of the article in its own "skip-item" (a furniture word), none holding
         // half of the page's prose, all of them together most of it.
-        let para =
-            "Une phrase de l'article, assez longue pour en faire un vrai paragraphe de prose. "
-                .repeat(3);
+        let para = long_paragraph();
         let topics = format!("<div class='skip-item'><p>{para}</p><p>{para}</p></div>").repeat(3);
         let page = format!(
-            "<body><div class='post'>{topics}</div><div class='skip-link'><p>{para}</p></div>             <div class='other'><p>{para}</p></div></body>"
+            "<body><div class='post'>{topics}</div><div class='skip-link'><p>{para}</p></div>\
+             <div class='other'><p>{para}</p></div></body>"
         );
         let text = live_text(&page);
         assert_eq!(text.matches("Une phrase").count(), 3 * 2 * 3 + 3, "{text}");

@@ -94,6 +94,13 @@ fn the_description_shown_above_the_article_is_its_standfirst() {
     );
 }
 
+fn headings(blocks: &[(BlockKind, String)]) -> usize {
+    blocks
+        .iter()
+        .filter(|(k, _)| *k == BlockKind::Heading)
+        .count()
+}
+
 #[test]
 fn an_article_written_as_sections_comes_out_whole() {
     // Six sections of a heading and paragraphs, one much longer: it alone scores best, and the
@@ -115,11 +122,7 @@ fn an_article_written_as_sections_comes_out_whole() {
          <li><a href='/c'>Et un troisième</a></li></ul></div></body></html>"
     );
     let blocks = body(&page).expect("an article");
-    let headings = blocks
-        .iter()
-        .filter(|(k, _)| *k == BlockKind::Heading)
-        .count();
-    assert_eq!(headings, 6, "{blocks:?}");
+    assert_eq!(headings(&blocks), 6, "{blocks:?}");
 }
 
 #[test]
@@ -171,9 +174,5 @@ fn an_article_nested_deep_by_a_page_builder_comes_out_whole() {
         .collect();
     let page = format!("<html><body><div class='post'>{sections}</div></body></html>");
     let blocks = body(&page).expect("an article");
-    let headings = blocks
-        .iter()
-        .filter(|(k, _)| *k == BlockKind::Heading)
-        .count();
-    assert_eq!(headings, 6, "{blocks:?}");
+    assert_eq!(headings(&blocks), 6, "{blocks:?}");
 }

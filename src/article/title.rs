@@ -137,8 +137,9 @@ fn all_capitals(text: &str) -> bool {
 /// The separators between a title and the site's name.
 const TITLE_SEPARATORS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " · ", "|", "_", "｜"];
 
-/// A metadata title (`og:title`, JSON-LD) without a site's name after its last separator:
-/// such titles usually are the headline alone, so only a part that names the site goes.
+/// A metadata title (`og:title`, JSON-LD) or an `<h1>` without what a site adds after a
+/// separator: its own name (which may hold a separator itself), or a short label after a bar.
+/// Such titles usually are the headline alone, so nothing else goes.
 fn without_trailing_site_name(title: &str, meta: &Metadata) -> String {
     // The site's name may itself hold a separator ("Mark Denney | Landscape Photography").
     let site_cut = TITLE_SEPARATORS
