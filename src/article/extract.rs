@@ -83,6 +83,10 @@ impl Article {
     ) -> Result<Article, ArticleError> {
         let (html, encoding) = decode::decode_html(bytes, content_type);
         check_text(&html)?;
+        let html = match super::mojibake::mend(&html) {
+            std::borrow::Cow::Borrowed(_) => html,
+            std::borrow::Cow::Owned(mended) => mended,
+        };
         lap("decode");
         let dom = dom::Dom::parse(&html);
         drop(html);
@@ -131,6 +135,7 @@ impl Article {
             return Err(ArticleError::Empty);
         }
         check_text(text)?;
+        let text = &super::mojibake::mend(text);
         let blocks = plain::blocks_of_text(text);
         let find = |kind| {
             blocks

@@ -19,6 +19,7 @@ mod error;
 mod extract;
 pub mod kinds;
 pub mod metadata;
+mod mojibake;
 mod names;
 mod plain;
 mod prune;

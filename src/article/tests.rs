@@ -176,3 +176,27 @@ fn an_article_nested_deep_by_a_page_builder_comes_out_whole() {
     let blocks = body(&page).expect("an article");
     assert_eq!(headings(&blocks), 6, "{blocks:?}");
 }
+
+#[test]
+fn a_double_encoded_page_and_scraped_text_come_out_mended() {
+    // What a site that encodes UTF-8 twice serves: "’" as "â€™", "é" as "Ã©", "à" as "Ã" and
+    // a non-breaking space.
+    let page = "<html><head><meta charset='utf-8'><title>Lâ€™Ã©tÃ© Ã\u{a0} Paris</title></head>\
+        <body><article><h1>Lâ€™Ã©tÃ© Ã\u{a0} Paris</h1>\
+        <p>La ville a connu lâ€™Ã©tÃ© le plus chaud de son histoire, selon MÃ©tÃ©o-France.</p>\
+        <p>Les parcs sont restÃ©s ouverts la nuit pour que les habitants puissent dormir au frais.</p>\
+        </article></body></html>";
+    let article = Article::from_html(page.as_bytes(), "test.html", None, None).expect("article");
+    assert_eq!(article.title.as_deref(), Some("L’été à Paris"));
+    assert!(article
+        .text()
+        .contains("l’été le plus chaud de son histoire, selon Météo-France."));
+    let text =
+        "Lâ€™Ã©tÃ© Ã\u{a0} Paris\n\nLa ville a connu lâ€™Ã©tÃ© le plus chaud de son histoire.\n\n\
+        Les parcs sont restÃ©s ouverts la nuit.\n";
+    let article = Article::from_text(text, "test.txt").expect("article");
+    assert_eq!(article.title.as_deref(), Some("L’été à Paris"));
+    assert!(article
+        .text()
+        .contains("Les parcs sont restés ouverts la nuit."));
+}
