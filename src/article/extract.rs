@@ -31,6 +31,13 @@ pub struct Article {
     pub blocks: Vec<Block>,
 }
 
+/// Whether `blocks` hold a run of body text an article has.
+fn holds_an_article(blocks: &[Block]) -> bool {
+    blocks
+        .iter()
+        .any(|b| b.kind.is_body() && super::kinds::text_weight(&b.text) >= 40)
+}
+
 /// How the article's containers on a page were chosen (for diagnosis).
 #[doc(hidden)]
 pub fn explain(bytes: &[u8]) -> String {
@@ -100,16 +107,20 @@ impl Article {
         let page_url = meta.url.as_deref().or(url);
         let host = page_url.and_then(metadata::host_of);
         let mut blocks = blocks::blocks_of(&dom, &containers, &dead, host);
+        let mut containers = containers;
+        if !holds_an_article(&blocks) {
+            // Class names can be wrong about a page's one story: read it again without them.
+            let dead = prune::dead_nodes_unnamed(&dom);
+            containers = content::containers(&dom, &dead);
+            blocks = blocks::blocks_of(&dom, &containers, &dead, host);
+        }
         lap("blocks");
         let title = title::headline(&dom, &meta);
         let lead = title::standfirst(&dom, &meta, &containers, &mut blocks);
         title::place_headline(title.as_deref(), lead.as_deref(), &mut blocks);
         plain::mark_truncation(&mut blocks);
         lap("title");
-        if !blocks
-            .iter()
-            .any(|b| b.kind.is_body() && super::kinds::text_weight(&b.text) >= 40)
-        {
+        if !holds_an_article(&blocks) {
             return Err(ArticleError::NoArticle);
         }
         let article = Article {

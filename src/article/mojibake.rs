@@ -10,7 +10,9 @@
 //! (the mojibake of U+0080–U+00FF: accents, non-breaking spaces, guillemets) or a continuation
 //! is a C1 control or one of Windows-1252's punctuation marks. A capital followed by a symbol
 //! ("É»", "Å°") is left alone. The same approach as ftfy's `fix_encoding`, narrowed to the one
-//! mix-up pages show (see the crate's note on why not the `plsfix` port).
+//! mix-up pages show. Hand-written rather than the `plsfix` crate (ftfy ported to Rust): that is
+//! a general text cleaner of little use so far, and extraction needs only this one narrow pass over
+//! every page, borrowed untouched when the page has no lead byte at all.
 
 use std::borrow::Cow;
 

@@ -25,6 +25,17 @@ const STRUCTURAL_TAGS: &[&str] = &["html", "body", "main", "article", "#document
 
 /// Which nodes are outside the article's possible text: `dead[i]` for node i and its subtree.
 pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
+    dead_nodes_by(dom, true)
+}
+
+/// [`dead_nodes`] without judging containers by their class or id (hidden elements and the
+/// tags that never hold text still go): the second reading of a page whose names left no
+/// article at all (its story in a `content-nav-section`).
+pub fn dead_nodes_unnamed(dom: &Dom) -> Vec<bool> {
+    dead_nodes_by(dom, false)
+}
+
+fn dead_nodes_by(dom: &Dom, by_name: bool) -> Vec<bool> {
     let n = dom.nodes.len();
     let mut dead = vec![false; n];
     for i in 0..n {
@@ -59,8 +70,9 @@ pub fn dead_nodes(dom: &Dom) -> Vec<bool> {
         }
         let live = e.names.has(Names::LIVE);
         let always = e.names.has(Names::ALWAYS_REMOVED) && !live;
+        let always = always && by_name;
         let named = always
-            || e.names.has(Names::FURNITURE) && !live
+            || by_name && e.names.has(Names::FURNITURE) && !live
             || is_hidden(e)
             || FURNITURE_TAGS.contains(&e.tag());
         let holds_the_article = text[i] * 10 >= total * 4

@@ -200,3 +200,28 @@ fn a_double_encoded_page_and_scraped_text_come_out_mended() {
         .text()
         .contains("Les parcs sont restés ouverts la nuit."));
 }
+
+#[test]
+fn a_story_whose_class_names_say_furniture_is_read_again_without_them() {
+    // The story sits in two `content-nav-section`s ("nav": furniture by name) under different
+    // parents, neither holding half of the page's long paragraphs: by names alone nothing is
+    // left, so the page is read again without them (the footer stays out: it is one by tag).
+    let sentence = "Le conseil municipal a adopté mardi un budget en hausse de cinq pour cent, \
+        consacré surtout aux écoles et aux transports. ";
+    let section = |n: usize| -> String {
+        (0..2)
+            .map(|k| format!("<p>Partie {}. {}</p>", 2 * n + k + 1, sentence.repeat(2)))
+            .collect()
+    };
+    let page = format!(
+        "<html><body><h1>Le budget est voté</h1><div class='wrap'>\
+         <div class='content-nav-section'>{}</div></div>\
+         <div class='content-nav-section'>{}</div><footer><p>{}</p></footer></body></html>",
+        section(0),
+        section(1),
+        sentence.repeat(3)
+    );
+    let blocks = body(&page).expect("the story");
+    let parts: Vec<&str> = blocks.iter().map(|(_, t)| &t[..9]).collect();
+    assert_eq!(parts, ["Partie 1.", "Partie 2.", "Partie 3.", "Partie 4."]);
+}
