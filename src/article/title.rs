@@ -109,7 +109,9 @@ pub fn headline(dom: &Dom, meta: &Metadata) -> Option<String> {
         Some((agreement, h)) if agreement >= 0.6 || references.is_empty() => Some(h.clone()),
         // A page with a single headline shows it as the headline even when its metadata words
         // the title otherwise (`<title>Le budget – Le Journal</title>` over a longer `<h1>`).
-        _ if h1s.len() == 1 => Some(h1s[0].clone()),
+        // Unless it reads as something else: a prompt ("Share the post"), the lead-in to a
+        // box ("A message from our founder:"), a label, or a description too long for one.
+        _ if h1s.len() == 1 && reads_as_a_headline(&h1s[0]) => Some(h1s[0].clone()),
         _ => None,
     };
     let titled = match (&meta.title, &meta.document_title) {
@@ -126,6 +128,19 @@ pub fn headline(dom: &Dom, meta: &Metadata) -> Option<String> {
         (Some(h), _) => Some(without_trailing_site_name(&h, meta)),
         (None, t) => t,
     }
+}
+
+/// Headlines are at most this many characters (longer `<h1>`s are descriptions).
+const MAX_HEADLINE_CHARS: usize = 160;
+
+/// Whether a lone `<h1>` the metadata does not bear out can still be the headline: not
+/// furniture by its words, not ending with a colon, not longer than a headline runs, and more
+/// than a section's label of one or two words ("Our BLOG", "Webcams").
+fn reads_as_a_headline(h1: &str) -> bool {
+    super::kinds::furniture_kind(h1).is_none()
+        && !h1.trim_end().ends_with(':')
+        && h1.chars().count() <= MAX_HEADLINE_CHARS
+        && words(h1).len() > 2
 }
 
 /// Whether a text's letters (four or more of them) are all capitals.
@@ -364,6 +379,36 @@ mod tests {
         assert_eq!(
             headline(&dom, &meta).as_deref(),
             Some("Covid-19 - what we know")
+        );
+    }
+
+    #[test]
+    fn a_lone_h1_that_is_a_prompt_a_label_or_a_description_gives_way_to_the_metadata() {
+        let read = |h1: &str| {
+            let page = format!(
+                r#"<meta property="og:title" content="Le conseil vote le budget de la ville">
+                <h1>{h1}</h1>"#
+            );
+            let dom = Dom::parse(&page);
+            headline(&dom, &super::super::metadata::read(&dom))
+        };
+        let long = "Découvrez quels travaux rapportent le plus. ".repeat(5);
+        for h1 in [
+            "Partager l'article",
+            "Un message de notre fondateur :",
+            "Notre BLOG",
+            long.trim(),
+        ] {
+            assert_eq!(
+                read(h1).as_deref(),
+                Some("Le conseil vote le budget de la ville"),
+                "{h1}"
+            );
+        }
+        // A headline worded otherwise than the metadata's title is still the headline.
+        assert_eq!(
+            read("Municipales : le budget adopté").as_deref(),
+            Some("Municipales : le budget adopté")
         );
     }
 
