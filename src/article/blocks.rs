@@ -151,7 +151,37 @@ pub fn blocks_of(dom: &Dom, containers: &[u32], dead: &[bool], host: Option<&str
         typed(r, &mut blocks);
     }
     label_followers(&mut blocks);
+    teaser_summaries(&mut blocks);
     blocks
+}
+
+/// Under a teaser heading ("Recommended for You", "Lire aussi"), a run of linked headlines each
+/// followed by one short paragraph is other articles with their summaries: the summaries are
+/// teasers too. The run ends at the first paragraph that no headline link introduces.
+fn teaser_summaries(blocks: &mut [Block]) {
+    let mut i = 0;
+    while i < blocks.len() {
+        if blocks[i].kind != BlockKind::Teaser || blocks[i].text.chars().count() > 60 {
+            i += 1;
+            continue;
+        }
+        let mut summaries = Vec::new();
+        let mut k = i + 1;
+        while k + 1 < blocks.len()
+            && blocks[k].kind == BlockKind::Links
+            && blocks[k + 1].kind == BlockKind::Paragraph
+            && blocks[k + 1].text.chars().count() <= 400
+        {
+            summaries.push(k + 1);
+            k += 2;
+        }
+        if summaries.len() >= 2 {
+            for s in &summaries {
+                blocks[*s].kind = BlockKind::Teaser;
+            }
+        }
+        i = k.max(i + 1);
+    }
 }
 
 /// The runs of text of `containers` with the kind their elements give them.
@@ -423,6 +453,29 @@ mod tests {
                 (Caption, "Premiums written in 2024"),
                 (Caption, "A figure's own text"),
             ]
+        );
+    }
+
+    #[test]
+    fn summaries_under_a_teaser_heading_are_teasers_until_the_text_resumes() {
+        let teaser = |n: usize| {
+            format!(
+                "<h3><a href='/a{n}'>Un autre article numéro {n} sur la ville</a></h3>\
+                 <p>Le résumé de cet autre article, en une phrase ou deux.</p>"
+            )
+        };
+        let got = blocks(&format!(
+            "<body><p>Le texte de l'article, qui parle du budget.</p><h2>Recommandé pour vous</h2>\
+             {}{}<p>Un paragraphe que rien n'annonce.</p></body>",
+            teaser(1),
+            teaser(2)
+        ));
+        use BlockKind::*;
+        let kinds: Vec<BlockKind> = got.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            kinds,
+            [Paragraph, Teaser, Links, Teaser, Links, Teaser, Paragraph],
+            "{got:?}"
         );
     }
 }
