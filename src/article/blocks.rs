@@ -152,7 +152,53 @@ pub fn blocks_of(dom: &Dom, containers: &[u32], dead: &[bool], host: Option<&str
     }
     label_followers(&mut blocks);
     teaser_summaries(&mut blocks);
+    gallery_slides(&mut blocks);
     blocks
+}
+
+/// The counter a gallery's slide opens with ("3/50 …"): its number and the gallery's size.
+fn slide_counter(text: &str) -> Option<(usize, usize)> {
+    let (number, rest) = text.split_once('/')?;
+    let total: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((number.trim().parse().ok()?, total.parse().ok()?))
+}
+
+/// A gallery shown as slides ("1/50 United goin down", its text, its credit, "2/50 …"):
+/// three or more counters of one gallery in order — the slides' headings and text are
+/// captions, not the article's.
+fn gallery_slides(blocks: &mut [Block]) {
+    let counters: Vec<(usize, (usize, usize))> = blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.kind.is_body())
+        .filter_map(|(i, b)| slide_counter(&b.text).map(|c| (i, c)))
+        .collect();
+    let mut run_start = 0;
+    for k in 1..=counters.len() {
+        let continues = k < counters.len() && {
+            let ((_, (n0, t0)), (_, (n1, t1))) = (counters[k - 1], counters[k]);
+            t0 == t1 && n1 == n0 + 1 && t0 >= 3
+        };
+        if continues {
+            continue;
+        }
+        if k - run_start >= 3 {
+            let first = counters[run_start].0;
+            let last = counters[k - 1].0;
+            // The last slide's text: the (at most two) blocks after its counter, short of a
+            // heading.
+            let end = (last + 1..blocks.len().min(last + 3))
+                .take_while(|&i| blocks[i].kind != BlockKind::Heading)
+                .last()
+                .map_or(last + 1, |i| i + 1);
+            for block in &mut blocks[first..end] {
+                if block.kind.is_body() {
+                    block.kind = BlockKind::Caption;
+                }
+            }
+        }
+        run_start = k;
+    }
 }
 
 /// Under a teaser heading ("Recommended for You", "Lire aussi"), a run of linked headlines each
@@ -477,5 +523,28 @@ mod tests {
             [Paragraph, Teaser, Links, Teaser, Links, Teaser, Paragraph],
             "{got:?}"
         );
+    }
+
+    #[test]
+    fn a_gallery_shown_as_numbered_slides_is_captions() {
+        let slide = |n: usize| {
+            format!(
+                "<h3>{n}/4 Le marché de Noël</h3><p>Les chalets ouvrent samedi sur la place, \
+                 avec des artisans venus de toute la région.</p><p>AFP</p>"
+            )
+        };
+        let slides: String = (1..=4).map(slide).collect();
+        let got = blocks(&format!(
+            "<body><p>Le texte de l'article, qui parle du budget.</p>{slides}\
+             <h2>La suite</h2><p>Le texte reprend ici.</p><p>1/2 n'est pas une galerie.</p></body>"
+        ));
+        use BlockKind::*;
+        let kinds: Vec<BlockKind> = got.iter().map(|(k, _)| *k).collect();
+        let mut expected = vec![Paragraph];
+        for _ in 0..4 {
+            expected.extend([Caption, Caption, Credit]);
+        }
+        expected.extend([Heading, Paragraph, Paragraph]);
+        assert_eq!(kinds, expected, "{got:?}");
     }
 }
