@@ -44,7 +44,8 @@ pub struct Element {
 pub(super) struct Extra {
     pub id: String,
     pub class: String,
-    pub attrs: Vec<(String, String)>,
+    /// Kept attributes, named by their entry in the sink's list (no allocation per name).
+    pub attrs: Vec<(&'static str, String)>,
 }
 
 impl Element {
@@ -66,7 +67,7 @@ impl Element {
             .as_ref()?
             .attrs
             .iter()
-            .find(|(k, _)| k == name)
+            .find(|(k, _)| *k == name)
             .map(|(_, v)| v.as_str())
     }
 }

@@ -32,6 +32,11 @@ pub(super) const KEPT_ATTRIBUTES: &[&str] = &[
     "data-testid",
 ];
 
+/// `name`'s entry in [`KEPT_ATTRIBUTES`], if the arena keeps it.
+fn kept_attribute(name: &str) -> Option<&'static str> {
+    KEPT_ATTRIBUTES.iter().copied().find(|&k| k == name)
+}
+
 /// A node's links while the tree is built.
 #[derive(Clone, Copy)]
 struct Links {
@@ -321,10 +326,11 @@ impl TreeSink for Sink {
             match key {
                 "id" => extra.id = a.value.to_string(),
                 "class" => extra.class = a.value.to_string(),
-                _ if KEPT_ATTRIBUTES.contains(&key) => {
-                    extra.attrs.push((key.to_string(), a.value.to_string()))
+                _ => {
+                    if let Some(kept) = kept_attribute(key) {
+                        extra.attrs.push((kept, a.value.to_string()))
+                    }
                 }
-                _ => {}
             }
         }
         let element = Element {
@@ -413,12 +419,12 @@ impl TreeSink for Sink {
         let element = &mut tree.elements[e as usize];
         for a in attrs {
             let key: &str = &a.name.local;
-            if KEPT_ATTRIBUTES.contains(&key) && element.attr(key).is_none() {
+            if let Some(kept) = kept_attribute(key).filter(|k| element.attr(k).is_none()) {
                 element
                     .extra
                     .get_or_insert_with(Default::default)
                     .attrs
-                    .push((key.to_string(), a.value.to_string()));
+                    .push((kept, a.value.to_string()));
             }
         }
     }
