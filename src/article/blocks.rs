@@ -211,22 +211,21 @@ fn teaser_summaries(blocks: &mut [Block]) {
             i += 1;
             continue;
         }
-        let mut summaries = Vec::new();
+        // The run: (linked headline, summary) pairs from i + 1 to k.
         let mut k = i + 1;
         while k + 1 < blocks.len()
             && blocks[k].kind == BlockKind::Links
             && blocks[k + 1].kind == BlockKind::Paragraph
             && blocks[k + 1].text.chars().count() <= 400
         {
-            summaries.push(k + 1);
             k += 2;
         }
-        if summaries.len() >= 2 {
-            for s in &summaries {
-                blocks[*s].kind = BlockKind::Teaser;
+        if k - (i + 1) >= 4 {
+            for summary in (i + 2..k).step_by(2) {
+                blocks[summary].kind = BlockKind::Teaser;
             }
         }
-        i = k.max(i + 1);
+        i = k;
     }
 }
 

@@ -102,12 +102,11 @@ impl Article {
         lap("metadata");
         let dead = prune::dead_nodes(&dom);
         lap("prune");
-        let containers = content::containers(&dom, &dead);
+        let mut containers = content::containers(&dom, &dead);
         lap("content");
         let page_url = meta.url.as_deref().or(url);
         let host = page_url.and_then(metadata::host_of);
         let mut blocks = blocks::blocks_of(&dom, &containers, &dead, host);
-        let mut containers = containers;
         if !holds_an_article(&blocks) {
             // Class names can be wrong about a page's one story: read it again without them.
             let dead = prune::dead_nodes_unnamed(&dom);

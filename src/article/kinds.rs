@@ -15,6 +15,10 @@ use super::block::BlockKind;
 /// that happens to start like one is prose.
 const MAX_FURNITURE_CHARS: usize = 160;
 
+/// Lines or `<h1>`s longer than this are never headings or headlines (they are descriptions or
+/// paragraphs).
+pub(super) const MAX_HEADLINE_CHARS: usize = 160;
+
 fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("a valid pattern")
 }

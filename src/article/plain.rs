@@ -8,9 +8,6 @@ use super::block::{Block, BlockKind};
 use super::kinds;
 use crate::segment::Segmenter;
 
-/// Lines longer than this are never headings or headlines.
-const MAX_HEADING_CHARS: usize = 160;
-
 /// The blocks of a plain-text article.
 pub fn blocks_of_text(text: &str) -> Vec<Block> {
     let lines = lines_of(text);
@@ -149,7 +146,7 @@ fn mark_repeats(lines: &[&str], kinds: &mut [BlockKind]) {
 
 /// Short, no final punctuation, and starting with a capital or a digit.
 fn reads_like_a_heading(line: &str) -> bool {
-    line.chars().count() <= MAX_HEADING_CHARS
+    line.chars().count() <= kinds::MAX_HEADLINE_CHARS
         && !kinds::ends_like_a_sentence(line)
         && line
             .chars()

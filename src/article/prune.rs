@@ -69,8 +69,7 @@ fn dead_nodes_by(dom: &Dom, by_name: bool) -> Vec<bool> {
             continue;
         }
         let live = e.names.has(Names::LIVE);
-        let always = e.names.has(Names::ALWAYS_REMOVED) && !live;
-        let always = always && by_name;
+        let always = by_name && e.names.has(Names::ALWAYS_REMOVED) && !live;
         let named = always
             || by_name && e.names.has(Names::FURNITURE) && !live
             || is_hidden(e)

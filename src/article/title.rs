@@ -130,16 +130,13 @@ pub fn headline(dom: &Dom, meta: &Metadata) -> Option<String> {
     }
 }
 
-/// Headlines are at most this many characters (longer `<h1>`s are descriptions).
-const MAX_HEADLINE_CHARS: usize = 160;
-
 /// Whether a lone `<h1>` the metadata does not bear out can still be the headline: not
 /// furniture by its words, not ending with a colon, not longer than a headline runs, and more
 /// than a section's label of one or two words ("Our BLOG", "Webcams").
 fn reads_as_a_headline(h1: &str) -> bool {
     super::kinds::furniture_kind(h1).is_none()
         && !h1.trim_end().ends_with(':')
-        && h1.chars().count() <= MAX_HEADLINE_CHARS
+        && h1.chars().count() <= super::kinds::MAX_HEADLINE_CHARS
         && words(h1).len() > 2
 }
 
