@@ -8,8 +8,11 @@ reference body and an <article> element make a dump.
 
     python scripts/text_dumps.py OUT_DIR SETS_DIR [SHARED_WEB_DIR]
 
-writes OUT_DIR/<set>__<id>.txt and OUT_DIR/<set>__<id>.ref.txt (the reference body). SETS_DIR
-holds the checkouts eval-web's --sets reads (wcxb/, readability/); SHARED_WEB_DIR is
+writes OUT_DIR/<set>__<id>.txt and OUT_DIR/<set>__<id>.ref.txt (the reference body); for
+trafilatura's evaluation pages (tests/evaldata.json: snippets, no body; most not English, 27
+French) OUT_DIR/trafilatura-eval__<file>.snippets.json instead, holding its "with" snippets
+(a correct extraction keeps them) and "without" ones (boilerplate it must drop). SETS_DIR
+holds the checkouts eval-web's --sets reads (wcxb/, readability/, trafilatura/); SHARED_WEB_DIR is
 ../shared/eval/web (scrapinghub). The dumps stay outside the repository: they are third-party
 pages' text. Needs lxml (the benchmark venv has it through trafilatura).
 """
@@ -36,8 +39,10 @@ def read(path):
 
 def blocks(element, out, current):
     """Text of `element` cut at block boundaries, appended to `out` (one string a block)."""
-    tag = element.tag if isinstance(element.tag, str) else ""
-    if tag in SKIP:
+    # Comments and processing instructions (lxml gives them a function as tag) are not text
+    # a page shows: only what follows them is.
+    tag = element.tag if isinstance(element.tag, str) else None
+    if tag is None or tag in SKIP:
         if element.tail:
             current.append(element.tail)
         return
@@ -102,6 +107,21 @@ def pages(sets_dir, shared_web):
         yield "readability", k, os.path.join(root, k, "source.html"), body
 
 
+def snippet_pages(sets_dir):
+    """trafilatura's evaluation pages: (file, path, {"with": [...], "without": [...]})."""
+    root = os.path.join(sets_dir, "trafilatura/tests")
+    truth_file = os.path.join(root, "evaldata.json")
+    if not os.path.exists(truth_file):
+        return
+    seen = set()
+    for v in json.load(open(truth_file, encoding="utf-8")).values():
+        paths = [os.path.join(root, d, v["file"]) for d in ("eval", "cache")]
+        path = next((p for p in paths if os.path.exists(p)), None)
+        if path and v["file"] not in seen:
+            seen.add(v["file"])
+            yield v["file"], path, {"with": v["with"], "without": v["without"]}
+
+
 def main():
     out_dir, sets_dir = sys.argv[1], sys.argv[2]
     shared_web = sys.argv[3] if len(sys.argv) > 3 else None
@@ -116,6 +136,14 @@ def main():
         base = os.path.join(out_dir, f"{set_name}__{k}")
         open(base + ".txt", "w", encoding="utf-8").write(text)
         open(base + ".ref.txt", "w", encoding="utf-8").write(body)
+        made += 1
+    for k, path, snippets in snippet_pages(sets_dir):
+        text = dump(read(path))
+        if not text:
+            continue
+        base = os.path.join(out_dir, f"trafilatura-eval__{k}")
+        open(base + ".txt", "w", encoding="utf-8").write(text)
+        json.dump(snippets, open(base + ".snippets.json", "w", encoding="utf-8"), ensure_ascii=False)
         made += 1
     print(f"{made} dumps in {out_dir}")
 

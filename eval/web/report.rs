@@ -35,14 +35,31 @@ pub fn language_group(page: &Page) -> &'static str {
     const FRENCH: &[&str] = &[
         "le", "la", "les", "des", "est", "et", "une", "du", "que", "dans", "pour", "qui", "pas",
     ];
+    // Languages whose common words overlap French's ("la", "que", "des", "est"): a Spanish
+    // or Portuguese page would otherwise count as French.
+    const OTHERS: &[&[&str]] = &[
+        &[
+            "el", "los", "las", "del", "por", "con", "para", "es", "se", "lo", "al", "como", "más",
+        ],
+        &[
+            "o", "os", "do", "da", "dos", "das", "em", "não", "uma", "com", "para", "é", "ao",
+        ],
+        &[
+            "il", "di", "che", "è", "della", "per", "non", "gli", "nel", "sono", "alla", "anche",
+        ],
+        &[
+            "der", "die", "das", "und", "ist", "nicht", "mit", "den", "von", "zu", "ein", "auf",
+        ],
+    ];
     let lower = reference.to_lowercase();
     let words: Vec<&str> = lower.split(|c: char| !c.is_alphabetic()).collect();
     let count = |list: &[&str]| words.iter().filter(|w| list.contains(w)).count();
     let (en, fr) = (count(ENGLISH), count(FRENCH));
+    let other = OTHERS.iter().map(|l| count(l)).max().unwrap_or(0);
     let total = words.iter().filter(|w| !w.is_empty()).count().max(1);
-    if en > fr && en * 100 >= total * 8 {
+    if en > fr.max(other) && en * 100 >= total * 8 {
         "English"
-    } else if fr > en && fr * 100 >= total * 8 {
+    } else if fr > en.max(other) && fr * 100 >= total * 8 {
         "French"
     } else {
         "other"
