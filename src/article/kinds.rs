@@ -39,6 +39,7 @@ static TEASER: LazyLock<Regex> = LazyLock::new(|| {
         | partner\s+(news|content)\b | les\s+plus\s+(lus|populaires|partagés|commentés)\b | (à|a)\s+la\s+une\s*$
         | (en\s+)?(ce\s+moment|continu)\s*$
         | (\w+\s+et\s+)?(vidéos?|articles?|audios?|podcasts?|contenus?)\s+(sur\s+le\s+(même\s+)?sujet|liés|associés|similaires)
+        | (article|billet|post|story)\s+(précédent|precedent|suivant|previous|next)\b | (previous|next)\s+(article|post|story)\b
     )")
 });
 
@@ -53,7 +54,7 @@ static SUBSCRIPTION: LazyLock<Regex> = LazyLock::new(|| {
         | create\s+a\s+free\s+account | log\s+in\s+to\s+(continue|read) | this\s+(article|content)\s+is\s+(for|available\s+to)\s+subscribers
         | start\s+your\s+(free\s+)?trial | get\s+(full\s+|unlimited\s+)?access\s+to | for\s+as\s+little\s+as
         | use\s+the\s+(promo\s+)?code | \d+\s+(issues|numéros)\s+(for|pour) | delivered\s+(through|to)\s+your\s+(letterbox|inbox|door)
-        | livré\s+(chez\s+vous|dans\s+votre\s+boîte)
+        | livré\s+(chez\s+vous|dans\s+votre\s+boîte) | (accéde[rz]|lire|lisez)\s+en\s+illimité
     )")
 });
 
@@ -72,7 +73,7 @@ static PROMPT: LazyLock<Regex> = LazyLock::new(|| {
         | click\s+here\b | cliquez\s+ici | close$ | fermer$ | caption$ | open$ | expand$ | menu$
         | (voir|afficher|lire)\s+plus$ | (see|show|view|load)\s+more$ | (précédent|suivant|previous|next)$
         | back\s+to\s+top | retour\s+en\s+haut | haut\s+de\s+page | adverts?$ | ads?$ | anzeige$ | pub$
-        | permalien\b | permalink\b | lien\s+permanent | short\s+url\b | tell\s+us\s+what\s+you\s+think | donnez\s+votre\s+avis | (image|photo|slide|picture|diapositive)\s+\d+\s+(of|sur|de|/)\s+\d+$
+        | mot\s+de\s+passe\s+oublié | forgot\s+(your\s+)?password | permalien\b | permalink\b | lien\s+permanent | short\s+url\b | tell\s+us\s+what\s+you\s+think | donnez\s+votre\s+avis | (image|photo|slide|picture|diapositive)\s+\d+\s+(of|sur|de|/)\s+\d+$
     )")
 });
 
@@ -203,6 +204,7 @@ fn may_ask_to_subscribe(text: &str) -> bool {
         "delivered to your",
         "livré chez vous",
         "livré dans votre",
+        "en illimité",
     ];
     let lower = text
         .split_whitespace()
@@ -214,7 +216,12 @@ fn may_ask_to_subscribe(text: &str) -> bool {
 
 /// A prompt that is the whole line ("Partager", "Newsletter", "Commentaires").
 fn is_bare_prompt(probe: &str) -> bool {
-    probe.split_whitespace().count() <= 4 && PROMPT.is_match(probe)
+    // Words, not tokens: French sets `?`, `!`, `:` apart with a space.
+    let words = probe
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count();
+    words <= 4 && PROMPT.is_match(probe)
 }
 
 /// Whether a line starts with a date ("2 décembre 2019 : …", "Nov. 19, 2019 — …", "05/10/2018 -"):
@@ -387,6 +394,19 @@ mod tests {
             ("© AFP", BlockKind::Credit),
             ("Photo : Ludovic Marin / AFP", BlockKind::Credit),
             ("STEPHANE DE SAKUTIN / AFP", BlockKind::Credit),
+            (
+                "Article suivant Après une mise en quarantaine : les Tunisiens rapatriés rentrent chez eux",
+                BlockKind::Teaser,
+            ),
+            ("Article précédent", BlockKind::Teaser),
+            ("Next article", BlockKind::Teaser),
+            ("Previous post: Ten years of open data", BlockKind::Teaser),
+            (
+                "Pour accéder en illimité aux articles de AOC :",
+                BlockKind::Subscription,
+            ),
+            ("Mot de passe oublié ?", BlockKind::Prompt),
+            ("Forgot your password?", BlockKind::Prompt),
         ];
         for (text, kind) in cases {
             assert_eq!(furniture_kind(text), Some(kind), "{text}");
@@ -403,6 +423,9 @@ mod tests {
             "Il y a deux ans, personne ne croyait à ce projet.",
             "Recommandations du Haut Conseil de la santé publique pour l'hiver prochain : trois mesures.",
             "Share prices fell sharply on Monday after the company warned that profits would drop.",
+            "Le pass donne un accès illimité aux transports de la région pendant un mois.",
+            "The next article of the treaty sets out how members leave.",
+            "Post-Brexit trade talks resumed on Monday.",
         ];
         for text in prose {
             assert_eq!(furniture_kind(text), None, "{text}");
