@@ -39,7 +39,7 @@ static TEASER: LazyLock<Regex> = LazyLock::new(|| {
         | partner\s+(news|content)\b | les\s+plus\s+(lus|populaires|partagés|commentés)\b | (à|a)\s+la\s+une\s*$
         | (en\s+)?(ce\s+moment|continu)\s*$
         | (\w+\s+et\s+)?(vidéos?|articles?|audios?|podcasts?|contenus?)\s+(sur\s+le\s+(même\s+)?sujet|liés|associés|similaires)
-        | (article|billet|post|story)\s+(précédent|precedent|suivant|previous|next)\b | (previous|next)\s+(article|post|story)\b
+        | (article|billet|post|story)\s+(précédent|precedent|suivant|previous|next)(\b|(?-i:\p{Lu})) | (previous|next)\s+(article|post|story)(\b|(?-i:\p{Lu}))
     )")
 });
 
@@ -53,7 +53,8 @@ static SUBSCRIPTION: LazyLock<Regex> = LazyLock::new(|| {
         | to\s+continue\s+reading | continue\s+reading\s+(with|for) | sign\s+in\s+to\s+(continue|read)
         | create\s+a\s+free\s+account | log\s+in\s+to\s+(continue|read) | this\s+(article|content)\s+is\s+(for|available\s+to)\s+subscribers
         | start\s+your\s+(free\s+)?trial | get\s+(full\s+|unlimited\s+)?access\s+to | for\s+as\s+little\s+as
-        | use\s+the\s+(promo\s+)?code | \d+\s+(issues|numéros)\s+(for|pour) | delivered\s+(through|to)\s+your\s+(letterbox|inbox|door)
+        | use\s+the\s+(promo\s+)?code | \d+\s+(issues|numéros)\s+(for|pour) | (delivered|straight|directly)\s+(through|to)\s+your\s+(letterbox|inbox|door)
+        | to\s+(view|read)\s+the\s+(full|rest\s+of\s+the|entire)\s+(story|article)
         | livré\s+(chez\s+vous|dans\s+votre\s+boîte) | (accéde[rz]|lire|lisez)\s+en\s+illimité
     )")
 });
@@ -80,7 +81,7 @@ static PROMPT: LazyLock<Regex> = LazyLock::new(|| {
 /// A newsletter call inside a short text ("… Sign up for The Daily today to get …").
 static NEWSLETTER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(sign\s+up|subscribe|inscrivez-vous|abonnez-vous|recevez)\b.{0,80}\bnewsletters?\b|\bnewsletters?\b.{0,40}\b(sign\s+up|inscri)",
+        r"(?i)(sign(ing)?\s+up|subscribe|inscrivez-vous|abonnez-vous|recevez)\b.{0,80}\bnewsletters?\b|\bnewsletters?\b.{0,40}\b(sign\s+up|inscri)",
     )
 });
 
@@ -202,6 +203,10 @@ fn may_ask_to_subscribe(text: &str) -> bool {
         "numéros pour",
         "delivered through your",
         "delivered to your",
+        "straight to your",
+        "directly to your",
+        "to view the",
+        "to read the",
         "livré chez vous",
         "livré dans votre",
         "en illimité",
@@ -407,6 +412,22 @@ mod tests {
             ),
             ("Mot de passe oublié ?", BlockKind::Prompt),
             ("Forgot your password?", BlockKind::Prompt),
+            (
+                "Previous articleTransforming Mount Trashmore: plans for the eyesore",
+                BlockKind::Teaser,
+            ),
+            (
+                "Never miss the latest news by signing up to our newsletter today!",
+                BlockKind::Prompt,
+            ),
+            (
+                "To view the full story, please subscribe to The Haitian Times.",
+                BlockKind::Subscription,
+            ),
+            (
+                "Get the latest updates and tutorials straight to your inbox.",
+                BlockKind::Subscription,
+            ),
         ];
         for (text, kind) in cases {
             assert_eq!(furniture_kind(text), Some(kind), "{text}");
@@ -426,6 +447,8 @@ mod tests {
             "Le pass donne un accès illimité aux transports de la région pendant un mois.",
             "The next article of the treaty sets out how members leave.",
             "Post-Brexit trade talks resumed on Monday.",
+            "Next Articles of the constitution were debated for hours.",
+            "To read the full report, the committee met twice in private.",
         ];
         for text in prose {
             assert_eq!(furniture_kind(text), None, "{text}");
