@@ -40,6 +40,17 @@ static TEASER: LazyLock<Regex> = LazyLock::new(|| {
         | (en\s+)?(ce\s+moment|continu)\s*$
         | (\w+\s+et\s+)?(vidéos?|articles?|audios?|podcasts?|contenus?)\s+(sur\s+le\s+(même\s+)?sujet|liés|associés|similaires)
         | (article|billet|post|story)\s+(précédent|precedent|suivant|previous|next)(\b|(?-i:\p{Lu})) | (previous|next)\s+(article|post|story)(\b|(?-i:\p{Lu}))
+        # The same in the languages of the press beside French and English (Spanish,
+        # Portuguese, Italian, German): read-also lines with their headline, and section labels as
+        # the whole line.
+        | (lee|leé|lea|ver|leia|veja|leggi|lesen\s+sie)\s+(también|tambien|também|anche|auch)\b
+        | (te|le)\s+puede\s+interesar | potrebbe\s+interessarti | das\s+könnte\s+sie\s+(auch\s+)?interessieren
+        | ((noticias|notícias|notizie|artículos|artigos|articoli|temas|contenidos?|conteúdos?|contenuti)\s+(relacionad[oa]s?|correlat[ie])
+          | (últimas|ultimas|ultime)\s+(noticias|notícias|notizie) | (lo|las|los|la)\s+más\s+(leíd[oa]s?|vist[oa]s?)(\s+hoy)?
+          | más\s+(leíd[oa]s|vist[oa]s|noticias) | mais\s+lid[oa]s | più\s+lett[ie] | auch\s+interessant
+          | mehr\s+zum\s+thema | weitere\s+(artikel|nachrichten|beiträge) | (ähnliche|verwandte)\s+artikel | meistgelesen(e)?
+          | (más|mais)\s+sobre(\s+\S+){0,3} | seguir\s+leyendo | saiba\s+mais
+          )\s*[:|]?\s*$
     )")
 });
 
@@ -428,6 +439,12 @@ mod tests {
                 "Get the latest updates and tutorials straight to your inbox.",
                 BlockKind::Subscription,
             ),
+            ("Últimas Noticias", BlockKind::Teaser),
+            ("TEMAS RELACIONADOS", BlockKind::Teaser),
+            ("Lo más leído hoy", BlockKind::Teaser),
+            ("Leia também: Governo anuncia novas regras", BlockKind::Teaser),
+            ("Das könnte Sie auch interessieren", BlockKind::Teaser),
+            ("Articoli correlati", BlockKind::Teaser),
         ];
         for (text, kind) in cases {
             assert_eq!(furniture_kind(text), Some(kind), "{text}");
@@ -448,6 +465,8 @@ mod tests {
             "The next article of the treaty sets out how members leave.",
             "Post-Brexit trade talks resumed on Monday.",
             "Next Articles of the constitution were debated for hours.",
+            "Últimas noticias indican que el Gobierno aprobará la ley el martes.",
+            "Mehr zum Thema Klimaschutz sagte die Ministerin am Montag nichts.",
             "To read the full report, the committee met twice in private.",
         ];
         for text in prose {

@@ -78,15 +78,67 @@ fn line_kinds_of(lines: &[&str]) -> Vec<BlockKind> {
             }
         })
         .collect();
+    mark_teaser_summaries(lines, &mut kinds);
     mark_headline_runs(lines, &mut kinds);
     mark_repeats(lines, &mut kinds);
     kinds
 }
 
+/// Under a section label of other articles ("Related Posts", "Últimas noticias"), a run of
+/// headlines each followed by one short paragraph is those articles with their summaries, as on
+/// a page ([`super::blocks`]' teaser summaries): teasers, all of them. Text has no links to
+/// tell a teaser's headline from a subheading, so the label must stand alone (a few words, no
+/// headline after a colon), the run must hold two headlines or more (a summary may be a
+/// headline too: lists of links pair up the same), and the article's text must not resume
+/// after it (no sentence, no paragraph longer than a summary).
+fn mark_teaser_summaries(lines: &[&str], kinds: &mut [BlockKind]) {
+    const MAX_SUMMARY_CHARS: usize = 400;
+    let mut i = 0;
+    while i < lines.len() {
+        if !is_section_label(lines[i], kinds[i]) {
+            i += 1;
+            continue;
+        }
+        let mut k = i + 1;
+        while k + 1 < lines.len()
+            && matches!(kinds[k], BlockKind::Paragraph | BlockKind::Heading)
+            && reads_like_a_heading(lines[k])
+            && kinds[k + 1] == BlockKind::Paragraph
+            && lines[k + 1].chars().count() <= MAX_SUMMARY_CHARS
+        {
+            k += 2;
+        }
+        let resumes = (k..lines.len()).any(|n| {
+            kinds[n] == BlockKind::Paragraph
+                && (lines[n].chars().count() > MAX_SUMMARY_CHARS
+                    || kinds::ends_like_a_sentence(lines[n]))
+        });
+        if k - (i + 1) >= 4 && !resumes {
+            for kind in &mut kinds[i + 1..k] {
+                *kind = BlockKind::Teaser;
+            }
+        }
+        i = k.max(i + 1);
+    }
+}
+
+/// A teaser line that is a label alone ("Related Posts", "Lesen Sie auch:"), not one that
+/// carries its headline ("Lire aussi Une autre histoire"): four words at most, or up to six
+/// ending with the colon that announces what follows.
+fn is_section_label(line: &str, kind: BlockKind) -> bool {
+    let line = line.trim_end();
+    let words = line.split_whitespace().count();
+    let announces = line.ends_with(':');
+    kind == BlockKind::Teaser
+        && !line.trim_end_matches(':').contains(':')
+        && (words <= 4 || announces && words <= 6)
+}
+
 /// Headline-like lines (short, no final punctuation) that introduce no text are what a page
 /// shows around its article — teasers of other articles, section names, labels, a copyright —
 /// unless they are the items of a list the text announces (a paragraph ending with `:` before
-/// them, or a run of them ending with one that does) or a line the text runs on from.
+/// them, or a run of them ending with one that does) or a line the text runs on from. Right
+/// under a section label ("Lesen Sie auch:") they are the articles it names, wherever they are.
 fn mark_headline_runs(lines: &[&str], kinds: &mut [BlockKind]) {
     // The text's span: from its first sentence to its last (a paragraph cut mid-sentence
     // counts).
@@ -113,7 +165,14 @@ fn mark_headline_runs(lines: &[&str], kinds: &mut [BlockKind]) {
             .unwrap_or(lines.len());
         let announced = lines[n - 1].trim_end().ends_with(':') && kinds[n - 1].is_prose();
         let inside = n > first && end <= last;
-        if announced {
+        if is_section_label(lines[n - 1], kinds[n - 1]) {
+            // The headlines a "read also" or "related" label introduces; where text follows a
+            // run of several, its last is the subheading of that text.
+            let text_follows = end - n >= 2 && kinds.get(end) == Some(&BlockKind::Paragraph);
+            for kind in &mut kinds[n..end - usize::from(text_follows)] {
+                *kind = BlockKind::Teaser;
+            }
+        } else if announced {
             for kind in &mut kinds[n..end] {
                 *kind = BlockKind::List;
             }
@@ -243,5 +302,70 @@ mod tests {
         );
         let blocks = blocks_of_text(text);
         assert!(blocks[9].truncated && !blocks[6].truncated);
+    }
+
+    #[test]
+    fn summaries_under_a_section_label_after_the_text_are_teasers() {
+        let text = "El Nobel advierte sobre las armas nucleares\n\n\
+                    El periodista denunció este martes la propaganda del Kremlin.\n\n\
+                    Según él, el despliegue sería el fin de la humanidad.\n\n\
+                    Últimas Noticias\n\n\
+                    Quién es la novia de Robert de Niro\n\n\
+                    La mujer es instructora de artes marciales.\n\n\
+                    Rescatan a 310 migrantes en un tráiler en Veracruz\n\n\
+                    Cinco de ellos fueron trasladados a hospitales de la región.\n";
+        let kinds: Vec<BlockKind> = blocks_of_text(text).iter().map(|b| b.kind).collect();
+        use BlockKind::*;
+        assert_eq!(
+            kinds,
+            [Title, Lead, Paragraph, Teaser, Teaser, Teaser, Teaser, Teaser]
+        );
+    }
+
+    #[test]
+    fn text_after_a_box_of_related_headlines_stays_prose() {
+        // A related-articles box inside the text: headlines without summaries, then the text
+        // goes on in short paragraphs.
+        let text = "Twitter Lite llega a América Latina\n\n\
+                    Twitter Lite estará disponible en 11 países de América Latina.\n\n\
+                    Twitter ha dado a conocer que Twitter Lite llegará a 24 nuevos países.\n\n\
+                    Artículos Relacionados\n\n\
+                    Este es el hombre que eliminó la cuenta de Twitter de Trump\n\n\
+                    Twitter muestra avances de Bookmarks\n\n\
+                    Twitter mostrará cuántas personas hablan de un tuit\n\n\
+                    Entre sus novedades, Twitter Lite permite la carga rápida de tuits.\n\n\
+                    Además, el app ocupa menos espacio en tu teléfono.\n";
+        let blocks = blocks_of_text(text);
+        let kind_of = |t: &str| {
+            blocks
+                .iter()
+                .find(|b| b.text.starts_with(t))
+                .map(|b| b.kind)
+        };
+        assert_eq!(kind_of("Artículos"), Some(BlockKind::Teaser));
+        assert_eq!(kind_of("Este es"), Some(BlockKind::Teaser));
+        assert_eq!(kind_of("Twitter muestra"), Some(BlockKind::Teaser));
+        assert_eq!(kind_of("Entre sus"), Some(BlockKind::Paragraph));
+        assert_eq!(kind_of("Además"), Some(BlockKind::Paragraph));
+    }
+
+    #[test]
+    fn subheadings_after_a_teaser_stay_prose_where_the_text_goes_on() {
+        // The article's own sections after a "Lire aussi" label: the text resumes with a
+        // paragraph longer than a summary, so nothing is a teaser but the label.
+        // The label's own headline is a teaser; the sections after it stay the article's.
+        let long = "Le texte reprend ici avec un long paragraphe. ".repeat(10);
+        let text = format!(
+            "Le budget est voté\n\nLe conseil a voté le budget mardi soir.\n\nLire aussi\n\n\
+             Le budget de l'an dernier\n\nDes écoles rénovées\n\nLa ville rénove trois écoles.\n\n\
+             Des cantines bio\n\nLes cantines passent au bio.\n\n{}\n",
+            long.trim()
+        );
+        let kinds: Vec<BlockKind> = blocks_of_text(&text).iter().map(|b| b.kind).collect();
+        use BlockKind::*;
+        assert_eq!(
+            kinds,
+            [Title, Lead, Teaser, Teaser, Heading, Paragraph, Heading, Paragraph, Paragraph]
+        );
     }
 }
