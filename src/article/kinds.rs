@@ -89,6 +89,48 @@ static PROMPT: LazyLock<Regex> = LazyLock::new(|| {
     )")
 });
 
+/// Sentences every site writes under its articles, whole sentences as they are (the prompt
+/// patterns above take only lines without final punctuation): sign-up pitches and app
+/// downloads at the start of the line ([`is_boilerplate_sentence`] has the rest).
+static BOILERPLATE_START: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?ix)^(
+        (yes!?\s+)?sign\s+(me\s+)?up\s+(to|for|now|today)\b | subscribe\s+to\s+(our|the)\b
+        | (for\s+the\s+latest\b[^.!?]{0,80}\s)?download\s+(the|our)\b[^.!?]{0,60}\bapps?\b
+        | téléchargez\s+(l'|l’)application | abonnez-vous\s+(à|a)\s+(notre|la)\s+newsletter
+    )")
+});
+
+/// ... and letters to the editor, comment moderation and captcha notices anywhere in it.
+static BOILERPLATE_PHRASES: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        "(?i)letter to the editor|comments are moderated|commentaires sont modérés\
+        |we welcome reader comments|protected by recaptcha",
+    )
+});
+
+/// Whether a line of scraped text is a notice every site writes (letters to the editor, comment
+/// moderation, captcha): asked of text only, where no page structure has set the comments and
+/// forms apart — on pages, reading every block for these phrases took typing 7% longer.
+pub fn is_boilerplate_sentence(text: &str) -> bool {
+    text.len() <= 600 && BOILERPLATE_PHRASES.is_match(text)
+}
+
+/// A copyright notice: "Copyright © 2020 …", "… All rights reserved.".
+fn is_copyright(probe: &str) -> bool {
+    let end = probe.trim_end_matches(|c: char| c == '.' || c.is_whitespace());
+    let ends_with = |suffix: &str| {
+        end.len() >= suffix.len()
+            && end.is_char_boundary(end.len() - suffix.len())
+            && end[end.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    };
+    ends_with("all rights reserved")
+        || ends_with("tous droits réservés")
+        || probe.get(..9).is_some_and(|head| {
+            head.eq_ignore_ascii_case("copyright")
+                && !probe[9..].starts_with(|c: char| c.is_alphanumeric())
+        })
+}
+
 /// A newsletter call inside a short text ("… Sign up for The Daily today to get …").
 static NEWSLETTER: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -158,6 +200,12 @@ pub fn furniture_kind(text: &str) -> Option<BlockKind> {
         return Some(BlockKind::Subscription);
     }
     if chars <= 300 && text.to_lowercase().contains("newsletter") && NEWSLETTER.is_match(text) {
+        return Some(BlockKind::Prompt);
+    }
+    if chars <= 300 && is_copyright(probe) {
+        return Some(BlockKind::Credit);
+    }
+    if chars <= 300 && BOILERPLATE_START.is_match(head) {
         return Some(BlockKind::Prompt);
     }
     if chars > MAX_FURNITURE_CHARS {
@@ -445,10 +493,38 @@ mod tests {
             ("Leia também: Governo anuncia novas regras", BlockKind::Teaser),
             ("Das könnte Sie auch interessieren", BlockKind::Teaser),
             ("Articoli correlati", BlockKind::Teaser),
+            (
+                "Copyright © 2020 American College of Physicians. All Rights Reserved.",
+                BlockKind::Credit,
+            ),
+            ("© 2024 Le Journal. Tous droits réservés.", BlockKind::Credit),
+            (
+                "Sign up to get the best content of the week, as picked by the editors.",
+                BlockKind::Prompt,
+            ),
+            (
+                "For the latest stories download the Nationnews apps for iOS and Android.",
+                BlockKind::Prompt,
+            ),
+
         ];
         for (text, kind) in cases {
             assert_eq!(furniture_kind(text), Some(kind), "{text}");
         }
+    }
+
+    #[test]
+    fn notices_of_scraped_text_are_recognised() {
+        for notice in [
+            "Submit your letter to the editor via this form.",
+            "Please understand that comments are moderated and not all can be published.",
+            "This site is protected by reCAPTCHA and the Google Privacy Policy apply.",
+        ] {
+            assert!(is_boilerplate_sentence(notice), "{notice}");
+        }
+        assert!(!is_boilerplate_sentence(
+            "The editor said readers' comments shaped the series."
+        ));
     }
 
     #[test]
@@ -467,6 +543,9 @@ mod tests {
             "Next Articles of the constitution were debated for hours.",
             "Últimas noticias indican que el Gobierno aprobará la ley el martes.",
             "Mehr zum Thema Klimaschutz sagte die Ministerin am Montag nichts.",
+            "The publisher reserved all rights to the photographs, the court heard on Monday.",
+            "Copyrighted songs were removed from the platform after the ruling.",
+            "Thousands of users had to sign up for the new service by Friday.",
             "To read the full report, the committee met twice in private.",
         ];
         for text in prose {

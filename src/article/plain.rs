@@ -62,6 +62,8 @@ fn line_kinds_of(lines: &[&str]) -> Vec<BlockKind> {
         .map(|(n, line)| {
             if let Some(kind) = kinds::furniture_kind(line) {
                 kind
+            } else if kinds::is_boilerplate_sentence(line) {
+                BlockKind::Prompt
             } else if kinds::split_trailing_credit(line).is_some() {
                 BlockKind::Caption
             } else if n == 0 && reads_like_a_heading(line) {
