@@ -32,6 +32,11 @@ mod scoring;
 mod sets;
 
 use report::Outcome;
+
+const USAGE: &str = "usage: eval-web [--python VENV/bin/python] [--rust-peers BIN] [--sets DIR] \
+[--held-out] [--only NAME] [--peer-cache DIR] [--no-large] [--misses] [--explain ID] [--dump FILE] \
+[--stages] [--check-trim] [--loso] [--dumps DIR]\n(what each does: the doc at the top of \
+eval/web/main.rs)";
 use sets::{read_page, PageSet};
 
 fn run_entente(set: &PageSet) -> Outcome {
@@ -246,6 +251,10 @@ fn args() -> Args {
             "--stages" => args.stages = true,
             "--check-trim" => args.check_trim = true,
             "--loso" => args.loso = true,
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
             _ => {
                 let value = it.next().map(PathBuf::from);
                 let text = value.as_ref().map(|v| v.display().to_string());
@@ -259,7 +268,10 @@ fn args() -> Args {
                     "--explain" => args.explain = text,
                     "--one" => args.one = value,
                     "--dumps" => args.dumps = value,
-                    other => panic!("unknown argument {other}"),
+                    other => {
+                        eprintln!("eval-web: unknown argument {other}\n\n{USAGE}");
+                        std::process::exit(2);
+                    }
                 }
             }
         }
