@@ -95,6 +95,16 @@ fn line_kinds_of(lines: &[&str]) -> Vec<BlockKind> {
 /// after it (no sentence, no paragraph longer than a summary).
 fn mark_teaser_summaries(lines: &[&str], kinds: &mut [BlockKind]) {
     const MAX_SUMMARY_CHARS: usize = 400;
+    // From each line on, whether the text resumes (a sentence or a long paragraph follows):
+    // computed once from the end, so that the pass stays linear however many labels a text
+    // holds. Marking a run changes no kind after it, so the values stay right.
+    let mut resumes_from = vec![false; lines.len() + 1];
+    for n in (0..lines.len()).rev() {
+        resumes_from[n] = resumes_from[n + 1]
+            || kinds[n] == BlockKind::Paragraph
+                && (lines[n].chars().count() > MAX_SUMMARY_CHARS
+                    || kinds::ends_like_a_sentence(lines[n]));
+    }
     let mut i = 0;
     while i < lines.len() {
         if !is_section_label(lines[i], kinds[i]) {
@@ -110,12 +120,7 @@ fn mark_teaser_summaries(lines: &[&str], kinds: &mut [BlockKind]) {
         {
             k += 2;
         }
-        let resumes = (k..lines.len()).any(|n| {
-            kinds[n] == BlockKind::Paragraph
-                && (lines[n].chars().count() > MAX_SUMMARY_CHARS
-                    || kinds::ends_like_a_sentence(lines[n]))
-        });
-        if k - (i + 1) >= 4 && !resumes {
+        if k - (i + 1) >= 4 && !resumes_from[k] {
             for kind in &mut kinds[i + 1..k] {
                 *kind = BlockKind::Teaser;
             }
