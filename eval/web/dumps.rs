@@ -114,22 +114,10 @@ impl Snippets {
 /// A page of a snippet set, its snippets read from `snippets` (`{"with": [...], "without":
 /// [...]}`).
 fn snippet_page(name: String, dump: &Path, snippets: &Path) -> Page {
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(snippets).expect("snippets"))
-            .unwrap_or_else(|e| panic!("{}: {e}", snippets.display()));
-    let strings = |key: &str| -> Vec<String> {
-        json[key]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let json = crate::sets::json(snippets);
     Page {
-        with: strings("with"),
-        without: strings("without"),
+        with: crate::sets::strings(&json["with"]),
+        without: crate::sets::strings(&json["without"]),
         ..crate::sets::page(name, dump.to_path_buf())
     }
 }

@@ -32,12 +32,12 @@ mod scoring;
 mod sets;
 
 use report::Outcome;
+use sets::{read_page, PageSet};
 
 const USAGE: &str = "usage: eval-web [--python VENV/bin/python] [--rust-peers BIN] [--sets DIR] \
 [--held-out] [--only NAME] [--peer-cache DIR] [--no-large] [--misses] [--explain ID] [--dump FILE] \
 [--stages] [--check-trim] [--loso] [--dumps DIR]\n(what each does: the doc at the top of \
 eval/web/main.rs)";
-use sets::{read_page, PageSet};
 
 fn run_entente(set: &PageSet) -> Outcome {
     let pages: Vec<(String, Vec<u8>)> = set

@@ -65,12 +65,12 @@ pub fn read_page(path: &Path) -> Vec<u8> {
     }
 }
 
-fn json(path: &Path) -> Value {
+pub fn json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn strings(v: &Value) -> Vec<String> {
+pub fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .into_iter()
         .flatten()

@@ -216,7 +216,7 @@ fn teaser_summaries(blocks: &mut [Block]) {
         while k + 1 < blocks.len()
             && blocks[k].kind == BlockKind::Links
             && blocks[k + 1].kind == BlockKind::Paragraph
-            && blocks[k + 1].text.chars().count() <= 400
+            && blocks[k + 1].text.chars().count() <= kinds::MAX_SUMMARY_CHARS
         {
             k += 2;
         }

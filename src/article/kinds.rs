@@ -19,6 +19,10 @@ const MAX_FURNITURE_CHARS: usize = 160;
 /// paragraphs).
 pub(super) const MAX_HEADLINE_CHARS: usize = 160;
 
+/// The longest summary a teaser of another article carries under its headline, on a page or in
+/// scraped text.
+pub(super) const MAX_SUMMARY_CHARS: usize = 400;
+
 fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("a valid pattern")
 }
@@ -506,7 +510,6 @@ mod tests {
                 "For the latest stories download the Nationnews apps for iOS and Android.",
                 BlockKind::Prompt,
             ),
-
         ];
         for (text, kind) in cases {
             assert_eq!(furniture_kind(text), Some(kind), "{text}");

@@ -94,7 +94,7 @@ fn line_kinds_of(lines: &[&str]) -> Vec<BlockKind> {
 /// headline too: lists of links pair up the same), and the article's text must not resume
 /// after it (no sentence, no paragraph longer than a summary).
 fn mark_teaser_summaries(lines: &[&str], kinds: &mut [BlockKind]) {
-    const MAX_SUMMARY_CHARS: usize = 400;
+    use kinds::MAX_SUMMARY_CHARS;
     // From each line on, whether the text resumes (a sentence or a long paragraph follows):
     // computed once from the end, so that the pass stays linear however many labels a text
     // holds. Marking a run changes no kind after it, so the values stay right.
@@ -133,12 +133,13 @@ fn mark_teaser_summaries(lines: &[&str], kinds: &mut [BlockKind]) {
 /// carries its headline ("Lire aussi Une autre histoire"): four words at most, or up to six
 /// ending with the colon that announces what follows.
 fn is_section_label(line: &str, kind: BlockKind) -> bool {
+    if kind != BlockKind::Teaser {
+        return false;
+    }
     let line = line.trim_end();
     let words = line.split_whitespace().count();
     let announces = line.ends_with(':');
-    kind == BlockKind::Teaser
-        && !line.trim_end_matches(':').contains(':')
-        && (words <= 4 || announces && words <= 6)
+    !line.trim_end_matches(':').contains(':') && (words <= 4 || announces && words <= 6)
 }
 
 /// Headline-like lines (short, no final punctuation) that introduce no text are what a page
@@ -358,9 +359,9 @@ mod tests {
 
     #[test]
     fn subheadings_after_a_teaser_stay_prose_where_the_text_goes_on() {
-        // The article's own sections after a "Lire aussi" label: the text resumes with a
-        // paragraph longer than a summary, so nothing is a teaser but the label.
-        // The label's own headline is a teaser; the sections after it stay the article's.
+        // The article's own sections after a "Lire aussi" label and its headline: the text
+        // resumes with a paragraph longer than a summary, so the label and its headline are
+        // teasers and the sections after them stay the article's.
         let long = "Le texte reprend ici avec un long paragraphe. ".repeat(10);
         let text = format!(
             "Le budget est voté\n\nLe conseil a voté le budget mardi soir.\n\nLire aussi\n\n\
